@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { callKey, ModelCall, readModelTopology, TensorSource } from './model-topology';
+
+/** Replaces a layer's output tensor by a function of it (same shape). */
+export type LayerTap = (output: tf.Tensor) => tf.Tensor;
+
+export interface ApplyWithTapsOptions {
+  /** Training mode for Dropout and BatchNormalization; false (inference) by default. */
+  training?: boolean;
+}
+
+function asList(value: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+function checkTaps(calls: readonly ModelCall[], taps: ReadonlyMap<string, LayerTap>): void {
+  const names = new Set(calls.map((call) => call.layer.name));
+  for (const name of taps.keys()) {
+    if (!names.has(name)) throw new Error(`Tap names layer "${name}", which the model does not compute`);
+  }
+}
+
+function tapped(layerName: string, outputs: tf.Tensor[], taps: ReadonlyMap<string, LayerTap>): tf.Tensor[] {
+  const tap = taps.get(layerName);
+  if (tap === undefined) return outputs;
+  if (outputs.length !== 1) throw new Error(`Cannot tap layer "${layerName}": it has ${outputs.length} outputs`);
+  const result = tap(outputs[0]);
+  if (!tf.util.arraysEqual(result.shape, outputs[0].shape)) {
+    throw new Error(`Tap on layer "${layerName}" changed its output shape from [${outputs[0].shape}] to [${result.shape}]`);
+  }
+  return [result];
+}
+
+function valueOf(values: Map<string, tf.Tensor[]>, source: TensorSource): tf.Tensor {
+  const value = values.get(callKey(source.layer, source.nodeIndex))?.[source.tensorIndex];
+  if (value === undefined) throw new Error(`Output ${source.tensorIndex} of layer "${source.layer.name}" was not computed`);
+  return value;
+}
+
+function runCall(call: ModelCall, values: Map<string, tf.Tensor[]>, training: boolean): tf.Tensor[] {
+  const inputs = call.inputs.map((source) => valueOf(values, source));
+  const callArgs = (call.node.callArgs ?? {}) as Record<string, unknown>;
+  const output = call.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { ...callArgs, training });
+  return asList(output as tf.Tensor | tf.Tensor[]);
+}
+
+/**
+ * Runs the model call by call in topological order on concrete tensors, replacing the output
+ * of every layer named in `taps` by `tap(output)` (every call of a shared layer). Equal to
+ * `model.predict` when `taps` is empty, and differentiable: gradients flow through the taps.
+ */
+export function applyWithTaps(
+  model: tfl.LayersModel,
+  inputs: tf.Tensor | tf.Tensor[],
+  taps: ReadonlyMap<string, LayerTap>,
+  options: ApplyWithTapsOptions = {},
+): tf.Tensor | tf.Tensor[] {
+  const topology = readModelTopology(model);
+  checkTaps(topology.calls, taps);
+  const fed = asList(inputs);
+  if (fed.length !== topology.inputs.length) {
+    throw new Error(`Model "${model.name}" takes ${topology.inputs.length} input(s), got ${fed.length}`);
+  }
+  const training = options.training ?? false;
+  return tf.tidy(() => {
+    const values = new Map<string, tf.Tensor[]>();
+    topology.inputs.forEach((source, i) => values.set(callKey(source.layer, source.nodeIndex), [fed[i]]));
+    for (const call of topology.calls) {
+      const key = callKey(call.layer, call.nodeIndex);
+      const computed = values.get(key) ?? runCall(call, values, training);
+      values.set(key, tapped(call.layer.name, computed, taps));
+    }
+    const outputs = topology.outputs.map((source) => valueOf(values, source));
+    return outputs.length === 1 ? outputs[0] : outputs;
+  });
+}

@@ -1,0 +1,22 @@
+export type {
+  ChannelGraph,
+  ChannelGroup,
+  ChannelRef,
+  GroupMember,
+  LayerNode,
+  LayerRole,
+  MemberKind,
+} from './channel-graph';
+export { buildChannelGraph } from './build-channel-graph';
+export type { BuildChannelGraphOptions } from './build-channel-graph';
+export { modelCost } from './model-cost';
+export type { ModelCost } from './model-cost';
+export { describeGraph } from './describe-graph';
+export type { GraphSummary, LayerSummary } from './describe-graph';
+export { applyWithTaps } from './execute-with-taps';
+export type { ApplyWithTapsOptions, LayerTap } from './execute-with-taps';
+export { loadLayersModelFromDir, saveLayersModelToDir } from './model-io';
+export { fileSystemIOHandler } from './fs-io-handler';
+export { validateModelWeights } from './validate-weights';
+export { repairSeparableDepthMultipliers } from './separable-config-repair';
+export { knownLayerClasses } from './layer-classes';
