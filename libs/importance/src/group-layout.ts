@@ -1,0 +1,99 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ChannelGraph, ChannelGroup, GroupMember } from '@ippro/graph';
+import { requireLayer } from './layer-weights';
+import type { WeightSlice } from './unit-slices';
+import { isUnitMember, unitWeightSlices } from './unit-slices';
+
+/** One channel of an injection-point tensor. */
+export interface InjectionChannel {
+  layer: string;
+  channel: number;
+}
+
+/** Where a group's F_g comes from and where its scale s_g is injected. */
+export interface GroupLayout {
+  group: ChannelGroup;
+  /** The unit members' weight slices in member order; their concatenation is F_g. */
+  slices: WeightSlice[];
+  fSize: number;
+  /** Distinct injection channels of the unit members, in member order. */
+  injection: InjectionChannel[];
+}
+
+function injectionChannels(group: ChannelGroup): InjectionChannel[] {
+  const seen = new Set<string>();
+  const channels: InjectionChannel[] = [];
+  for (const member of group.members.filter(isUnitMember)) {
+    const layer = member.injectionLayer ?? member.layer;
+    const key = `${layer}\u0000${member.channel}`;
+    // Two units sharing one injection channel would otherwise count its r twice.
+    if (!seen.has(key)) {
+      seen.add(key);
+      channels.push({ layer, channel: member.channel });
+    }
+  }
+  return channels;
+}
+
+/**
+ * Activations f with f(s*y) = s*f(y) for s > 0: scaling a fused producer's activated output
+ * then has the same derivative as scaling its pre-activation y_u (IPPRO.md §1).
+ */
+const HOMOGENEOUS_ACTIVATIONS = new Set(['linear', 'relu']);
+
+/** A unit injected at its own output must not hide a non-homogeneous fused activation. */
+function checkInjectionActivation(model: LayersModel, member: GroupMember): void {
+  if ((member.injectionLayer ?? member.layer) !== member.layer) {
+    return;
+  }
+  const activation = requireLayer(model, member.layer).getConfig()['activation'];
+  if (typeof activation === 'string' && !HOMOGENEOUS_ACTIVATIONS.has(activation)) {
+    throw new Error(
+      `unit layer '${member.layer}' has a fused '${activation}' activation: its output is not the injection point y_u of IPPRO.md §1; use a separate activation layer`,
+    );
+  }
+}
+
+/** Checks every unit of the group can be injected at its injection layer's output. */
+export function checkInjectionPoints(model: LayersModel, group: ChannelGroup): void {
+  group.members.filter(isUnitMember).forEach((member) => checkInjectionActivation(model, member));
+}
+
+/** The layout of one group, reading weight shapes from the model. */
+export function layoutGroup(model: LayersModel, group: ChannelGroup, includeBias: boolean): GroupLayout {
+  const slices = group.members
+    .filter(isUnitMember)
+    .flatMap((member) => unitWeightSlices(requireLayer(model, member.layer), member, includeBias));
+  const fSize = slices.reduce((total, slice) => total + slice.indices.length, 0);
+  return { group, slices, fSize, injection: injectionChannels(group) };
+}
+
+/** The graph's group of that id, or an error naming the unknown id. */
+export function requireGroup(graph: ChannelGraph, id: string): ChannelGroup {
+  const group = graph.groups.find((candidate) => candidate.id === id);
+  if (group === undefined) {
+    throw new Error(`group '${id}' is not in the channel graph of model '${graph.modelName}'`);
+  }
+  return group;
+}
+
+/**
+ * The groups to score: the requested ids (in graph order, each checked to exist and be
+ * prunable), or every prunable group.
+ */
+export function selectGroups(graph: ChannelGraph, ids?: readonly string[]): ChannelGroup[] {
+  if (ids === undefined) {
+    return graph.groups.filter((group) => group.prunable);
+  }
+  const wanted = new Set(ids);
+  if (wanted.size !== ids.length) {
+    throw new Error('the list of groups to score contains duplicates');
+  }
+  for (const id of wanted) {
+    const group = requireGroup(graph, id);
+    if (!group.prunable) {
+      throw new Error(`group '${id}' is not prunable (${group.frozenReason ?? 'frozen'}); it is never scored`);
+    }
+  }
+  return graph.groups.filter((group) => wanted.has(group.id));
+}

@@ -1,0 +1,14 @@
+export { accumulateGradStats } from './accumulate-grad-stats';
+export type { AccumulateGradStatsOptions, ScoringBatch } from './accumulate-grad-stats';
+export type { BatchNormMode, GradStats, GradStatsHeader } from './grad-stats';
+export { validateGradStats } from './grad-stats';
+export { mergeGradStats, mergeGradStatsInOrder } from './merge-grad-stats';
+export { serializeGradStats, deserializeGradStats } from './serialize-grad-stats';
+export { computeModelHash } from './model-hash';
+export { groupWeights } from './group-weights';
+export type { GroupWeightEntry, GroupWeights, GroupWeightsOptions } from './group-weights';
+export { proscoreFromStats, DEFAULT_LAMBDA, DEFAULT_DENOMINATOR_EPSILON } from './proscore';
+export type { ProscoreOptions } from './proscore';
+export { l1Scores, l2Scores, taylorScores, batchNormScaleScores, randomScores } from './baselines';
+export { rankGroups } from './score-table';
+export type { ScoreMethod, ScoreRow, ScoreTable } from './score-table';
