@@ -1,0 +1,26 @@
+import type { ChannelGroup, GroupMember } from '@ippro/graph';
+
+/** Unit channels a group removes from each layer it is "in", keyed by layer name. */
+export type LayerChannelCounts = ReadonlyMap<string, number>;
+
+function isUnit(member: GroupMember): boolean {
+  return member.kind === 'kernel' || member.kind === 'depthwise';
+}
+
+/**
+ * The layers a group is "in" and how many of their output channels it takes. Only unit
+ * members (kernel/depthwise) count: batch-norm members follow their producer and would
+ * otherwise count the same channels twice. A residual group is in every branch producer.
+ */
+export function unitChannelsByLayer(group: ChannelGroup): LayerChannelCounts {
+  const counts = new Map<string, number>();
+  for (const member of group.members.filter(isUnit)) {
+    counts.set(member.layer, (counts.get(member.layer) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Every layer a group touches, through a member or any of its channels. */
+export function layersTouched(group: ChannelGroup): Set<string> {
+  return new Set([...group.members.map((m) => m.layer), ...group.channels.map((c) => c.layer)]);
+}

@@ -1,0 +1,10 @@
+export { planRemoval } from './plan-removal';
+export type { PlanRemovalInput } from './plan-removal-input';
+export type { RemovalPlan } from './removal-plan';
+export type { CostFunction } from './cost-function';
+export type { GroupScores } from './group-scores';
+export type { Ranking } from './candidate-ranking';
+export { cumulativeGoalFraction } from './removal-schedule';
+export type { RemovalSchedule } from './removal-schedule';
+export { parseTarget, validateTarget, isTargetMetric, metricValue } from './pruning-target';
+export type { PruningTarget, TargetMetric } from './pruning-target';
