@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { buildChannelGraph } from '@ippro/graph';
 import type { ChannelGroup } from '@ippro/graph';
 import { accumulateGradStats } from './accumulate-grad-stats';
 import type { GradStats } from './grad-stats';
@@ -152,11 +154,9 @@ describe('accumulation options', () => {
 describe('injection points', () => {
   it('refuses a unit whose output hides a fused non-homogeneous activation', async () => {
     await loadFixture();
-    const tfl = await import('@tensorflow/tfjs-layers');
-    const { buildChannelGraph } = await import('@ippro/graph');
     const input = tfl.input({ shape: [3], name: 'x' });
-    const hidden = tfl.layers.dense({ units: 4, activation: 'tanh', name: 'hidden' }).apply(input) as import('@tensorflow/tfjs-layers').SymbolicTensor;
-    const output = tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out' }).apply(hidden) as import('@tensorflow/tfjs-layers').SymbolicTensor;
+    const hidden = tfl.layers.dense({ units: 4, activation: 'tanh', name: 'hidden' }).apply(input) as tfl.SymbolicTensor;
+    const output = tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out' }).apply(hidden) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: output });
     const graph = buildChannelGraph(model);
     await assert.rejects(accumulateGradStats(model, graph, [], { datasetId: 'd' }), /unit layer 'hidden' has a fused 'tanh' activation/);
