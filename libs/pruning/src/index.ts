@@ -16,6 +16,6 @@ export { fineTune } from './fine-tune';
 export type { FineTuneResult, FineTuneSettings } from './fine-tune';
 export { evaluateDataset } from './evaluate-dataset';
 export { pruneLocally } from './local-prune';
-export type { LocalPruneRequest, LocalPruneResult } from './local-prune';
+export type { LocalPruneRequest, LocalPruneResult, PlanSettings } from './local-prune';
 export type { PruneEvent, PruneEventListener, PrunePhase } from './prune-events';
 export type { PruneSummary, RoundMetrics, StopReason } from './prune-summary';

@@ -2,7 +2,7 @@ import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { planRemoval } from '@ippro/planner';
-import type { PruningTarget, Ranking, RemovalPlan, RemovalSchedule } from '@ippro/planner';
+import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import { removeGroups, survivingGroupIds } from '@ippro/surgery';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Criterion } from './criteria';
@@ -14,18 +14,16 @@ import type { PruneSummary, RoundMetrics, StopReason } from './prune-summary';
 import { scoreModel } from './score-model';
 import type { ScoringSettings } from './sharded-grad-stats';
 
-export interface LocalPruneRequest {
+/** How each round's plan is made: the planner's settings that stay fixed for a run. */
+export type PlanSettings = Pick<
+  PlanRemovalInput,
+  'target' | 'rounds' | 'schedule' | 'ranking' | 'maxLayerRatio' | 'minChannels' | 'roundTo' | 'ignoredLayers'
+>;
+
+export interface LocalPruneRequest extends PlanSettings {
   model: LayersModel;
   criterion: Criterion;
   lambda?: number;
-  target: PruningTarget;
-  rounds: number;
-  schedule?: RemovalSchedule;
-  ranking?: Ranking;
-  maxLayerRatio?: number;
-  minChannels?: number;
-  roundTo?: number;
-  ignoredLayers?: string[];
   /** Scoring data; required by the gradient criteria. */
   scoringData?: LabeledDataset;
   scoring: ScoringSettings;
@@ -123,28 +121,16 @@ async function planRound(
     if (score !== undefined) scores.set(originalId, score);
   }
   progress(round, 'plan')(0, 1);
-  const plan = planRemoval({
-    graph: state.original,
-    scores,
-    target: request.target,
-    removedGroupIds: state.removed,
-    round,
-    rounds: request.rounds,
-    ...optionalPlanSettings(request),
-  });
+  const plan = planRemoval({ ...planSettings(request), graph: state.original, scores, removedGroupIds: state.removed, round });
   progress(round, 'plan')(1, 1);
   return plan;
 }
 
-function optionalPlanSettings(request: LocalPruneRequest): Partial<Parameters<typeof planRemoval>[0]> {
-  const settings: Partial<Parameters<typeof planRemoval>[0]> = {};
-  if (request.schedule !== undefined) settings.schedule = request.schedule;
-  if (request.ranking !== undefined) settings.ranking = request.ranking;
-  if (request.maxLayerRatio !== undefined) settings.maxLayerRatio = request.maxLayerRatio;
-  if (request.minChannels !== undefined) settings.minChannels = request.minChannels;
-  if (request.roundTo !== undefined) settings.roundTo = request.roundTo;
-  if (request.ignoredLayers !== undefined) settings.ignoredLayers = request.ignoredLayers;
-  return settings;
+function planSettings(request: LocalPruneRequest): PlanSettings {
+  const { target, rounds, schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers } = request;
+  const optional = { schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers };
+  const given = Object.entries(optional).filter(([, value]) => value !== undefined);
+  return { target, rounds, ...(Object.fromEntries(given) as Partial<PlanSettings>) };
 }
 
 function applyPlan(state: RunState, plan: RemovalPlan, report: (done: number, total: number) => void): RunState {
