@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadOptionalModule } from './optional-module';
+import type { BackendName } from './backend-names';
+import { registerWasmTrainingKernels } from '../wasm/register-training-kernels';
+
+/** Why a backend did or did not come up, in words fit for a one-line report. */
+export type LoadOutcome = { ok: true; detail: string } | { ok: false; why: string };
+
+export type BackendLoader = () => Promise<LoadOutcome>;
+
+export type BackendLoaders = Record<BackendName, BackendLoader>;
+
+/** The tfjs backend name each ippro backend registers with tfjs-core. */
+export const TFJS_BACKEND_OF: Record<BackendName, string> = {
+  'tensorflow-gpu': 'tensorflow',
+  tensorflow: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+export const defaultBackendLoaders: BackendLoaders = {
+  'tensorflow-gpu': () => loadNativeBinding('@tensorflow/tfjs-node-gpu'),
+  tensorflow: () => loadNativeBinding('@tensorflow/tfjs-node'),
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+async function loadNativeBinding(packageName: string): Promise<LoadOutcome> {
+  const loaded = loadOptionalModule(packageName);
+  if (loaded.status === 'missing') return { ok: false, why: `${packageName} is not installed` };
+  if (loaded.status === 'broken') {
+    return { ok: false, why: `${packageName} failed to load (${loaded.error})` };
+  }
+  if (!(await activate('tensorflow'))) {
+    return { ok: false, why: `${packageName} loaded but its 'tensorflow' backend did not start` };
+  }
+  return { ok: true, detail: `${packageName} (libtensorflow, tfjs ${tf.version_core})` };
+}
+
+async function loadWasm(): Promise<LoadOutcome> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await activate('wasm'))) return { ok: false, why: 'the wasm backend did not start' };
+  registerWasmTrainingKernels();
+  return { ok: true, detail: `@tensorflow/tfjs-backend-wasm (XNNPACK, one thread)` };
+}
+
+async function loadCpu(): Promise<LoadOutcome> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await activate('cpu'))) return { ok: false, why: 'the cpu backend did not start' };
+  return { ok: true, detail: '@tensorflow/tfjs-backend-cpu (plain JavaScript reference)' };
+}
+
+async function activate(tfjsBackend: string): Promise<boolean> {
+  try {
+    const started = await tf.setBackend(tfjsBackend);
+    await tf.ready();
+    return started && tf.getBackend() === tfjsBackend;
+  } catch {
+    return false;
+  }
+}

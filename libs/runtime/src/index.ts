@@ -1,0 +1,11 @@
+export { initRuntime, activeRuntime } from './backends/init-runtime';
+export type { RuntimeInfo, RuntimeOptions } from './backends/init-runtime';
+export {
+  BACKEND_NAMES,
+  BACKEND_REQUESTS,
+  parseBackendRequest,
+  RuntimeInitError,
+} from './backends/backend-names';
+export type { BackendName, BackendRequest } from './backends/backend-names';
+export type { BackendLoader, BackendLoaders, LoadOutcome } from './backends/backend-loaders';
+export { registerWasmTrainingKernels } from './wasm/register-training-kernels';

@@ -1,0 +1,59 @@
+import { engine, getKernel, KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+
+import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-conv2d-backprop-filter';
+import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-conv2d-backprop-input';
+import { conv2DBackpropInputWasmConfig } from './kernels/conv2d-backprop-input';
+import { tileWasmConfig } from './kernels/tile';
+import { sumWasmConfig } from './kernels/sum';
+import { meanWasmConfig } from './kernels/mean';
+import { fusedBatchNormWasmConfig } from './kernels/batch-norm';
+import { identityWasmConfig } from './kernels/identity';
+import { castWasmConfig } from './kernels/cast';
+import { addWasmConfig, multiplyWasmConfig, realDivWasmConfig, subWasmConfig } from './kernels/broadcast-binary';
+
+/** Kernels the stock tfjs wasm backend lacks (or runs slowly) for training. */
+export const wasmTrainingKernels: KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  conv2DBackpropInputWasmConfig,
+  tileWasmConfig,
+  sumWasmConfig,
+  meanWasmConfig,
+  multiplyWasmConfig,
+  subWasmConfig,
+  addWasmConfig,
+  realDivWasmConfig,
+  fusedBatchNormWasmConfig,
+  identityWasmConfig,
+  castWasmConfig,
+];
+
+/**
+ * Registers every kernel in `wasmTrainingKernels`, replacing a stock kernel of
+ * the same name. Safe to call repeatedly and before or after the backend has
+ * initialised.
+ */
+export function registerWasmTrainingKernels(): void {
+  for (const config of wasmTrainingKernels) {
+    registerReplacing(config);
+  }
+}
+
+function registerReplacing(config: KernelConfig): void {
+  const current: KernelConfig | undefined = getKernel(config.kernelName, config.backendName);
+  if (current === config) {
+    return;
+  }
+  if (current !== undefined) {
+    unregisterKernel(config.kernelName, config.backendName);
+  }
+  registerKernel(config);
+  // The engine runs setup functions only when a backend is (re)selected, so a
+  // backend that is already live must be set up here.
+  const liveBackend = engine().registry[config.backendName];
+  if (config.setupFunc !== undefined && liveBackend !== undefined) {
+    config.setupFunc(liveBackend);
+  }
+}
