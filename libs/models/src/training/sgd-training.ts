@@ -1,0 +1,163 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { crossEntropy } from './cross-entropy';
+import type { LabeledBatch } from './labeled-batch';
+
+export interface SgdSettings {
+  learningRate: number;
+  /** Default 0.9. */
+  momentum?: number;
+  nesterov?: boolean;
+  /** L2 penalty on kernels (not biases or batch-norm parameters); default 0. */
+  weightDecay?: number;
+  labelSmoothing?: number;
+}
+
+/** One step's result: the batch's mean loss and its top-1 hits (from the same forward pass). */
+export interface StepMetrics {
+  loss: number;
+  correct: number;
+  count: number;
+}
+
+/**
+ * The optimizer's state, keyed by the model's weight names (e.g. `stem_conv/kernel`), so it
+ * restores onto the same architecture loaded from disk, whatever its variables are called.
+ */
+export interface SgdState {
+  /** Steps taken so far (tfjs' optimizer iteration counter). */
+  iterations: number;
+  /** Momentum buffers in the model's trainable-weight order; empty before the first step. */
+  momentum: { name: string; tensor: tf.Tensor }[];
+}
+
+export interface TrainingProgress {
+  step: number;
+  samples: number;
+  loss: number;
+}
+
+/**
+ * SGD with momentum over a model's trainable weights. One instance keeps its momentum
+ * buffers across calls, so a run can train epoch after epoch with one trainer.
+ */
+export class SgdTrainer {
+  private readonly optimizer: tf.MomentumOptimizer;
+  private readonly decayed: tf.Variable[];
+  /** Explicit, so the momentum buffers follow the model's weight order (and no other model's). */
+  private readonly trainable: tf.Variable[];
+
+  constructor(
+    private readonly model: LayersModel,
+    private readonly settings: SgdSettings,
+  ) {
+    this.optimizer = tf.train.momentum(
+      settings.learningRate,
+      settings.momentum ?? 0.9,
+      settings.nesterov ?? false,
+    );
+    this.decayed = kernelVariables(model);
+    this.trainable = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  }
+
+  set learningRate(value: number) {
+    this.optimizer.setLearningRate(value);
+  }
+
+  /** One step on one batch (batch norm in training mode); returns the batch's loss. */
+  step(batch: LabeledBatch): number {
+    return this.stepWithMetrics(batch).loss;
+  }
+
+  /** One step, also counting the batch's top-1 hits in the training-mode forward pass. */
+  stepWithMetrics(batch: LabeledBatch): StepMetrics {
+    const kept: { hits?: tf.Tensor } = {};
+    const loss = this.optimizer.minimize(
+      () => {
+        const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
+        kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
+        return this.objective(batch, probabilities);
+      },
+      true,
+      this.trainable,
+    );
+    const correct = kept.hits?.dataSync()[0] ?? 0;
+    kept.hits?.dispose();
+    if (loss === null) throw new Error('the optimizer returned no loss');
+    const value = loss.dataSync()[0] ?? Number.NaN;
+    loss.dispose();
+    if (!Number.isFinite(value)) {
+      throw new Error(`training diverged: the loss became ${value}`);
+    }
+    return { loss: value, correct, count: batch.x.shape[0] ?? 0 };
+  }
+
+  /** Copies of the momentum buffers and the step count; the caller disposes the tensors. */
+  async exportState(): Promise<SgdState> {
+    const [iterations, ...buffers] = await this.optimizer.getWeights();
+    const byVariable = new Map(buffers.map((buffer) => [buffer.name.replace(/\/momentum$/, ''), buffer.tensor]));
+    const momentum = this.model.trainableWeights.flatMap((weight, i) => {
+      const buffer = byVariable.get(this.trainable[i]?.name ?? '');
+      return buffer === undefined ? [] : [{ name: weight.originalName, tensor: tf.clone(buffer) }];
+    });
+    if (momentum.length !== buffers.length) {
+      throw new Error(`the optimizer has ${buffers.length} momentum buffers, but ${momentum.length} match the model's weights`);
+    }
+    const count = (await iterations?.tensor.data())?.[0] ?? 0;
+    iterations?.tensor.dispose();
+    return { iterations: count, momentum };
+  }
+
+  /**
+   * Restores a state exported from a trainer of the same architecture (possibly another process
+   * and a model loaded from disk). Every buffer must match a trainable weight by name and shape.
+   */
+  async importState(state: SgdState): Promise<void> {
+    const byName = new Map(state.momentum.map((entry) => [entry.name, entry.tensor]));
+    const weights = this.model.trainableWeights;
+    if (state.momentum.length > 0) {
+      for (const weight of weights) {
+        const tensor = byName.get(weight.originalName);
+        if (tensor === undefined) throw new Error(`the optimizer state has no momentum for weight ${weight.originalName}`);
+        const shape = weight.read().shape;
+        if (!tf.util.arraysEqual(tensor.shape, shape)) {
+          throw new Error(`the optimizer state's momentum for ${weight.originalName} has shape [${tensor.shape}], the weight [${shape}]`);
+        }
+      }
+      if (byName.size !== weights.length) {
+        throw new Error(`the optimizer state has ${byName.size} momentum buffers for a model with ${weights.length} trainable weights`);
+      }
+    }
+    const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.iterations, 'int32') }];
+    if (state.momentum.length > 0) {
+      weights.forEach((weight, i) => {
+        named.push({ name: `${this.trainable[i]?.name ?? ''}/momentum`, tensor: byName.get(weight.originalName) as tf.Tensor });
+      });
+    }
+    const replaced = await this.optimizer.getWeights();
+    await this.optimizer.setWeights(named);
+    named[0]?.tensor.dispose();
+    tf.dispose(replaced.map((entry) => entry.tensor));
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    // tfjs 4.22: MomentumOptimizer.dispose() skips SGDOptimizer's learning-rate scalar `c`.
+    (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+  }
+
+  private objective(batch: LabeledBatch, probabilities: tf.Tensor): tf.Scalar {
+    const loss = crossEntropy(probabilities, batch.y, this.settings.labelSmoothing ?? 0);
+    const decay = this.settings.weightDecay ?? 0;
+    if (decay === 0 || this.decayed.length === 0) return loss;
+    const squares = this.decayed.map((weight) => tf.sum(tf.square(weight)));
+    return tf.add(loss, tf.mul(tf.addN(squares), decay / 2));
+  }
+}
+
+/** Kernels are decayed; biases and batch-norm parameters are not (the usual convention). */
+function kernelVariables(model: LayersModel): tf.Variable[] {
+  return model.trainableWeights
+    .filter((weight) => /(kernel|depthwise_kernel|pointwise_kernel)$/.test(weight.originalName))
+    .map((weight) => weight.read() as tf.Variable);
+}
