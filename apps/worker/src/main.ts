@@ -1,0 +1,23 @@
+import { WORKER_USAGE, WorkerUsageError, parseWorkerArgs, runWorkerProcess } from '@ippro/compute';
+
+/**
+ * `ippro-worker [flags]` (the same flags as `ippro worker`): serves until SIGTERM or SIGINT,
+ * then exits 0. Exit 2 for a bad flag, 1 when the worker cannot start.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(WORKER_USAGE);
+    return 0;
+  }
+  try {
+    return await runWorkerProcess(parseWorkerArgs(argv));
+  } catch (error) {
+    process.stderr.write(`ippro worker: ${(error as Error).message}\n`);
+    if (error instanceof WorkerUsageError) process.stderr.write(WORKER_USAGE);
+    return error instanceof WorkerUsageError ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

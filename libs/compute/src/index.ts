@@ -1,0 +1,32 @@
+export { LocalArtifacts, RemoteArtifacts, type ArtifactAccess } from './artifact-access';
+export { WorkerError, statusOfError } from './worker-error';
+export { NETWORK_DATASET_SCHEMES, WorkerDatasets, type ResolvedDataset } from './worker-datasets';
+export {
+  computeGradStatsOperation,
+  evaluateOperation,
+  fineTuneOperation,
+  shardDataset,
+  type CallContext,
+  type OperationDeps,
+} from './operations';
+export { ModelPool, type PooledModel } from './model-pool';
+export { WorkerService, type WorkerServiceOptions } from './worker-service';
+export {
+  DEFAULT_CACHE_BYTES,
+  DEFAULT_MAX_BATCH_SIZE,
+  WORKER_SERVICE_NAME,
+  startWorker,
+  type ShutdownOptions,
+  type WorkerHandle,
+  type WorkerOptions,
+} from './worker-server';
+export { WorkerClient, type LongCallOptions, type WorkerClientOptions } from './worker-client';
+export { WORKER_USAGE, WorkerUsageError, parseWorkerArgs, runWorkerProcess, type WorkerProcessOptions } from './worker-process';
+export {
+  measureCallOverhead,
+  measureWorkerPeakRss,
+  type CallOverheadOptions,
+  type CallOverheadResult,
+  type PeakRssOptions,
+  type PeakRssResult,
+} from './worker-bench';

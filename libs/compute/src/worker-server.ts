@@ -1,0 +1,187 @@
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  ARTIFACT_SERVICE_NAME,
+  ArtifactClient,
+  ArtifactStore,
+  HealthService,
+  MAX_MESSAGE_BYTES,
+  addArtifactService,
+  addStandardServices,
+  loadProtocol,
+  serverCredentials,
+  serverOptions,
+} from '@ippro/artifacts';
+import type { ClientTlsOptions, ServerTlsOptions } from '@ippro/artifacts';
+import { initRuntime } from '@ippro/runtime';
+import type { BackendRequest } from '@ippro/runtime';
+import { LocalArtifacts, RemoteArtifacts } from './artifact-access';
+import type { ArtifactAccess } from './artifact-access';
+import { WorkerService } from './worker-service';
+
+/** The fully qualified name health checks and reflection use for the worker service. */
+export const WORKER_SERVICE_NAME = 'ippro.v1.WorkerService';
+
+export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_MAX_BATCH_SIZE = 1024;
+
+export interface WorkerOptions {
+  /** host:port to bind; default 127.0.0.1:0 (a free port on loopback). */
+  address?: string;
+  /** TensorFlow.js backend; default auto. One backend per process: a second worker in a process must agree. */
+  backend?: BackendRequest;
+  /** Long calls at once; default 1 (one wasm or cpu worker uses one core). */
+  slots?: number;
+  /** Directory of the local artifact cache; default a new temporary directory. */
+  cacheDir?: string;
+  /** Size bound of the cache (LRU); default 2 GiB. */
+  cacheBytes?: number;
+  /** host:port of the ArtifactService the worker fetches inputs from and puts results to. */
+  artifacts?: string;
+  /** TLS for the artifact service connection. */
+  artifactsTls?: ClientTlsOptions;
+  /**
+   * A shared local store used directly instead of a remote service (a shared volume, or tests).
+   * Without `artifacts` and `artifactStore`, the worker serves the ArtifactService itself over
+   * its cache (clients put models to the worker and get results from it).
+   */
+  artifactStore?: ArtifactStore;
+  /** TLS for the worker's server; with clientCaFile, mutual TLS. */
+  tls?: ServerTlsOptions;
+  /** Directory of the CIFAR-10 .bin files. */
+  cifar10Dir?: string;
+  maxBatchSize?: number;
+  /** Built models kept between calls for reuse (scoring and evaluation); default 4. */
+  idleModels?: number;
+  /** Maximum gRPC message size, both directions; default MAX_MESSAGE_BYTES. */
+  maxMessageBytes?: number;
+  /** Stable name, e.g. the pod name; default host:port. */
+  workerId?: string;
+  log?: (line: string) => void;
+}
+
+export interface ShutdownOptions {
+  /** End running calls at their next checkpoint (UNAVAILABLE) instead of letting them finish. */
+  abort?: boolean;
+  /** After this long, running calls are cancelled and the server closed regardless; default 10 min. */
+  graceMs?: number;
+}
+
+export interface WorkerHandle {
+  readonly address: string;
+  readonly port: number;
+  readonly workerId: string;
+  readonly backend: string;
+  readonly server: grpc.Server;
+  readonly health: HealthService;
+  readonly service: WorkerService;
+  /** True when the worker serves the ArtifactService itself. */
+  readonly servesArtifacts: boolean;
+  /** Stops accepting calls, finishes or aborts running ones, closes the server. Idempotent. */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+function version(): string {
+  return (require('../package.json') as { version: string }).version;
+}
+
+function checkPositiveInteger(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`worker: ${what} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Starts a compute worker: WorkerService, health and reflection on one gRPC server. */
+export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHandle> {
+  const slots = checkPositiveInteger(options.slots ?? 1, 'slots');
+  const maxBatchSize = checkPositiveInteger(options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 'max batch size');
+  const cacheBytes = checkPositiveInteger(options.cacheBytes ?? DEFAULT_CACHE_BYTES, 'cache bytes');
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  const runtime = await initRuntime({ backend: options.backend ?? 'auto', ...(options.log ? { report: options.log } : {}) });
+
+  let artifacts: ArtifactAccess;
+  let ownStore: ArtifactStore | undefined;
+  if (options.artifactStore !== undefined) {
+    artifacts = new LocalArtifacts(options.artifactStore);
+  } else {
+    const root = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'ippro-worker-cache-'));
+    const cache = await ArtifactStore.open({ root, maxBytes: cacheBytes });
+    if (options.artifacts !== undefined) {
+      const client = new ArtifactClient(options.artifacts, { ...(options.artifactsTls ? { tls: options.artifactsTls } : {}), maxMessageBytes });
+      artifacts = new RemoteArtifacts(client, cache);
+    } else {
+      ownStore = cache;
+      artifacts = new LocalArtifacts(cache);
+    }
+  }
+
+  const server = new grpc.Server(serverOptions(maxMessageBytes));
+  const requested = options.address ?? '127.0.0.1:0';
+  let port: number;
+  try {
+    port = await bind(server, requested, serverCredentials(options.tls));
+  } catch (error) {
+    server.forceShutdown();
+    artifacts.close();
+    throw new Error(`worker: cannot listen on ${requested}: ${(error as Error).message}`, { cause: error });
+  }
+  const host = requested.slice(0, requested.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  const workerId = options.workerId ?? (host === '0.0.0.0' || host === '[::]' ? `${hostname()}:${port}` : address);
+  const service = new WorkerService({
+    workerId,
+    version: version(),
+    backend: runtime.backend,
+    slots,
+    maxBatchSize,
+    maxMessageBytes,
+    artifacts,
+    ...(options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }),
+    ...(options.idleModels === undefined ? {} : { idleModels: options.idleModels }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const services = [WORKER_SERVICE_NAME];
+  server.addService(loadProtocol().ippro.v1.WorkerService.service, service.handlers());
+  if (ownStore !== undefined) {
+    addArtifactService(server, ownStore);
+    services.push(ARTIFACT_SERVICE_NAME);
+  }
+  const health = new HealthService(Object.fromEntries(['', ...services].map((name) => [name, 'SERVING' as const])));
+  addStandardServices(server, health, services);
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (shutdownOptions: ShutdownOptions = {}): Promise<void> => {
+    closing ??= (async () => {
+      health.setAllNotServing();
+      health.endWatches();
+      service.drain();
+      if (shutdownOptions.abort === true) service.abortAll('the worker is shutting down');
+      const graceMs = shutdownOptions.graceMs ?? 10 * 60 * 1000;
+      // No new connections or calls from here on; running calls finish (or stop at a checkpoint).
+      const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), graceMs);
+      });
+      if ((await Promise.race([Promise.all([closed, service.idle()]), expired])) === 'expired') {
+        server.forceShutdown();
+        service.abortAll('the shutdown grace period expired');
+        await service.idle();
+      }
+      clearTimeout(timer);
+      service.releaseModels();
+      artifacts.close();
+    })();
+    return closing;
+  };
+
+  options.log?.(`worker ${workerId} listening on ${address} (backend ${runtime.backend}, ${slots} slot(s), artifacts: ${ownStore ? 'served here' : artifacts.description})`);
+  return { address, port, workerId, backend: runtime.backend, server, health, service, servesArtifacts: ownStore !== undefined, shutdown };
+}

@@ -1,0 +1,197 @@
+import * as grpc from '@grpc/grpc-js';
+import type { protocol } from '@ippro/artifacts';
+import type { ArtifactAccess } from './artifact-access';
+import { ModelPool } from './model-pool';
+import { computeGradStatsOperation, evaluateOperation, fineTuneOperation } from './operations';
+import type { CallContext, OperationDeps } from './operations';
+import { NETWORK_DATASET_SCHEMES, WorkerDatasets } from './worker-datasets';
+import { WorkerError, statusOfError } from './worker-error';
+
+export interface WorkerServiceOptions {
+  workerId: string;
+  version: string;
+  /** The backend in use: "tensorflow-gpu", "tensorflow", "wasm" or "cpu". */
+  backend: string;
+  /** Long calls run at once; more are refused with RESOURCE_EXHAUSTED. */
+  slots: number;
+  maxBatchSize: number;
+  maxMessageBytes: number;
+  artifacts: ArtifactAccess;
+  /** Directory of the CIFAR-10 .bin files (else IPPRO_DATA_DIR / the default cache). */
+  cifar10Dir?: string;
+  /** Intra-op threads of the backend (1 for wasm and cpu). */
+  threads?: number;
+  /** Built models kept between calls (see ModelPool); default 4, 0 builds one per call. */
+  idleModels?: number;
+  /** One line per finished or failed call. */
+  log?: (line: string) => void;
+}
+
+type Kind = 'ComputeGradStats' | 'FineTune' | 'Evaluate';
+
+interface ActiveCall {
+  kind: Kind;
+  jobId: string;
+  /** Set when the worker aborts its calls (SIGTERM with --abort-on-term). */
+  abort(reason: string): void;
+  done: Promise<void>;
+}
+
+/** Thrown at a checkpoint of a call the client cancelled or whose deadline passed. */
+class CallEnded extends Error {}
+
+interface StreamingCall<Request> extends grpc.ServerWritableStream<Request, unknown> {
+  request: Request;
+}
+
+/**
+ * The WorkerService implementation. Admission: at most `slots` long calls run at once; one more
+ * is refused at once with RESOURCE_EXHAUSTED (no queue: the caller retries on another worker,
+ * which keeps every queue in one place, the orchestrator). While draining (shutdown) new calls
+ * are refused with UNAVAILABLE.
+ */
+export class WorkerService {
+  private readonly active = new Set<ActiveCall>();
+  private readonly deps: OperationDeps;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: WorkerServiceOptions) {
+    this.deps = {
+      artifacts: options.artifacts,
+      datasets: new WorkerDatasets(options.artifacts, options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }),
+      models: new ModelPool(options.artifacts, options.idleModels ?? 4),
+      maxBatchSize: options.maxBatchSize,
+    };
+  }
+
+  get activeCalls(): number {
+    return this.active.size;
+  }
+
+  capabilities(): protocol.Capabilities {
+    const { options } = this;
+    return {
+      workerId: options.workerId,
+      version: options.version,
+      backend: options.backend,
+      slots: options.slots,
+      activeCalls: this.active.size,
+      maxBatchSize: options.maxBatchSize,
+      maxMessageBytes: options.maxMessageBytes,
+      datasetSchemes: [...NETWORK_DATASET_SCHEMES, 'artifact'],
+      artifactCacheBytes: options.artifacts.cacheBytes,
+      threads: options.threads ?? 1,
+    };
+  }
+
+  /** Refuses every new call from now on (UNAVAILABLE); running calls continue. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Ends every running call at its next checkpoint with UNAVAILABLE (retry elsewhere). */
+  abortAll(reason: string): void {
+    for (const call of this.active) call.abort(reason);
+  }
+
+  /** Disposes the idle models (call after the last call ended). */
+  releaseModels(): void {
+    this.deps.models.clear();
+  }
+
+  /** Resolves when no call is running. */
+  idle(): Promise<void> {
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  handlers(): protocol.WorkerServiceHandlers {
+    return {
+      GetCapabilities: (_call, callback) => callback(null, this.capabilities()),
+      ComputeGradStats: (call) => this.serve('ComputeGradStats', call, (context) => computeGradStatsOperation(call.request, this.deps, context)),
+      FineTune: (call) => this.serve('FineTune', call, (context) => fineTuneOperation(call.request, this.deps, context)),
+      Evaluate: (call) => this.serve('Evaluate', call, (context) => evaluateOperation(call.request, this.deps, context)),
+    };
+  }
+
+  private admit(kind: Kind): void {
+    if (this.draining) {
+      throw new WorkerError(grpc.status.UNAVAILABLE, `worker ${this.options.workerId} is shutting down; send ${kind} to another worker`);
+    }
+    if (this.active.size >= this.options.slots) {
+      throw new WorkerError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `worker ${this.options.workerId}: all ${this.options.slots} slot(s) are busy; retry ${kind} on another worker`,
+      );
+    }
+  }
+
+  private serve<Request extends { jobId: string }>(
+    kind: Kind,
+    call: StreamingCall<Request>,
+    operation: (context: CallContext) => Promise<object>,
+  ): void {
+    const started = Date.now();
+    const jobId = call.request.jobId;
+    try {
+      this.admit(kind);
+    } catch (error) {
+      call.emit('error', statusOfError(error));
+      return;
+    }
+    let aborted: string | undefined;
+    let finish = (): void => undefined;
+    const entry: ActiveCall = {
+      kind,
+      jobId,
+      abort: (reason) => {
+        aborted = reason;
+      },
+      done: new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
+    };
+    this.active.add(entry);
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : Infinity;
+    const context: CallContext = {
+      checkpoint: async () => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (call.cancelled) throw new CallEnded('cancelled by the client');
+        if (Date.now() > deadlineMs) throw new CallEnded('deadline exceeded');
+        if (aborted !== undefined) throw new WorkerError(grpc.status.UNAVAILABLE, `worker ${this.options.workerId} aborted ${kind}: ${aborted}; retry on another worker`);
+      },
+      progress: (progress) => {
+        if (!call.cancelled) call.write({ progress });
+      },
+    };
+    const label = `${kind}${jobId === '' ? '' : ` ${jobId}`}`;
+    operation(context)
+      .then((result) => {
+        if (call.cancelled) return;
+        call.write({ result });
+        call.end();
+        this.options.log?.(`${label}: done in ${Date.now() - started} ms`);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CallEnded) {
+          this.options.log?.(`${label}: stopped after ${Date.now() - started} ms (${error.message})`);
+          if (!call.cancelled) call.emit('error', { code: error.message === 'deadline exceeded' ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED, details: `${label}: ${error.message}` });
+          return;
+        }
+        const status = statusOfError(error);
+        this.options.log?.(`${label}: failed after ${Date.now() - started} ms: ${grpc.status[status.code ?? grpc.status.UNKNOWN]}: ${status.details}`);
+        if (!call.cancelled) call.emit('error', status);
+      })
+      .finally(() => {
+        this.active.delete(entry);
+        finish();
+        if (this.active.size === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      });
+  }
+}
