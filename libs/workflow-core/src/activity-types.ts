@@ -1,0 +1,197 @@
+import type {
+  BatchRangeRef,
+  CriterionName,
+  EvaluationConfig,
+  FineTuneConfig,
+  PlanConfig,
+  ScoringConfig,
+} from './prune-types';
+
+/** One scoring shard: a batch range for one layer shard (its groups are in the shard plan artifact). */
+export interface ScoringShardRef {
+  /** Merge position: layer shard major, then batch shard. */
+  index: number;
+  layerShard: number;
+  batches: BatchRangeRef;
+}
+
+export interface PlanScoringShardsInput {
+  modelArtifactId: string;
+  criterion: CriterionName;
+  scoring?: ScoringConfig;
+  batchShards: number;
+  layerShards: number;
+}
+
+export interface PlanScoringShardsOutput {
+  /** JSON artifact: `{ layerShards: string[][] }`, the group ids of each layer shard. Absent without shards. */
+  shardPlanArtifactId?: string;
+  /** Empty for criteria that need no data (l1, l2, bn, random). */
+  shards: ScoringShardRef[];
+}
+
+export interface ComputeGradStatsInput {
+  /** Names the unit of work in logs (`<workflow id>/r<round>/s<index>`); does not change the result. */
+  jobId: string;
+  modelArtifactId: string;
+  scoring: ScoringConfig;
+  shardPlanArtifactId: string;
+  shard: ScoringShardRef;
+}
+
+export interface ComputeGradStatsOutput {
+  /** Serialized GradStats (@ippro/importance). */
+  statsArtifactId: string;
+  count: number;
+  lossSum: number;
+  groupCount: number;
+  statsBytes: number;
+}
+
+export interface MergeAndScoreInput {
+  modelArtifactId: string;
+  criterion: CriterionName;
+  lambda?: number;
+  /** Seeds the random criterion (the run's seed + the round, as @ippro/pruning's pruneLocally). */
+  seed: number;
+  scoring?: ScoringConfig;
+  /** Per layer shard (in order), the batch shards' statistics (in order): merged in this order in float64. */
+  statsArtifactIds: string[][];
+}
+
+export interface MergeAndScoreOutput {
+  /** JSON artifact: `{ method, rows: [[id, score], ...] }` (non-finite scores as strings). */
+  scoresArtifactId: string;
+  groupCount: number;
+  /** Mean scoring loss (gradient criteria only). */
+  meanLoss?: number;
+}
+
+export interface PlanRoundInput {
+  originalModelArtifactId: string;
+  modelArtifactId: string;
+  /** Group ids removed by earlier rounds; absent before round 1. */
+  removedArtifactId?: string;
+  scoresArtifactId: string;
+  plan: PlanConfig;
+  round: number;
+}
+
+export interface PlanRoundOutput {
+  /** JSON artifact of the planner's RemovalPlan. */
+  planArtifactId: string;
+  /** Group ids of this round (planner's, i.e. of the input model). */
+  groupsThisRound: number;
+  reachedGoal: boolean;
+  reason?: string;
+  removedFraction: number;
+}
+
+export interface ApplySurgeryInput {
+  originalModelArtifactId: string;
+  modelArtifactId: string;
+  removedArtifactId?: string;
+  planArtifactId: string;
+}
+
+export interface ApplySurgeryOutput {
+  modelArtifactId: string;
+  /** Cumulative removed group ids (earlier rounds + this plan). */
+  removedArtifactId: string;
+  removedTotal: number;
+  params: number;
+}
+
+export interface FineTuneReplicaInput {
+  jobId: string;
+  startModelArtifactId: string;
+  fineTune: FineTuneConfig;
+  replica: { index: number; count: number };
+  /** Global step of the first step: step s uses batch s mod B of the replica shard's epoch floor(s / B). */
+  firstStep: number;
+  seed: number;
+}
+
+export interface FineTuneReplicaOutput {
+  modelArtifactId: string;
+  sampleCount: number;
+  steps: number;
+  lossSum: number;
+}
+
+export interface AverageModelsInput {
+  /** In replica order; weighted by sampleCount. */
+  models: { modelArtifactId: string; sampleCount: number }[];
+}
+
+export interface AverageModelsOutput {
+  modelArtifactId: string;
+}
+
+export interface PlanEvaluationShardsInput {
+  evaluation: EvaluationConfig;
+  shards: number;
+}
+
+export interface PlanEvaluationShardsOutput {
+  shards: BatchRangeRef[];
+}
+
+export interface EvaluateShardInput {
+  jobId: string;
+  modelArtifactId: string;
+  evaluation: EvaluationConfig;
+  batches: BatchRangeRef;
+}
+
+/** Exact sums: they merge by addition. */
+export interface EvaluationSumsRef {
+  correct: number;
+  lossSum: number;
+  count: number;
+}
+
+export interface MergeEvaluationsInput {
+  modelArtifactId: string;
+  /** In shard order. */
+  parts: EvaluationSumsRef[];
+}
+
+export interface MergeEvaluationsOutput {
+  params: number;
+  flops: number;
+  channels: number;
+  top1: number;
+  loss: number;
+  evaluated: number;
+}
+
+/**
+ * The activities of the pruneModel workflow. Every input and output is small JSON: ids of
+ * artifacts and summaries. Implemented by @ippro/activities' createPruneActivities.
+ */
+export interface PruneActivities {
+  planScoringShards(input: PlanScoringShardsInput): Promise<PlanScoringShardsOutput>;
+  computeGradStats(input: ComputeGradStatsInput): Promise<ComputeGradStatsOutput>;
+  mergeAndScore(input: MergeAndScoreInput): Promise<MergeAndScoreOutput>;
+  planRound(input: PlanRoundInput): Promise<PlanRoundOutput>;
+  applySurgery(input: ApplySurgeryInput): Promise<ApplySurgeryOutput>;
+  fineTuneReplica(input: FineTuneReplicaInput): Promise<FineTuneReplicaOutput>;
+  averageModels(input: AverageModelsInput): Promise<AverageModelsOutput>;
+  planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput>;
+  evaluateShard(input: EvaluateShardInput): Promise<EvaluationSumsRef>;
+  mergeEvaluations(input: MergeEvaluationsInput): Promise<MergeEvaluationsOutput>;
+}
+
+export const PRUNE_ACTIVITY_NAMES: readonly (keyof PruneActivities)[] = [
+  'planScoringShards',
+  'computeGradStats',
+  'mergeAndScore',
+  'planRound',
+  'applySurgery',
+  'fineTuneReplica',
+  'averageModels',
+  'planEvaluationShards',
+  'evaluateShard',
+  'mergeEvaluations',
+];

@@ -1,0 +1,311 @@
+import type { EvaluationSumsRef, PruneActivities } from './activity-types';
+import { mapBounded } from './map-bounded';
+import type {
+  PruneCarry,
+  PrunePhase,
+  PruneWorkflowInput,
+  PruneWorkflowResult,
+  RoundMetrics,
+  StopReason,
+} from './prune-types';
+
+/**
+ * Where the round logic runs: the Temporal workflow (activities are proxies) or this process
+ * (activities are the functions themselves). The logic, the activity calls, their inputs and
+ * their merge order are the same in both, so both produce the same artifacts, byte for byte.
+ */
+export interface RoundHost {
+  activities: PruneActivities;
+  /** Phase and fan-out counters, for the progress query. */
+  report(phase: PrunePhase, shardsDone: number, shardsTotal: number): void;
+  /** Prefix of the job ids given to compute calls (the workflow id); logs only. */
+  jobPrefix: string;
+}
+
+export const DEFAULT_MAX_PARALLEL = 4;
+
+/** The settings with their defaults, checked. Throws an Error naming the bad field. */
+export function resolveSettings(input: PruneWorkflowInput): {
+  batchShards: number;
+  layerShards: number;
+  evaluationShards: number;
+  maxParallel: number;
+  replicas: number;
+  repetitions: number;
+  steps: number;
+} {
+  const batchShards = input.shards?.batchShards ?? 1;
+  const layerShards = input.shards?.layerShards ?? 1;
+  const evaluationShards = input.shards?.evaluationShards ?? batchShards;
+  const maxParallel = input.shards?.maxParallel ?? DEFAULT_MAX_PARALLEL;
+  const replicas = input.fineTune?.replicas ?? 1;
+  const repetitions = input.fineTune?.repetitions ?? 1;
+  const steps = input.fineTune?.steps ?? 0;
+  const positive: [string, number][] = [
+    ['shards.batchShards', batchShards],
+    ['shards.layerShards', layerShards],
+    ['shards.evaluationShards', evaluationShards],
+    ['shards.maxParallel', maxParallel],
+    ['fineTune.replicas', replicas],
+    ['fineTune.repetitions', repetitions],
+    ['plan.rounds', input.plan.rounds],
+  ];
+  for (const [name, value] of positive) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`fineTune.steps must be a non-negative integer, got ${String(steps)}`);
+  if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
+  if (input.maxAccuracyDrop !== undefined && !(input.maxAccuracyDrop >= 0)) {
+    throw new Error(`maxAccuracyDrop must be a non-negative fraction, got ${String(input.maxAccuracyDrop)}`);
+  }
+  if (!/^[0-9a-f]{64}$/.test(input.modelArtifactId)) throw new Error(`modelArtifactId must be a sha256 (64 lowercase hex digits), got '${input.modelArtifactId}'`);
+  return { batchShards, layerShards, evaluationShards, maxParallel, replicas, repetitions, steps };
+}
+
+/** Evaluates a model shard by shard and merges the exact sums in shard order. */
+export async function evaluateModel(
+  input: PruneWorkflowInput,
+  host: RoundHost,
+  modelArtifactId: string,
+  round: number,
+): Promise<Omit<RoundMetrics, 'round' | 'modelArtifactId' | 'removedGroups' | 'removedTotal'>> {
+  const { evaluationShards, maxParallel } = resolveSettings(input);
+  const { activities } = host;
+  host.report('evaluating', 0, 0);
+  const { shards } = await activities.planEvaluationShards({ evaluation: input.evaluation, shards: evaluationShards });
+  host.report('evaluating', 0, shards.length);
+  const parts: EvaluationSumsRef[] = await mapBounded(
+    shards,
+    maxParallel,
+    (batches, index) =>
+      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches }),
+    (done, total) => host.report('evaluating', done, total),
+  );
+  return activities.mergeEvaluations({ modelArtifactId, parts });
+}
+
+/** Round 0: the input model's metrics. */
+export async function measureBaseline(input: PruneWorkflowInput, host: RoundHost): Promise<RoundMetrics> {
+  host.report('baseline', 0, 0);
+  const measured = await evaluateModel(input, host, input.modelArtifactId, 0);
+  return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0 };
+}
+
+export function initialCarry(input: PruneWorkflowInput, baseline: RoundMetrics): PruneCarry {
+  return {
+    round: 1,
+    modelArtifactId: input.modelArtifactId,
+    removedTotal: 0,
+    baseline,
+    history: [],
+    paused: false,
+    cancelRequested: false,
+  };
+}
+
+export type RoundOutcome =
+  | { kind: 'nothing-removed'; reachedGoal: boolean; reason?: string }
+  | { kind: 'done'; metrics: RoundMetrics; removedArtifactId: string };
+
+/** Step number of the first local-SGD step of repetition `repetition` (0-based) of `round` (1-based). */
+export function firstStepOf(round: number, repetition: number, repetitions: number, steps: number): number {
+  return ((round - 1) * repetitions + repetition) * steps;
+}
+
+/** Score, plan, remove, fine-tune (local SGD), evaluate: one round from `carry`. */
+export async function runRound(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
+  const settings = resolveSettings(input);
+  const { activities } = host;
+  const round = carry.round;
+  const prefix = `${host.jobPrefix}/r${round}`;
+
+  host.report('scoring', 0, 0);
+  const shardPlan = await activities.planScoringShards({
+    modelArtifactId: carry.modelArtifactId,
+    criterion: input.criterion,
+    ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
+    batchShards: settings.batchShards,
+    layerShards: settings.layerShards,
+  });
+  host.report('scoring', 0, shardPlan.shards.length);
+  const stats = await mapBounded(
+    shardPlan.shards,
+    settings.maxParallel,
+    (shard) => {
+      if (input.scoring === undefined || shardPlan.shardPlanArtifactId === undefined) throw new Error('scoring shards without scoring settings');
+      return activities.computeGradStats({
+        jobId: `${prefix}/s${shard.index}`,
+        modelArtifactId: carry.modelArtifactId,
+        scoring: input.scoring,
+        shardPlanArtifactId: shardPlan.shardPlanArtifactId,
+        shard,
+      });
+    },
+    (done, total) => host.report('scoring', done, total),
+  );
+
+  host.report('merging', 0, 1);
+  const scores = await activities.mergeAndScore({
+    modelArtifactId: carry.modelArtifactId,
+    criterion: input.criterion,
+    ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+    seed: input.seed + round,
+    ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
+    statsArtifactIds: byLayerShard(shardPlan.shards, stats.map((shard) => shard.statsArtifactId)),
+  });
+
+  host.report('planning', 0, 1);
+  const plan = await activities.planRound({
+    originalModelArtifactId: input.modelArtifactId,
+    modelArtifactId: carry.modelArtifactId,
+    ...(carry.removedArtifactId === undefined ? {} : { removedArtifactId: carry.removedArtifactId }),
+    scoresArtifactId: scores.scoresArtifactId,
+    plan: input.plan,
+    round,
+  });
+  if (plan.groupsThisRound === 0) {
+    return { kind: 'nothing-removed', reachedGoal: plan.reachedGoal, ...(plan.reason === undefined ? {} : { reason: plan.reason }) };
+  }
+
+  host.report('surgery', 0, 1);
+  const pruned = await activities.applySurgery({
+    originalModelArtifactId: input.modelArtifactId,
+    modelArtifactId: carry.modelArtifactId,
+    ...(carry.removedArtifactId === undefined ? {} : { removedArtifactId: carry.removedArtifactId }),
+    planArtifactId: plan.planArtifactId,
+  });
+
+  let model = pruned.modelArtifactId;
+  let fineTuneLoss: number | undefined;
+  const tune = input.fineTune;
+  if (tune !== undefined && settings.steps > 0) {
+    let lossSum = 0;
+    let samples = 0;
+    for (let repetition = 0; repetition < settings.repetitions; repetition += 1) {
+      const start = model;
+      const replicaIndices = Array.from({ length: settings.replicas }, (_, index) => index);
+      host.report('fine-tuning', 0, replicaIndices.length);
+      const replicas = await mapBounded(
+        replicaIndices,
+        settings.maxParallel,
+        (index) =>
+          activities.fineTuneReplica({
+            jobId: `${prefix}/m${repetition}/replica${index}`,
+            startModelArtifactId: start,
+            fineTune: tune,
+            replica: { index, count: settings.replicas },
+            firstStep: firstStepOf(round, repetition, settings.repetitions, settings.steps),
+            seed: input.seed,
+          }),
+        (done, total) => host.report('fine-tuning', done, total),
+      );
+      for (const replica of replicas) {
+        lossSum += replica.lossSum;
+        samples += replica.sampleCount;
+      }
+      if (replicas.length === 1) {
+        model = (replicas[0] as { modelArtifactId: string }).modelArtifactId;
+      } else {
+        host.report('averaging', 0, 1);
+        const averaged = await activities.averageModels({
+          models: replicas.map(({ modelArtifactId, sampleCount }) => ({ modelArtifactId, sampleCount })),
+        });
+        model = averaged.modelArtifactId;
+      }
+    }
+    fineTuneLoss = samples === 0 ? 0 : lossSum / samples;
+  }
+
+  const measured = await evaluateModel(input, host, model, round);
+  const metrics: RoundMetrics = {
+    round,
+    modelArtifactId: model,
+    ...measured,
+    removedGroups: plan.groupsThisRound,
+    removedTotal: pruned.removedTotal,
+    ...(fineTuneLoss === undefined ? {} : { fineTuneLoss }),
+    reachedGoal: plan.reachedGoal,
+  };
+  return { kind: 'done', metrics, removedArtifactId: pruned.removedArtifactId };
+}
+
+/** Statistics ids grouped by layer shard, each group in batch order (the shards come layer shard major). */
+function byLayerShard(shards: readonly { layerShard: number }[], ids: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  shards.forEach((shard, index) => {
+    (groups[shard.layerShard] ??= []).push(ids[index] as string);
+  });
+  return groups.filter((group) => group !== undefined);
+}
+
+/** The result when the run stops with `carry` as its last finished state. */
+export function resultOf(carry: PruneCarry, stoppedBecause: StopReason, reason?: string): PruneWorkflowResult {
+  return {
+    modelArtifactId: carry.modelArtifactId,
+    resultRound: carry.round - 1,
+    stoppedBecause,
+    ...(reason === undefined ? {} : { reason }),
+    baseline: carry.baseline,
+    history: carry.history,
+    ...(carry.removedArtifactId === undefined ? {} : { removedArtifactId: carry.removedArtifactId }),
+    removedTotal: carry.removedTotal,
+  };
+}
+
+/**
+ * The stop checks after a round: the next state to continue from, or the run's result.
+ * - nothing to remove: the target was reached (or nothing can be removed); result = the last finished round;
+ * - top-1 more than maxAccuracyDrop below the baseline: the round is recorded, the result is the round before it;
+ * - the last round: target reached or rounds done.
+ */
+export function afterRound(
+  input: PruneWorkflowInput,
+  carry: PruneCarry,
+  outcome: RoundOutcome,
+): { next: PruneCarry; result?: undefined } | { result: PruneWorkflowResult; next?: undefined } {
+  if (outcome.kind === 'nothing-removed') {
+    return { result: resultOf(carry, outcome.reachedGoal ? 'target-reached' : 'nothing-to-remove', outcome.reason) };
+  }
+  const { metrics } = outcome;
+  const history = [...carry.history, metrics];
+  if (input.maxAccuracyDrop !== undefined && metrics.top1 < carry.baseline.top1 - input.maxAccuracyDrop) {
+    const reason = `round ${metrics.round}: top-1 ${metrics.top1} fell more than the allowed ${input.maxAccuracyDrop} below the baseline ${carry.baseline.top1}`;
+    return { result: resultOf({ ...carry, history }, 'accuracy-budget', reason) };
+  }
+  const next: PruneCarry = {
+    ...carry,
+    round: carry.round + 1,
+    modelArtifactId: metrics.modelArtifactId,
+    removedArtifactId: outcome.removedArtifactId,
+    removedTotal: metrics.removedTotal,
+    history,
+  };
+  if (metrics.round >= input.plan.rounds) {
+    return { result: resultOf(next, metrics.reachedGoal === true ? 'target-reached' : 'rounds-done') };
+  }
+  return { next };
+}
+
+/**
+ * The whole run in one loop, with a hook at every round boundary (pause, cancel): what
+ * `ippro prune --local` runs. The workflow runs the same steps, one round per run (continue-as-new).
+ */
+export async function runPruneRounds(
+  input: PruneWorkflowInput,
+  host: RoundHost,
+  atBoundary?: (carry: PruneCarry) => Promise<'continue' | 'cancel'>,
+): Promise<PruneWorkflowResult> {
+  resolveSettings(input);
+  let carry = input.carry ?? initialCarry(input, await measureBaseline(input, host));
+  for (;;) {
+    if (atBoundary !== undefined && (await atBoundary(carry)) === 'cancel') {
+      return resultOf(carry, 'cancelled', 'cancelled at a round boundary');
+    }
+    const step = afterRound(input, carry, await runRound(input, carry, host));
+    if (step.result !== undefined) {
+      host.report('done', 0, 0);
+      return step.result;
+    }
+    carry = step.next;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The pruneModel workflow's input, progress and result, shared by the workflow, its activities,
+ * the orchestrator and the CLI. Everything here is small JSON: tensors, models, gradient sums and
+ * group lists travel as artifacts named by sha256, never through Temporal.
+ */
+
+/** The importance criteria (the same names as @ippro/pruning's CRITERIA). */
+export type CriterionName = 'proscore' | 'l1' | 'l2' | 'taylor' | 'bn' | 'random';
+
+export const CRITERION_NAMES: readonly CriterionName[] = ['proscore', 'l1', 'l2', 'taylor', 'bn', 'random'];
+
+export type TargetMetricName = 'params' | 'flops' | 'channels';
+
+/** A dataset every executor resolves by itself: a spec (`synthetic:cifar?n=48&seed=1&classes=10`, `cifar10:train`) or a dataset artifact. */
+export interface DatasetRef {
+  /** Canonical spec text without a sample range; with `artifactId` it only names the data. */
+  spec: string;
+  /** sha256 of a dataset artifact (@ippro/model-artifact `IPDS`); read instead of `spec`. */
+  artifactId?: string;
+}
+
+/** A half-open range [start, end) of batch indices of the unshuffled dataset. */
+export interface BatchRangeRef {
+  start: number;
+  end: number;
+}
+
+export interface ScoringConfig {
+  dataset: DatasetRef;
+  batchSize: number;
+  /** Default 'inference' (IPPRO.md §4). */
+  batchNormMode?: 'inference' | 'batch';
+  /** Default false. */
+  includeBias?: boolean;
+}
+
+/**
+ * Fine-tuning by local SGD: `replicas` replicas each train K = `steps` SGD steps from the same
+ * start model on their contiguous share of the data; their weights are averaged by sample count;
+ * that is repeated M = `repetitions` times per round. The replica count is configuration, not the
+ * number of machines: any executor runs any replica and gives the same bytes.
+ */
+export interface FineTuneConfig {
+  dataset: DatasetRef;
+  batchSize: number;
+  /** K: SGD steps per replica per repetition. 0 disables fine-tuning. */
+  steps: number;
+  /** M: local-SGD repetitions per round. Default 1. */
+  repetitions?: number;
+  /** Replicas per repetition. Default 1. */
+  replicas?: number;
+  learningRate: number;
+  /** Default 0.9 (as @ippro/models' SgdTrainer). */
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  labelSmoothing?: number;
+  /** Pad-crop-flip augmentation; default on for images (samples of rank 3). */
+  augment?: boolean;
+}
+
+export interface EvaluationConfig {
+  dataset: DatasetRef;
+  batchSize: number;
+}
+
+/** The planner's settings that stay fixed for a run (@ippro/planner's PlanRemovalInput). */
+export interface PlanConfig {
+  target: { metric: TargetMetricName; fraction: number };
+  rounds: number;
+  schedule?: 'linear' | 'geometric';
+  ranking?: 'global' | 'uniform';
+  maxLayerRatio?: number;
+  minChannels?: number;
+  roundTo?: number;
+  ignoredLayers?: string[];
+}
+
+export interface ShardConfig {
+  /** Contiguous batch ranges per scoring pass. Default 1. */
+  batchShards?: number;
+  /** Disjoint group sets per scoring pass. Default 1. */
+  layerShards?: number;
+  /** Evaluation batch ranges. Default = batchShards. */
+  evaluationShards?: number;
+  /** Activities of one fan-out in flight at once (scoring shards, replicas, evaluation shards). Default 4. */
+  maxParallel?: number;
+}
+
+/** Timeouts and retries of the compute activities. */
+export interface ActivityConfig {
+  /** Default 3600. */
+  startToCloseSeconds?: number;
+  /** Default 120: a shard reports after every batch, so silence this long means a lost activity. */
+  heartbeatSeconds?: number;
+  /** Default 5. */
+  maximumAttempts?: number;
+}
+
+export interface PruneWorkflowInput {
+  /** sha256 of the input model artifact (@ippro/model-artifact `IPMA`). */
+  modelArtifactId: string;
+  criterion: CriterionName;
+  /** PROscore's step size; default @ippro/importance's DEFAULT_LAMBDA. */
+  lambda?: number;
+  /** Scoring data; required by proscore and taylor. */
+  scoring?: ScoringConfig;
+  /** Omitted (or steps 0): no fine-tuning. */
+  fineTune?: FineTuneConfig;
+  evaluation: EvaluationConfig;
+  plan: PlanConfig;
+  /** Stop when top-1 falls more than this fraction below the input model's; the result is then the last round within budget. */
+  maxAccuracyDrop?: number;
+  shards?: ShardConfig;
+  seed: number;
+  activity?: ActivityConfig;
+  /** Set by the workflow itself when it continues as new; never by a caller. */
+  carry?: PruneCarry;
+}
+
+/** A round's result (round 0 = the input model). Small: it is kept for every round. */
+export interface RoundMetrics {
+  round: number;
+  /** The model after this round (fine-tuned). */
+  modelArtifactId: string;
+  params: number;
+  /** Multiply-accumulates per sample. */
+  flops: number;
+  channels: number;
+  top1: number;
+  loss: number;
+  evaluated: number;
+  /** Groups removed in this round. */
+  removedGroups: number;
+  /** Groups removed from the input model so far. */
+  removedTotal: number;
+  /** Mean training loss of the round's last local-SGD repetition (over all replicas). */
+  fineTuneLoss?: number;
+  /** Whether the planner met this round's goal. */
+  reachedGoal?: boolean;
+}
+
+export type StopReason = 'target-reached' | 'rounds-done' | 'accuracy-budget' | 'nothing-to-remove' | 'cancelled';
+
+/** What a run carries from round to round (through continue-as-new): ids and metrics only. */
+export interface PruneCarry {
+  /** The next round to run (1-based). */
+  round: number;
+  /** The model the next round starts from: the last finished round's. */
+  modelArtifactId: string;
+  /** JSON artifact: the group ids (of the input model) removed so far; absent before round 1. */
+  removedArtifactId?: string;
+  removedTotal: number;
+  baseline: RoundMetrics;
+  history: RoundMetrics[];
+  paused: boolean;
+  cancelRequested: boolean;
+}
+
+export interface PruneWorkflowResult {
+  /** The result model: the last round within the accuracy budget. */
+  modelArtifactId: string;
+  /** The round whose model is the result (0 = the input model). */
+  resultRound: number;
+  stoppedBecause: StopReason;
+  reason?: string;
+  baseline: RoundMetrics;
+  /** Every finished round, the one that broke the budget included. */
+  history: RoundMetrics[];
+  /** JSON artifact of the group ids removed to obtain the result (absent when none were). */
+  removedArtifactId?: string;
+  removedTotal: number;
+}
+
+export type PrunePhase =
+  | 'starting'
+  | 'paused'
+  | 'baseline'
+  | 'scoring'
+  | 'merging'
+  | 'planning'
+  | 'surgery'
+  | 'fine-tuning'
+  | 'averaging'
+  | 'evaluating'
+  | 'done';
+
+/** The answer of the `progress` query. */
+export interface PruneProgress {
+  phase: PrunePhase;
+  /** The round in progress (the next one while paused; 0 while measuring the baseline). */
+  round: number;
+  rounds: number;
+  /** Activities of the current fan-out: done and in total. */
+  shardsDone: number;
+  shardsTotal: number;
+  /** The last finished round's model (the input model before round 1). */
+  currentModelArtifactId: string;
+  baseline?: RoundMetrics;
+  history: RoundMetrics[];
+  paused: boolean;
+  cancelRequested: boolean;
+  stoppedBecause?: StopReason;
+}
