@@ -10,6 +10,7 @@ import { meanWasmConfig } from './kernels/mean';
 import { fusedBatchNormWasmConfig } from './kernels/batch-norm';
 import { identityWasmConfig } from './kernels/identity';
 import { castWasmConfig } from './kernels/cast';
+import { registerBatchNormGradients } from './gradients/batch-norm-gradients';
 import { addWasmConfig, multiplyWasmConfig, realDivWasmConfig, subWasmConfig } from './kernels/broadcast-binary';
 
 /** Kernels the stock tfjs wasm backend lacks (or runs slowly) for training. */
@@ -32,13 +33,16 @@ export const wasmTrainingKernels: KernelConfig[] = [
 
 /**
  * Registers every kernel in `wasmTrainingKernels`, replacing a stock kernel of
- * the same name. Safe to call repeatedly and before or after the backend has
- * initialised.
+ * the same name, and the leaner batch-norm training gradients. Safe to call
+ * repeatedly and before or after the backend has initialised.
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of wasmTrainingKernels) {
     registerReplacing(config);
   }
+  // Gradient configs are global (every backend); these compute the stock
+  // values with fewer full-size passes.
+  registerBatchNormGradients();
 }
 
 function registerReplacing(config: KernelConfig): void {

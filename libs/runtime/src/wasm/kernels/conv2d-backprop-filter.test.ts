@@ -87,6 +87,37 @@ test('Conv2DBackpropFilter on wasm matches cpu', async (t) => {
   t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
 });
 
+test('Conv2DBackpropFilter matches cpu on 1x1 filters (the matrix-product path)', async (t) => {
+  const random = seededRandom(20251127);
+  let worst = 0;
+  const grid = combinations({ stride: [1, 2], padding: ['same', 'valid', 'explicit'] as const, batch: [1, 7] });
+  for (const request of grid) {
+    const geometry = { ...randomGeometry({ ...request, dilation: 1 }, random), filterHeight: 1, filterWidth: 1 };
+    const inChannels = 1 + Math.floor(random() * 6);
+    const outChannels = 1 + Math.floor(random() * 6);
+    worst = Math.max(worst, await checkCase({ geometry, inChannels, outChannels, dataFormat: 'NHWC' }));
+  }
+  t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
+});
+
+test('Conv2DBackpropFilter matches cpu on the SIMD path with wide and ragged channels', async (t) => {
+  const random = seededRandom(20251128);
+  let worst = 0;
+  const grid = combinations({ stride: [1, 2, 3], padding: ['same', 'valid', 'explicit'] as const, batch: [1, 7] });
+  for (const request of grid) {
+    for (const [inChannels, outChannels] of [
+      [16, 16],
+      [8, 24],
+      [5, 9],
+      [3, 16],
+    ]) {
+      const geometry = randomGeometry({ ...request, dilation: 1 }, random);
+      worst = Math.max(worst, await checkCase({ geometry, inChannels, outChannels, dataFormat: 'NHWC' }));
+    }
+  }
+  t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
+});
+
 test('Conv2DBackpropFilter handles many channels', async () => {
   const geometry = randomGeometry({ batch: 3, stride: 2, dilation: 1, padding: 'same' }, seededRandom(7));
   await checkCase({ geometry, inChannels: 17, outChannels: 24, dataFormat: 'NHWC' });

@@ -134,6 +134,12 @@ export class WasmKernelScope {
     this.intermediates.length = 0;
   }
 
+  /** Takes ownership of data made outside `run`, so it is freed with the other intermediates. */
+  adopt(info: TensorInfo): TensorInfo {
+    this.intermediates.push(info);
+    return info;
+  }
+
   ownsData(info: TensorInfo): boolean {
     return this.intermediates.some((own) => own.dataId === info.dataId);
   }
