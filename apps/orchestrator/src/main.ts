@@ -1,0 +1,23 @@
+import { ORCHESTRATOR_USAGE, OrchestratorUsageError, parseOrchestratorArgs, runOrchestratorProcess } from '@ippro/orchestration';
+
+/**
+ * `ippro-orchestrator [flags]`: the Temporal worker of the pruneModel workflow and its
+ * activities. Runs until SIGTERM or SIGINT, then exits 0. Exit 2 for a bad flag, 1 when it cannot start.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(ORCHESTRATOR_USAGE);
+    return 0;
+  }
+  try {
+    return await runOrchestratorProcess(parseOrchestratorArgs(argv));
+  } catch (error) {
+    process.stderr.write(`ippro-orchestrator: ${(error as Error).message}\n`);
+    if (error instanceof OrchestratorUsageError) process.stderr.write(ORCHESTRATOR_USAGE);
+    return error instanceof OrchestratorUsageError ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

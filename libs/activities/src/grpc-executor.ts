@@ -1,0 +1,226 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ClientTlsOptions, protocol } from '@ippro/artifacts';
+import type { LongCallOptions, WorkerClient } from '@ippro/compute';
+import type { DatasetRef } from '@ippro/workflow-core';
+import type {
+  ComputeCallOptions,
+  ComputeExecutor,
+  EvaluateCall,
+  EvaluateCallResult,
+  FineTuneCall,
+  FineTuneCallResult,
+  GradStatsCall,
+  GradStatsCallResult,
+} from './compute-executor';
+import { ComputeInputError } from './compute-executor';
+import { WorkerPool, parseWorkerPool } from './worker-pool';
+import type { PooledWorker, WorkerPoolSpec } from './worker-pool';
+
+export interface GrpcExecutorOptions {
+  /** `host:port,host:port` or `dns:NAME:PORT`, or a parsed spec. */
+  workers: string | WorkerPoolSpec;
+  /** TLS to the workers (with certFile/keyFile: mutual TLS). */
+  tls?: ClientTlsOptions;
+  /** Attempts of one call over the pool (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED). Default 4. */
+  maxAttempts?: number;
+  /** Deadline of one attempt. Default 1 hour (the activity's start-to-close). */
+  callTimeoutMs?: number;
+  /** How long a call waits while no worker of the pool is healthy before failing (retryable). Default 60 s. */
+  waitForWorkerMs?: number;
+  /** Health re-check interval. Default 5 s. */
+  refreshMs?: number;
+  log?: (line: string) => void;
+}
+
+/** gRPC codes after which the same call may succeed on another worker. */
+const RETRY_ELSEWHERE = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED]);
+/** gRPC codes that mean the input is bad: no worker can do better. */
+const INPUT_ERRORS = new Map<number, ComputeInputError['type']>([
+  [grpc.status.INVALID_ARGUMENT, 'InvalidArgument'],
+  [grpc.status.NOT_FOUND, 'NotFound'],
+  [grpc.status.DATA_LOSS, 'DataLoss'],
+]);
+
+function codeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function detailsOf(error: unknown): string {
+  const details = (error as { details?: unknown } | null)?.details;
+  if (typeof details === 'string' && details !== '') return details;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function datasetSpec(ref: DatasetRef): protocol.DatasetSpec {
+  return { spec: ref.spec, artifactId: ref.artifactId ?? '' };
+}
+
+/**
+ * A ComputeExecutor over a pool of gRPC compute workers (@ippro/compute). Each call goes to the
+ * healthy worker with the lowest load (calls this executor has in flight there over the slots it
+ * reports in GetCapabilities); when every slot is busy the call waits here (the workers keep no
+ * queue). Progress streams through `onProgress` (the activity heartbeats it); aborting the
+ * signal cancels the gRPC call (the worker stops within one batch). UNAVAILABLE,
+ * DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED retry on another worker, at most `maxAttempts` times;
+ * INVALID_ARGUMENT, NOT_FOUND and DATA_LOSS throw a ComputeInputError with the worker's message
+ * (non-retryable); anything else is thrown as is (Temporal retries the activity).
+ *
+ * Artifacts: the workers read inputs from and write results to the artifact service that serves
+ * the orchestrator's store (workers started with `--artifacts ADDR`), so the ids they return name
+ * artifacts the activities can read.
+ */
+export class GrpcExecutor implements ComputeExecutor {
+  readonly pool: WorkerPool;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: GrpcExecutorOptions) {
+    const spec = typeof options.workers === 'string' ? parseWorkerPool(options.workers) : options.workers;
+    this.pool = new WorkerPool(spec, {
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    });
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Checks every worker now; resolves with the number of healthy ones. */
+  async checkWorkers(): Promise<number> {
+    await this.pool.refresh(true);
+    return this.pool.healthyCount();
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+
+  async computeGradStats(call: GradStatsCall, options: ComputeCallOptions = {}): Promise<GradStatsCallResult> {
+    const request: protocol.ComputeGradStatsRequest = {
+      jobId: call.jobId,
+      modelArtifactId: call.modelArtifactId,
+      dataset: datasetSpec(call.dataset),
+      batches: call.batches,
+      batchSize: call.batchSize,
+      groupIds: call.groupIds,
+      criterion: { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias },
+    };
+    const result = await this.run('ComputeGradStats', call.jobId, options, (client, callOptions) => client.computeGradStats(request, callOptions));
+    const summary = result.summary;
+    return {
+      statsArtifactId: result.statsArtifactId,
+      count: Number(summary?.count ?? 0),
+      lossSum: summary?.lossSum ?? 0,
+      groupCount: summary?.groupCount ?? 0,
+      statsBytes: Number(summary?.statsBytes ?? 0),
+    };
+  }
+
+  async fineTune(call: FineTuneCall, options: ComputeCallOptions = {}): Promise<FineTuneCallResult> {
+    const request: protocol.FineTuneRequest = {
+      jobId: call.jobId,
+      startModelArtifactId: call.startModelArtifactId,
+      dataset: datasetSpec(call.dataset),
+      replica: call.replica,
+      batchSize: call.batchSize,
+      steps: call.steps,
+      firstStep: call.firstStep,
+      optimizer: call.optimizer,
+      seed: call.seed,
+      augment: call.augment,
+    };
+    const result = await this.run('FineTune', call.jobId, options, (client, callOptions) => client.fineTune(request, callOptions));
+    return { modelArtifactId: result.modelArtifactId, sampleCount: Number(result.sampleCount), steps: result.steps, lossSum: result.lossSum };
+  }
+
+  async evaluate(call: EvaluateCall, options: ComputeCallOptions = {}): Promise<EvaluateCallResult> {
+    const request: protocol.EvaluateRequest = {
+      jobId: call.jobId,
+      modelArtifactId: call.modelArtifactId,
+      dataset: datasetSpec(call.dataset),
+      batches: call.batches,
+      batchSize: call.batchSize,
+    };
+    const result = await this.run('Evaluate', call.jobId, options, (client, callOptions) => client.evaluate(request, callOptions));
+    return { correct: Number(result.correct), lossSum: result.lossSum, count: Number(result.count) };
+  }
+
+  /**
+   * Waits for a healthy worker with a free slot (preferring ones not in `avoid`) and takes the slot.
+   * While every healthy worker is busy it waits without limit (keeping the activity alive through
+   * `keepAlive`); with no healthy worker at all it fails after `waitForWorkerMs` (retryable).
+   */
+  private async acquire(avoid: ReadonlySet<string>, signal: AbortSignal | undefined, what: string, keepAlive: () => void): Promise<PooledWorker> {
+    let unhealthySince: number | undefined;
+    await this.pool.refresh();
+    for (;;) {
+      throwIfAborted(signal);
+      const worker = this.pool.pick(avoid);
+      if (worker !== undefined) {
+        worker.inFlight += 1;
+        return worker;
+      }
+      keepAlive();
+      if (this.pool.healthyCount() === 0) {
+        unhealthySince ??= Date.now();
+        if (Date.now() - unhealthySince >= (this.options.waitForWorkerMs ?? 60_000)) {
+          const detail = this.pool
+            .list()
+            .map((w) => `${w.address} unhealthy (${w.lastError ?? 'unchecked'})`)
+            .join('; ');
+          throw new Error(`${what}: no healthy worker in the pool (${detail || 'no workers found'})`);
+        }
+        await this.pool.waitForChange(500, signal);
+        await this.pool.refresh(true);
+      } else {
+        unhealthySince = undefined;
+        await this.pool.waitForChange(1000, signal);
+        await this.pool.refresh();
+      }
+    }
+  }
+
+  private release(worker: PooledWorker): void {
+    worker.inFlight -= 1;
+    this.pool.wake();
+  }
+
+  private async run<T>(name: string, jobId: string, options: ComputeCallOptions, invoke: (client: WorkerClient, callOptions: LongCallOptions) => Promise<T>): Promise<T> {
+    const maxAttempts = this.options.maxAttempts ?? 4;
+    const tried = new Set<string>();
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      // Back off a little before a retry, so that a pool of one busy worker is not hammered.
+      if (attempt > 1) await this.pool.waitForChange(Math.min(2000, 100 * 2 ** attempt), options.signal);
+      const worker = await this.acquire(tried, options.signal, `${name} ${jobId}`, () => options.onProgress?.({ done: 0, total: 0, samples: 0 }));
+      try {
+        return await invoke(worker.client, {
+          timeoutMs: this.options.callTimeoutMs ?? 3_600_000,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          onProgress: (progress) => options.onProgress?.({ done: progress.done, total: progress.total, samples: Number(progress.samples) }),
+        });
+      } catch (error) {
+        throwIfAborted(options.signal);
+        const code = codeOf(error);
+        const inputType = code === undefined ? undefined : INPUT_ERRORS.get(code);
+        if (inputType !== undefined) throw new ComputeInputError(`worker ${worker.address}: ${detailsOf(error)}`, inputType, { cause: error });
+        if (code === undefined || !RETRY_ELSEWHERE.has(code)) throw error;
+        lastError = error;
+        tried.add(worker.address);
+        if (code === grpc.status.UNAVAILABLE) this.pool.markUnhealthy(worker, error);
+        this.log(`${name} ${jobId}: worker ${worker.address} failed (${grpc.status[code]}: ${detailsOf(error)}); attempt ${attempt} of ${maxAttempts}`);
+      } finally {
+        this.release(worker);
+      }
+    }
+    const code = codeOf(lastError);
+    throw new Error(`${name} ${jobId}: failed on ${maxAttempts} attempts; last: ${code === undefined ? '' : `${grpc.status[code]}: `}${detailsOf(lastError)}`, {
+      cause: lastError,
+    });
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) {
+    const reason: unknown = signal.reason;
+    throw reason instanceof Error ? reason : new Error('the compute call was cancelled');
+  }
+}

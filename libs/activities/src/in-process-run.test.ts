@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ArtifactStore } from '@ippro/artifacts';
+import { resolveDataset } from '@ippro/data';
+import { modelToArtifact } from '@ippro/model-artifact';
+import { pruneLocally } from '@ippro/pruning';
+import { getJson } from './json-artifacts';
+import { getModel } from './model-store';
+import { runPruneInProcess } from './run-prune-in-process';
+import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
+
+let dir: string;
+let store: ArtifactStore;
+
+before(async () => {
+  await tf.setBackend('cpu');
+  dir = await mkdtemp(join(tmpdir(), 'ippro-activities-'));
+  store = await ArtifactStore.open({ root: join(dir, 'store') });
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('runPruneInProcess', () => {
+  it('equals @ippro/pruning pruneLocally byte for byte with one replica and one repetition', async () => {
+    const modelId = await putTinyModel(store);
+    const input = tinyInput(modelId, {
+      fineTune: { dataset: { spec: TUNING_SPEC }, batchSize: 4, steps: 2, repetitions: 1, replicas: 1, learningRate: 0.05 },
+      shards: { batchShards: 2, layerShards: 2, evaluationShards: 1, maxParallel: 2 },
+    });
+    const result = await runPruneInProcess(input, { store });
+
+    const model = await getModel(store, modelId);
+    const local = await pruneLocally({
+      model,
+      criterion: 'proscore',
+      lambda: 1,
+      scoringData: resolveDataset(SCORING_SPEC),
+      scoring: { datasetId: SCORING_SPEC, batchSize: 8, batchShards: 2, layerShards: 2 },
+      fineTuneData: resolveDataset(TUNING_SPEC),
+      fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
+      evaluationData: resolveDataset(EVALUATION_SPEC),
+      evaluationBatchSize: 8,
+      seed: 7,
+      target: input.plan.target,
+      rounds: input.plan.rounds,
+    });
+    try {
+      assert.equal(result.stoppedBecause, local.summary.stoppedBecause);
+      assert.equal(result.resultRound, local.summary.resultRound);
+      assert.deepEqual(await getJson<string[]>(store, result.removedArtifactId as string), local.summary.removedGroupIds);
+      assert.ok(Buffer.from(modelToArtifact(local.model)).equals(await store.get(result.modelArtifactId)), 'the same model bytes');
+      result.history.forEach((round, index) => {
+        const reference = local.summary.history[index];
+        assert.ok(reference);
+        assert.equal(round.top1, reference.top1);
+        assert.equal(round.params, reference.params);
+        assert.equal(round.flops, reference.flops);
+        assert.equal(round.removedGroups, reference.removedGroups);
+        assert.equal(round.fineTuneLoss, reference.fineTuneLoss);
+      });
+      assert.equal(result.baseline.top1, local.summary.baseline.top1);
+    } finally {
+      local.model.dispose();
+      model.dispose();
+    }
+  });
+
+  it('averages replicas by sample count and stops at a boundary when asked', async () => {
+    const modelId = await putTinyModel(store, 2);
+    const phases = new Set<string>();
+    let boundaries = 0;
+    const result = await runPruneInProcess(tinyInput(modelId, { plan: { target: { metric: 'channels', fraction: 0.4 }, rounds: 3 } }), {
+      store,
+      onProgress: (phase) => phases.add(phase),
+      atBoundary: async () => {
+        boundaries += 1;
+        return boundaries === 2 ? 'cancel' : 'continue';
+      },
+    });
+    assert.equal(result.stoppedBecause, 'cancelled');
+    assert.equal(result.resultRound, 1);
+    assert.equal(result.history.length, 1);
+    assert.equal(result.modelArtifactId, result.history[0]?.modelArtifactId);
+    for (const phase of ['baseline', 'scoring', 'merging', 'planning', 'surgery', 'fine-tuning', 'averaging', 'evaluating']) assert.ok(phases.has(phase), phase);
+    assert.ok(tf.memory().numTensors < 50, `tensors left: ${tf.memory().numTensors}`);
+  });
+});

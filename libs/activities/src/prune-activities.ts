@@ -1,0 +1,370 @@
+import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
+import { ArtifactError, artifactKeyOf } from '@ippro/artifacts';
+import type { ArtifactStore } from '@ippro/artifacts';
+import { DataError, batchCount } from '@ippro/data';
+import { buildChannelGraph, modelCost } from '@ippro/graph';
+import type { ChannelGraph } from '@ippro/graph';
+import { deserializeGradStats, groupWeights, mergeGradStatsInOrder } from '@ippro/importance';
+import type { GradStats } from '@ippro/importance';
+import { ArtifactFormatError, modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
+import { planRemoval } from '@ippro/planner';
+import type { RemovalPlan } from '@ippro/planner';
+import { PruningInputError, batchShards, layerShards, needsGradientStats, scoreByCriterion } from '@ippro/pruning';
+import { SurgeryError, removeGroups, survivingGroupIds } from '@ippro/surgery';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type {
+  ApplySurgeryInput,
+  ApplySurgeryOutput,
+  AverageModelsInput,
+  AverageModelsOutput,
+  ComputeGradStatsInput,
+  ComputeGradStatsOutput,
+  DatasetRef,
+  EvaluateShardInput,
+  EvaluationSumsRef,
+  FineTuneReplicaInput,
+  FineTuneReplicaOutput,
+  MergeAndScoreInput,
+  MergeAndScoreOutput,
+  MergeEvaluationsInput,
+  MergeEvaluationsOutput,
+  PlanConfig,
+  PlanEvaluationShardsInput,
+  PlanEvaluationShardsOutput,
+  PlanRoundInput,
+  PlanRoundOutput,
+  PlanScoringShardsInput,
+  PlanScoringShardsOutput,
+  PruneActivities,
+  ScoringShardRef,
+} from '@ippro/workflow-core';
+import { averageModelArtifacts } from './average-models';
+import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
+import { ComputeInputError } from './compute-executor';
+import { DatasetResolver } from './datasets';
+import { decodeNumber, getJson, putJson } from './json-artifacts';
+
+export interface PruneActivityDeps {
+  /** Where models, statistics, plans and score tables live (shared with the executor). */
+  store: ArtifactStore;
+  /** Runs the compute calls: in this process, or on gRPC workers. */
+  executor: ComputeExecutor;
+  /** Datasets the orchestrator opens itself (to count batches for shard plans); default a resolver over `store`. */
+  datasets?: DatasetResolver;
+  cifar10Dir?: string;
+}
+
+/** The shard plan artifact: the groups of each layer shard. */
+interface ShardPlanDocument {
+  layerShards: string[][];
+}
+
+interface ScoresDocument {
+  method: string;
+  rows: [string, number | string][];
+}
+
+/** The running activity's context, or undefined outside Temporal (the in-process run). */
+function activityContext() {
+  return asyncLocalStorage.getStore();
+}
+
+/** Progress → heartbeat (the SDK throttles them); the activity's cancellation → the call's signal. */
+function callOptions(): ComputeCallOptions {
+  const context = activityContext();
+  if (context === undefined) return {};
+  return {
+    signal: context.cancellationSignal,
+    onProgress: (progress) => context.heartbeat(progress),
+  };
+}
+
+function heartbeat(details?: unknown): void {
+  activityContext()?.heartbeat(details);
+}
+
+/**
+ * Bad input (the same call fails the same way everywhere) becomes a non-retryable
+ * ApplicationFailure whose type the workflow lists as non-retryable; anything else (a lost
+ * worker, a full disk) is thrown as is and retried.
+ */
+export function toActivityFailure(error: unknown): unknown {
+  if (error instanceof ApplicationFailure) return error;
+  if (!(error instanceof Error)) return error;
+  const nonRetryable = (type: string) => ApplicationFailure.create({ message: error.message, type, nonRetryable: true, cause: error });
+  if (error instanceof ComputeInputError) return nonRetryable(error.type);
+  if (error instanceof PruningInputError || error instanceof SurgeryError || error instanceof ArtifactFormatError) return nonRetryable('InvalidArgument');
+  if (error instanceof DataError) {
+    if (error.kind === 'invalid-argument' || error.kind === 'out-of-range') return nonRetryable('InvalidArgument');
+    if (error.kind === 'not-found') return nonRetryable('NotFound');
+    if (error.kind === 'data-loss') return nonRetryable('DataLoss');
+  }
+  if (error instanceof ArtifactError) {
+    if (error.kind === 'invalid-key' || error.kind === 'invalid-argument') return nonRetryable('InvalidArgument');
+    if (error.kind === 'not-found') return nonRetryable('NotFound');
+    if (error.kind === 'data-loss') return nonRetryable('DataLoss');
+  }
+  return error;
+}
+
+/** How often bookkeeping activities (plans, merges, surgery, averaging) heartbeat while they run. */
+export const BOOKKEEPING_HEARTBEAT_MS = 2000;
+
+/**
+ * Maps failures (toActivityFailure). Bookkeeping activities run in this process, so they
+ * heartbeat on a timer: a dead orchestrator is noticed after the heartbeat timeout, not after
+ * start-to-close. Compute activities heartbeat only with real progress (a batch or a step done).
+ */
+function guarded<A, R>(work: (input: A) => Promise<R>, kind: 'compute' | 'bookkeeping'): (input: A) => Promise<R> {
+  return async (input: A) => {
+    const context = kind === 'bookkeeping' ? activityContext() : undefined;
+    const timer = context === undefined ? undefined : setInterval(() => context.heartbeat(), BOOKKEEPING_HEARTBEAT_MS);
+    context?.heartbeat();
+    try {
+      return await work(input);
+    } catch (error) {
+      throw toActivityFailure(error);
+    } finally {
+      if (timer !== undefined) clearInterval(timer);
+    }
+  };
+}
+
+function planSettings(plan: PlanConfig): PlanConfig {
+  return Object.fromEntries(Object.entries(plan).filter(([, value]) => value !== undefined)) as unknown as PlanConfig;
+}
+
+/**
+ * The pruneModel workflow's activities, closed over their dependencies. Plain async functions:
+ * register them with a Temporal worker, or call them directly (runPruneInProcess).
+ */
+export function createPruneActivities(deps: PruneActivityDeps): PruneActivities {
+  const { store, executor } = deps;
+  const datasets = deps.datasets ?? new DatasetResolver(store, deps.cifar10Dir === undefined ? {} : { cifar10Dir: deps.cifar10Dir });
+
+  async function withModel<T>(id: string, use: (model: LayersModel) => T | Promise<T>): Promise<T> {
+    const model = await modelFromArtifact(await store.get(id));
+    try {
+      return await use(model);
+    } finally {
+      model.dispose();
+    }
+  }
+  const graphOf = (id: string): Promise<ChannelGraph> => withModel(id, (model) => buildChannelGraph(model));
+  const removedOf = async (id: string | undefined): Promise<string[]> => (id === undefined ? [] : getJson<string[]>(store, id));
+  const batchesOf = async (ref: DatasetRef, batchSize: number, field: string): Promise<number> => {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComputeInputError(`${field}.batchSize must be a positive integer, got ${batchSize}`);
+    const { dataset } = await datasets.resolve(ref, `${field}.dataset`);
+    return batchCount(dataset, batchSize);
+  };
+
+  async function planScoringShards(input: PlanScoringShardsInput): Promise<PlanScoringShardsOutput> {
+    if (!needsGradientStats(input.criterion)) return { shards: [] };
+    if (input.scoring === undefined) throw new ComputeInputError(`criterion '${input.criterion}' needs scoring data: set scoring`);
+    const batches = await batchesOf(input.scoring.dataset, input.scoring.batchSize, 'scoring');
+    const groups = layerShards(await graphOf(input.modelArtifactId), input.layerShards);
+    const ranges = batchShards(batches, input.batchShards);
+    const shardPlanArtifactId = await putJson(store, { layerShards: groups } satisfies ShardPlanDocument);
+    const shards: ScoringShardRef[] = [];
+    groups.forEach((_, layerShard) => {
+      for (const range of ranges) shards.push({ index: shards.length, layerShard, batches: { start: range.start, end: range.end } });
+    });
+    return { shardPlanArtifactId, shards };
+  }
+
+  async function computeGradStats(input: ComputeGradStatsInput): Promise<ComputeGradStatsOutput> {
+    const plan = await getJson<ShardPlanDocument>(store, input.shardPlanArtifactId);
+    const groupIds = plan.layerShards[input.shard.layerShard];
+    if (groupIds === undefined) throw new ComputeInputError(`shard ${input.shard.index}: layer shard ${input.shard.layerShard} is not in shard plan ${input.shardPlanArtifactId}`);
+    heartbeat({ done: 0, total: input.shard.batches.end - input.shard.batches.start });
+    return executor.computeGradStats(
+      {
+        jobId: input.jobId,
+        modelArtifactId: input.modelArtifactId,
+        dataset: input.scoring.dataset,
+        batches: input.shard.batches,
+        batchSize: input.scoring.batchSize,
+        groupIds,
+        batchNormMode: input.scoring.batchNormMode ?? 'inference',
+        includeBias: input.scoring.includeBias ?? false,
+      },
+      callOptions(),
+    );
+  }
+
+  async function mergeAndScore(input: MergeAndScoreInput): Promise<MergeAndScoreOutput> {
+    let stats: GradStats | undefined;
+    if (needsGradientStats(input.criterion)) {
+      if (input.statsArtifactIds.length === 0) throw new ComputeInputError(`criterion '${input.criterion}' needs gradient statistics, but no shards were computed`);
+      // Batch shards within each layer shard, then the layer shards: float64, in shard order.
+      const perLayerShard: GradStats[] = [];
+      for (const ids of input.statsArtifactIds) {
+        const parts: GradStats[] = [];
+        for (const id of ids) parts.push(deserializeGradStats(await store.get(id)));
+        perLayerShard.push(mergeGradStatsInOrder(parts));
+        heartbeat();
+      }
+      stats = mergeGradStatsInOrder(perLayerShard);
+    }
+    const includeBias = input.scoring?.includeBias ?? false;
+    const table = await withModel(input.modelArtifactId, (model) => {
+      const weights = groupWeights(model, buildChannelGraph(model), { includeBias });
+      return scoreByCriterion(input.criterion, {
+        weights,
+        ...(stats === undefined ? { seed: input.seed } : { stats }),
+        ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+      });
+    });
+    const document: ScoresDocument = { method: table.method, rows: table.rows.map((row) => [row.id, row.score]) };
+    const scoresArtifactId = await putJson(store, document);
+    return {
+      scoresArtifactId,
+      groupCount: table.rows.length,
+      ...(stats === undefined || stats.count === 0 ? {} : { meanLoss: stats.sumLoss / stats.count }),
+    };
+  }
+
+  async function planRound(input: PlanRoundInput): Promise<PlanRoundOutput> {
+    const original = await graphOf(input.originalModelArtifactId);
+    const current = input.modelArtifactId === input.originalModelArtifactId ? original : await graphOf(input.modelArtifactId);
+    const removed = await removedOf(input.removedArtifactId);
+    const document = await getJson<ScoresDocument>(store, input.scoresArtifactId);
+    const scoreOfCurrent = new Map(document.rows.map(([id, score]) => [id, decodeNumber(score)]));
+    const scores = new Map<string, number>();
+    for (const [originalId, currentId] of survivingGroupIds(original, removed, current)) {
+      const score = scoreOfCurrent.get(currentId);
+      if (score !== undefined) scores.set(originalId, score);
+    }
+    let plan: RemovalPlan;
+    try {
+      plan = planRemoval({ ...planSettings(input.plan), graph: original, scores, removedGroupIds: removed, round: input.round });
+    } catch (error) {
+      // The planner's errors are all about its input (targets, ratios, layer names).
+      throw new ComputeInputError(`plan: ${(error as Error).message}`, 'InvalidArgument', { cause: error });
+    }
+    const planArtifactId = await putJson(store, plan);
+    return {
+      planArtifactId,
+      groupsThisRound: plan.groupIds.length,
+      reachedGoal: plan.reachedGoal,
+      ...(plan.reason === undefined ? {} : { reason: plan.reason }),
+      removedFraction: plan.removedFraction,
+    };
+  }
+
+  async function applySurgery(input: ApplySurgeryInput): Promise<ApplySurgeryOutput> {
+    const original = await graphOf(input.originalModelArtifactId);
+    const removed = await removedOf(input.removedArtifactId);
+    const plan = await getJson<RemovalPlan>(store, input.planArtifactId);
+    const result = await withModel(input.modelArtifactId, (model) => {
+      const graph = buildChannelGraph(model);
+      const currentIdOf = survivingGroupIds(original, removed, graph);
+      const currentIds = plan.groupIds.map((id) => {
+        const currentId = currentIdOf.get(id);
+        if (currentId === undefined) throw new ComputeInputError(`group '${id}' of plan ${input.planArtifactId} is no longer in model ${input.modelArtifactId}`);
+        return currentId;
+      });
+      const pruned = removeGroups(model, graph, currentIds);
+      try {
+        return { bytes: modelToArtifact(pruned), params: pruned.countParams() };
+      } finally {
+        pruned.dispose();
+      }
+    });
+    const modelArtifactId = artifactKeyOf(result.bytes);
+    await store.put(result.bytes, { key: modelArtifactId });
+    const all = [...removed, ...plan.groupIds];
+    const removedArtifactId = await putJson(store, all);
+    return { modelArtifactId, removedArtifactId, removedTotal: all.length, params: result.params };
+  }
+
+  async function fineTuneReplica(input: FineTuneReplicaInput): Promise<FineTuneReplicaOutput> {
+    const tune = input.fineTune;
+    let augment = tune.augment;
+    if (augment === undefined) {
+      // @ippro/pruning's default: augment images (samples of rank 3).
+      const { dataset } = await datasets.resolve(tune.dataset, 'fineTune.dataset');
+      augment = dataset.sampleShape.length === 3;
+    }
+    heartbeat({ done: 0, total: tune.steps });
+    return executor.fineTune(
+      {
+        jobId: input.jobId,
+        startModelArtifactId: input.startModelArtifactId,
+        dataset: tune.dataset,
+        replica: input.replica,
+        batchSize: tune.batchSize,
+        steps: tune.steps,
+        firstStep: input.firstStep,
+        optimizer: {
+          learningRate: tune.learningRate,
+          momentum: tune.momentum ?? 0.9,
+          nesterov: tune.nesterov ?? false,
+          weightDecay: tune.weightDecay ?? 0,
+          labelSmoothing: tune.labelSmoothing ?? 0,
+        },
+        seed: input.seed,
+        augment,
+      },
+      callOptions(),
+    );
+  }
+
+  async function averageModels(input: AverageModelsInput): Promise<AverageModelsOutput> {
+    const models = [];
+    for (const { modelArtifactId, sampleCount } of input.models) models.push({ bytes: await store.get(modelArtifactId), weight: sampleCount });
+    const bytes = averageModelArtifacts(models);
+    const modelArtifactId = artifactKeyOf(bytes);
+    await store.put(bytes, { key: modelArtifactId });
+    return { modelArtifactId };
+  }
+
+  async function planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput> {
+    const batches = await batchesOf(input.evaluation.dataset, input.evaluation.batchSize, 'evaluation');
+    return { shards: batchShards(batches, input.shards).map(({ start, end }) => ({ start, end })) };
+  }
+
+  async function evaluateShard(input: EvaluateShardInput): Promise<EvaluationSumsRef> {
+    heartbeat({ done: 0, total: input.batches.end - input.batches.start });
+    const { correct, lossSum, count } = await executor.evaluate(
+      {
+        jobId: input.jobId,
+        modelArtifactId: input.modelArtifactId,
+        dataset: input.evaluation.dataset,
+        batches: input.batches,
+        batchSize: input.evaluation.batchSize,
+      },
+      callOptions(),
+    );
+    return { correct, lossSum, count };
+  }
+
+  async function mergeEvaluations(input: MergeEvaluationsInput): Promise<MergeEvaluationsOutput> {
+    const sums = input.parts.reduce(
+      (total, part) => ({ correct: total.correct + part.correct, lossSum: total.lossSum + part.lossSum, count: total.count + part.count }),
+      { correct: 0, lossSum: 0, count: 0 },
+    );
+    const cost = modelCost(await graphOf(input.modelArtifactId));
+    return {
+      params: cost.params,
+      flops: cost.macs,
+      channels: cost.channels,
+      top1: sums.count === 0 ? 0 : sums.correct / sums.count,
+      loss: sums.count === 0 ? 0 : sums.lossSum / sums.count,
+      evaluated: sums.count,
+    };
+  }
+
+  return {
+    planScoringShards: guarded(planScoringShards, 'bookkeeping'),
+    computeGradStats: guarded(computeGradStats, 'compute'),
+    mergeAndScore: guarded(mergeAndScore, 'bookkeeping'),
+    planRound: guarded(planRound, 'bookkeeping'),
+    applySurgery: guarded(applySurgery, 'bookkeeping'),
+    fineTuneReplica: guarded(fineTuneReplica, 'compute'),
+    averageModels: guarded(averageModels, 'bookkeeping'),
+    planEvaluationShards: guarded(planEvaluationShards, 'bookkeeping'),
+    evaluateShard: guarded(evaluateShard, 'compute'),
+    mergeEvaluations: guarded(mergeEvaluations, 'bookkeeping'),
+  };
+}

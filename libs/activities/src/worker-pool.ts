@@ -1,0 +1,207 @@
+import { lookup } from 'node:dns/promises';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtocol } from '@ippro/artifacts';
+import type { ClientTlsOptions } from '@ippro/artifacts';
+import { channelCredentials, tlsChannelOptions } from '@ippro/artifacts';
+import { WORKER_SERVICE_NAME, WorkerClient } from '@ippro/compute';
+
+/**
+ * Where the workers are: a list of `host:port`, or `dns:NAME:PORT` (every address NAME resolves
+ * to, e.g. a Kubernetes headless service), re-resolved on every health refresh.
+ */
+export type WorkerPoolSpec = { kind: 'list'; addresses: string[] } | { kind: 'dns'; name: string; port: number };
+
+/** A worker pool spec that cannot be used; the message names the part that is wrong. */
+export class WorkerPoolSpecError extends Error {
+  override readonly name = 'WorkerPoolSpecError';
+}
+
+function checkPort(text: string, whole: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new WorkerPoolSpecError(`worker pool '${whole}': '${text}' is not a port (1-65535)`);
+  return port;
+}
+
+/** Parses `a:1,b:2` or `dns:NAME:PORT`. Throws WorkerPoolSpecError for an empty pool or a malformed address. */
+export function parseWorkerPool(text: string): WorkerPoolSpec {
+  const spec = text.trim();
+  if (spec.startsWith('dns:')) {
+    const rest = spec.slice(4);
+    const colon = rest.lastIndexOf(':');
+    if (colon <= 0) throw new WorkerPoolSpecError(`worker pool '${spec}': expected dns:NAME:PORT`);
+    return { kind: 'dns', name: rest.slice(0, colon), port: checkPort(rest.slice(colon + 1), spec) };
+  }
+  const addresses = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (addresses.length === 0) throw new WorkerPoolSpecError('the worker pool is empty: give host:port[,host:port...] or dns:NAME:PORT');
+  for (const address of addresses) {
+    const colon = address.lastIndexOf(':');
+    if (colon <= 0) throw new WorkerPoolSpecError(`worker pool: '${address}' is not host:port`);
+    checkPort(address.slice(colon + 1), address);
+  }
+  return { kind: 'list', addresses: [...new Set(addresses)] };
+}
+
+/** The addresses a spec names now (DNS names are resolved to every address). */
+export async function resolveWorkerPool(spec: WorkerPoolSpec): Promise<string[]> {
+  if (spec.kind === 'list') return spec.addresses;
+  const found = await lookup(spec.name, { all: true });
+  return [...new Set(found.map((entry) => (entry.family === 6 ? `[${entry.address}]:${spec.port}` : `${entry.address}:${spec.port}`)))].sort();
+}
+
+export interface PooledWorker {
+  readonly address: string;
+  readonly client: WorkerClient;
+  /** Health said SERVING (and capabilities answered) at the last check. */
+  healthy: boolean;
+  /** Calls it runs at once (GetCapabilities). */
+  slots: number;
+  /** Calls this executor has in flight on it. */
+  inFlight: number;
+  /** Why it was last marked unhealthy. */
+  lastError?: string;
+}
+
+interface HealthClient extends grpc.Client {
+  Check(request: { service: string }, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { status?: string }) => void): void;
+}
+
+/**
+ * Worker state for the executor: health (grpc.health.v1 Check of ippro.v1.WorkerService), slots
+ * (GetCapabilities), in-flight calls. Refreshed at most every `refreshMs`, and at once after a failure.
+ */
+export class WorkerPool {
+  private readonly workers = new Map<string, PooledWorker>();
+  private readonly health = new Map<string, HealthClient>();
+  private lastRefresh = 0;
+  private refreshing: Promise<void> | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly spec: WorkerPoolSpec,
+    private readonly options: { tls?: ClientTlsOptions; refreshMs?: number; checkTimeoutMs?: number } = {},
+  ) {}
+
+  /** Every known worker (for status output and tests). */
+  list(): PooledWorker[] {
+    return [...this.workers.values()];
+  }
+
+  /** Re-resolves the pool and checks every worker; concurrent callers share one refresh. */
+  refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.lastRefresh < (this.options.refreshMs ?? 5000)) return Promise.resolve();
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = undefined;
+      this.lastRefresh = Date.now();
+      this.wake();
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    let addresses: string[];
+    try {
+      addresses = await resolveWorkerPool(this.spec);
+    } catch {
+      addresses = [...this.workers.keys()];
+    }
+    for (const address of addresses) {
+      if (!this.workers.has(address)) {
+        this.workers.set(address, { address, client: new WorkerClient(address, this.options.tls === undefined ? {} : { tls: this.options.tls }), healthy: false, slots: 1, inFlight: 0 });
+      }
+    }
+    // A worker that DNS no longer names is dropped once idle.
+    for (const [address, worker] of this.workers) {
+      if (!addresses.includes(address) && worker.inFlight === 0) {
+        worker.client.close();
+        this.health.get(address)?.close();
+        this.health.delete(address);
+        this.workers.delete(address);
+      }
+    }
+    await Promise.all([...this.workers.values()].map((worker) => this.check(worker)));
+  }
+
+  private async check(worker: PooledWorker): Promise<void> {
+    const timeoutMs = this.options.checkTimeoutMs ?? 3000;
+    try {
+      const status = await this.healthCheck(worker.address, timeoutMs);
+      if (status !== 'SERVING') throw new Error(`health ${status}`);
+      const capabilities = await worker.client.getCapabilities(timeoutMs);
+      worker.slots = Math.max(1, capabilities.slots);
+      worker.healthy = true;
+      delete worker.lastError;
+    } catch (error) {
+      this.markUnhealthy(worker, error);
+    }
+  }
+
+  markUnhealthy(worker: PooledWorker, error: unknown): void {
+    worker.healthy = false;
+    worker.lastError = (error as { details?: string }).details ?? (error instanceof Error ? error.message : String(error));
+  }
+
+  private healthCheck(address: string, timeoutMs: number): Promise<string> {
+    let client = this.health.get(address);
+    if (client === undefined) {
+      const Health = loadProtocol().grpc.health.v1.Health as unknown as new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions) => HealthClient;
+      client = new Health(address, channelCredentials(this.options.tls), tlsChannelOptions(this.options.tls));
+      this.health.set(address, client);
+    }
+    const health = client;
+    return new Promise((resolve, reject) => {
+      health.Check({ service: WORKER_SERVICE_NAME }, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error) reject(error);
+        else resolve(response?.status ?? 'UNKNOWN');
+      });
+    });
+  }
+
+  /**
+   * The healthy worker with the lowest load (in-flight calls over slots; then fewer in flight,
+   * then address order) that has a free slot, preferring workers not in `avoid`. Undefined when
+   * every healthy worker is busy or none is healthy.
+   */
+  pick(avoid: ReadonlySet<string>): PooledWorker | undefined {
+    const free = [...this.workers.values()].filter((worker) => worker.healthy && worker.inFlight < worker.slots);
+    const preferred = free.filter((worker) => !avoid.has(worker.address));
+    const candidates = preferred.length > 0 ? preferred : free;
+    candidates.sort((a, b) => a.inFlight / a.slots - b.inFlight / b.slots || a.inFlight - b.inFlight || a.address.localeCompare(b.address));
+    return candidates[0];
+  }
+
+  healthyCount(): number {
+    return [...this.workers.values()].filter((worker) => worker.healthy).length;
+  }
+
+  /** Resolves when a slot may have freed (a call ended, a refresh finished) or after `ms`. */
+  waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters = this.waiters.filter((waiter) => waiter !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.push(done);
+    });
+  }
+
+  wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  close(): void {
+    for (const worker of this.workers.values()) worker.client.close();
+    for (const client of this.health.values()) client.close();
+    this.workers.clear();
+    this.health.clear();
+    this.wake();
+  }
+}
