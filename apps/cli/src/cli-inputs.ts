@@ -1,0 +1,61 @@
+import { stat, readdir } from 'node:fs/promises';
+import { resolveDataset } from '@ippro/data';
+import type { LabeledDataset } from '@ippro/data';
+import { loadLayersModelFromDir } from '@ippro/graph';
+import { initRuntime, parseBackendRequest } from '@ippro/runtime';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { UsageError } from './exit-codes';
+
+/**
+ * Everything a command reads before it starts work goes through here, so any failure is
+ * reported as bad input (exit code 2) before anything is written.
+ */
+export async function asBadInput<T>(what: string, load: () => T | Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`${what}: ${message}`);
+  }
+}
+
+export async function startBackend(name: string, quiet: boolean): Promise<void> {
+  await asBadInput('--backend', () =>
+    initRuntime({
+      backend: parseBackendRequest(name),
+      report: (line) => {
+        if (!quiet) process.stderr.write(`${line}\n`);
+      },
+    }),
+  );
+}
+
+export function loadModel(dir: string): Promise<LayersModel> {
+  return asBadInput(`model ${dir}`, () => loadLayersModelFromDir(dir));
+}
+
+export function openDataset(spec: string, flag: string, dataDir?: string): Promise<LabeledDataset> {
+  return asBadInput(flag, () => resolveDataset(spec, dataDir === undefined ? {} : { cifar10Dir: dataDir }));
+}
+
+/** --out must be new or empty: a run never overwrites earlier results. */
+export async function checkOutputDir(dir: string): Promise<void> {
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing === undefined) return;
+  if (!existing.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory`);
+  if ((await readdir(dir)).length > 0) throw new UsageError(`--out ${dir} is not empty; choose a new directory`);
+}
+
+export function parseNumberFlag(flag: string, value: string, check: (n: number) => boolean, expected: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || !check(parsed)) {
+    throw new UsageError(`${flag} must be ${expected}, got '${value}'`);
+  }
+  return parsed;
+}
+
+export const isPositiveInteger = (n: number): boolean => Number.isInteger(n) && n > 0;
+export const isNonNegativeInteger = (n: number): boolean => Number.isInteger(n) && n >= 0;
+export const isPositive = (n: number): boolean => n > 0;
+export const isOpenFraction = (n: number): boolean => n > 0 && n < 1;

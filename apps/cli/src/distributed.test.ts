@@ -1,0 +1,188 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveLayersModelToDir } from '@ippro/graph';
+import { buildSmallCnn } from '@ippro/models';
+import { initRuntime } from '@ippro/runtime';
+import { runCli } from './testing/run-cli';
+
+/**
+ * The distributed path end to end: `ippro dev` as a child process (a real Temporal dev server, the
+ * artifact service, real `ippro worker` processes over gRPC on loopback, the orchestrator), then
+ * `ippro prune` against it, compared byte for byte with `ippro prune --local`.
+ */
+const scratch = mkdtempSync(join(tmpdir(), 'ippro-distributed-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+const modelDir = join(scratch, 'tiny-cnn');
+/** Wider (8 and 16 filters), so that every one of 8 rounds has channels to remove. */
+const wideModelDir = join(scratch, 'wide-cnn');
+
+const PRUNE_ARGS = [
+  '--data', 'synthetic:cifar?n=32&seed=1&classes=10',
+  '--eval-data', 'synthetic:cifar?n=32&seed=3&classes=10',
+  '--target-channels', '0.3', '--rounds', '2', '--lambda', '1',
+  '--finetune-steps', '2', '--finetune-lr', '0.05', '--replicas', '2', '--repetitions', '2',
+  '--batch-size', '8', '--eval-batch-size', '8', '--score-shards', '2', '--layer-shards', '2', '--max-parallel', '2',
+  '--seed', '7', '--backend', 'cpu',
+];
+
+interface DevStack {
+  stateDir: string;
+  child: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+async function startDev(workers: number): Promise<DevStack> {
+  const stateDir = join(scratch, `dev-${workers}`);
+  const log = join(scratch, `dev-${workers}.log`);
+  const fd = openSync(log, 'w');
+  const bin = join(__dirname, '..', 'bin', 'ippro.js');
+  const child = spawn(process.execPath, [bin, 'dev', '--workers', String(workers), '--backend', 'cpu', '--no-ui', '--state-dir', stateDir], { stdio: ['ignore', fd, fd] });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const deadline = Date.now() + 90_000;
+  while (!existsSync(join(stateDir, 'dev.json'))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`ippro dev did not start:\n${readFileSync(log, 'utf8')}`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  return { stateDir, child, log, exited };
+}
+
+async function stopDev(stack: DevStack): Promise<void> {
+  stack.child.kill('SIGINT');
+  assert.equal(await stack.exited, 0, readFileSync(stack.log, 'utf8'));
+  assert.equal(existsSync(join(stack.stateDir, 'dev.json')), false, 'dev.json is removed on stop');
+}
+
+function files(dir: string): Record<string, Buffer> {
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+let localOut: string;
+
+before(async () => {
+  await initRuntime({ backend: 'cpu' });
+  const model = buildSmallCnn({ widths: [4, 8], numClasses: 10, seed: 1 });
+  await saveLayersModelToDir(model, modelDir);
+  model.dispose();
+  const wide = buildSmallCnn({ widths: [8, 16], numClasses: 10, seed: 2 });
+  await saveLayersModelToDir(wide, wideModelDir);
+  wide.dispose();
+  localOut = join(scratch, 'local');
+  const local = runCli(['prune', '--local', '--model', modelDir, ...PRUNE_ARGS, '--out', localOut, '--json']);
+  assert.equal(local.status, 0, local.stderr);
+});
+
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+for (const workers of [1, 2]) {
+  test(`ippro prune on 'ippro dev' with ${workers} worker(s) equals --local byte for byte; status and runs show it`, async () => {
+    const started = Date.now();
+    const stack = await startDev(workers);
+    try {
+      const out = join(scratch, `distributed-${workers}`);
+      const result = runCli(['prune', '--model', modelDir, ...PRUNE_ARGS, '--state-dir', stack.stateDir, '--out', out, '--json', '--run-id', `equal-${workers}`]);
+      assert.equal(result.status, 0, `${result.stderr}\n${readFileSync(stack.log, 'utf8')}`);
+      const printed = JSON.parse(result.stdout) as { runId: string; history: unknown[] };
+      assert.equal(printed.runId, `equal-${workers}`);
+      const local = files(localOut);
+      const distributed = files(out);
+      assert.deepEqual(Object.keys(distributed).sort(), ['model.json', 'summary.json', 'weights.bin']);
+      assert.ok(local['weights.bin']?.equals(distributed['weights.bin'] as Buffer), 'weights.bin differs');
+      assert.ok(local['model.json']?.equals(distributed['model.json'] as Buffer), 'model.json differs');
+      assert.deepEqual(JSON.parse(String(distributed['summary.json'])), JSON.parse(String(local['summary.json'])));
+
+      const status = runCli(['status', `equal-${workers}`, '--json', '--state-dir', stack.stateDir]);
+      assert.equal(status.status, 0, status.stderr);
+      const described = JSON.parse(status.stdout) as { status: string; progress: { phase: string; history: unknown[] } };
+      assert.equal(described.status, 'COMPLETED');
+      assert.equal(described.progress.phase, 'done');
+      assert.equal(described.progress.history.length, printed.history.length);
+
+      const runs = runCli(['runs', '--json', '--state-dir', stack.stateDir]);
+      assert.equal(runs.status, 0, runs.stderr);
+      const listed = JSON.parse(runs.stdout) as { runId: string; status: string }[];
+      assert.deepEqual(listed.find((run) => run.runId === `equal-${workers}`)?.status, 'COMPLETED');
+
+      if (workers === 2) {
+        // A worker killed mid-run: its calls are retried on the other one; `watch` follows the run to
+        // its end, and the result is still byte-identical to --local.
+        const faultArgs = ['--model', wideModelDir, ...PRUNE_ARGS, '--rounds', '2', '--target-channels', '0.5'];
+        const faultLocal = join(scratch, 'fault-local');
+        assert.equal(runCli(['prune', '--local', ...faultArgs, '--out', faultLocal]).status, 0);
+        assert.equal(runCli(['prune', ...faultArgs, '--state-dir', stack.stateDir, '--no-wait', '--run-id', 'with-kill']).status, 0);
+        const pids = (JSON.parse(readFileSync(join(stack.stateDir, 'dev.json'), 'utf8')) as { workerPids: number[] }).workerPids;
+        assert.equal(pids.length, 2);
+        for (let polls = 0; polls < 200; polls += 1) {
+          const polled = JSON.parse(runCli(['status', 'with-kill', '--json', '--state-dir', stack.stateDir]).stdout) as { progress?: { round: number } };
+          if ((polled.progress?.round ?? 0) >= 1) break;
+        }
+        process.kill(pids[0] as number, 'SIGKILL');
+        const watched = runCli(['watch', 'with-kill', '--state-dir', stack.stateDir]);
+        assert.equal(watched.status, 0, `${watched.stderr}\n${readFileSync(stack.log, 'utf8')}`);
+        assert.match(watched.stdout, /result: round 2/);
+        // Artifact ids are sha256 digests of the model bytes: equal ids, equal bytes.
+        const finished = JSON.parse(runCli(['status', 'with-kill', '--json', '--state-dir', stack.stateDir]).stdout) as {
+          progress: { currentModelArtifactId: string };
+        };
+        const local = JSON.parse(readFileSync(join(faultLocal, 'summary.json'), 'utf8')) as { modelArtifactId: string };
+        assert.equal(finished.progress.currentModelArtifactId, local.modelArtifactId, 'the model after a killed worker equals --local');
+        assert.match(readFileSync(stack.log, 'utf8'), /worker 0 .* exited/);
+
+        // cancel: the run stops at a round boundary; its result is the last finished round.
+        const submitted = runCli(['prune', '--model', wideModelDir, ...PRUNE_ARGS, '--rounds', '8', '--target-channels', '0.6', '--repetitions', '1',
+          '--state-dir', stack.stateDir, '--no-wait', '--run-id', 'to-cancel']);
+        assert.equal(submitted.status, 0, submitted.stderr);
+        assert.equal(submitted.stdout.trim(), 'to-cancel');
+        let finishedRounds = 0;
+        for (let polls = 0; polls < 200 && finishedRounds < 1; polls += 1) {
+          const polled = runCli(['status', 'to-cancel', '--json', '--state-dir', stack.stateDir]);
+          finishedRounds = (JSON.parse(polled.stdout) as { progress?: { history: unknown[] } }).progress?.history.length ?? 0;
+        }
+        const cancelled = runCli(['cancel', 'to-cancel', '--wait', '--state-dir', stack.stateDir]);
+        assert.equal(cancelled.status, 0, cancelled.stderr);
+        assert.match(cancelled.stdout, /stopped \(cancelled\)/);
+        const after = JSON.parse(runCli(['status', 'to-cancel', '--json', '--state-dir', stack.stateDir]).stdout) as {
+          status: string;
+          progress: { stoppedBecause: string; history: { round: number }[]; rounds: number };
+        };
+        assert.equal(after.status, 'COMPLETED');
+        assert.equal(after.progress.stoppedBecause, 'cancelled');
+        assert.ok(after.progress.history.length >= 1 && after.progress.history.length < 8, `rounds done: ${after.progress.history.length}`);
+        const again = runCli(['cancel', 'to-cancel', '--state-dir', stack.stateDir]);
+        assert.equal(again.status, 2);
+        assert.match(again.stderr, /is not running \(COMPLETED\)/);
+      }
+    } finally {
+      await stopDev(stack);
+    }
+    process.stderr.write(`# ${workers} worker(s): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  });
+}
+
+/** Exit code 2 and one `ippro: ...` line (backend lines aside). */
+function assertBadInput(args: string[], says: RegExp): void {
+  const result = runCli(args);
+  assert.equal(result.status, 2, `${result.stdout}\n${result.stderr}`);
+  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('backend: '));
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0] ?? '', /^ippro: /);
+  assert.match(lines[0] ?? '', says);
+}
+
+test('bad input to the distributed commands: exit 2 with one clear line, before any work', () => {
+  const noStack = join(scratch, 'no-stack');
+  const out = join(scratch, 'never');
+  assertBadInput(['prune', '--model', join(scratch, 'missing-model'), ...PRUNE_ARGS, '--state-dir', noStack, '--out', out], /missing-model.*does not exist/);
+  assertBadInput(['prune', '--model', modelDir, ...PRUNE_ARGS, '--data', 'cifar10:validation', '--state-dir', noStack, '--out', out], /--data: dataset spec 'cifar10:validation'/);
+  assertBadInput(['dev', '--workers', '0', '--state-dir', noStack], /--workers: the worker pool is empty/);
+  assertBadInput(['dev', '--workers', ',', '--state-dir', noStack], /--workers: the worker pool is empty/);
+  assertBadInput(['prune', '--model', modelDir, ...PRUNE_ARGS, '--temporal', '127.0.0.1:1', '--artifacts', '127.0.0.1:1', '--out', out], /cannot reach Temporal at 127\.0\.0\.1:1/);
+  assertBadInput(['status', 'some-run', '--state-dir', noStack], /no running stack: .*dev\.json does not exist/);
+  assert.equal(existsSync(out), false);
+  assert.equal(existsSync(noStack), false);
+});

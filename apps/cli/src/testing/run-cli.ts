@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = resolve(__dirname, '../../bin/ippro.js');
+
+/** Runs the real `ippro` executable, as a user would, and captures what it prints. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The shared material beside the workspace (fixtures, datasets). */
+export function sharedDir(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('no workspace root (nx.json) above the tests');
+    dir = parent;
+  }
+  return resolve(dir, '..', 'shared');
+}
