@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// The one-command demo (`npm run demo` = `npm run build && node tools/demo.mjs`):
+// starts the embedded stack (`ippro dev`: Temporal dev server, artifact service, one worker per
+// core, the orchestrator), prunes the committed baseline model on real CIFAR-10 to 50% fewer
+// FLOPs in 3 rounds with fine-tuning, shows progress and the per-round table, writes the pruned
+// model and summary.json to demo-output/, and stops the stack.
+//
+// Knobs (environment): DEMO_TRAIN_SAMPLES (scoring + fine-tuning data, default 5000),
+// DEMO_EVAL_SAMPLES (default 2000), DEMO_FINETUNE_STEPS (per replica and round, default 40),
+// DEMO_WORKERS (default: one per core), DEMO_MODEL (a model directory instead of models/...), DEMO_BACKEND (default auto), DEMO_STATE_DIR (default .ippro/demo).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, homedir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+const cli = join(root, 'apps', 'cli', 'bin', 'ippro.js');
+const env = process.env;
+const say = (line) => process.stderr.write(`demo: ${line}\n`);
+
+function fail(message, code = 1) {
+  process.stderr.write(`demo: ${message}\n`);
+  process.exit(code);
+}
+
+if (!existsSync(join(root, 'apps', 'cli', 'dist', 'main.js'))) fail("the project is not built: run 'npm run build' first (or 'npm run demo')", 2);
+
+// 1. The baseline model: models/resnet20-cifar10/, else models/small-cifar10/ (model.json there or in model/).
+function modelIn(dir) {
+  for (const candidate of [dir, join(dir, 'model')]) if (existsSync(join(candidate, 'model.json'))) return candidate;
+  return undefined;
+}
+const modelDirs = ['resnet20-cifar10', 'small-cifar10'].map((name) => join(root, 'models', name));
+const model = env.DEMO_MODEL ? modelIn(resolve(env.DEMO_MODEL)) : modelDirs.map(modelIn).find((dir) => dir !== undefined);
+if (env.DEMO_MODEL && model === undefined) fail(`DEMO_MODEL ${env.DEMO_MODEL} holds no model.json`, 2);
+if (model === undefined) {
+  fail(
+    `no baseline model: expected ${relative(process.cwd(), modelDirs[0])}/model.json (or ${relative(process.cwd(), modelDirs[1])}/model.json).\n` +
+      '  Create it with ippro train, e.g.:\n' +
+      '    node apps/cli/bin/ippro.js train --arch resnet20 --data cifar10:train --epochs 30 --out tmp/resnet20-run\n' +
+      '    mkdir -p models && cp -r tmp/resnet20-run/model models/resnet20-cifar10',
+    2,
+  );
+}
+
+// 2. CIFAR-10: the shared copy, else the user's cache (downloaded when missing).
+const data = require(join(root, 'libs', 'data', 'dist', 'index.js'));
+const shared = resolve(root, '..', 'shared', 'datasets', 'cifar10');
+let dataDir = data.cifar10FilesPresent(shared) ? shared : join(homedir(), '.cache', 'ippro', 'cifar10');
+if (!data.cifar10FilesPresent(dataDir)) {
+  say(`CIFAR-10 not found in ${shared} or ${dataDir}: downloading it to ${dataDir}`);
+  let shown = -10;
+  const result = await data.downloadCifar10({
+    directory: dataDir,
+    onProgress: (received, total) => {
+      const percent = total ? Math.floor((100 * received) / total) : 0;
+      if (percent >= shown + 10) {
+        shown = percent;
+        say(`downloaded ${(received / 1e6).toFixed(0)} MB${total ? ` of ${(total / 1e6).toFixed(0)} MB` : ''}`);
+      }
+    },
+  }).catch((error) => fail(`cannot download CIFAR-10: ${error.message}`));
+  dataDir = result.directory;
+}
+
+const positive = (name, fallback) => {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer, got '${env[name]}'`, 2);
+  return value;
+};
+const trainSamples = positive('DEMO_TRAIN_SAMPLES', 5000);
+const evalSamples = positive('DEMO_EVAL_SAMPLES', 2000);
+const finetuneSteps = positive('DEMO_FINETUNE_STEPS', 40);
+const workers = positive('DEMO_WORKERS', availableParallelism());
+const backend = env.DEMO_BACKEND ?? 'auto';
+const stateDir = resolve(env.DEMO_STATE_DIR ?? join(root, '.ippro', 'demo'));
+const out = join(root, 'demo-output');
+
+// 3. The stack.
+say(`model ${relative(root, model)}, CIFAR-10 in ${dataDir}, ${workers} worker(s), backend ${backend}`);
+say(`starting the embedded stack (state in ${relative(root, stateDir)})`);
+rmSync(join(stateDir, 'dev.json'), { force: true });
+const dev = spawn(process.execPath, [cli, 'dev', '--state-dir', stateDir, '--workers', String(workers), '--backend', backend, '--data-dir', dataDir], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let devLog = '';
+dev.stdout.on('data', (chunk) => process.stderr.write(chunk));
+dev.stderr.on('data', (chunk) => {
+  devLog += chunk;
+});
+const devExited = new Promise((done) => dev.once('exit', (code) => done(code)));
+let stopping;
+const stopStack = () =>
+  (stopping ??= (async () => {
+    if (dev.exitCode === null && dev.signalCode === null) {
+      say('stopping the stack');
+      dev.kill('SIGINT');
+    }
+    return devExited;
+  })());
+process.on('SIGINT', () => {
+  say('interrupted');
+  void stopStack().then(() => process.exit(130));
+});
+
+const deadline = Date.now() + 180_000;
+while (!existsSync(join(stateDir, 'dev.json'))) {
+  if (dev.exitCode !== null || Date.now() > deadline) {
+    await stopStack();
+    fail(`the stack did not start:\n${devLog}`);
+  }
+  await new Promise((done) => setTimeout(done, 250));
+}
+
+// 4. The run: 50% fewer FLOPs in 3 rounds, fine-tuning after each (local SGD, one replica per worker).
+if (existsSync(out)) {
+  rmSync(`${out}.previous`, { recursive: true, force: true });
+  renameSync(out, `${out}.previous`);
+  say(`kept the previous demo-output/ as demo-output.previous/`);
+}
+const pruneArgs = [
+  cli, 'prune',
+  '--state-dir', stateDir,
+  '--model', model,
+  '--data', `cifar10:train[0:${trainSamples}]`,
+  '--eval-data', `cifar10:test[0:${evalSamples}]`,
+  '--data-dir', dataDir,
+  '--criterion', 'proscore',
+  '--target-flops', '0.5',
+  '--rounds', '3',
+  '--finetune-steps', String(finetuneSteps),
+  '--finetune-lr', '0.01',
+  '--replicas', String(workers),
+  '--batch-size', '64',
+  '--eval-batch-size', '250',
+  '--score-shards', String(workers),
+  '--max-parallel', String(workers),
+  '--seed', '0',
+  '--backend', backend,
+  '--out', out,
+];
+const code = await new Promise((done) => {
+  const prune = spawn(process.execPath, pruneArgs, { stdio: 'inherit' });
+  prune.once('exit', (exitCode) => done(exitCode ?? 1));
+});
+const devCode = await stopStack();
+if (devCode !== 0) process.stderr.write(devLog);
+if (code !== 0) fail(`ippro prune failed (exit ${code})`, code);
+
+const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+const first = summary.baseline;
+const last = [first, ...summary.history].find((round) => round.round === summary.resultRound) ?? first;
+say(
+  `done: FLOPs ${first.flops} -> ${last.flops} (${((100 * last.flops) / first.flops).toFixed(1)}%), ` +
+    `params ${first.params} -> ${last.params}, top-1 ${(100 * first.top1).toFixed(2)}% -> ${(100 * last.top1).toFixed(2)}%`,
+);
+say(`pruned model and summary.json in ${relative(process.cwd(), out) || '.'}/`);
