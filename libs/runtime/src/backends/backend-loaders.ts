@@ -25,7 +25,11 @@ export const defaultBackendLoaders: BackendLoaders = {
   cpu: loadCpu,
 };
 
+/** libtensorflow prints start-up notices (oneDNN, CPU features) unless told otherwise. */
+const TENSORFLOW_LOG_LEVEL = 'TF_CPP_MIN_LOG_LEVEL';
+
 async function loadNativeBinding(packageName: string): Promise<LoadOutcome> {
+  process.env[TENSORFLOW_LOG_LEVEL] ??= '2';
   const loaded = loadOptionalModule(packageName);
   if (loaded.status === 'missing') return { ok: false, why: `${packageName} is not installed` };
   if (loaded.status === 'broken') {
