@@ -1,27 +1,5 @@
-import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { buildConcatModel } from './testing/small-models';
-import {
-  assertEmptyRemovalIsIdentity,
-  assertRandomRemovalsMatchCost,
-  assertZeroedRemovalIsExact,
-} from './testing/surgery-properties';
+import { registerSurgeryPropertyTests } from './testing/property-tests';
 
 // Properties of removeGroups on a Concatenate model (SeparableConv2D, DepthwiseConv2D, Flatten -> Dense).
-
-test.before(async () => {
-  await tf.setBackend('cpu');
-});
-
-test('removing zeroed groups leaves the outputs unchanged', () => {
-  for (const seed of [1, 2, 3]) assertZeroedRemovalIsExact(buildConcatModel, seed, 0.4);
-});
-
-test('removing nothing is the identity', () => {
-  assertEmptyRemovalIsIdentity(buildConcatModel, 4);
-});
-
-test('random removals give a valid model whose size modelCost predicts', () => {
-  assertRandomRemovalsMatchCost(buildConcatModel, [5, 6, 7, 8], 0.5);
-});
+registerSurgeryPropertyTests(buildConcatModel);

@@ -1,27 +1,5 @@
-import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { buildSmallVgg } from './testing/small-models';
-import {
-  assertEmptyRemovalIsIdentity,
-  assertRandomRemovalsMatchCost,
-  assertZeroedRemovalIsExact,
-} from './testing/surgery-properties';
+import { registerSurgeryPropertyTests } from './testing/property-tests';
 
 // Properties of removeGroups on a small VGG (conv-bn-relu x4, pooling, Flatten, Dense).
-
-test.before(async () => {
-  await tf.setBackend('cpu');
-});
-
-test('removing zeroed groups leaves the outputs unchanged', () => {
-  for (const seed of [1, 2, 3]) assertZeroedRemovalIsExact(buildSmallVgg, seed, 0.4);
-});
-
-test('removing nothing is the identity', () => {
-  assertEmptyRemovalIsIdentity(buildSmallVgg, 4);
-});
-
-test('random removals give a valid model whose size modelCost predicts', () => {
-  assertRandomRemovalsMatchCost(buildSmallVgg, [5, 6, 7, 8], 0.5);
-});
+registerSurgeryPropertyTests(buildSmallVgg);
