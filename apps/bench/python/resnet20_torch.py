@@ -10,11 +10,17 @@ NCHW here. Forward = inference (eval mode, no grad); train = one SGD step
 
 Usage: python3 resnet20_torch.py --threads 1 --batch 128 --iters 10
 Prints one JSON object with forward and train images/s (median over --iters).
+
+With --serve it instead warms up, prints {"ready": ..., "torch": ...} and then runs one
+step per line read from stdin ('forward' or 'train'), answering each with
+{"ms": wall, "cpu_ms": process CPU time}; 'quit' or end of input stops it. The benchmark
+uses this to alternate single steps with its tfjs peer, so both see the same machine load.
 """
 import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 
@@ -26,6 +32,7 @@ def parse_args():
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--depth', type=int, default=20, choices=[20, 32, 56])
     p.add_argument('--channels-last', action='store_true', help='use torch.channels_last memory format')
+    p.add_argument('--serve', action='store_true', help='run one step per stdin line (see above)')
     return p.parse_args()
 
 
@@ -99,6 +106,24 @@ def report(batch, timing):
             'img_per_cpu_s': round(batch / cpu, 1)}
 
 
+def serve(steps):
+    for _ in range(ARGS.warmup):
+        for step in steps.values():
+            step()
+    print(json.dumps({'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+                      'channels_last': ARGS.channels_last}), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == 'quit':
+            break
+        if command not in steps:
+            print(json.dumps({'error': f'unknown command {command!r}'}), flush=True)
+            continue
+        t, c = time.perf_counter(), time.process_time()
+        steps[command]()
+        print(json.dumps({'ms': (time.perf_counter() - t) * 1000, 'cpu_ms': (time.process_time() - c) * 1000}), flush=True)
+
+
 def main():
     torch.set_num_threads(ARGS.threads)
     torch.manual_seed(0)
@@ -123,6 +148,9 @@ def main():
         opt.step()
         return loss.item()
 
+    if ARGS.serve:
+        serve({'forward': forward, 'train': train_step})
+        return
     fwd = timed(forward, ARGS.warmup, ARGS.iters)
     trn = timed(train_step, ARGS.warmup, ARGS.iters)
     print(json.dumps({

@@ -21,10 +21,11 @@ export interface RuntimeReport {
     /** Median of step/forward over alternating runs; robust to drifting background load. */
     pairedStepToForwardRatio: number;
   };
-  cpu: { batch: number; stepMs: number; stepMsScaledToWasmBatch: number; trainImagesPerSec: number };
-  wasmOverCpuTrainingSpeedup: number;
+  /** Absent when the cpu run was skipped (bench:runtime --skip cpu). */
+  cpu?: { batch: number; stepMs: number; stepMsScaledToWasmBatch: number; trainImagesPerSec: number };
+  wasmOverCpuTrainingSpeedup?: number;
   floors: typeof FLOORS;
-  meetsFloors: { stepToForwardRatio: boolean; wasmOverCpuTrainingSpeedup: boolean };
+  meetsFloors: { stepToForwardRatio: boolean; wasmOverCpuTrainingSpeedup?: boolean };
   wasmTrainingStepProfile: (KernelTime & { share: number })[];
 }
 
@@ -37,14 +38,26 @@ function topKernels(profile: KernelTime[]): (KernelTime & { share: number })[] {
   return profile.slice(0, TOP_KERNELS).map((k) => ({ ...k, share: total > 0 ? k.ms / total : 0 }));
 }
 
-export function buildRuntimeReport(wasm: WasmMeasurements, cpu: CpuMeasurements): RuntimeReport {
+function cpuPart(wasm: WasmMeasurements, cpu: CpuMeasurements | undefined): Pick<RuntimeReport, 'cpu' | 'wasmOverCpuTrainingSpeedup'> {
+  if (cpu === undefined) return {};
+  const cpuPerImageMs = cpu.stepMs / cpu.batch;
+  return {
+    cpu: {
+      batch: cpu.batch,
+      stepMs: cpu.stepMs,
+      stepMsScaledToWasmBatch: cpuPerImageMs * wasm.batch,
+      trainImagesPerSec: 1000 / cpuPerImageMs,
+    },
+    wasmOverCpuTrainingSpeedup: cpuPerImageMs / (wasm.stepMs / wasm.batch),
+  };
+}
+
+export function buildRuntimeReport(wasm: WasmMeasurements, cpu?: CpuMeasurements): RuntimeReport {
   const forwardFlopsPerImage = 2 * wasm.macsPerImage;
   const trainFlopsPerImage = TRAINING_FLOPS_PER_FORWARD * forwardFlopsPerImage;
   const { forwardMs, stepMs } = wasm;
-  const cpuPerImageMs = cpu.stepMs / cpu.batch;
-  const wasmPerImageMs = stepMs / wasm.batch;
   const stepToForwardRatio = stepMs / forwardMs;
-  const speedup = cpuPerImageMs / wasmPerImageMs;
+  const { cpu: cpuReport, wasmOverCpuTrainingSpeedup: speedup } = cpuPart(wasm, cpu);
   return {
     model: { name: 'resnet20_cifar', parameters: wasm.parameters, macsPerImage: wasm.macsPerImage },
     wasm: {
@@ -58,17 +71,11 @@ export function buildRuntimeReport(wasm: WasmMeasurements, cpu: CpuMeasurements)
       stepToForwardRatio,
       pairedStepToForwardRatio: wasm.pairedStepToForwardRatio,
     },
-    cpu: {
-      batch: cpu.batch,
-      stepMs: cpu.stepMs,
-      stepMsScaledToWasmBatch: cpuPerImageMs * wasm.batch,
-      trainImagesPerSec: 1000 / cpuPerImageMs,
-    },
-    wasmOverCpuTrainingSpeedup: speedup,
+    ...(cpuReport === undefined ? {} : { cpu: cpuReport, wasmOverCpuTrainingSpeedup: speedup }),
     floors: FLOORS,
     meetsFloors: {
       stepToForwardRatio: stepToForwardRatio <= FLOORS.maxStepToForwardRatio,
-      wasmOverCpuTrainingSpeedup: speedup >= FLOORS.minWasmOverCpuTrainingSpeedup,
+      ...(speedup === undefined ? {} : { wasmOverCpuTrainingSpeedup: speedup >= FLOORS.minWasmOverCpuTrainingSpeedup }),
     },
     wasmTrainingStepProfile: topKernels(wasm.profile),
   };
@@ -90,13 +97,21 @@ export function formatRuntimeReport(report: RuntimeReport): string {
     row(['', 'batch', 'ms', 'images/s', 'GFLOP/s'], widths),
     row(['wasm forward', wasm.batch, fixed(wasm.forwardMs), fixed(wasm.forwardImagesPerSec), fixed(wasm.forwardGflops)], widths),
     row(['wasm training step', wasm.batch, fixed(wasm.stepMs), fixed(wasm.trainImagesPerSec), fixed(wasm.trainGflops)], widths),
-    row([`cpu training step`, cpu.batch, fixed(cpu.stepMs), fixed(cpu.trainImagesPerSec, 2), ''], widths),
-    row([`cpu step scaled to ${wasm.batch}`, wasm.batch, fixed(cpu.stepMsScaledToWasmBatch), '', ''], widths),
+    ...(cpu === undefined
+      ? []
+      : [
+          row([`cpu training step`, cpu.batch, fixed(cpu.stepMs), fixed(cpu.trainImagesPerSec, 2), ''], widths),
+          row([`cpu step scaled to ${wasm.batch}`, wasm.batch, fixed(cpu.stepMsScaledToWasmBatch), '', ''], widths),
+        ]),
     '',
     `step/forward ratio (wasm): ${fixed(wasm.stepToForwardRatio, 2)}  (floor <= ${report.floors.maxStepToForwardRatio}) ${report.meetsFloors.stepToForwardRatio ? 'ok' : 'MISSED'}`,
     `  (median of per-pair ratios over alternating forward/step runs: ${fixed(wasm.pairedStepToForwardRatio, 2)})`,
-    `wasm/cpu training speedup: ${fixed(report.wasmOverCpuTrainingSpeedup)}x  (floor >= ${report.floors.minWasmOverCpuTrainingSpeedup}x) ${report.meetsFloors.wasmOverCpuTrainingSpeedup ? 'ok' : 'MISSED'}`,
-    `  (cpu trained batch ${cpu.batch} and was scaled linearly to ${wasm.batch}; GFLOP/s count 2 FLOPs per MAC, training = 3x forward)`,
+    ...(cpu === undefined || report.wasmOverCpuTrainingSpeedup === undefined
+      ? ['wasm/cpu training speedup: not measured (--skip cpu)']
+      : [
+          `wasm/cpu training speedup: ${fixed(report.wasmOverCpuTrainingSpeedup)}x  (floor >= ${report.floors.minWasmOverCpuTrainingSpeedup}x) ${report.meetsFloors.wasmOverCpuTrainingSpeedup ? 'ok' : 'MISSED'}`,
+          `  (cpu trained batch ${cpu.batch} and was scaled linearly to ${wasm.batch}; GFLOP/s count 2 FLOPs per MAC, training = 3x forward)`,
+        ]),
     '',
     'top kernels of one wasm training step (tf.profile):',
     ...report.wasmTrainingStepProfile.map((k) => row([k.kernel, fixed(k.ms), `${k.calls} calls`, `${fixed(100 * k.share)}%`], [26, 10, 10, 7])),

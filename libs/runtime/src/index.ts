@@ -9,3 +9,4 @@ export {
 export type { BackendName, BackendRequest } from './backends/backend-names';
 export type { BackendLoader, BackendLoaders, LoadOutcome } from './backends/backend-loaders';
 export { registerWasmTrainingKernels } from './wasm/register-training-kernels';
+export { registerNativeTrainingKernels, nativeTrainingKernels } from './native/register-native-training-kernels';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadOptionalModule } from './optional-module';
 import type { BackendName } from './backend-names';
 import { registerWasmTrainingKernels } from '../wasm/register-training-kernels';
+import { registerNativeTrainingKernels } from '../native/register-native-training-kernels';
 
 /** Why a backend did or did not come up, in words fit for a one-line report. */
 export type LoadOutcome = { ok: true; detail: string } | { ok: false; why: string };
@@ -38,6 +39,7 @@ async function loadNativeBinding(packageName: string): Promise<LoadOutcome> {
   if (!(await activate('tensorflow'))) {
     return { ok: false, why: `${packageName} loaded but its 'tensorflow' backend did not start` };
   }
+  registerNativeTrainingKernels();
   return { ok: true, detail: `${packageName} (libtensorflow, tfjs ${tf.version_core})` };
 }
 

@@ -121,3 +121,22 @@ test('a missing native backend asked for by name fails with one clear line', (co
     "RuntimeInitError: backend 'tensorflow-gpu' cannot be used: @tensorflow/tfjs-node-gpu is not installed",
   );
 });
+
+test('the native backend comes up with the native training kernels registered', (context) => {
+  if (!isInstalled('@tensorflow/tfjs-node')) {
+    context.skip('@tensorflow/tfjs-node is not installed (npm run setup:native installs it)');
+    return;
+  }
+  const script = `
+    const { initRuntime, nativeTrainingKernels } = require(${JSON.stringify(require.resolve('../index'))});
+    const tf = require('@tensorflow/tfjs-core');
+    initRuntime({ backend: 'tensorflow' })
+      .then(() => console.log(nativeTrainingKernels.map((k) => k.kernelName + '=' + (tf.getKernel(k.kernelName, 'tensorflow') === k)).join(' ')))
+      .catch((error) => { console.error(error.message); process.exit(2); });`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const registered = result.stdout.trim().split(' ');
+  assert.ok(registered.includes('FusedBatchNormV3=true'));
+  assert.ok(registered.includes('ReluGrad=true'));
+  assert.ok(registered.every((entry) => entry.endsWith('=true')), result.stdout);
+});

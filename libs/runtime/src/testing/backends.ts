@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-export type BackendName = 'cpu' | 'wasm';
+export type BackendName = 'cpu' | 'wasm' | 'tensorflow';
 
 let ready: Promise<void> | undefined;
 
@@ -153,19 +153,20 @@ export function assertNoLeak(backend: BackendName, tensorsBefore: number, dataId
 }
 
 /**
- * Runs a kernel on wasm and compares it with a reference, by default the same
- * kernel on cpu with identical inputs.
+ * Runs a kernel on a candidate backend (wasm unless told) and compares it with a
+ * reference, by default the same kernel on cpu with identical inputs.
  */
 export async function compareKernel(
   kernelName: string,
   inputs: Record<string, InputSpec>,
   attrs: tf.NamedAttrMap,
   computeReference: () => Promise<KernelRun> = () => runKernelOn('cpu', kernelName, inputs, attrs),
+  candidateBackend: BackendName = 'wasm',
 ): Promise<Discrepancy & { shape: number[] }> {
   const reference = await computeReference();
-  const candidate = await runKernelOn('wasm', kernelName, inputs, attrs);
+  const candidate = await runKernelOn(candidateBackend, kernelName, inputs, attrs);
   if (candidate.shape.join() !== reference.shape.join()) {
-    throw new Error(`${kernelName}: wasm shape [${candidate.shape}] != cpu shape [${reference.shape}]`);
+    throw new Error(`${kernelName}: ${candidateBackend} shape [${candidate.shape}] != cpu shape [${reference.shape}]`);
   }
   return { ...compare(candidate.values, reference.values), shape: reference.shape };
 }

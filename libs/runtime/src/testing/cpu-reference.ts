@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNoLeak, backendDataIds, compare, onBackend, useBackends } from './backends';
+import { assertNoLeak, backendDataIds, BackendName, compare, onBackend, useBackends } from './backends';
 
 /** Replaces whatever wasm kernel is registered under the config's name with the config. */
 export function installWasmKernel(config: tf.KernelConfig): void {
@@ -15,7 +15,7 @@ interface Run {
 }
 
 /** Runs `compute` on one backend and fails if it leaves tensors or backend buffers behind. */
-async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor): Promise<Run> {
+async function runOn(backend: BackendName, compute: () => tf.Tensor): Promise<Run> {
   await useBackends();
   return onBackend(backend, async () => {
     const tensorsBefore = tf.memory().numTensors;
@@ -30,20 +30,25 @@ async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor): Promise
 
 export interface BackendComparison {
   shapeMatches: boolean;
-  /** max |wasm - cpu| divided by max |cpu|. */
+  /** max |candidate - cpu| divided by max |cpu|. */
   relativeError: number;
 }
 
 /**
- * Runs the same op-level computation on cpu and wasm (inputs must be built inside
- * `compute` from plain arrays) and measures how far wasm strays from cpu.
+ * Runs the same op-level computation on cpu and on a candidate backend (inputs must be
+ * built inside `compute` from plain arrays) and measures how far the candidate strays.
  */
-export async function compareWasmWithCpu(compute: () => tf.Tensor): Promise<BackendComparison> {
+export async function compareWithCpu(compute: () => tf.Tensor, candidate: BackendName): Promise<BackendComparison> {
   const expected = await runOn('cpu', compute);
-  const actual = await runOn('wasm', compute);
+  const actual = await runOn(candidate, compute);
   if (!tf.util.arraysEqual(expected.shape, actual.shape)) {
     return { shapeMatches: false, relativeError: Infinity };
   }
   const { relative } = compare(actual.values, expected.values);
   return { shapeMatches: true, relativeError: Number.isNaN(relative) ? Infinity : relative };
+}
+
+/** compareWithCpu for wasm. */
+export async function compareWasmWithCpu(compute: () => tf.Tensor): Promise<BackendComparison> {
+  return compareWithCpu(compute, 'wasm');
 }

@@ -1,5 +1,6 @@
-import { engine, getKernel, KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { KernelConfig } from '@tensorflow/tfjs-core';
 
+import { registerReplacing } from '../backends/register-replacing';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-conv2d-backprop-input';
@@ -43,21 +44,4 @@ export function registerWasmTrainingKernels(): void {
   // Gradient configs are global (every backend); these compute the stock
   // values with fewer full-size passes.
   registerBatchNormGradients();
-}
-
-function registerReplacing(config: KernelConfig): void {
-  const current: KernelConfig | undefined = getKernel(config.kernelName, config.backendName);
-  if (current === config) {
-    return;
-  }
-  if (current !== undefined) {
-    unregisterKernel(config.kernelName, config.backendName);
-  }
-  registerKernel(config);
-  // The engine runs setup functions only when a backend is (re)selected, so a
-  // backend that is already live must be set up here.
-  const liveBackend = engine().registry[config.backendName];
-  if (config.setupFunc !== undefined && liveBackend !== undefined) {
-    config.setupFunc(liveBackend);
-  }
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
-import { compareWasmWithCpu, installWasmKernel } from '../../testing/cpu-reference';
+import { compareWithCpu, installWasmKernel } from '../../testing/cpu-reference';
+import { CandidateBackend, candidateBackends } from '../../testing/native';
 import { randomValues, seededRandom } from '../../testing/backends';
 import { randomInt } from '../../testing/random-int';
 
@@ -44,12 +45,13 @@ function inputGradient(c: Case, dyValues: Float32Array, filterValues: Float32Arr
   return tf.engine().runKernel(tf.Conv2DBackpropInput, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
-async function checkCase(c: Case, random: () => number): Promise<void> {
+async function checkCase(c: Case, random: () => number, backend: CandidateBackend): Promise<void> {
   const info = tf.backend_util.computeConv2DInfo(c.inputShape, c.filterShape, c.stride, 1, c.pad);
   const dyValues = randomValues(info.outShape, random);
   const filterValues = randomValues(c.filterShape, random);
-  const { shapeMatches, relativeError } = await compareWasmWithCpu(() =>
+  const { shapeMatches, relativeError } = await compareWithCpu(() =>
     inputGradient(c, dyValues, filterValues, info.outShape),
+    backend,
   );
   assert.ok(shapeMatches, JSON.stringify(c));
   assert.ok(relativeError <= 1e-4, `${JSON.stringify(c)}: relative error ${relativeError}`);
@@ -57,19 +59,21 @@ async function checkCase(c: Case, random: () => number): Promise<void> {
 
 test.before(() => installWasmKernel(conv2DBackpropInputWasmConfig));
 
-for (const stride of [1, 2, 3]) {
-  for (const batch of [1, 7]) {
-    test(`matches cpu for random stride-${stride} cases with batch ${batch}`, async () => {
-      const random = seededRandom(1000 * stride + batch);
-      for (let i = 0; i < 12; i++) {
-        await checkCase(randomCase(random, batch, stride), random);
-      }
-    });
+for (const { backend, skip } of candidateBackends()) {
+  for (const stride of [1, 2, 3]) {
+    for (const batch of [1, 7]) {
+      test(`matches cpu on ${backend} for random stride-${stride} cases with batch ${batch}`, { skip }, async () => {
+        const random = seededRandom(1000 * stride + batch);
+        for (let i = 0; i < 12; i++) {
+          await checkCase(randomCase(random, batch, stride), random, backend);
+        }
+      });
+    }
   }
-}
 
-test('matches cpu on a ResNet-sized layer', async () => {
-  const random = seededRandom(42);
-  await checkCase({ inputShape: [2, 16, 16, 16], filterShape: [3, 3, 16, 32], stride: 2, pad: 'same' }, random);
-  await checkCase({ inputShape: [2, 8, 8, 64], filterShape: [3, 3, 64, 64], stride: 1, pad: 'same' }, random);
-});
+  test(`matches cpu on ${backend} on a ResNet-sized layer`, { skip }, async () => {
+    const random = seededRandom(42);
+    await checkCase({ inputShape: [2, 16, 16, 16], filterShape: [3, 3, 16, 32], stride: 2, pad: 'same' }, random, backend);
+    await checkCase({ inputShape: [2, 8, 8, 64], filterShape: [3, 3, 64, 64], stride: 1, pad: 'same' }, random, backend);
+  });
+}

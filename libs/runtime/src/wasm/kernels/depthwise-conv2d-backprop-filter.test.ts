@@ -22,6 +22,7 @@ import {
   spreadFilterShape,
 } from '../../testing/conv-cases';
 import { registerWasmTrainingKernels } from '../register-training-kernels';
+import { CandidateBackend, candidateBackends } from '../../testing/native';
 
 const tolerance = 1e-4;
 
@@ -55,7 +56,11 @@ async function undilatedReference(inputs: Record<string, InputSpec>, attrs: Filt
   return gathered;
 }
 
-async function checkCase({ geometry, inChannels, multiplier }: DepthwiseCase, seed: number): Promise<number> {
+async function checkCase(
+  { geometry, inChannels, multiplier }: DepthwiseCase,
+  seed: number,
+  backend: CandidateBackend,
+): Promise<number> {
   const random = seededRandom(seed);
   const xShape: [number, number, number, number] = [geometry.batch, geometry.height, geometry.width, inChannels];
   const filterShape: [number, number, number, number] = [
@@ -83,6 +88,7 @@ async function checkCase({ geometry, inChannels, multiplier }: DepthwiseCase, se
     inputs,
     attrs,
     geometry.dilation > 1 ? () => undilatedReference(inputs, attrs) : undefined,
+    backend,
   );
   assert.deepEqual(result.shape, filterShape);
   assert.ok(
@@ -92,22 +98,25 @@ async function checkCase({ geometry, inChannels, multiplier }: DepthwiseCase, se
   return result.relative;
 }
 
-test('DepthwiseConv2dNativeBackpropFilter on wasm matches cpu', async (t) => {
-  let worst = 0;
-  for (const [index, testCase] of depthwiseCases(31337).entries()) {
-    worst = Math.max(worst, await checkCase(testCase, index + 1));
-  }
-  t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
-});
+for (const { backend, skip } of candidateBackends()) {
+  test(`DepthwiseConv2dNativeBackpropFilter on ${backend} matches cpu`, { skip }, async (t) => {
+    let worst = 0;
+    for (const [index, testCase] of depthwiseCases(31337).entries()) {
+      worst = Math.max(worst, await checkCase(testCase, index + 1, backend));
+    }
+    t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
+  });
 
-test('DepthwiseConv2dNativeBackpropFilter handles many channels', async () => {
-  const random = seededRandom(5);
-  await checkCase(
-    {
-      geometry: { batch: 5, height: 11, width: 9, filterHeight: 3, filterWidth: 3, stride: 2, dilation: 1, pad: 'same' },
-      inChannels: 19,
-      multiplier: 3,
-    },
-    Math.floor(random() * 1000),
-  );
-});
+  test(`DepthwiseConv2dNativeBackpropFilter on ${backend} handles many channels`, { skip }, async () => {
+    const random = seededRandom(5);
+    await checkCase(
+      {
+        geometry: { batch: 5, height: 11, width: 9, filterHeight: 3, filterWidth: 3, stride: 2, dilation: 1, pad: 'same' },
+        inChannels: 19,
+        multiplier: 3,
+      },
+      Math.floor(random() * 1000),
+      backend,
+    );
+  });
+}

@@ -14,6 +14,7 @@ import {
 } from '../../testing/backends';
 import { DepthwiseCase, depthwiseCases, describeGeometry, FilterValues, Padding, spreadFilterTaps } from '../../testing/conv-cases';
 import { registerWasmTrainingKernels } from '../register-training-kernels';
+import { CandidateBackend, candidateBackends } from '../../testing/native';
 
 const tolerance = 1e-4;
 
@@ -45,7 +46,11 @@ function undilatedReference(dy: InputSpec, filter: FilterValues, attrs: InputAtt
   );
 }
 
-async function checkCase({ geometry, inChannels, multiplier }: DepthwiseCase, seed: number): Promise<number> {
+async function checkCase(
+  { geometry, inChannels, multiplier }: DepthwiseCase,
+  seed: number,
+  backend: CandidateBackend,
+): Promise<number> {
   const random = seededRandom(seed);
   const inputShape: Shape4D = [geometry.batch, geometry.height, geometry.width, inChannels];
   const filterShape: Shape4D = [geometry.filterHeight, geometry.filterWidth, inChannels, multiplier];
@@ -66,6 +71,7 @@ async function checkCase({ geometry, inChannels, multiplier }: DepthwiseCase, se
     { dy, filter },
     { ...attrs },
     geometry.dilation > 1 ? () => undilatedReference(dy, filter, attrs) : undefined,
+    backend,
   );
   assert.deepEqual(result.shape, inputShape);
   assert.ok(
@@ -75,32 +81,35 @@ async function checkCase({ geometry, inChannels, multiplier }: DepthwiseCase, se
   return result.relative;
 }
 
-test('DepthwiseConv2dNativeBackpropInput on wasm matches cpu', async (t) => {
-  let worst = 0;
-  for (const [index, testCase] of depthwiseCases(4242).entries()) {
-    worst = Math.max(worst, await checkCase(testCase, index + 1));
-  }
-  t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
-});
+for (const { backend, skip } of candidateBackends()) {
+  test(`DepthwiseConv2dNativeBackpropInput on ${backend} matches cpu`, { skip }, async (t) => {
+    let worst = 0;
+    for (const [index, testCase] of depthwiseCases(4242).entries()) {
+      worst = Math.max(worst, await checkCase(testCase, index + 1, backend));
+    }
+    t.diagnostic(`worst relative error ${worst.toExponential(2)}`);
+  });
 
-test('DepthwiseConv2dNativeBackpropInput crops when explicit pads exceed the filter reach', async () => {
-  const geometry = { batch: 2, height: 9, width: 7, filterHeight: 1, filterWidth: 2, stride: 2, dilation: 1 };
-  const pad: Padding = [
-    [0, 0],
-    [2, 1],
-    [1, 3],
-    [0, 0],
-  ];
-  await checkCase({ geometry: { ...geometry, pad }, inChannels: 3, multiplier: 2 }, 99);
-});
+  test(`DepthwiseConv2dNativeBackpropInput on ${backend} crops when explicit pads exceed the filter reach`, { skip }, async () => {
+    const geometry = { batch: 2, height: 9, width: 7, filterHeight: 1, filterWidth: 2, stride: 2, dilation: 1 };
+    const pad: Padding = [
+      [0, 0],
+      [2, 1],
+      [1, 3],
+      [0, 0],
+    ];
+    await checkCase({ geometry: { ...geometry, pad }, inChannels: 3, multiplier: 2 }, 99, backend);
+  });
 
-test('DepthwiseConv2dNativeBackpropInput handles many channels', async () => {
-  await checkCase(
-    {
-      geometry: { batch: 5, height: 11, width: 9, filterHeight: 3, filterWidth: 3, stride: 2, dilation: 1, pad: 'same' },
-      inChannels: 19,
-      multiplier: 3,
-    },
-    5,
-  );
-});
+  test(`DepthwiseConv2dNativeBackpropInput on ${backend} handles many channels`, { skip }, async () => {
+    await checkCase(
+      {
+        geometry: { batch: 5, height: 11, width: 9, filterHeight: 3, filterWidth: 3, stride: 2, dilation: 1, pad: 'same' },
+        inChannels: 19,
+        multiplier: 3,
+      },
+      5,
+      backend,
+    );
+  });
+}
