@@ -78,3 +78,15 @@ test('bad batch options are refused naming the option', () => {
   rejects({ batchSize: 32, index: 0, epoch: -1 }, /epoch must be a non-negative integer/);
   rejects({ batchSize: 32, index: 0, seed: 1.5 }, /seed must be a non-negative integer/);
 });
+
+test('a part of a batch holds exactly those positions of the whole batch', () => {
+  const options = { batchSize: 10, index: 3, epoch: 2, seed: 5, shuffle: true, augment: true };
+  const whole = batchArraysAt(dataset, options);
+  const parts = [{ start: 0, end: 4 }, { start: 4, end: 10 }].map((part) => batchArraysAt(dataset, { ...options, part }));
+  assert.deepEqual(parts.map((p) => p.size), [4, 6]);
+  assert.deepEqual(Array.from(parts[1].indices), Array.from(whole.indices.subarray(4, 10)));
+  assert.deepEqual([...parts[0].x, ...parts[1].x], [...whole.x]);
+  assert.deepEqual([...parts[0].y, ...parts[1].y], [...whole.y]);
+  assert.equal(batchArraysAt(dataset, { ...options, part: { start: 3, end: 3 } }).size, 0);
+  assert.throws(() => batchArraysAt(dataset, { ...options, part: { start: 2, end: 11 } }), /batch part 2\.\.11 is not a range within the batch's 10 samples/);
+});

@@ -18,6 +18,17 @@ export interface BatchOptions {
   readonly augment?: boolean;
   /** Default true: per-channel (x - mean) / std when the dataset has standard statistics. */
   readonly normalize?: boolean;
+  /**
+   * Only positions start..end-1 of the batch (one data-parallel process's part of it): those
+   * samples exactly as the whole batch holds them. Default: the whole batch.
+   */
+  readonly part?: BatchPart;
+}
+
+/** Positions start (inclusive) to end (exclusive) within one batch. */
+export interface BatchPart {
+  readonly start: number;
+  readonly end: number;
 }
 
 /** One batch as plain arrays: what a worker needs, with no tensors to dispose. */
@@ -85,7 +96,7 @@ export function batchArraysAt(dataset: LabeledDataset, options: BatchOptions): B
         `but samples have shape [${shape}]`,
     );
   }
-  const indices = batchIndices(dataset, options);
+  const indices = partOf(batchIndices(dataset, options), options.part);
   const length = sampleLength(dataset);
   const x = new Float32Array(indices.length * length);
   const scratch = augment ? new Float32Array(length) : undefined;
@@ -106,6 +117,18 @@ export function batchArraysAt(dataset: LabeledDataset, options: BatchOptions): B
     labels,
     indices,
   };
+}
+
+function partOf(indices: Uint32Array, part: BatchPart | undefined): Uint32Array {
+  if (part === undefined) return indices;
+  const { start, end } = part;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > indices.length) {
+    throw new DataError(
+      'out-of-range',
+      `batch part ${start}..${end} is not a range within the batch's ${indices.length} samples`,
+    );
+  }
+  return indices.slice(start, end);
 }
 
 function oneHot(labels: Int32Array, numClasses: number): Float32Array {

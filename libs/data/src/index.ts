@@ -36,6 +36,7 @@ export {
   batchIndices,
   type BatchArrays,
   type BatchOptions,
+  type BatchPart,
 } from './batching';
 export { batchAt, type TensorBatch } from './batch-tensors';
 export {

@@ -53,6 +53,8 @@ export interface CheckpointState {
   rng: { seed: number; nextEpoch: number };
   optimizer: { iterations: number; file: string; specs: tf.io.WeightsManifestEntry[] };
   history: EpochRecord[];
+  /** Data-parallel processes that shared each batch; absent for one (and in older checkpoints). */
+  processes?: number;
 }
 
 export interface Checkpoint {
@@ -115,10 +117,14 @@ export async function findCheckpoint(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Reads a checkpoint written by writeCheckpoint; errors name the file that is wrong. */
-export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+/** The state.json of the checkpoint in `dir` (no tensors are read). */
+export async function readCheckpointState(dir: string): Promise<CheckpointState> {
   const found = await findCheckpoint(dir);
   if (found === undefined) throw new Error(`no checkpoint in ${dir} (${STATE_FILE} is missing)`);
+  return readStateFile(found);
+}
+
+async function readStateFile(found: string): Promise<CheckpointState> {
   const stateFile = join(found, STATE_FILE);
   let state: CheckpointState;
   try {
@@ -129,6 +135,14 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   if (state.format !== CHECKPOINT_FORMAT || state.version !== CHECKPOINT_VERSION) {
     throw new Error(`${stateFile}: not a version ${CHECKPOINT_VERSION} ${CHECKPOINT_FORMAT} file`);
   }
+  return state;
+}
+
+/** Reads a checkpoint written by writeCheckpoint; errors name the file that is wrong. */
+export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  const found = await findCheckpoint(dir);
+  if (found === undefined) throw new Error(`no checkpoint in ${dir} (${STATE_FILE} is missing)`);
+  const state = await readStateFile(found);
   const optimizerFile = join(found, state.optimizer.file);
   const bytes = await readFile(optimizerFile).catch((error: Error) => {
     throw new Error(`${optimizerFile}: ${error.message}`);

@@ -1,13 +1,19 @@
 import { appendFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { batchAt, batchCount } from '@ippro/data';
+import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { SgdTrainer } from '@ippro/models';
 import type { SgdState } from '@ippro/models';
+import type { BackendName } from '@ippro/runtime';
+import { activeBackendName } from './active-backend';
 import { writeCheckpoint } from './checkpoint';
 import type { CheckpointState, DataIdentity, EpochRecord } from './checkpoint';
+import type { TrainDataSource } from './data-parallel/messages';
+import { ReplicaGroup } from './data-parallel/replica-group';
 import { evaluateOn } from './evaluate-on';
+import { localStepRunner } from './step-runner';
+import type { StepRunner } from './step-runner';
 import { learningRateOf, validateTrainConfig } from './train-config';
 import type { TrainConfig } from './train-config';
 
@@ -24,6 +30,30 @@ export interface StepProgress {
   accuracy: number;
   /** Training throughput of the epoch so far, input pipeline included. */
   imagesPerSecond: number;
+  /** This step's wall time, input included. */
+  stepMilliseconds: number;
+  /**
+   * Time this step waited for its input (read, shuffle, augment, normalise, tensors); with
+   * several processes, the slowest one's.
+   */
+  inputMilliseconds: number;
+}
+
+/**
+ * Data-parallel training: `processes` child processes each compute the gradients of their part
+ * of every batch (contiguous, in rank order); the gradients are averaged, weighted by part size,
+ * in a fixed order, and every copy of the model takes the same step. Batch norm normalises with
+ * each part's own statistics (so with batch norm the result differs slightly from one process);
+ * the moving statistics are averaged. After every epoch this process's model and optimizer take
+ * over the children's state, for evaluation and checkpoints (in the one-process format).
+ */
+export interface DataParallelOptions {
+  /** 2 or more (1 trains in this process, as without this option). */
+  processes: number;
+  /** How the child processes open `train` (they cannot be handed the object). */
+  data: TrainDataSource;
+  /** Backend of the child processes; default: this process's. */
+  backend?: BackendName;
 }
 
 export type TrainEvent =
@@ -48,6 +78,8 @@ export interface TrainEpochsOptions {
   /** Stop once this many epochs are done (a later resume continues); default config.epochs. */
   stopAfterEpochs?: number;
   onEvent?: (event: TrainEvent) => void;
+  /** Share every batch among child processes (see DataParallelOptions). */
+  parallel?: DataParallelOptions;
 }
 
 export interface TrainEpochsResult {
@@ -80,12 +112,25 @@ export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpo
   let step = start?.step ?? 0;
   const history = [...(start?.history ?? [])];
   const stopAt = Math.min(config.epochs, options.stopAfterEpochs ?? config.epochs);
+  const processes = options.parallel?.processes ?? 1;
   const trainer = new SgdTrainer(model, config.sgd);
+  let runner: StepRunner | undefined;
   try {
     if (options.resume) await trainer.importState(options.resume.optimizer);
-    await log(options.logFile, start ? { event: 'resume', epoch, step } : { event: 'start', config, data, model: options.modelInfo ?? {} });
+    runner = await startRunner(options, trainer, {
+      epochsDone: epoch,
+      step,
+      learningRate: start?.learningRate ?? config.sgd.learningRate,
+      config,
+      data,
+      model: options.modelInfo ?? {},
+      rng: { seed: config.seed, nextEpoch: epoch },
+      history,
+    });
+    const parallel = processes > 1 ? { processes } : {};
+    await log(options.logFile, start ? { event: 'resume', epoch, step, ...parallel } : { event: 'start', config, data, model: options.modelInfo ?? {}, ...parallel });
     while (epoch < stopAt) {
-      const record = await trainOneEpoch(trainer, options, epoch, step, batches);
+      const record = await trainOneEpoch(runner, options, epoch, step, batches);
       epoch += 1;
       step = record.step;
       history.push(record);
@@ -101,6 +146,7 @@ export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpo
             model: options.modelInfo ?? {},
             rng: { seed: config.seed, nextEpoch: epoch },
             history,
+            ...(processes > 1 ? { processes } : {}),
           });
         } finally {
           tf.dispose(optimizer.momentum.map((entry) => entry.tensor));
@@ -110,19 +156,47 @@ export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpo
       options.onEvent?.({ kind: 'epoch', ...record });
     }
   } finally {
+    await runner?.close();
     trainer.dispose();
   }
   return { epochsDone: epoch, step, complete: epoch >= config.epochs, history };
 }
 
-async function trainOneEpoch(
+/** In this process, or over child processes when options.parallel asks for 2 or more. */
+async function startRunner(
+  options: TrainEpochsOptions,
   trainer: SgdTrainer,
+  state: Omit<CheckpointState, 'format' | 'version' | 'optimizer'>,
+): Promise<StepRunner> {
+  const { parallel, train, model, config } = options;
+  if (parallel === undefined || parallel.processes === 1) return localStepRunner(trainer, train, config);
+  if (!Number.isInteger(parallel.processes) || parallel.processes < 1) {
+    throw new Error(`processes must be a positive integer, got ${parallel.processes}`);
+  }
+  const group = await ReplicaGroup.start({
+    processes: parallel.processes,
+    backend: parallel.backend ?? activeBackendName(),
+    data: parallel.data,
+    expected: { description: train.description, size: train.size },
+    model,
+    trainer,
+    state,
+  });
+  return {
+    step: (epoch, index, learningRate) => group.step(epoch, index, learningRate),
+    endEpoch: () => group.synchronize(),
+    close: () => group.close(),
+  };
+}
+
+async function trainOneEpoch(
+  runner: StepRunner,
   options: TrainEpochsOptions,
   epoch: number,
   firstStep: number,
   batches: number,
 ): Promise<EpochRecord> {
-  const { train, config } = options;
+  const { config } = options;
   const started = performance.now();
   let lossSum = 0;
   let correct = 0;
@@ -131,16 +205,11 @@ async function trainOneEpoch(
   for (let index = 0; index < batches; index++) {
     const step = firstStep + index;
     learningRate = learningRateOf(config, batches, step);
-    trainer.learningRate = learningRate;
-    const batch = batchAt(train, { batchSize: config.batchSize, index, epoch, seed: config.seed, shuffle: true, augment: config.augment });
-    try {
-      const metrics = trainer.stepWithMetrics(batch);
-      lossSum += metrics.loss * metrics.count;
-      correct += metrics.correct;
-      seen += metrics.count;
-    } finally {
-      batch.dispose();
-    }
+    const stepStarted = performance.now();
+    const outcome = await runner.step(epoch, index, learningRate);
+    lossSum += outcome.loss * outcome.count;
+    correct += outcome.correct;
+    seen += outcome.count;
     options.onEvent?.({
       kind: 'step',
       epoch: epoch + 1,
@@ -152,11 +221,14 @@ async function trainOneEpoch(
       loss: lossSum / seen,
       accuracy: correct / seen,
       imagesPerSecond: seen / ((performance.now() - started) / 1000),
+      stepMilliseconds: performance.now() - stepStarted,
+      inputMilliseconds: outcome.inputMilliseconds,
     });
     // Lets signals, timers and I/O in; keeps a long epoch from starving the event loop.
     if (index % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
   }
   const trainSeconds = (performance.now() - started) / 1000;
+  await runner.endEpoch();
   const record: EpochRecord = {
     epoch: epoch + 1,
     step: firstStep + batches,

@@ -1,5 +1,7 @@
 export { trainEpochs } from './epoch-trainer';
-export type { StepProgress, TrainEpochsOptions, TrainEpochsResult, TrainEvent } from './epoch-trainer';
+export type { DataParallelOptions, StepProgress, TrainEpochsOptions, TrainEpochsResult, TrainEvent } from './epoch-trainer';
+export type { TrainDataSource } from './data-parallel/messages';
+export { batchPartOf } from './data-parallel/batch-split';
 export { defaultMilestones, learningRateOf, stepSchedule, validateTrainConfig } from './train-config';
 export type { ScheduleConfig, TrainConfig } from './train-config';
 export {
@@ -8,7 +10,9 @@ export {
   checkpointDirOf,
   findCheckpoint,
   readCheckpoint,
+  readCheckpointState,
   writeCheckpoint,
 } from './checkpoint';
 export type { Checkpoint, CheckpointState, DataIdentity, EpochRecord } from './checkpoint';
 export { evaluateOn, modelDataMismatch } from './evaluate-on';
+export { defaultProcessCount } from './data-parallel/process-count';

@@ -1,12 +1,23 @@
 import { Command } from 'commander';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { buildModel, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
 import type { ScheduleKind } from '@ippro/models';
-import { checkpointDirOf, findCheckpoint, modelDataMismatch, readCheckpoint, trainEpochs, validateTrainConfig } from '@ippro/training';
+import { activeRuntime } from '@ippro/runtime';
+import {
+  checkpointDirOf,
+  defaultProcessCount,
+  findCheckpoint,
+  modelDataMismatch,
+  readCheckpoint,
+  readCheckpointState,
+  trainEpochs,
+  validateTrainConfig,
+} from '@ippro/training';
 import type { Checkpoint, EpochRecord, TrainConfig, TrainEvent } from '@ippro/training';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
@@ -50,11 +61,14 @@ interface TrainOptions {
   stopAfterEpoch?: string;
   json?: boolean;
   backend: string;
+  processes: string;
 }
 
 export const LOG_FILE = 'train-log.jsonl';
 export const SUMMARY_FILE = 'summary.json';
 export const MODEL_DIR = 'model';
+/** More processes than this would only share the cores of one machine more thinly. */
+const MAX_PROCESSES = 16;
 
 /** Flags that define the run: on --resume, any of them given must agree with the checkpoint. */
 const RUN_FLAGS = [
@@ -91,15 +105,19 @@ export function trainCommand(): Command {
     .option('--stop-after-epoch <n>', 'stop once this epoch is done (resume later with --resume)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+    .option('--processes <n>', 'processes sharing every batch (data-parallel, gradients averaged each step); auto: 2 on wasm and tensorflow (2+ cores), else 1; on --resume, as the run had', 'auto')
     .action(async (options: TrainOptions, command: Command) => {
       const explicit = new Set(RUN_FLAGS.filter((flag) => command.getOptionValueSource(flag) === 'cli'));
+      const processes = parseProcesses(options.processes);
       const run = options.resume ? await prepareResume(options, explicit) : await prepareFresh(options);
-      await runTraining(run, options);
+      await runTraining(run, options, resolveProcesses(processes, run.checkpoint));
     });
 }
 
 interface PreparedRun {
   out: string;
+  /** The training data's spec, from which child processes reopen it. */
+  trainSpec: string;
   model: LayersModel;
   modelInfo: Record<string, unknown>;
   config: TrainConfig;
@@ -163,7 +181,7 @@ async function openData(options: TrainOptions) {
   // Reading a label loads the first data file: a truncated or unreadable file is bad input too.
   await asBadInput('--data', () => train.label(0));
   await asBadInput('--eval-data', () => evaluation.label(0));
-  return { train, evaluation };
+  return { train, evaluation, trainSpec };
 }
 
 function checkFits(model: LayersModel, data: LabeledDataset, flag: string, what: string): void {
@@ -180,7 +198,7 @@ async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
     options.widthMultiplier === undefined ? undefined : parseNumberFlag('--width-multiplier', options.widthMultiplier, isPositive, 'a positive number');
   await checkOutputDir(options.out);
   await startBackend(options.backend, options.json === true);
-  const { train, evaluation } = await openData(options);
+  const { train, evaluation, trainSpec } = await openData(options);
   // Pad-crop-flip needs [height, width, channels] samples: other data trains unaugmented.
   config.augment = config.augment && train.sampleShape.length === 3;
   const arch = options.arch;
@@ -194,7 +212,7 @@ async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
   );
   checkFits(model, evaluation, '--eval-data', `--arch ${arch}`);
   const modelInfo = { arch, ...(widthMultiplier === undefined ? {} : { widthMultiplier }), params: model.countParams() };
-  return { out: resolve(options.out), model, modelInfo, config, train, evaluation, ...(stopAfterEpochs === undefined ? {} : { stopAfterEpochs }) };
+  return { out: resolve(options.out), trainSpec, model, modelInfo, config, train, evaluation, ...(stopAfterEpochs === undefined ? {} : { stopAfterEpochs }) };
 }
 
 async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFlag>): Promise<PreparedRun> {
@@ -213,7 +231,7 @@ async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFla
       throw new UsageError(`--resume: --${kebab(flag)} ${given} differs from the run in ${options.out} (${recorded[flag]}); omit it to continue that run`);
     }
   }
-  const { train, evaluation } = await openData({
+  const { train, evaluation, trainSpec } = await openData({
     ...options,
     data: state.data.train,
     ...(state.data.eval === undefined ? {} : { evalData: state.data.eval }),
@@ -221,6 +239,7 @@ async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFla
   checkFits(checkpoint.model, train, '--data', `the checkpoint's model`);
   return {
     out,
+    trainSpec,
     model: checkpoint.model,
     modelInfo: state.model,
     config: state.config,
@@ -295,9 +314,14 @@ function canonicalSpec(text: string): string {
   }
 }
 
-async function runTraining(run: PreparedRun, options: TrainOptions): Promise<void> {
+async function runTraining(run: PreparedRun, options: TrainOptions, processes: number): Promise<void> {
   await mkdir(run.out, { recursive: true });
   const showing = progressDisplay();
+  if (processes > 1 && options.json !== true) process.stderr.write(`training in ${processes} processes, each taking 1/${processes} of every batch\n`);
+  const parallel = {
+    processes,
+    data: { spec: run.trainSpec, resolve: { cwd: process.cwd(), ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }) } },
+  };
   const result = await trainEpochs({
     model: run.model,
     train: run.train,
@@ -309,6 +333,9 @@ async function runTraining(run: PreparedRun, options: TrainOptions): Promise<voi
     ...(run.checkpoint ? { resume: run.checkpoint } : {}),
     ...(run.stopAfterEpochs === undefined ? {} : { stopAfterEpochs: run.stopAfterEpochs }),
     onEvent: showing,
+    ...(processes > 1 ? { parallel } : {}),
+  }).catch(async (error: unknown) => {
+    throw await withResumeHint(error, run.out, options.out);
   });
   if (!result.complete) {
     process.stderr.write(`stopped after epoch ${result.epochsDone} of ${run.config.epochs}; continue with --resume --out ${options.out}\n`);
@@ -328,6 +355,29 @@ async function runTraining(run: PreparedRun, options: TrainOptions): Promise<voi
   await writeFinalModel(run.out, run.model);
   await writeFile(join(run.out, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : renderHistory(result.history, join(options.out, MODEL_DIR)));
+}
+
+/** --processes: a positive integer, or auto (decided once the backend is known). */
+function parseProcesses(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  return parseNumberFlag('--processes', text, (n) => isPositiveInteger(n) && n <= MAX_PROCESSES, `auto or an integer in 1..${MAX_PROCESSES}`);
+}
+
+/** auto: as many as the resumed run had (so it continues alike), else the backend's default. */
+function resolveProcesses(requested: number | 'auto', checkpoint: Checkpoint | undefined): number {
+  if (requested !== 'auto') return requested;
+  if (checkpoint !== undefined) return checkpoint.state.processes ?? 1;
+  const backend = activeRuntime()?.backend;
+  return backend === undefined ? 1 : defaultProcessCount(backend, availableParallelism());
+}
+
+/** A failed run keeps its last checkpoint: say so, and how to continue. */
+async function withResumeHint(error: unknown, out: string, outFlag: string): Promise<Error> {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  if (failure instanceof UsageError) return failure;
+  const state = await readCheckpointState(checkpointDirOf(out)).catch(() => undefined);
+  if (state === undefined) return failure;
+  return new Error(`${failure.message}; the checkpoint after epoch ${state.epochsDone} is intact: continue with --resume --out ${outFlag}`, { cause: failure });
 }
 
 function progressDisplay(): (event: TrainEvent) => void {

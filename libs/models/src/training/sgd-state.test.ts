@@ -65,3 +65,22 @@ test('stepWithMetrics counts hits and does not leak tensors', () => {
   assert.ok(metrics.correct >= 0 && metrics.correct <= 8);
   assert.equal(tf.memory().numTensors, before + 2, 'only the batch (x, y) made by batch() remains');
 });
+
+test('gradientsWithMetrics then applyGradients is a step, bit for bit', () => {
+  const stepped = model();
+  const split = model();
+  const whole = new SgdTrainer(stepped, settings);
+  const halves = new SgdTrainer(split, settings);
+  for (let step = 0; step < 3; step++) {
+    const input = batch(step);
+    const expected = whole.stepWithMetrics(input);
+    const { gradients, metrics } = halves.gradientsWithMetrics(input);
+    halves.applyGradients(gradients);
+    tf.dispose([...gradients, input.x, input.y]);
+    assert.deepEqual(metrics, expected);
+  }
+  stepped.getWeights().forEach((weight, i) => {
+    assert.deepEqual(Array.from(split.getWeights()[i]?.dataSync() ?? []), Array.from(weight.dataSync()));
+  });
+  assert.throws(() => halves.applyGradients([]), /0 gradients for \d+ trainable weights/);
+});

@@ -92,6 +92,35 @@ export class SgdTrainer {
     return { loss: value, correct, count: batch.x.shape[0] ?? 0 };
   }
 
+  /**
+   * The objective's gradients on one batch, in trainable-weight order, and the batch's metrics,
+   * without updating the weights (batch-norm moving statistics do move, as in a step). With
+   * applyGradients it is step() in two halves, so that gradients of several batch parts can be
+   * combined in between; the caller disposes the gradients.
+   */
+  gradientsWithMetrics(batch: LabeledBatch): { gradients: tf.Tensor[]; metrics: StepMetrics } {
+    const kept: { hits?: tf.Tensor } = {};
+    const { value, grads } = this.optimizer.computeGradients(() => {
+      const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
+      kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
+      return this.objective(batch, probabilities);
+    }, this.trainable);
+    const gradients = this.trainable.map((variable) => grads[variable.name] as tf.Tensor);
+    const correct = kept.hits?.dataSync()[0] ?? 0;
+    kept.hits?.dispose();
+    const loss = value.dataSync()[0] ?? Number.NaN;
+    value.dispose();
+    return { gradients, metrics: { loss, correct, count: batch.x.shape[0] ?? 0 } };
+  }
+
+  /** Applies gradients in trainable-weight order (as gradientsWithMetrics returns them), at the current rate. */
+  applyGradients(gradients: readonly tf.Tensor[]): void {
+    if (gradients.length !== this.trainable.length) {
+      throw new Error(`${gradients.length} gradients for ${this.trainable.length} trainable weights`);
+    }
+    this.optimizer.applyGradients(this.trainable.map((variable, i) => ({ name: variable.name, tensor: gradients[i] as tf.Tensor })));
+  }
+
   /** Copies of the momentum buffers and the step count; the caller disposes the tensors. */
   async exportState(): Promise<SgdState> {
     const [iterations, ...buffers] = await this.optimizer.getWeights();
