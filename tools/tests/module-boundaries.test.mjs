@@ -21,7 +21,7 @@ function assertReported(messages, ruleId, fragment) {
 test('a library importing an app fails lint', async () => {
   const messages = await lintMessages(
     'libs/temporal-server/src/forbidden.ts',
-    "import { main } from '@ippro/bench';\nexport const leak = main;\n",
+    "import { main } from '@ippro/worker';\nexport const leak = main;\n",
   );
   assertReported(messages, '@nx/enforce-module-boundaries', 'Imports of apps are forbidden');
 });

@@ -1,4 +1,8 @@
+import { join } from 'node:path';
 import { ORCHESTRATOR_USAGE, OrchestratorUsageError, parseOrchestratorArgs, runOrchestratorProcess } from '@ippro/orchestration';
+
+/** Where `npm run bundle:workflows` writes the pre-built workflow code (used when it matches the installed code). */
+export const DEFAULT_WORKFLOW_BUNDLE = join(__dirname, 'workflow-bundle.js');
 
 /**
  * `ippro-orchestrator [flags]`: the Temporal worker of the pruneModel workflow and its
@@ -10,7 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    return await runOrchestratorProcess(parseOrchestratorArgs(argv));
+    return await runOrchestratorProcess(parseOrchestratorArgs(argv, process.env, { workflowBundle: DEFAULT_WORKFLOW_BUNDLE }));
   } catch (error) {
     process.stderr.write(`ippro-orchestrator: ${(error as Error).message}\n`);
     if (error instanceof OrchestratorUsageError) process.stderr.write(ORCHESTRATOR_USAGE);

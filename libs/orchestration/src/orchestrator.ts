@@ -1,34 +1,21 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { InProcessExecutor, createPruneActivities } from '@ippro/activities';
 import type { ComputeExecutor } from '@ippro/activities';
 import { ArtifactStore } from '@ippro/artifacts';
-import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS, temporalTlsConfig } from './temporal-connection';
-import type { TemporalTarget } from './temporal-connection';
+import type { ArtifactStorage } from '@ippro/artifacts';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, temporalConnectionOptions } from '@ippro/temporal-connection';
+import type { TemporalTarget } from '@ippro/temporal-connection';
+import { createScheduleActivities } from './schedule-activities';
+import { workflowsPath } from './workflow-bundle';
 
-/** The package whose exported functions are the workflows (a name, not an import: the worker bundles it). */
-const WORKFLOWS_PACKAGE = '@ippro/workflows';
-
-/** The module whose exported functions are the workflows (the compiled @ippro/workflows). */
-export function workflowsPath(): string {
-  return require.resolve(WORKFLOWS_PACKAGE);
-}
-
-/** Bundles the workflow code once (webpack), e.g. at build time; start workers with `workflowBundlePath`. */
-export async function writeWorkflowBundle(outFile: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
-  await mkdir(dirname(outFile), { recursive: true });
-  await writeFile(outFile, code);
-  return outFile;
-}
+export { workflowsPath, writeWorkflowBundle } from './workflow-bundle';
 
 export interface OrchestratorOptions extends TemporalTarget {
   /** Default 'ippro'. */
   taskQueue?: string;
   /** The artifact store the activities read and write (models, statistics, plans): a directory, or an open store. */
-  artifacts: string | ArtifactStore;
+  artifacts: string | ArtifactStorage;
   /** Runs the compute calls. Default an InProcessExecutor over the store (this process computes). */
   executor?: ComputeExecutor;
   /** CIFAR-10 directory for datasets the orchestrator opens (shard plans, the in-process executor). */
@@ -38,6 +25,11 @@ export interface OrchestratorOptions extends TemporalTarget {
    * Without it the workflows are bundled from `workflowsPath()` when the worker starts (development).
    */
   workflowBundlePath?: string;
+  /**
+   * Directories scheduled runs may read models from and write kept results to. Default: any
+   * absolute path (one machine, one user); a shared orchestrator should name them.
+   */
+  scheduleDirs?: readonly string[];
   /** Activities run at once by this process. Default 8 (compute activities mostly wait on workers). */
   maxConcurrentActivities?: number;
   /** Worker identity in the Temporal UI; default the SDK's (pid@host). */
@@ -51,7 +43,7 @@ export interface OrchestratorHandle {
   readonly namespace: string;
   readonly address: string;
   readonly worker: Worker;
-  readonly store: ArtifactStore;
+  readonly store: ArtifactStorage;
   /** Settles when the worker stops (rejects when it fails). */
   readonly finished: Promise<void>;
   /** Stops polling, lets running activities finish (Temporal's graceful shutdown), closes the connection. */
@@ -64,19 +56,18 @@ export interface OrchestratorHandle {
  * turns into a graceful shutdown).
  */
 export async function startOrchestrator(options: OrchestratorOptions): Promise<OrchestratorHandle> {
-  const address = options.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  const connectionOptions = temporalConnectionOptions(options);
+  const address = connectionOptions.address;
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const store = typeof options.artifacts === 'string' ? await ArtifactStore.open({ root: options.artifacts }) : options.artifacts;
   const cifar = options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir };
   const executor = options.executor ?? new InProcessExecutor({ store, ...cifar });
-  const activities = createPruneActivities({ store, executor, ...cifar });
-  const tls = temporalTlsConfig(options);
-  const connection = await NativeConnection.connect({
-    address,
-    ...(tls === undefined ? {} : { tls }),
-    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
-  });
+  const activities = {
+    ...createPruneActivities({ store, executor, ...cifar }),
+    ...createScheduleActivities({ store, ...(options.scheduleDirs === undefined ? {} : { scheduleDirs: options.scheduleDirs }) }),
+  };
+  const connection = await NativeConnection.connect(connectionOptions);
   let worker: Worker;
   try {
     worker = await Worker.create({

@@ -4,6 +4,7 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -30,7 +31,8 @@ export const cancelSignal = defineSignal('cancel');
 /** Error types an activity raises for bad input: retrying them elsewhere cannot help. */
 export const NON_RETRYABLE_ERROR_TYPES = ['InvalidArgument', 'NotFound', 'DataLoss'];
 
-function activitiesFor(input: PruneWorkflowInput): PruneActivities {
+/** The activities as proxies with the run's timeouts and retries (shared with the compare workflow). */
+export function activitiesFor(input: Pick<PruneWorkflowInput, 'activity'>): PruneActivities {
   const settings = input.activity ?? {};
   const retry: RetryPolicy = {
     maximumAttempts: settings.maximumAttempts ?? 5,
@@ -63,6 +65,7 @@ function activitiesFor(input: PruneWorkflowInput): PruneActivities {
     planEvaluationShards: local.planEvaluationShards,
     evaluateShard: compute.evaluateShard,
     mergeEvaluations: local.mergeEvaluations,
+    checkArtifacts: local.checkArtifacts,
   };
 }
 
@@ -108,6 +111,7 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
   const host: RoundHost = {
     activities: activitiesFor(input),
     jobPrefix: workflowInfo().workflowId,
+    note: (line) => log.warn(`${workflowInfo().workflowId}: ${line}`),
     report(phase, shardsDone, shardsTotal) {
       progress.phase = phase;
       progress.shardsDone = shardsDone;

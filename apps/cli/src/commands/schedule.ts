@@ -1,0 +1,216 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import {
+  PruneScheduleError,
+  createPruneSchedule,
+  deletePruneSchedule,
+  describeTiming,
+  listPruneSchedules,
+  scheduledRunResult,
+  triggerPruneSchedule,
+} from '@ippro/orchestration';
+import type { PruneScheduleSummary, ScheduledPruneInput, ScheduledPruneResult } from '@ippro/orchestration';
+import { asBadInput, parseNumberFlag } from '../cli-inputs';
+import { UsageError } from '../exit-codes';
+import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
+import { openRunArtifacts, storeFromFlags } from '../run-artifacts';
+import type { RemoteFlags, RemoteTarget } from '../remote';
+import { formatPercent, textTable } from '../text-table';
+import { prepareInput, pruneCommand } from './prune';
+import type { PruneOptions } from './prune';
+import { parseTiming } from './schedule-timing';
+
+/** Prune flags that make no sense for a schedule (it has its own --out, --json; it never runs here). */
+const NOT_FOR_SCHEDULES = new Set(['--local', '--out', '--json', '--no-wait', '--run-id']);
+const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+interface CreateOptions extends PruneOptions {
+  cron?: string;
+  every?: string;
+  timezone?: string;
+  accuracyBudget: string;
+}
+
+/** Commander settings the top-level commands get in main.ts, for the subcommands here. */
+function subcommand(name: string): Command {
+  return new Command(name).exitOverride().showHelpAfterError('(run with --help for usage)');
+}
+
+async function withTarget<T>(flags: RemoteFlags, use: (client: Client, target: RemoteTarget) => Promise<T>): Promise<T> {
+  const target = await resolveTarget(flags);
+  const client = await connectTarget(target);
+  try {
+    return await use(client, target);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** A schedule that does not exist, or exists already: bad input. */
+async function asScheduleInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof PruneScheduleError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function checkScheduleId(id: string): string {
+  if (!SCHEDULE_ID.test(id)) throw new UsageError(`schedule id must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), got '${id}'`);
+  return id;
+}
+
+function createCommand(): Command {
+  const command = subcommand('create')
+    .description(
+      'create a schedule that prunes the model found at --model each time it fires (cron or interval), with the run options of ' +
+        "'ippro prune', and keeps the result in --out only if top-1 stays within --accuracy-budget. --model and --out are read " +
+        "and written by the orchestrator: paths on its host ('ippro dev': this machine)",
+    )
+    .argument('<id>', 'schedule id, e.g. nightly')
+    .option('--cron <expression>', 'when to fire, as cron: "0 2 * * *" is 02:00 every day')
+    .option('--every <duration>', 'fire at this interval instead: 24h, 30m, 1h30m, 7d')
+    .option('--timezone <name>', 'time zone of --cron, e.g. Europe/Berlin (default UTC)')
+    .requiredOption('--accuracy-budget <points>', 'keep a result only if its top-1 is at most this many percentage points below the model it started from (1.0 = one point)')
+    .requiredOption('--out <dir>', 'directory receiving each kept result (a new subdirectory per run, and the link latest)')
+    .option('--json', 'print the created schedule as JSON');
+  for (const option of pruneCommand().options) {
+    if (!NOT_FOR_SCHEDULES.has(option.long ?? '')) command.addOption(option);
+  }
+  return command.action(async (id: string, options: CreateOptions & { out: string; json?: boolean }) => {
+    const scheduleId = checkScheduleId(id);
+    const timing = parseTiming(options);
+    const budgetPoints = parseNumberFlag('--accuracy-budget', options.accuracyBudget, (n) => n >= 0 && n < 100, 'percentage points in [0, 100)');
+    const prepared = await prepareInput({ ...options, out: undefined, json: true });
+    // The model was checked here; the id each firing prunes is that of the model found then.
+    const prune: ScheduledPruneInput['prune'] = { ...prepared.input };
+    delete (prune as { modelArtifactId?: string }).modelArtifactId;
+    const accuracyBudget = budgetPoints / 100;
+    const input: ScheduledPruneInput = {
+      scheduleId,
+      modelPath: resolve(options.model),
+      outDir: resolve(options.out),
+      accuracyBudget,
+      // Without its own --max-accuracy-drop, a run stops at the first round over the budget.
+      prune: { ...prune, maxAccuracyDrop: prune.maxAccuracyDrop ?? accuracyBudget },
+    };
+    await withTarget(options, async (client, target) => {
+      // Datasets sent as artifacts (files, sample ranges) are uploaded once; the model is read at each firing.
+      const datasets = prepared.artifacts.slice(1);
+      if (datasets.length > 0) await uploadDatasets(options, target, datasets);
+      let created;
+      try {
+        created = await createPruneSchedule(client, { scheduleId, timing, input, taskQueue: target.taskQueue });
+      } catch (error) {
+        if (!(error instanceof PruneScheduleError)) throw error;
+        throw new UsageError(error.problem === 'refused' ? `${timing.kind === 'cron' ? '--cron/--timezone' : '--every'}: ${error.message}` : error.message);
+      }
+      const next = created.info.nextActionTimes[0];
+      if (options.json === true) {
+        process.stdout.write(`${JSON.stringify({ scheduleId, timing: describeTiming(timing), nextActionTimes: created.info.nextActionTimes, input }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `schedule ${scheduleId} created: ${describeTiming(timing)}, next run ${next === undefined ? '-' : next.toISOString()}\n` +
+          `  prunes ${input.modelPath} as found at each run; keeps results within ${budgetPoints} points of top-1 in ${input.outDir}\n`,
+      );
+    });
+  });
+}
+
+/** Datasets that travel as artifacts go to the orchestrator's artifact service, or the shared store (`--store`). */
+async function uploadDatasets(options: CreateOptions, target: RemoteTarget, datasets: readonly Uint8Array[]): Promise<void> {
+  const artifacts = await openRunArtifacts(storeFromFlags(options), target.artifacts);
+  try {
+    await asBadInput(artifacts.description, async () => {
+      for (const bytes of datasets) await artifacts.put(bytes);
+    });
+  } finally {
+    artifacts.close();
+  }
+}
+
+/** One line about a finished firing. */
+export function describeScheduledResult(result: ScheduledPruneResult): string {
+  const drop = ((result.baselineTop1 - result.resultTop1) * 100).toFixed(2);
+  const metrics = `top-1 ${formatPercent(result.resultTop1)} (${drop} points lost), ${formatPercent(result.flopsKept)} of the FLOPs`;
+  return result.kept ? `kept: ${metrics}` : `not kept: ${result.resultRound === 0 ? `nothing removed (${result.stoppedBecause})` : metrics}`;
+}
+
+function lastResultText(summary: PruneScheduleSummary): string {
+  const last = summary.lastRun;
+  if (last === undefined) return '-';
+  if (last.result !== undefined) return describeScheduledResult(last.result);
+  if (last.failure !== undefined) return `failed: ${last.failure}`;
+  return last.status.toLowerCase();
+}
+
+function listCommand(): Command {
+  return addRemoteFlags(subcommand('list').description('list the compression schedules: id, timing, next and last run, last result'))
+    .option('--json', 'print the schedules as JSON')
+    .action(async (flags: RemoteFlags & { json?: boolean }) => {
+      await withTarget(flags, async (client) => {
+        const schedules = await listPruneSchedules(client);
+        if (flags.json === true) {
+          process.stdout.write(`${JSON.stringify(schedules, null, 2)}\n`);
+          return;
+        }
+        if (schedules.length === 0) {
+          process.stdout.write('no schedules\n');
+          return;
+        }
+        const rows = schedules.map((schedule) => [
+          schedule.scheduleId,
+          `${schedule.timing}${schedule.paused ? ' (paused)' : ''}`,
+          schedule.nextActionTimes[0]?.toISOString() ?? '-',
+          schedule.lastRun?.takenAt.toISOString() ?? '-',
+          lastResultText(schedule),
+        ]);
+        process.stdout.write(`${textTable(['schedule', 'when', 'next run', 'last run', 'last result'], rows)}\n`);
+      });
+    });
+}
+
+function deleteCommand(): Command {
+  return addRemoteFlags(subcommand('delete').description('delete a schedule (a run it already started keeps running)').argument('<id>', 'schedule id')).action(
+    async (id: string, flags: RemoteFlags) => {
+      await withTarget(flags, async (client) => {
+        await asScheduleInput(() => deletePruneSchedule(client, id));
+        process.stdout.write(`schedule ${id} deleted\n`);
+      });
+    },
+  );
+}
+
+function triggerCommand(): Command {
+  return addRemoteFlags(
+    subcommand('trigger')
+      .description('fire a schedule now (skipped while a run it started is still running); prints the run id')
+      .argument('<id>', 'schedule id'),
+  )
+    .option('--wait', 'wait for the run and print what it kept (exit 1 when it failed)')
+    .option('--json', 'print { runId, result } as JSON')
+    .action(async (id: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
+      await withTarget(flags, async (client) => {
+        const runId = await asScheduleInput(() => triggerPruneSchedule(client, id));
+        const result = flags.wait === true ? await scheduledRunResult(client, runId) : undefined;
+        if (flags.json === true) {
+          process.stdout.write(`${JSON.stringify({ runId, ...(result === undefined ? {} : { result }) }, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`${runId}\n`);
+        if (result !== undefined) process.stdout.write(`${describeScheduledResult(result)}${result.keptDir === undefined ? '' : ` -> ${result.keptDir}`}\n  ${result.reason}\n`);
+      });
+    });
+}
+
+export function scheduleCommand(): Command {
+  return new Command('schedule')
+    .description('scheduled compression with Temporal Schedules: create, list, trigger, delete')
+    .addCommand(createCommand())
+    .addCommand(listCommand())
+    .addCommand(triggerCommand())
+    .addCommand(deleteCommand());
+}

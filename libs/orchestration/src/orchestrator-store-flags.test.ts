@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-process';
+
+describe('ippro-orchestrator --store and --metrics-port', () => {
+  it('takes a shared S3 store instead of --artifacts, from flags or the environment, and a metrics port', () => {
+    const parsed = parseOrchestratorArgs(['--store', 's3://ippro-runs/prod', '--s3-endpoint', 'http://seaweedfs:8333', '--metrics-port', '9464'], {});
+    assert.deepEqual(parsed.store, { kind: 's3', bucket: 'ippro-runs', prefix: 'prod', endpoint: 'http://seaweedfs:8333' });
+    assert.equal(parsed.metricsPort, 9464);
+    const fromEnv = parseOrchestratorArgs([], { IPPRO_STORE: 's3://from-env', AWS_REGION: 'us-west-2', IPPRO_METRICS_PORT: '0' });
+    assert.deepEqual(fromEnv.store, { kind: 's3', bucket: 'from-env', prefix: '', region: 'us-west-2' });
+    assert.equal(fromEnv.metricsPort, 0);
+    assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store'], {}).store, undefined);
+  });
+
+  it('refuses --store with --artifacts, neither, and a bad metrics port, naming the flag', () => {
+    const refused: [string[], RegExp][] = [
+      [['--artifacts', '/tmp/store', '--store', 's3://bucket'], /give --artifacts DIR or --store URL, not both/],
+      [[], /--artifacts DIR \(or \$IPPRO_ARTIFACTS_DIR\) or --store URL is required/],
+      [['--store', 's3://bucket', '--s3-access-key-id', 'id'], /--s3-access-key-id and --s3-secret-access-key go together/],
+      [['--store', 's3://bucket', '--metrics-port', '65536'], /--metrics-port must be a port \(0-65535\), got '65536'/],
+    ];
+    for (const [argv, message] of refused) assert.throws(() => parseOrchestratorArgs(argv, {}), (error: unknown) => error instanceof OrchestratorUsageError && message.test(error.message));
+  });
+});

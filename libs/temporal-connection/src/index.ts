@@ -1,0 +1,18 @@
+export {
+  DEFAULT_NAMESPACE,
+  DEFAULT_TASK_QUEUE,
+  DEFAULT_TEMPORAL_ADDRESS,
+  TemporalTargetError,
+  type TemporalTarget,
+  type TemporalTlsOptions,
+} from './temporal-target';
+export { temporalConnectionOptions, temporalTlsConfig, type TemporalConnectionOptions } from './connection-options';
+export {
+  TEMPORAL_SETTINGS,
+  temporalSettingsFrom,
+  temporalSettingsUsage,
+  type TemporalSettingSpec,
+  type TemporalSettingValues,
+  type TemporalSettings,
+} from './temporal-settings';
+export { connectTemporalClient, type ConnectClientOptions } from './connect-client';
