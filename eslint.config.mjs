@@ -41,6 +41,8 @@ export default [
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Test suites drive the apps as processes; in code they use libraries only.
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib'] },
             {
               sourceTag: 'scope:workflow',
               onlyDependOnLibsWithTags: ['scope:workflow-safe'],

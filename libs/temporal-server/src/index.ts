@@ -4,7 +4,7 @@ export { ensureTemporalCli, type EnsureCliOutcome } from './ensure-cli';
 export { probeTemporalCli, type CliProbe } from './cli-version';
 export { findFreePort, findFreePorts } from './free-port';
 export { startDevServer, type DevServer, type DevServerLogLevel, type DevServerOptions } from './dev-server';
-export type { ProcessExit } from './managed-process';
+export { ManagedProcess, type ProcessExit } from './managed-process';
 export { createTestEnvironment, connectTestEnvironment, type TestEnvironmentOptions } from './sdk-test-environment';
 export { DevServerError, TemporalCliError } from './errors';
 export type { LogFn } from './log';

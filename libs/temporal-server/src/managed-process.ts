@@ -12,7 +12,10 @@ export interface ProcessExit {
   spawnError?: string;
 }
 
-/** A long-running child process we own: output is drained and tailed, exit is observable, stop escalates. */
+/**
+ * A long-running child process we own: output is drained and tailed, exit is observable, stop
+ * escalates, and a process stopped with SIGSTOP is continued so that it can end.
+ */
 export class ManagedProcess {
   readonly exited: Promise<ProcessExit>;
   readonly output = new LineTail(20);
@@ -21,6 +24,7 @@ export class ManagedProcess {
   // SIGTERM rather than SIGKILL: exit handlers cannot wait, and the server then still flushes its db on its own.
   private readonly killOnParentExit = (): void => {
     this.child.kill('SIGTERM');
+    this.child.kill('SIGCONT');
   };
 
   constructor(command: string, args: readonly string[], log: LogFn) {
@@ -43,10 +47,18 @@ export class ManagedProcess {
     return this.exit;
   }
 
+  /** Sends a signal (e.g. SIGKILL, SIGSTOP, SIGCONT) unless the process has ended; false when it had. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (this.exit) return false;
+    return this.child.kill(signal);
+  }
+
   /** SIGTERM, then SIGKILL if the process outlives `graceMs`. Safe to call more than once. */
   async stop(graceMs: number): Promise<ProcessExit> {
     if (this.exit) return this.exit;
     this.child.kill('SIGTERM');
+    // A stopped process keeps a pending SIGTERM until it runs again.
+    this.child.kill('SIGCONT');
     const graceful = await Promise.race([this.exited, delay(graceMs, undefined, { ref: false })]);
     if (graceful) return graceful;
     this.child.kill('SIGKILL');

@@ -166,6 +166,29 @@ export interface MergeEvaluationsOutput {
   evaluated: number;
 }
 
+/** An artifact a step cannot do without, and what it is to the run (for the error message). */
+export interface ArtifactRoleRef {
+  artifactId: string;
+  /** e.g. "the input model", "the model round 2 starts from". */
+  role: string;
+}
+
+export interface ArtifactCheckInput {
+  artifacts: ArtifactRoleRef[];
+}
+
+export interface ArtifactCheckOutput {
+  checked: number;
+}
+
+/**
+ * The details of a NotFound or DataLoss failure caused by one missing or corrupted artifact
+ * (ApplicationFailure details[0]).
+ */
+export interface LostArtifactDetails {
+  artifactId: string;
+}
+
 /**
  * The activities of the pruneModel workflow. Every input and output is small JSON: ids of
  * artifacts and summaries. Implemented by @ippro/activities' createPruneActivities.
@@ -181,6 +204,8 @@ export interface PruneActivities {
   planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput>;
   evaluateShard(input: EvaluateShardInput): Promise<EvaluationSumsRef>;
   mergeEvaluations(input: MergeEvaluationsInput): Promise<MergeEvaluationsOutput>;
+  /** Verifies artifacts by hash; fails (NotFound / DataLoss, non-retryable) naming the first lost one and its role. */
+  checkArtifacts(input: ArtifactCheckInput): Promise<ArtifactCheckOutput>;
 }
 
 export const PRUNE_ACTIVITY_NAMES: readonly (keyof PruneActivities)[] = [
@@ -194,4 +219,5 @@ export const PRUNE_ACTIVITY_NAMES: readonly (keyof PruneActivities)[] = [
   'planEvaluationShards',
   'evaluateShard',
   'mergeEvaluations',
+  'checkArtifacts',
 ];

@@ -1,6 +1,8 @@
 export * from './prune-types';
 export * from './activity-types';
+export { PruneInputError, checkPruneInput } from './input-checks';
 export { mapBounded } from './map-bounded';
+export { LOST_ARTIFACT_FAILURES, MAX_RECOMPUTATIONS, lostArtifactOf, recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 export {
   DEFAULT_MAX_PARALLEL,
   afterRound,

@@ -1,4 +1,6 @@
 import type { EvaluationSumsRef, PruneActivities } from './activity-types';
+import { checkPruneInput } from './input-checks';
+import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
 import type {
   PruneCarry,
@@ -20,11 +22,13 @@ export interface RoundHost {
   report(phase: PrunePhase, shardsDone: number, shardsTotal: number): void;
   /** Prefix of the job ids given to compute calls (the workflow id); logs only. */
   jobPrefix: string;
+  /** Notable events (a lost artifact computed again): the workflow's log. */
+  note?(line: string): void;
 }
 
 export const DEFAULT_MAX_PARALLEL = 4;
 
-/** The settings with their defaults, checked. Throws an Error naming the bad field. */
+/** The settings with their defaults, checked with the whole input (checkPruneInput). Throws an Error naming the bad field. */
 export function resolveSettings(input: PruneWorkflowInput): {
   batchShards: number;
   layerShards: number;
@@ -34,6 +38,7 @@ export function resolveSettings(input: PruneWorkflowInput): {
   repetitions: number;
   steps: number;
 } {
+  checkPruneInput(input);
   const batchShards = input.shards?.batchShards ?? 1;
   const layerShards = input.shards?.layerShards ?? 1;
   const evaluationShards = input.shards?.evaluationShards ?? batchShards;
@@ -54,11 +59,6 @@ export function resolveSettings(input: PruneWorkflowInput): {
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
   }
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`fineTune.steps must be a non-negative integer, got ${String(steps)}`);
-  if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
-  if (input.maxAccuracyDrop !== undefined && !(input.maxAccuracyDrop >= 0)) {
-    throw new Error(`maxAccuracyDrop must be a non-negative fraction, got ${String(input.maxAccuracyDrop)}`);
-  }
-  if (!/^[0-9a-f]{64}$/.test(input.modelArtifactId)) throw new Error(`modelArtifactId must be a sha256 (64 lowercase hex digits), got '${input.modelArtifactId}'`);
   return { batchShards, layerShards, evaluationShards, maxParallel, replicas, repetitions, steps };
 }
 
@@ -84,11 +84,13 @@ export async function evaluateModel(
   return activities.mergeEvaluations({ modelArtifactId, parts });
 }
 
-/** Round 0: the input model's metrics. */
+/** Round 0: the input model's metrics. A lost input fails naming it (see recomputingLostArtifacts). */
 export async function measureBaseline(input: PruneWorkflowInput, host: RoundHost): Promise<RoundMetrics> {
-  host.report('baseline', 0, 0);
-  const measured = await evaluateModel(input, host, input.modelArtifactId, 0);
-  return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0 };
+  return recomputingLostArtifacts('the baseline', stepInputs(input), host.activities, (line) => host.note?.(line), async () => {
+    host.report('baseline', 0, 0);
+    const measured = await evaluateModel(input, host, input.modelArtifactId, 0);
+    return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0 };
+  });
 }
 
 export function initialCarry(input: PruneWorkflowInput, baseline: RoundMetrics): PruneCarry {
@@ -112,8 +114,16 @@ export function firstStepOf(round: number, repetition: number, repetitions: numb
   return ((round - 1) * repetitions + repetition) * steps;
 }
 
-/** Score, plan, remove, fine-tune (local SGD), evaluate: one round from `carry`. */
-export async function runRound(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
+/**
+ * Score, plan, remove, fine-tune (local SGD), evaluate: one round from `carry`. An artifact the
+ * round made and then lost (deleted, or found corrupted) is made again by running the round
+ * again; a lost input of the round fails the run naming it (see recomputingLostArtifacts).
+ */
+export function runRound(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
+  return recomputingLostArtifacts(`round ${carry.round}`, stepInputs(input, carry), host.activities, (line) => host.note?.(line), () => runRoundOnce(input, carry, host));
+}
+
+async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
   const settings = resolveSettings(input);
   const { activities } = host;
   const round = carry.round;
@@ -145,13 +155,14 @@ export async function runRound(input: PruneWorkflowInput, carry: PruneCarry, hos
   );
 
   host.report('merging', 0, 1);
+  const statsArtifactIds = byLayerShard(shardPlan.shards, stats.map((shard) => shard.statsArtifactId));
   const scores = await activities.mergeAndScore({
     modelArtifactId: carry.modelArtifactId,
     criterion: input.criterion,
     ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
     seed: input.seed + round,
     ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
-    statsArtifactIds: byLayerShard(shardPlan.shards, stats.map((shard) => shard.statsArtifactId)),
+    statsArtifactIds,
   });
 
   host.report('planning', 0, 1);
@@ -225,6 +236,8 @@ export async function runRound(input: PruneWorkflowInput, carry: PruneCarry, hos
     removedTotal: pruned.removedTotal,
     ...(fineTuneLoss === undefined ? {} : { fineTuneLoss }),
     reachedGoal: plan.reachedGoal,
+    scoresArtifactId: scores.scoresArtifactId,
+    ...(statsArtifactIds.length === 0 ? {} : { statsArtifactIds }),
   };
   return { kind: 'done', metrics, removedArtifactId: pruned.removedArtifactId };
 }

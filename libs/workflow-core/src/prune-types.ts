@@ -138,6 +138,10 @@ export interface RoundMetrics {
   fineTuneLoss?: number;
   /** Whether the planner met this round's goal. */
   reachedGoal?: boolean;
+  /** JSON artifact of the scores this round planned from (the round's input model, scored). */
+  scoresArtifactId?: string;
+  /** The round's gradient statistics, per layer shard in merge order (gradient criteria only): the report reads them. */
+  statsArtifactIds?: string[][];
 }
 
 export type StopReason = 'target-reached' | 'rounds-done' | 'accuracy-budget' | 'nothing-to-remove' | 'cancelled';
