@@ -1,4 +1,26 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+
+/**
+ * Trailing metadata of a failed call that concerns one artifact: its key, so that a caller can
+ * tell which artifact is missing or corrupted without parsing the message.
+ */
+export const ARTIFACT_KEY_METADATA = 'ippro-artifact-key';
+
+/** Trailing metadata naming the artifact of an ArtifactError (undefined when it names none). */
+export function artifactKeyMetadata(error: ArtifactError): Metadata | undefined {
+  if (error.key === undefined) return undefined;
+  const metadata = new Metadata();
+  metadata.set(ARTIFACT_KEY_METADATA, error.key);
+  return metadata;
+}
+
+/** The artifact key a failed call's trailing metadata names, if any. */
+export function artifactKeyOfStatus(error: unknown): string | undefined {
+  const metadata = (error as { metadata?: unknown } | null)?.metadata;
+  if (!(metadata instanceof Metadata)) return undefined;
+  const [value] = metadata.get(ARTIFACT_KEY_METADATA);
+  return typeof value === 'string' ? value : undefined;
+}
 
 /**
  * What went wrong with an artifact operation. Each kind has one gRPC status code, used by the
@@ -11,6 +33,8 @@ export type ArtifactErrorKind =
   | 'data-loss'
   | 'too-large'
   | 'unavailable'
+  /** The store cannot be used as configured: a missing bucket, rejected credentials. */
+  | 'misconfigured'
   | 'internal';
 
 const STATUS_OF_KIND: Record<ArtifactErrorKind, status> = {
@@ -20,6 +44,7 @@ const STATUS_OF_KIND: Record<ArtifactErrorKind, status> = {
   'data-loss': status.DATA_LOSS,
   'too-large': status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
+  misconfigured: status.FAILED_PRECONDITION,
   internal: status.INTERNAL,
 };
 
@@ -53,6 +78,8 @@ export function kindOfStatus(code: status): ArtifactErrorKind {
       return 'too-large';
     case status.UNAVAILABLE:
       return 'unavailable';
+    case status.FAILED_PRECONDITION:
+      return 'misconfigured';
     default:
       return 'internal';
   }

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { ArtifactError } from './artifact-error';
+import { ArtifactError, artifactKeyMetadata } from './artifact-error';
 import { assertArtifactKey, describeValue } from './artifact-key';
-import type { ArtifactStore } from './artifact-store';
+import type { ArtifactStorage } from './artifact-storage';
 import type { ArtifactServiceHandlers } from './generated/ippro/v1/ArtifactService';
 import type { PutChunk__Output } from './generated/ippro/v1/PutChunk';
 import { HealthService } from './health-service';
@@ -22,7 +22,7 @@ export interface ArtifactServiceOptions {
 }
 
 export interface ArtifactServerOptions extends ArtifactServiceOptions {
-  store: ArtifactStore;
+  store: ArtifactStorage;
   /** host:port to bind; default 127.0.0.1:0 (a free port on loopback). */
   address?: string;
   /** TLS; with `clientCaFile`, mutual TLS. Default insecure. */
@@ -44,7 +44,10 @@ export interface ArtifactServer {
 
 /** A gRPC status error for a handler callback or stream. */
 export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
-  if (error instanceof ArtifactError) return { code: error.code, details: error.message };
+  if (error instanceof ArtifactError) {
+    const metadata = artifactKeyMetadata(error);
+    return { code: error.code, details: error.message, ...(metadata === undefined ? {} : { metadata }) };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { code: grpc.status.INTERNAL, details: `artifact service: ${message}` };
 }
@@ -86,7 +89,7 @@ async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string):
 }
 
 /** The ArtifactService implementation over a store. */
-export function artifactServiceHandlers(store: ArtifactStore, options: ArtifactServiceOptions = {}): ArtifactServiceHandlers {
+export function artifactServiceHandlers(store: ArtifactStorage, options: ArtifactServiceOptions = {}): ArtifactServiceHandlers {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const { maxArtifactBytes } = options;
   return {
@@ -155,7 +158,7 @@ export function artifactServiceHandlers(store: ArtifactStore, options: ArtifactS
 }
 
 /** Adds the ArtifactService to a server (e.g. a worker's own server). */
-export function addArtifactService(server: grpc.Server, store: ArtifactStore, options: ArtifactServiceOptions = {}): void {
+export function addArtifactService(server: grpc.Server, store: ArtifactStorage, options: ArtifactServiceOptions = {}): void {
   server.addService(loadProtocol().ippro.v1.ArtifactService.service, artifactServiceHandlers(store, options));
 }
 

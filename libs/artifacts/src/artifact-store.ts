@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactError } from './artifact-error';
+import type { ArtifactStorage } from './artifact-storage';
 import { artifactKeyOf, assertArtifactKey, describeValue } from './artifact-key';
 import { CHUNK_BYTES } from './limits';
 
@@ -58,7 +59,7 @@ function isMissing(error: unknown): boolean {
  * With `maxBytes` the store is a cache with LRU eviction. Recency is kept in memory and in the
  * files' modification times, so it survives a restart.
  */
-export class ArtifactStore {
+export class ArtifactStore implements ArtifactStorage {
   /** key -> size, least recently used first. */
   private readonly entries = new Map<string, number>();
   private total = 0;
@@ -80,6 +81,14 @@ export class ArtifactStore {
     await store.scan();
     await store.evict();
     return store;
+  }
+
+  get description(): string {
+    return `artifact store ${this.root}`;
+  }
+
+  close(): void {
+    // Files are opened per call: nothing to release.
   }
 
   /** Bytes held (as far as this process knows). */
@@ -231,6 +240,20 @@ export class ArtifactStore {
       if (isMissing(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Where earlier reads moved corrupted copies of an artifact (in `corrupt/`), oldest first: a
+   * missing artifact found here was corrupted rather than deleted.
+   */
+  async corruptedCopies(key: string): Promise<string[]> {
+    assertArtifactKey(key);
+    const dir = join(this.root, 'corrupt');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    return names
+      .filter((name) => name.startsWith(`${key}.`))
+      .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))
+      .map((name) => join(dir, name));
   }
 
   private notFound(key: string): ArtifactError {

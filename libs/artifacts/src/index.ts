@@ -1,4 +1,12 @@
-export { ArtifactError, isArtifactError, kindOfStatus, type ArtifactErrorKind } from './artifact-error';
+export {
+  ARTIFACT_KEY_METADATA,
+  ArtifactError,
+  artifactKeyMetadata,
+  artifactKeyOfStatus,
+  isArtifactError,
+  kindOfStatus,
+  type ArtifactErrorKind,
+} from './artifact-error';
 export { ARTIFACT_KEY_PATTERN, artifactKeyOf, assertArtifactKey, isArtifactKey } from './artifact-key';
 export { CHUNK_BYTES, MAX_MESSAGE_BYTES } from './limits';
 export {
@@ -8,6 +16,28 @@ export {
   type PutDeclaration,
   type PutOutcome,
 } from './artifact-store';
+export type { ArtifactStorage } from './artifact-storage';
+export { CachedStorage } from './cached-storage';
+export { S3ArtifactStore, DEFAULT_PART_BYTES, type S3ArtifactStoreOptions } from './s3/s3-artifact-store';
+export { MIN_PART_BYTES } from './s3/multipart-upload';
+export { measureS3Throughput, type S3ThroughputOptions, type S3ThroughputResult, type S3ThroughputRound } from './s3/s3-throughput';
+export { formatS3Url, parseS3Url, type S3Location } from './s3/location';
+export type { S3ConnectionOptions, S3Credentials } from './s3/client';
+export type { RetryPolicy } from './s3/retry';
+export {
+  STORE_FLAG_OPTIONS,
+  STORE_FLAG_HELP,
+  StoreSettingsError,
+  describeStoreSettings,
+  openArtifactStorage,
+  parseStoreSettings,
+  storeFlagsUsage,
+  storeSettingsForChild,
+  type OpenStorageOptions,
+  type StoreFlagValues,
+  type StoreSettings,
+} from './store-settings';
+export * from './seaweedfs';
 export {
   ARTIFACT_SERVICE_NAME,
   HEALTH_SERVICE_NAME,

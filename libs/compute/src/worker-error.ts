@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
-import { ArtifactError } from '@ippro/artifacts';
+import { ArtifactError, artifactKeyMetadata } from '@ippro/artifacts';
 import { DataError } from '@ippro/data';
 import type { DataErrorKind } from '@ippro/data';
 import { ArtifactFormatError } from '@ippro/model-artifact';
@@ -33,7 +33,11 @@ const STATUS_OF_DATA_ERROR: Record<DataErrorKind, status> = {
 /** The status a failed call is answered with; the details name what was wrong. */
 export function statusOfError(error: unknown): Partial<StatusObject> {
   if (error instanceof WorkerError) return { code: error.code, details: error.message };
-  if (error instanceof ArtifactError) return { code: error.code, details: error.message };
+  if (error instanceof ArtifactError) {
+    // The key travels in the trailers: the caller can recompute or refetch that artifact.
+    const metadata = artifactKeyMetadata(error);
+    return { code: error.code, details: error.message, ...(metadata === undefined ? {} : { metadata }) };
+  }
   if (error instanceof ArtifactFormatError) return { code: status.INVALID_ARGUMENT, details: error.message };
   if (error instanceof DataError) return { code: STATUS_OF_DATA_ERROR[error.kind], details: error.message };
   const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
+import { STORE_FLAG_OPTIONS, StoreSettingsError, parseStoreSettings, storeFlagsUsage } from '@ippro/artifacts';
 import { parseBackendRequest } from '@ippro/runtime';
+import { createLogger, lineLogger, startMetricsServer } from '@ippro/telemetry';
+import type { MetricsServer } from '@ippro/telemetry';
 import { startWorker } from './worker-server';
 import type { WorkerHandle, WorkerOptions } from './worker-server';
 
@@ -15,6 +18,7 @@ export const WORKER_USAGE = `usage: ippro worker [options]
   --artifacts-ca FILE    CA that signed the artifact service's certificate (TLS to it)
   --artifacts-cert FILE  client certificate for the artifact service (mutual TLS, with --artifacts-key)
   --artifacts-key FILE
+${storeFlagsUsage(22)}  --metrics-port N       serve Prometheus metrics at http://HOST:N/metrics and /healthz (0: a free port)
   --tls-cert FILE        serve TLS with this certificate chain ...
   --tls-key FILE         ... and key
   --tls-ca FILE          require client certificates signed by this CA (mutual TLS)
@@ -28,6 +32,8 @@ export interface WorkerProcessOptions {
   worker: WorkerOptions;
   /** On SIGTERM/SIGINT, abort running calls instead of letting them finish. */
   abortOnTerm: boolean;
+  /** Port of the Prometheus endpoint (`--metrics-port`), on the worker's host; none without it. */
+  metricsPort?: number;
 }
 
 /** A command-line flag was wrong; the message names it. */
@@ -69,6 +75,8 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerProcessOptions {
         'max-batch-size': { type: 'string' },
         'worker-id': { type: 'string' },
         'abort-on-term': { type: 'boolean' },
+        ...STORE_FLAG_OPTIONS,
+        'metrics-port': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -101,11 +109,20 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerProcessOptions {
   } else if (values['artifacts-ca'] !== undefined || values['artifacts-cert'] !== undefined) {
     throw new WorkerUsageError('--artifacts-ca/--artifacts-cert need --artifacts');
   }
+  try {
+    const store = parseStoreSettings(values);
+    if (store !== undefined && worker.artifacts !== undefined) throw new WorkerUsageError('give --artifacts (an artifact service) or --store (a shared store), not both');
+    if (store !== undefined) worker.store = store;
+  } catch (error) {
+    throw error instanceof StoreSettingsError ? new WorkerUsageError(error.message) : error;
+  }
+  const metricsPort = integer('--metrics-port', values['metrics-port'], 0);
+  if (metricsPort !== undefined && metricsPort > 65535) throw new WorkerUsageError(`--metrics-port must be at most 65535, got ${metricsPort}`);
   const [certFile, keyFile, clientCaFile] = [values['tls-cert'], values['tls-key'], values['tls-ca']];
   if ((certFile === undefined) !== (keyFile === undefined)) throw new WorkerUsageError('--tls-cert and --tls-key go together');
   if (clientCaFile !== undefined && certFile === undefined) throw new WorkerUsageError('--tls-ca (mutual TLS) needs --tls-cert and --tls-key');
   if (certFile !== undefined && keyFile !== undefined) worker.tls = { certFile, keyFile, ...(clientCaFile === undefined ? {} : { clientCaFile }) };
-  return { worker, abortOnTerm: values['abort-on-term'] === true };
+  return { worker, abortOnTerm: values['abort-on-term'] === true, ...(metricsPort === undefined ? {} : { metricsPort }) };
 }
 
 /**
@@ -114,9 +131,13 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerProcessOptions {
  * A second signal while finishing aborts the running calls.
  * Prints `ippro worker listening on HOST:PORT ...` on stdout once it serves.
  */
-export async function runWorkerProcess(options: WorkerProcessOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<number> {
+export async function runWorkerProcess(
+  options: WorkerProcessOptions,
+  log: (line: string, fields?: Record<string, unknown>) => void = lineLogger(createLogger({ name: 'ippro-worker' })),
+): Promise<number> {
   const handle: WorkerHandle = await startWorker({ ...options.worker, log: options.worker.log ?? log });
   process.stdout.write(`ippro worker listening on ${handle.address} (id ${handle.workerId}, backend ${handle.backend})\n`);
+  const metrics = await startWorkerMetrics(options, handle);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
@@ -134,6 +155,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions, log: (line
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
           log('worker stopped');
+          void metrics?.close();
           resolve(0);
         },
         (error: unknown) => {
@@ -145,4 +167,19 @@ export async function runWorkerProcess(options: WorkerProcessOptions, log: (line
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+}
+
+/** The Prometheus endpoint of `--metrics-port`, on the worker's host; prints its address on stdout. */
+async function startWorkerMetrics(options: WorkerProcessOptions, handle: WorkerHandle): Promise<MetricsServer | undefined> {
+  if (options.metricsPort === undefined) return undefined;
+  const address = options.worker.address ?? handle.address;
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  try {
+    const metrics = await startMetricsServer({ port: options.metricsPort, host, healthy: () => handle.health.status('') === 'SERVING' });
+    process.stdout.write(`ippro worker metrics on ${metrics.url}\n`);
+    return metrics;
+  } catch (error) {
+    await handle.shutdown({ abort: true });
+    throw error;
+  }
 }

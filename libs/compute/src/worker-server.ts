@@ -6,6 +6,8 @@ import {
   ARTIFACT_SERVICE_NAME,
   ArtifactClient,
   ArtifactStore,
+  CachedStorage,
+  openArtifactStorage,
   HealthService,
   MAX_MESSAGE_BYTES,
   addArtifactService,
@@ -14,11 +16,13 @@ import {
   serverCredentials,
   serverOptions,
 } from '@ippro/artifacts';
-import type { ClientTlsOptions, ServerTlsOptions } from '@ippro/artifacts';
+import type { ClientTlsOptions, ServerTlsOptions, StoreSettings } from '@ippro/artifacts';
 import { initRuntime } from '@ippro/runtime';
 import type { BackendRequest } from '@ippro/runtime';
 import { LocalArtifacts, RemoteArtifacts } from './artifact-access';
 import type { ArtifactAccess } from './artifact-access';
+import { MeteredArtifacts } from './metered-artifacts';
+import { StorageArtifacts } from './storage-artifacts';
 import { WorkerService } from './worker-service';
 
 /** The fully qualified name health checks and reflection use for the worker service. */
@@ -48,6 +52,11 @@ export interface WorkerOptions {
    * its cache (clients put models to the worker and get results from it).
    */
   artifactStore?: ArtifactStore;
+  /**
+   * A store shared with the orchestrator (an S3 bucket, `--store s3://...`), opened by the worker
+   * and read through its local cache, instead of the artifact service of `artifacts`.
+   */
+  store?: StoreSettings;
   /** TLS for the worker's server; with clientCaFile, mutual TLS. */
   tls?: ServerTlsOptions;
   /** Directory of the CIFAR-10 .bin files. */
@@ -59,7 +68,8 @@ export interface WorkerOptions {
   maxMessageBytes?: number;
   /** Stable name, e.g. the pod name; default host:port. */
   workerId?: string;
-  log?: (line: string) => void;
+  /** Lines for the log; calls add their method and job id as fields. */
+  log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface ShutdownOptions {
@@ -110,6 +120,11 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   let ownStore: ArtifactStore | undefined;
   if (options.artifactStore !== undefined) {
     artifacts = new LocalArtifacts(options.artifactStore);
+  } else if (options.store !== undefined) {
+    const root = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'ippro-worker-cache-'));
+    const cache = await ArtifactStore.open({ root, maxBytes: cacheBytes });
+    const shared = await openArtifactStorage(options.store, options.log === undefined ? {} : { s3: { onRetry: options.log } });
+    artifacts = new StorageArtifacts(new CachedStorage(shared, cache));
   } else {
     const root = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'ippro-worker-cache-'));
     const cache = await ArtifactStore.open({ root, maxBytes: cacheBytes });
@@ -121,6 +136,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
       artifacts = new LocalArtifacts(cache);
     }
   }
+
+  artifacts = new MeteredArtifacts(artifacts);
 
   const server = new grpc.Server(serverOptions(maxMessageBytes));
   const requested = options.address ?? '127.0.0.1:0';

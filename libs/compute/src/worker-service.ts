@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { protocol } from '@ippro/artifacts';
+import { recordWorkerCall, workerMetrics } from '@ippro/telemetry';
 import type { ArtifactAccess } from './artifact-access';
 import { ModelPool } from './model-pool';
 import { computeGradStatsOperation, evaluateOperation, fineTuneOperation } from './operations';
@@ -23,8 +24,8 @@ export interface WorkerServiceOptions {
   threads?: number;
   /** Built models kept between calls (see ModelPool); default 4, 0 builds one per call. */
   idleModels?: number;
-  /** One line per finished or failed call. */
-  log?: (line: string) => void;
+  /** One line per finished or failed call, with the call's method and job id as fields. */
+  log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
 type Kind = 'ComputeGradStats' | 'FineTune' | 'Evaluate';
@@ -63,6 +64,7 @@ export class WorkerService {
       models: new ModelPool(options.artifacts, options.idleModels ?? 4),
       maxBatchSize: options.maxBatchSize,
     };
+    workerMetrics.slots.set(options.slots);
   }
 
   get activeCalls(): number {
@@ -153,6 +155,10 @@ export class WorkerService {
       }),
     };
     this.active.add(entry);
+    workerMetrics.activeCalls.inc();
+    let samples = 0;
+    const record = (code: grpc.status): void =>
+      recordWorkerCall({ method: kind, code: grpc.status[code] ?? String(code), seconds: (Date.now() - started) / 1000, samples });
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : Infinity;
     const context: CallContext = {
@@ -163,29 +169,41 @@ export class WorkerService {
         if (aborted !== undefined) throw new WorkerError(grpc.status.UNAVAILABLE, `worker ${this.options.workerId} aborted ${kind}: ${aborted}; retry on another worker`);
       },
       progress: (progress) => {
+        samples = Number(progress.samples ?? samples);
         if (!call.cancelled) call.write({ progress });
       },
     };
     const label = `${kind}${jobId === '' ? '' : ` ${jobId}`}`;
+    const fields = { method: kind, jobId };
+    // With the 'done' or 'failed' line below, this shows which calls a lost worker was running.
+    this.options.log?.(`${label}: started`, fields);
     operation(context)
       .then((result) => {
-        if (call.cancelled) return;
+        if (call.cancelled) {
+          record(grpc.status.CANCELLED);
+          return;
+        }
         call.write({ result });
         call.end();
-        this.options.log?.(`${label}: done in ${Date.now() - started} ms`);
+        record(grpc.status.OK);
+        this.options.log?.(`${label}: done in ${Date.now() - started} ms`, { ...fields, durationMs: Date.now() - started, samples });
       })
       .catch((error: unknown) => {
         if (error instanceof CallEnded) {
-          this.options.log?.(`${label}: stopped after ${Date.now() - started} ms (${error.message})`);
-          if (!call.cancelled) call.emit('error', { code: error.message === 'deadline exceeded' ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED, details: `${label}: ${error.message}` });
+          const code = error.message === 'deadline exceeded' ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED;
+          record(code);
+          this.options.log?.(`${label}: stopped after ${Date.now() - started} ms (${error.message})`, fields);
+          if (!call.cancelled) call.emit('error', { code, details: `${label}: ${error.message}` });
           return;
         }
         const status = statusOfError(error);
-        this.options.log?.(`${label}: failed after ${Date.now() - started} ms: ${grpc.status[status.code ?? grpc.status.UNKNOWN]}: ${status.details}`);
+        record(status.code ?? grpc.status.UNKNOWN);
+        this.options.log?.(`${label}: failed after ${Date.now() - started} ms: ${grpc.status[status.code ?? grpc.status.UNKNOWN]}: ${status.details}`, fields);
         if (!call.cancelled) call.emit('error', status);
       })
       .finally(() => {
         this.active.delete(entry);
+        workerMetrics.activeCalls.dec();
         finish();
         if (this.active.size === 0) {
           const waiters = this.idleWaiters;
