@@ -91,7 +91,8 @@ for (const workers of [1, 2]) {
       assert.equal(printed.runId, `equal-${workers}`);
       const local = files(localOut);
       const distributed = files(out);
-      assert.deepEqual(Object.keys(distributed).sort(), ['model.json', 'summary.json', 'weights.bin']);
+      assert.deepEqual(Object.keys(distributed).sort(), ['model.json', 'report.html', 'report.json', 'summary.json', 'weights.bin']);
+      assert.ok(local['report.json']?.equals(distributed['report.json'] as Buffer), 'report.json differs');
       assert.ok(local['weights.bin']?.equals(distributed['weights.bin'] as Buffer), 'weights.bin differs');
       assert.ok(local['model.json']?.equals(distributed['model.json'] as Buffer), 'model.json differs');
       assert.deepEqual(JSON.parse(String(distributed['summary.json'])), JSON.parse(String(local['summary.json'])));

@@ -1,12 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { inspectCommand } from './commands/inspect';
 import { pruneCommand } from './commands/prune';
+import { compareCommand } from './commands/compare';
+import { reportCommand } from './commands/report';
 import { scoreCommand } from './commands/score';
 import { trainCommand } from './commands/train';
 import { evalCommand } from './commands/eval';
 import { workerCommand } from './commands/worker';
 import { devCommand } from './commands/dev';
 import { cancelCommand, runsCommand, statusCommand, watchCommand } from './commands/runs';
+import { scheduleCommand } from './commands/schedule';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes';
 import { reportError } from './report-error';
 
@@ -20,10 +23,13 @@ export function buildProgram(): Command {
     inspectCommand(),
     scoreCommand(),
     pruneCommand(),
+    compareCommand(),
+    reportCommand(),
     statusCommand(),
     watchCommand(),
     cancelCommand(),
     runsCommand(),
+    scheduleCommand(),
     trainCommand(),
     evalCommand(),
     workerCommand(),

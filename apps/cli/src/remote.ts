@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { connectTemporalClient, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '@ippro/orchestration';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, TEMPORAL_SETTINGS, TemporalTargetError, connectTemporalClient, temporalSettingsFrom } from '@ippro/temporal-connection';
+import type { TemporalSettingValues, TemporalTarget } from '@ippro/temporal-connection';
 import { UsageError } from './exit-codes';
 import { DEFAULT_STATE_DIR, readDevInfo } from './stack';
 
-/** Flags every command that talks to a running stack takes. */
-export interface RemoteFlags {
+/** Flags every command that talks to a running stack takes (the Temporal ones also from $IPPRO_TEMPORAL_*). */
+export interface RemoteFlags extends TemporalSettingValues {
   stateDir?: string;
-  temporal?: string;
-  namespace?: string;
-  taskQueue?: string;
   artifacts?: string;
 }
 
@@ -17,6 +15,8 @@ export interface RemoteTarget {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** TLS and API key for Temporal (the address and namespace are above). */
+  connection: TemporalTarget;
   /** Artifact service address (needed to upload models and download results). */
   artifacts?: string;
   /** Where the target came from, for messages. */
@@ -24,24 +24,34 @@ export interface RemoteTarget {
 }
 
 export function addRemoteFlags(command: Command): Command {
-  return command
-    .option('--state-dir <dir>', `state directory of a running 'ippro dev' (its dev.json names the stack)`, DEFAULT_STATE_DIR)
-    .option('--temporal <host:port>', 'Temporal frontend of a cluster (instead of dev.json)')
-    .option('--namespace <ns>', `Temporal namespace (default ${DEFAULT_NAMESPACE})`)
-    .option('--task-queue <name>', `task queue of the orchestrator (default ${DEFAULT_TASK_QUEUE})`)
-    .option('--artifacts <host:port>', 'artifact service of the orchestrator (instead of dev.json)');
+  command.option('--state-dir <dir>', `state directory of a running 'ippro dev' (its dev.json names the stack)`, DEFAULT_STATE_DIR);
+  for (const spec of TEMPORAL_SETTINGS) {
+    const help = spec.flag === 'temporal' ? `${spec.help} of a cluster, instead of dev.json` : spec.help;
+    command.option(`--${spec.flag}${spec.value === undefined ? '' : ` <${spec.value.toLowerCase()}>`}`, `${help} ($${spec.env})`);
+  }
+  return command.option('--artifacts <host:port>', 'artifact service of the orchestrator (instead of dev.json)');
 }
 
-/** --temporal/--namespace/--task-queue/--artifacts, else the dev.json of --state-dir; UsageError when neither names a stack. */
-export async function resolveTarget(flags: RemoteFlags): Promise<RemoteTarget> {
-  if (flags.temporal !== undefined) {
-    if (!/^[^\s:]+:\d+$/.test(flags.temporal)) throw new UsageError(`--temporal must be HOST:PORT, got '${flags.temporal}'`);
+/**
+ * The stack to talk to: --temporal (or $IPPRO_TEMPORAL_ADDRESS) with the other Temporal flags and
+ * variables, else the dev.json of --state-dir; UsageError when neither names a stack or a setting is bad.
+ */
+export async function resolveTarget(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): Promise<RemoteTarget> {
+  let settings;
+  try {
+    settings = temporalSettingsFrom(flags, env);
+  } catch (error) {
+    throw error instanceof TemporalTargetError ? new UsageError(error.message) : error;
+  }
+  const { address, namespace, ...connection } = settings.target;
+  if (address !== undefined) {
     return {
-      address: flags.temporal,
-      namespace: flags.namespace ?? DEFAULT_NAMESPACE,
-      taskQueue: flags.taskQueue ?? DEFAULT_TASK_QUEUE,
+      address,
+      namespace: namespace ?? DEFAULT_NAMESPACE,
+      taskQueue: settings.taskQueue ?? DEFAULT_TASK_QUEUE,
+      connection,
       ...(flags.artifacts === undefined ? {} : { artifacts: flags.artifacts }),
-      source: '--temporal',
+      source: settings.addressSource ?? '--temporal',
     };
   }
   const stateDir = flags.stateDir ?? DEFAULT_STATE_DIR;
@@ -51,8 +61,9 @@ export async function resolveTarget(flags: RemoteFlags): Promise<RemoteTarget> {
   }
   return {
     address: info.temporal.address,
-    namespace: flags.namespace ?? info.temporal.namespace,
-    taskQueue: flags.taskQueue ?? info.taskQueue,
+    namespace: namespace ?? info.temporal.namespace,
+    taskQueue: settings.taskQueue ?? info.taskQueue,
+    connection,
     artifacts: flags.artifacts ?? info.artifacts,
     source: `${stateDir}/dev.json`,
   };
@@ -67,7 +78,7 @@ export async function connectTarget(target: RemoteTarget, timeoutMs = 5_000): Pr
   try {
     const client = await Promise.race([
       (async () => {
-        const connected = await connectTemporalClient({ address: target.address, namespace: target.namespace });
+        const connected = await connectTemporalClient({ ...target.connection, address: target.address, namespace: target.namespace }, { connectTimeoutMs: timeoutMs });
         await connected.workflowService.getSystemInfo({});
         return connected;
       })(),

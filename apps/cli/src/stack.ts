@@ -4,8 +4,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GrpcExecutor, parseWorkerPool } from '@ippro/activities';
-import { ArtifactStore, startArtifactServer } from '@ippro/artifacts';
-import type { ArtifactServer } from '@ippro/artifacts';
+import { ArtifactStore, describeStoreSettings, openArtifactStorage, startArtifactServer, storeSettingsForChild } from '@ippro/artifacts';
+import type { ArtifactServer, StoreSettings } from '@ippro/artifacts';
+import { MeteredStorage, activityTelemetry, createLogger, orchestratorMetrics, startMetricsServer } from '@ippro/telemetry';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, startOrchestrator } from '@ippro/orchestration';
 import type { OrchestratorHandle } from '@ippro/orchestration';
 import { ensureTemporalCli, startDevServer } from '@ippro/temporal-server';
@@ -24,6 +25,10 @@ export interface DevStackInfo {
   workerPids: number[];
   /** The `ippro dev` process. */
   pid: number;
+  /** The store the orchestrator and the workers share (`--store`), when not the state dir's. */
+  store?: string;
+  /** Prometheus endpoints (`--metrics-port`). */
+  metrics?: { orchestrator: string; workers: string[] };
   startedAt: string;
 }
 
@@ -41,6 +46,10 @@ export interface StackOptions {
   ui?: boolean;
   /** CIFAR-10 directory for the workers and the orchestrator. */
   dataDir?: string;
+  /** A store shared by the orchestrator and the workers (an S3 bucket) instead of the state dir's. */
+  store?: StoreSettings;
+  /** Serve the orchestrator's metrics on this port (0: a free one) and the workers' on free ones. */
+  metricsPort?: number;
   log?: (line: string) => void;
 }
 
@@ -77,31 +86,44 @@ interface WorkerProcess {
   child: ChildProcess;
   address: string;
   exited: Promise<number | null>;
+  /** Its Prometheus endpoint, with --metrics-port. */
+  metrics?: string;
 }
 
-async function spawnWorker(index: number, options: StackOptions, artifacts: string, log: (line: string) => void): Promise<WorkerProcess> {
+/** How a worker reaches the artifacts (`--artifacts ADDR`, or the shared store's flags and credentials), and its metrics flag. */
+interface WorkerWiring {
+  args: string[];
+  env: Record<string, string>;
+  metrics: boolean;
+}
+
+async function spawnWorker(index: number, options: StackOptions, wiring: WorkerWiring, log: (line: string) => void): Promise<WorkerProcess> {
   const args = [
     CLI_BIN,
     'worker',
     '--host', '127.0.0.1',
     '--port', '0',
     '--backend', options.backend,
-    '--artifacts', artifacts,
+    ...wiring.args,
+    ...(wiring.metrics ? ['--metrics-port', '0'] : []),
     '--cache-dir', join(options.stateDir, 'worker-cache', String(index)),
     '--worker-id', `dev-${index}`,
     '--abort-on-term',
     ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...wiring.env } });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => log(`worker ${index}: ${line}`));
+  let metrics: string | undefined;
   const address = await new Promise<string>((found, fail) => {
     const timer = setTimeout(() => fail(new Error(`worker ${index} did not start within 60 s`)), 60_000);
+    let listening: string | undefined;
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match?.[1] !== undefined) {
+      listening ??= /listening on (\S+)/.exec(line)?.[1];
+      metrics ??= /metrics on (\S+)/.exec(line)?.[1];
+      if (listening !== undefined && (!wiring.metrics || metrics !== undefined)) {
         clearTimeout(timer);
-        found(match[1]);
+        found(listening);
       }
     });
     void exited.then((code) => {
@@ -109,7 +131,7 @@ async function spawnWorker(index: number, options: StackOptions, artifacts: stri
       fail(new Error(`worker ${index} exited with code ${code} before serving`));
     });
   });
-  return { child, address, exited };
+  return { child, address, exited, ...(metrics === undefined ? {} : { metrics }) };
 }
 
 async function stopWorker(worker: WorkerProcess): Promise<void> {
@@ -147,7 +169,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     cleanups.push(() => temporal.stop());
 
-    const store = await ArtifactStore.open({ root: join(stateDir, 'artifacts') });
+    const opened = options.store === undefined ? await ArtifactStore.open({ root: join(stateDir, 'artifacts') }) : await openArtifactStorage(options.store);
+    const store = new MeteredStorage(opened, orchestratorMetrics.artifactBytes);
+    cleanups.push(async () => store.close());
     const artifactServer = await startArtifactServer({ store, address: '127.0.0.1:0' });
     cleanups.push(() => artifactServer.close(2000));
 
@@ -157,7 +181,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     let pool: string;
     if (typeof options.workers === 'number') {
-      const started = await Promise.all(Array.from({ length: options.workers }, (_, index) => spawnWorker(index, { ...options, stateDir }, artifactServer.address, log)));
+      const shared = options.store === undefined ? { args: ['--artifacts', artifactServer.address], env: {} } : storeSettingsForChild(options.store);
+      const wiring = { ...shared, metrics: options.metricsPort !== undefined };
+      const started = await Promise.all(Array.from({ length: options.workers }, (_, index) => spawnWorker(index, { ...options, stateDir }, wiring, log)));
       workerProcesses.push(...started);
       pool = started.map((worker) => worker.address).join(',');
     } else {
@@ -176,9 +202,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       executor,
       ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
       identity: `ippro-dev@${process.pid}`,
-      workerOptions: { shutdownGraceTime: '5 seconds' },
+      workerOptions: {
+        shutdownGraceTime: '5 seconds',
+        interceptors: { activity: activityTelemetry(createLogger({ name: 'ippro-dev', level: options.log === undefined ? 'warn' : 'info' })) },
+      },
     });
     cleanups.push(() => orchestrator.shutdown());
+    const metrics = options.metricsPort === undefined ? undefined : await startMetricsServer({ port: options.metricsPort, host: '127.0.0.1' });
+    if (metrics !== undefined) cleanups.push(() => metrics.close());
 
     const info: DevStackInfo = {
       temporal: { address: temporal.address, namespace: temporal.namespace ?? DEFAULT_NAMESPACE, ...(temporal.uiUrl === undefined ? {} : { uiUrl: temporal.uiUrl }) },
@@ -188,6 +219,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       workerPids: workerProcesses.map((worker) => worker.child.pid ?? 0),
       pid: process.pid,
       startedAt: new Date().toISOString(),
+      ...(options.store === undefined ? {} : { store: describeStoreSettings(options.store) }),
+      ...(metrics === undefined ? {} : { metrics: { orchestrator: metrics.url, workers: workerProcesses.flatMap((worker) => (worker.metrics === undefined ? [] : [worker.metrics])) } }),
     };
     const infoFile = join(stateDir, DEV_INFO_FILE);
     await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);

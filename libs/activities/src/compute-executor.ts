@@ -28,6 +28,12 @@ export interface ComputeCallOptions {
   signal?: AbortSignal;
   /** Called after every batch or step: the activity turns it into a heartbeat. */
   onProgress?: (progress: ComputeProgress) => void;
+  /**
+   * A call that reports no progress for this long is abandoned and its worker suspected (a
+   * stopped or wedged process keeps its connections open, so nothing else would end the call).
+   * The activities set it to the heartbeat timeout: by then Temporal has retried the activity.
+   */
+  silenceMs?: number;
 }
 
 export interface GradStatsCall {
@@ -100,8 +106,12 @@ export class ComputeInputError extends Error {
   constructor(
     message: string,
     readonly type: 'InvalidArgument' | 'NotFound' | 'DataLoss' = 'InvalidArgument',
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; artifactId?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.artifactId !== undefined) this.artifactId = options.artifactId;
   }
+
+  /** The missing or corrupted artifact (NotFound, DataLoss), when the worker named one. */
+  readonly artifactId?: string;
 }

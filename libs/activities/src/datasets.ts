@@ -1,10 +1,16 @@
-import type { ArtifactStore } from '@ippro/artifacts';
-import { DatasetSlice, batchCount, formatDatasetSpec, parseDatasetSpec, resolveDataset } from '@ippro/data';
+import type { ArtifactStorage } from '@ippro/artifacts';
+import { CIFAR10_RECORDS_PER_FILE, CIFAR10_SAMPLE_SHAPE, CIFAR10_SPLIT_FILES, DatasetSlice, batchCount, formatDatasetSpec, parseDatasetSpec, resolveDataset } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { datasetFromArtifact } from '@ippro/model-artifact';
 import { batchShards } from '@ippro/pruning';
 import type { BatchRangeRef, DatasetRef } from '@ippro/workflow-core';
 import { ComputeInputError } from './compute-executor';
+
+/** What shard planning needs to know about a dataset. */
+export interface DatasetShape {
+  size: number;
+  sampleShape: readonly number[];
+}
 
 export interface ResolvedDataset {
   dataset: LabeledDataset;
@@ -20,9 +26,24 @@ export class DatasetResolver {
   private readonly cache = new Map<string, ResolvedDataset>();
 
   constructor(
-    private readonly store: ArtifactStore,
+    private readonly store: ArtifactStorage,
     private readonly options: { cifar10Dir?: string; maxCached?: number } = {},
   ) {}
+
+  /**
+   * Size and sample shape. A CIFAR-10 split's are fixed by its spec, so planning shards of it
+   * needs no dataset files here (the orchestrator's host has none; the workers read them).
+   */
+  async shape(ref: DatasetRef, field = 'dataset'): Promise<DatasetShape> {
+    if ((ref.artifactId === undefined || ref.artifactId === '') && ref.spec !== '') {
+      const parsed = parseDatasetSpec(ref.spec);
+      if (parsed.scheme === 'cifar10' && parsed.range === undefined) {
+        return { size: CIFAR10_SPLIT_FILES[parsed.split].length * CIFAR10_RECORDS_PER_FILE, sampleShape: CIFAR10_SAMPLE_SHAPE };
+      }
+    }
+    const { dataset } = await this.resolve(ref, field);
+    return { size: dataset.size, sampleShape: dataset.sampleShape };
+  }
 
   async resolve(ref: DatasetRef, field = 'dataset'): Promise<ResolvedDataset> {
     const key = `${ref.artifactId ?? ''} ${ref.spec}`;

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { artifactKeyOfStatus } from '@ippro/artifacts';
 import type { ClientTlsOptions, protocol } from '@ippro/artifacts';
 import type { LongCallOptions, WorkerClient } from '@ippro/compute';
 import type { DatasetRef } from '@ippro/workflow-core';
@@ -64,7 +65,9 @@ function datasetSpec(ref: DatasetRef): protocol.DatasetSpec {
  * signal cancels the gRPC call (the worker stops within one batch). UNAVAILABLE,
  * DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED retry on another worker, at most `maxAttempts` times;
  * INVALID_ARGUMENT, NOT_FOUND and DATA_LOSS throw a ComputeInputError with the worker's message
- * (non-retryable); anything else is thrown as is (Temporal retries the activity).
+ * (non-retryable; the artifact it names, if any, in `artifactId`); a call silent for `silenceMs`
+ * is cancelled and its worker marked unhealthy; anything else is thrown as is (Temporal retries
+ * the activity).
  *
  * Artifacts: the workers read inputs from and write results to the artifact service that serves
  * the orchestrator's store (workers started with `--artifacts ADDR`), so the ids they return name
@@ -191,23 +194,38 @@ export class GrpcExecutor implements ComputeExecutor {
       // Back off a little before a retry, so that a pool of one busy worker is not hammered.
       if (attempt > 1) await this.pool.waitForChange(Math.min(2000, 100 * 2 ** attempt), options.signal);
       const worker = await this.acquire(tried, options.signal, `${name} ${jobId}`, () => options.onProgress?.({ done: 0, total: 0, samples: 0 }));
+      const watch = new SilenceWatch(options.silenceMs, options.signal);
       try {
         return await invoke(worker.client, {
           timeoutMs: this.options.callTimeoutMs ?? 3_600_000,
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-          onProgress: (progress) => options.onProgress?.({ done: progress.done, total: progress.total, samples: Number(progress.samples) }),
+          signal: watch.signal,
+          onProgress: (progress) => {
+            watch.heard();
+            options.onProgress?.({ done: progress.done, total: progress.total, samples: Number(progress.samples) });
+          },
         });
       } catch (error) {
         throwIfAborted(options.signal);
+        if (watch.silent) {
+          // Stopped or wedged: its connection stays open, so only the silence tells. Temporal has
+          // (or is about to have) timed the activity out by heartbeat and retries it elsewhere.
+          this.pool.markUnhealthy(worker, new Error(`no progress for ${watch.silenceMs} ms`));
+          this.log(`${name} ${jobId}: worker ${worker.address} sent no progress for ${watch.silenceMs} ms; call abandoned`);
+          throw new Error(`${name} ${jobId}: worker ${worker.address} sent no progress for ${watch.silenceMs} ms; call abandoned`, { cause: error });
+        }
         const code = codeOf(error);
         const inputType = code === undefined ? undefined : INPUT_ERRORS.get(code);
-        if (inputType !== undefined) throw new ComputeInputError(`worker ${worker.address}: ${detailsOf(error)}`, inputType, { cause: error });
+        if (inputType !== undefined) {
+          const artifactId = artifactKeyOfStatus(error);
+          throw new ComputeInputError(`worker ${worker.address}: ${detailsOf(error)}`, inputType, { cause: error, ...(artifactId === undefined ? {} : { artifactId }) });
+        }
         if (code === undefined || !RETRY_ELSEWHERE.has(code)) throw error;
         lastError = error;
         tried.add(worker.address);
         if (code === grpc.status.UNAVAILABLE) this.pool.markUnhealthy(worker, error);
         this.log(`${name} ${jobId}: worker ${worker.address} failed (${grpc.status[code]}: ${detailsOf(error)}); attempt ${attempt} of ${maxAttempts}`);
       } finally {
+        watch.stop();
         this.release(worker);
       }
     }
@@ -215,6 +233,45 @@ export class GrpcExecutor implements ComputeExecutor {
     throw new Error(`${name} ${jobId}: failed on ${maxAttempts} attempts; last: ${code === undefined ? '' : `${grpc.status[code]}: `}${detailsOf(lastError)}`, {
       cause: lastError,
     });
+  }
+}
+
+/**
+ * Aborts a call when `silenceMs` pass without progress (never without `silenceMs`); also aborts
+ * it when `outer` aborts. `silent` tells which of the two happened.
+ */
+class SilenceWatch {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly forward = (): void => this.controller.abort(this.outer?.reason);
+  silent = false;
+
+  constructor(
+    readonly silenceMs: number | undefined,
+    private readonly outer: AbortSignal | undefined,
+  ) {
+    if (outer?.aborted === true) this.forward();
+    else outer?.addEventListener('abort', this.forward, { once: true });
+    this.heard();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Progress arrived: the silence starts again. */
+  heard(): void {
+    if (this.silenceMs === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.silent = true;
+      this.controller.abort(new Error(`no progress for ${this.silenceMs} ms`));
+    }, this.silenceMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.forward);
   }
 }
 

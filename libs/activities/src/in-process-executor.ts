@@ -1,5 +1,5 @@
 import { artifactKeyOf } from '@ippro/artifacts';
-import type { ArtifactStore } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifacts';
 import { batchAt, batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
@@ -24,7 +24,7 @@ import { ComputeInputError } from './compute-executor';
 import { DatasetResolver, checkBatchRange, replicaRange, shardDataset } from './datasets';
 
 export interface InProcessExecutorOptions {
-  store: ArtifactStore;
+  store: ArtifactStorage;
   /** Datasets; default a resolver over `store`. */
   datasets?: DatasetResolver;
   cifar10Dir?: string;

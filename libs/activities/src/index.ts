@@ -12,11 +12,12 @@ export {
   type SgdCallSettings,
 } from './compute-executor';
 export { InProcessExecutor, type InProcessExecutorOptions } from './in-process-executor';
-export { DatasetResolver, replicaRange, shardDataset, type ResolvedDataset } from './datasets';
+export { DatasetResolver, replicaRange, shardDataset, type DatasetShape, type ResolvedDataset } from './datasets';
 export { averageModelArtifacts, type WeightedModel } from './average-models';
 export { getJson, putJson, decodeNumber } from './json-artifacts';
 export { createPruneActivities, toActivityFailure, type PruneActivityDeps } from './prune-activities';
 export { runPruneInProcess, type InProcessRunOptions } from './run-prune-in-process';
+export { runCompareInProcess, type InProcessCompareOptions } from './run-compare-in-process';
 export { getModel, putModel } from './model-store';
 export { GrpcExecutor, type GrpcExecutorOptions } from './grpc-executor';
 export {

@@ -1,5 +1,5 @@
 import { artifactKeyOf } from '@ippro/artifacts';
-import type { ArtifactStore } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifacts';
 
 /** JSON with non-finite numbers as the strings "Infinity", "-Infinity" (NaN is refused). */
 function encode(value: unknown): string {
@@ -13,14 +13,14 @@ function encode(value: unknown): string {
 }
 
 /** Stores a small JSON document (plans, score tables, group lists) and returns its sha256. */
-export async function putJson(store: ArtifactStore, value: unknown): Promise<string> {
+export async function putJson(store: ArtifactStorage, value: unknown): Promise<string> {
   const bytes = Buffer.from(encode(value), 'utf8');
   const key = artifactKeyOf(bytes);
   await store.put(bytes, { key });
   return key;
 }
 
-export async function getJson<T>(store: ArtifactStore, key: string): Promise<T> {
+export async function getJson<T>(store: ArtifactStorage, key: string): Promise<T> {
   return JSON.parse((await store.get(key)).toString('utf8')) as T;
 }
 

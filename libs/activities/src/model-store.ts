@@ -1,10 +1,10 @@
 import { artifactKeyOf } from '@ippro/artifacts';
-import type { ArtifactStore } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifacts';
 import { modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 /** Stores a model as an artifact (@ippro/model-artifact) and returns its id (sha256). */
-export async function putModel(store: ArtifactStore, model: LayersModel): Promise<string> {
+export async function putModel(store: ArtifactStorage, model: LayersModel): Promise<string> {
   const bytes = modelToArtifact(model);
   const key = artifactKeyOf(bytes);
   await store.put(bytes, { key });
@@ -12,6 +12,6 @@ export async function putModel(store: ArtifactStore, model: LayersModel): Promis
 }
 
 /** Builds the model an artifact holds; the caller disposes it. */
-export async function getModel(store: ArtifactStore, id: string): Promise<LayersModel> {
+export async function getModel(store: ArtifactStorage, id: string): Promise<LayersModel> {
   return modelFromArtifact(await store.get(id));
 }

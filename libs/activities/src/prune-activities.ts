@@ -1,6 +1,6 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
-import { ArtifactError, artifactKeyOf } from '@ippro/artifacts';
-import type { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactError, artifactKeyOf, isArtifactError } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifacts';
 import { DataError, batchCount } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
@@ -15,6 +15,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type {
   ApplySurgeryInput,
   ApplySurgeryOutput,
+  ArtifactCheckInput,
+  ArtifactCheckOutput,
   AverageModelsInput,
   AverageModelsOutput,
   ComputeGradStatsInput,
@@ -24,6 +26,7 @@ import type {
   EvaluationSumsRef,
   FineTuneReplicaInput,
   FineTuneReplicaOutput,
+  LostArtifactDetails,
   MergeAndScoreInput,
   MergeAndScoreOutput,
   MergeEvaluationsInput,
@@ -46,7 +49,7 @@ import { decodeNumber, getJson, putJson } from './json-artifacts';
 
 export interface PruneActivityDeps {
   /** Where models, statistics, plans and score tables live (shared with the executor). */
-  store: ArtifactStore;
+  store: ArtifactStorage;
   /** Runs the compute calls: in this process, or on gRPC workers. */
   executor: ComputeExecutor;
   /** Datasets the orchestrator opens itself (to count batches for shard plans); default a resolver over `store`. */
@@ -69,13 +72,18 @@ function activityContext() {
   return asyncLocalStorage.getStore();
 }
 
-/** Progress → heartbeat (the SDK throttles them); the activity's cancellation → the call's signal. */
+/**
+ * Progress → heartbeat (the SDK throttles them); the activity's cancellation → the call's signal;
+ * a call silent for the heartbeat timeout is abandoned (Temporal has timed this attempt out by then).
+ */
 function callOptions(): ComputeCallOptions {
   const context = activityContext();
   if (context === undefined) return {};
+  const silenceMs = context.info.heartbeatTimeoutMs;
   return {
     signal: context.cancellationSignal,
     onProgress: (progress) => context.heartbeat(progress),
+    ...(silenceMs === undefined || silenceMs <= 0 ? {} : { silenceMs }),
   };
 }
 
@@ -91,7 +99,10 @@ function heartbeat(details?: unknown): void {
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (!(error instanceof Error)) return error;
-  const nonRetryable = (type: string) => ApplicationFailure.create({ message: error.message, type, nonRetryable: true, cause: error });
+  // A missing or corrupted artifact is named in the details: the workflow may recompute it.
+  const artifactId = error instanceof ArtifactError ? error.key : error instanceof ComputeInputError ? error.artifactId : undefined;
+  const details = artifactId === undefined ? undefined : [{ artifactId } satisfies LostArtifactDetails];
+  const nonRetryable = (type: string) => ApplicationFailure.create({ message: error.message, type, nonRetryable: true, cause: error, ...(details === undefined ? {} : { details }) });
   if (error instanceof ComputeInputError) return nonRetryable(error.type);
   if (error instanceof PruningInputError || error instanceof SurgeryError || error instanceof ArtifactFormatError) return nonRetryable('InvalidArgument');
   if (error instanceof DataError) {
@@ -105,6 +116,26 @@ export function toActivityFailure(error: unknown): unknown {
     if (error.kind === 'data-loss') return nonRetryable('DataLoss');
   }
   return error;
+}
+
+/**
+ * A run input that is missing or corrupted: nothing can recompute it, so the run stops with an
+ * error naming it (and where the store moved a corrupted copy).
+ */
+async function lostInputFailure(store: ArtifactStorage, artifactId: string, role: string, error: ArtifactError): Promise<ApplicationFailure> {
+  const corrupted = error.kind === 'data-loss' ? [] : await store.corruptedCopies(artifactId);
+  const what =
+    error.kind === 'data-loss'
+      ? `is corrupted (${error.message})`
+      : corrupted.length > 0
+        ? `was found corrupted (its bytes did not hash to its id) and moved to ${corrupted[corrupted.length - 1]}`
+        : 'is missing from the artifact store';
+  return ApplicationFailure.create({
+    message: `${role} ${artifactId} ${what}; it cannot be recomputed from anything the run holds, so the run stops`,
+    type: error.kind === 'data-loss' || corrupted.length > 0 ? 'DataLoss' : 'NotFound',
+    nonRetryable: true,
+    details: [{ artifactId } satisfies LostArtifactDetails],
+  });
 }
 
 /** How often bookkeeping activities (plans, merges, surgery, averaging) heartbeat while they run. */
@@ -154,8 +185,8 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   const removedOf = async (id: string | undefined): Promise<string[]> => (id === undefined ? [] : getJson<string[]>(store, id));
   const batchesOf = async (ref: DatasetRef, batchSize: number, field: string): Promise<number> => {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComputeInputError(`${field}.batchSize must be a positive integer, got ${batchSize}`);
-    const { dataset } = await datasets.resolve(ref, `${field}.dataset`);
-    return batchCount(dataset, batchSize);
+    const { size } = await datasets.shape(ref, `${field}.dataset`);
+    return batchCount(size, batchSize);
   };
 
   async function planScoringShards(input: PlanScoringShardsInput): Promise<PlanScoringShardsOutput> {
@@ -283,8 +314,8 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     let augment = tune.augment;
     if (augment === undefined) {
       // @ippro/pruning's default: augment images (samples of rank 3).
-      const { dataset } = await datasets.resolve(tune.dataset, 'fineTune.dataset');
-      augment = dataset.sampleShape.length === 3;
+      const { sampleShape } = await datasets.shape(tune.dataset, 'fineTune.dataset');
+      augment = sampleShape.length === 3;
     }
     heartbeat({ done: 0, total: tune.steps });
     return executor.fineTune(
@@ -355,6 +386,19 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     };
   }
 
+  async function checkArtifacts(input: ArtifactCheckInput): Promise<ArtifactCheckOutput> {
+    for (const { artifactId, role } of input.artifacts) {
+      try {
+        await store.get(artifactId);
+      } catch (error) {
+        if (!isArtifactError(error, 'not-found') && !isArtifactError(error, 'data-loss')) throw error;
+        throw await lostInputFailure(store, artifactId, role, error);
+      }
+      heartbeat();
+    }
+    return { checked: input.artifacts.length };
+  }
+
   return {
     planScoringShards: guarded(planScoringShards, 'bookkeeping'),
     computeGradStats: guarded(computeGradStats, 'compute'),
@@ -366,5 +410,6 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     planEvaluationShards: guarded(planEvaluationShards, 'bookkeeping'),
     evaluateShard: guarded(evaluateShard, 'compute'),
     mergeEvaluations: guarded(mergeEvaluations, 'bookkeeping'),
+    checkArtifacts: guarded(checkArtifacts, 'bookkeeping'),
   };
 }

@@ -1,4 +1,4 @@
-import type { ArtifactStore } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifacts';
 import { runPruneRounds } from '@ippro/workflow-core';
 import type { PruneCarry, PrunePhase, PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import type { ComputeExecutor } from './compute-executor';
@@ -6,7 +6,7 @@ import { InProcessExecutor } from './in-process-executor';
 import { createPruneActivities } from './prune-activities';
 
 export interface InProcessRunOptions {
-  store: ArtifactStore;
+  store: ArtifactStorage;
   /** Default an InProcessExecutor over `store`. */
   executor?: ComputeExecutor;
   cifar10Dir?: string;

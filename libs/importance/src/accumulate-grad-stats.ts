@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
 import { applyWithTaps } from '@ippro/graph';
 import { meanCategoricalCrossEntropy } from './cross-entropy';
-import type { BatchNormMode, GradStats } from './grad-stats';
+import type { BatchNormMode, GradStats, InjectionPoint } from './grad-stats';
 import type { GroupLayout } from './group-layout';
 import { checkInjectionPoints, layoutGroup, selectGroups } from './group-layout';
 import { InjectedScales } from './injected-scales';
@@ -30,6 +30,8 @@ export interface AccumulateGradStatsOptions {
   batchNormMode?: BatchNormMode;
   /** Include each unit's bias in F_g and G_g. Default false. */
   includeBias?: boolean;
+  /** Where the scales are injected; default 'element-wise' (IPPRO.md §1). */
+  injectionPoint?: InjectionPoint;
   /** The model's identity in the header; default computeModelHash(model). */
   modelHash?: string;
 }
@@ -173,6 +175,8 @@ function emptyStats(layouts: readonly GroupLayout[], options: AccumulateGradStat
       fSizes: layouts.map((layout) => layout.fSize),
       includeBias: options.includeBias ?? false,
       batchNormMode: options.batchNormMode ?? 'inference',
+      // Only the non-default point is recorded, so default stats keep their exact bytes.
+      ...(options.injectionPoint === 'producer' ? { injectionPoint: 'producer' as const } : {}),
     },
     count: 0,
     sumLoss: 0,
@@ -203,6 +207,10 @@ function checkOptions(options: AccumulateGradStatsOptions): void {
   if (mode !== 'inference' && mode !== 'batch') {
     throw new Error(`batchNormMode must be 'inference' or 'batch', got '${String(mode)}'`);
   }
+  const point = options.injectionPoint ?? 'element-wise';
+  if (point !== 'element-wise' && point !== 'producer') {
+    throw new Error(`injectionPoint must be 'element-wise' or 'producer', got '${String(point)}'`);
+  }
 }
 
 /**
@@ -219,8 +227,9 @@ export async function accumulateGradStats(
   checkOptions(options);
   const includeBias = options.includeBias ?? false;
   const groups = selectGroups(graph, options.groups);
-  groups.forEach((group) => checkInjectionPoints(model, group));
-  const layouts = groups.map((group) => layoutGroup(model, group, includeBias));
+  const point = options.injectionPoint ?? 'element-wise';
+  groups.forEach((group) => checkInjectionPoints(model, group, point));
+  const layouts = groups.map((group) => layoutGroup(model, group, includeBias, point));
   const stats = emptyStats(layouts, options, options.modelHash ?? computeModelHash(model));
   const training = stats.header.batchNormMode === 'batch';
   const scales = new InjectedScales(graph, layouts);

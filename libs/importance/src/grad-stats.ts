@@ -1,6 +1,14 @@
 /** How BatchNormalization normalises during the scoring pass (IPPRO.md §4). */
 export type BatchNormMode = 'inference' | 'batch';
 
+/**
+ * Where the scale s_g multiplies a unit's output (IPPRO.md §1). 'element-wise' (the default):
+ * the input of the element-wise step after the unit, i.e. after a directly following
+ * BatchNormalization. 'producer': the producing layer's own output, before any BatchNormalization,
+ * where dL/ds is exactly the derivative of the loss along F_g's own scale. An ablation option.
+ */
+export type InjectionPoint = 'element-wise' | 'producer';
+
 /** What a set of gradient sums was computed from; two stats merge only when these agree. */
 export interface GradStatsHeader {
   /** Identifies the exact model (topology and weights), e.g. its artifact sha256. */
@@ -14,6 +22,8 @@ export interface GradStatsHeader {
   fSizes: number[];
   includeBias: boolean;
   batchNormMode: BatchNormMode;
+  /** Absent means 'element-wise' (stats written before the option existed read the same). */
+  injectionPoint?: InjectionPoint;
 }
 
 /**

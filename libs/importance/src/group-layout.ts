@@ -1,5 +1,6 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph, ChannelGroup, GroupMember } from '@ippro/graph';
+import type { InjectionPoint } from './grad-stats';
 import { requireLayer } from './layer-weights';
 import type { WeightSlice } from './unit-slices';
 import { isUnitMember, unitWeightSlices } from './unit-slices';
@@ -20,11 +21,16 @@ export interface GroupLayout {
   injection: InjectionChannel[];
 }
 
-function injectionChannels(group: ChannelGroup): InjectionChannel[] {
+/** The layer whose output a unit's scale multiplies. */
+function injectionLayerOf(member: GroupMember, point: InjectionPoint): string {
+  return point === 'producer' ? member.layer : (member.injectionLayer ?? member.layer);
+}
+
+function injectionChannels(group: ChannelGroup, point: InjectionPoint): InjectionChannel[] {
   const seen = new Set<string>();
   const channels: InjectionChannel[] = [];
   for (const member of group.members.filter(isUnitMember)) {
-    const layer = member.injectionLayer ?? member.layer;
+    const layer = injectionLayerOf(member, point);
     const key = `${layer}\u0000${member.channel}`;
     // Two units sharing one injection channel would otherwise count its r twice.
     if (!seen.has(key)) {
@@ -42,8 +48,8 @@ function injectionChannels(group: ChannelGroup): InjectionChannel[] {
 const HOMOGENEOUS_ACTIVATIONS = new Set(['linear', 'relu']);
 
 /** A unit injected at its own output must not hide a non-homogeneous fused activation. */
-function checkInjectionActivation(model: LayersModel, member: GroupMember): void {
-  if ((member.injectionLayer ?? member.layer) !== member.layer) {
+function checkInjectionActivation(model: LayersModel, member: GroupMember, point: InjectionPoint): void {
+  if (injectionLayerOf(member, point) !== member.layer) {
     return;
   }
   const activation = requireLayer(model, member.layer).getConfig()['activation'];
@@ -55,17 +61,22 @@ function checkInjectionActivation(model: LayersModel, member: GroupMember): void
 }
 
 /** Checks every unit of the group can be injected at its injection layer's output. */
-export function checkInjectionPoints(model: LayersModel, group: ChannelGroup): void {
-  group.members.filter(isUnitMember).forEach((member) => checkInjectionActivation(model, member));
+export function checkInjectionPoints(model: LayersModel, group: ChannelGroup, point: InjectionPoint = 'element-wise'): void {
+  group.members.filter(isUnitMember).forEach((member) => checkInjectionActivation(model, member, point));
 }
 
 /** The layout of one group, reading weight shapes from the model. */
-export function layoutGroup(model: LayersModel, group: ChannelGroup, includeBias: boolean): GroupLayout {
+export function layoutGroup(
+  model: LayersModel,
+  group: ChannelGroup,
+  includeBias: boolean,
+  point: InjectionPoint = 'element-wise',
+): GroupLayout {
   const slices = group.members
     .filter(isUnitMember)
     .flatMap((member) => unitWeightSlices(requireLayer(model, member.layer), member, includeBias));
   const fSize = slices.reduce((total, slice) => total + slice.indices.length, 0);
-  return { group, slices, fSize, injection: injectionChannels(group) };
+  return { group, slices, fSize, injection: injectionChannels(group, point) };
 }
 
 /** The graph's group of that id, or an error naming the unknown id. */

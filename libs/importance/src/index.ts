@@ -1,6 +1,6 @@
 export { accumulateGradStats } from './accumulate-grad-stats';
 export type { AccumulateGradStatsOptions, ScoringBatch } from './accumulate-grad-stats';
-export type { BatchNormMode, GradStats, GradStatsHeader } from './grad-stats';
+export type { BatchNormMode, GradStats, GradStatsHeader, InjectionPoint } from './grad-stats';
 export { validateGradStats } from './grad-stats';
 export { mergeGradStats, mergeGradStatsInOrder } from './merge-grad-stats';
 export { serializeGradStats, deserializeGradStats } from './serialize-grad-stats';

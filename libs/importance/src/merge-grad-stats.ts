@@ -9,6 +9,11 @@ function checkSameSource(a: GradStatsHeader, b: GradStatsHeader): void {
       throw new Error(`cannot merge gradient stats: ${field} differs ('${String(a[field])}' vs '${String(b[field])}')`);
     }
   }
+  const aPoint = a.injectionPoint ?? 'element-wise';
+  const bPoint = b.injectionPoint ?? 'element-wise';
+  if (aPoint !== bPoint) {
+    throw new Error(`cannot merge gradient stats: injectionPoint differs ('${aPoint}' vs '${bPoint}')`);
+  }
 }
 
 function rangeText([start, end]: readonly [number, number]): string {

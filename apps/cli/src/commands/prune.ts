@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
-import { ArtifactClient, ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { datasetToArtifact, modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
-import { startPrune } from '@ippro/orchestration';
+import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget, Ranking, RemovalSchedule } from '@ippro/planner';
 import { needsGradientStats, parseCriterion } from '@ippro/pruning';
@@ -30,9 +30,12 @@ import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
 import type { RemoteFlags } from '../remote';
+import { addStoreFlags, openRunArtifacts, storeFromFlags } from '../run-artifacts';
+import type { StoreFlags } from '../run-artifacts';
+import { pruneReportFiles } from '../prune-report';
 import { followRun, renderResult } from '../run-view';
 
-interface PruneOptions extends RemoteFlags {
+export interface PruneOptions extends RemoteFlags, StoreFlags {
   local?: boolean;
   model: string;
   data: string;
@@ -108,7 +111,7 @@ export function pruneCommand(): Command {
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (this process: --local compute, model checks)', 'auto')
     .option('--no-wait', 'submit the run, print its id and return (distributed only)')
     .option('--run-id <id>', 'workflow id of the run (default prune-<time>-<random>)');
-  return addRemoteFlags(command).action(async (options: PruneOptions) => {
+  return addStoreFlags(addRemoteFlags(command)).action(async (options: PruneOptions) => {
     if (options.out === undefined && (options.local === true || options.wait)) throw new UsageError('--out <dir> is required (unless --no-wait)');
     const prepared = await prepareInput(options);
     if (options.local === true) {
@@ -120,7 +123,7 @@ export function pruneCommand(): Command {
   });
 }
 
-interface PreparedInput {
+export interface PreparedInput {
   /** The input with artifact ids filled in once `artifacts` are stored. */
   input: PruneWorkflowInput;
   /** Artifacts the run needs: the model, and datasets that are not resolvable by name on a worker. */
@@ -128,7 +131,7 @@ interface PreparedInput {
 }
 
 /** Checks every flag, the model and the datasets; nothing is written or started before this succeeds. */
-async function prepareInput(options: PruneOptions): Promise<PreparedInput> {
+export async function prepareInput(options: PruneOptions): Promise<PreparedInput> {
   const criterion = await asBadInput('--criterion', () => parseCriterion(options.criterion));
   const target = parseTargetFlags(options);
   const numbers = parseNumbers(options);
@@ -207,7 +210,8 @@ async function runLocal(prepared: PreparedInput, options: PruneOptions): Promise
       onProgress: (phase, done, total) => bar.update(done, total, phase),
     });
     bar.done();
-    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), result);
+    const report = await pruneReportFiles(prepared.input, result, (id) => store.get(id), options);
+    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), result, report);
     return result;
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -216,18 +220,22 @@ async function runLocal(prepared: PreparedInput, options: PruneOptions): Promise
 
 async function runDistributed(prepared: PreparedInput, options: PruneOptions): Promise<void> {
   const target = await resolveTarget(options);
-  if (target.artifacts === undefined) throw new UsageError('--artifacts <host:port> (the orchestrator\'s artifact service) is required with --temporal');
-  const client = await connectTarget(target);
-  const artifacts = new ArtifactClient(target.artifacts, { callTimeoutMs: 600_000 });
+  const artifacts = await openRunArtifacts(storeFromFlags(options), target.artifacts);
+  const client = await connectTarget(target).catch((error: unknown) => {
+    artifacts.close();
+    throw error;
+  });
   const say = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
   try {
-    await asBadInput(`artifact service ${target.artifacts}`, async () => {
-      for (const bytes of prepared.artifacts) await artifacts.putArtifact(bytes);
-    });
     const workflowId = options.runId ?? `prune-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-    const handle = await startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue });
+    // Before anything is uploaded: a taken run id is bad input, and nothing may be written for it.
+    await asBadRunInput(() => checkRunIdFree(client, workflowId));
+    await asBadInput(artifacts.description, async () => {
+      for (const bytes of prepared.artifacts) await artifacts.put(bytes);
+    });
+    const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
     if (!options.wait) {
       process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId })}\n` : `${workflowId}\n`);
       return;
@@ -238,12 +246,24 @@ async function runDistributed(prepared: PreparedInput, options: PruneOptions): P
       process.exit(130);
     });
     const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
-    const bytes = await artifacts.getArtifact(result.modelArtifactId);
-    await writeResult(resolve(options.out as string), bytes, result);
+    const bytes = await artifacts.get(result.modelArtifactId);
+    const report = await pruneReportFiles(prepared.input, result, (id) => artifacts.get(id), options);
+    await writeResult(resolve(options.out as string), bytes, result, report);
     process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
   } finally {
     artifacts.close();
     await client.connection.close();
+  }
+}
+
+/** A taken run id or an input Temporal cannot carry is bad input, found before the run starts. */
+async function asBadRunInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RunIdTakenError) throw new UsageError(`--run-id: ${error.message}`);
+    if (error instanceof RunInputTooLargeError) throw new UsageError(error.message);
+    throw error;
   }
 }
 
@@ -309,13 +329,14 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 }
 
 /** Written next to the destination, then renamed, so --out never holds a half-written result. */
-async function writeResult(out: string, modelBytes: Uint8Array, summary: PruneWorkflowResult): Promise<void> {
+async function writeResult(out: string, modelBytes: Uint8Array, summary: PruneWorkflowResult, report: Record<string, string> = {}): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   const staging = `${out}.partial-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
     writeModelArtifactToDir(modelBytes, staging);
     await writeFile(join(staging, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    for (const [name, content] of Object.entries(report)) await writeFile(join(staging, name), content);
     await rm(out, { recursive: true, force: true });
     await rename(staging, out);
   } catch (error) {

@@ -20,6 +20,12 @@ const VALUE_FLAGS: [string, string, string][] = [
   ['--data-dir <dir>', 'dataDir', 'directory of the CIFAR-10 .bin files'],
   ['--max-batch-size <n>', 'maxBatchSize', 'largest batch_size accepted (default 1024)'],
   ['--worker-id <name>', 'workerId', 'name reported in capabilities (default host:port)'],
+  ['--store <url>', 'store', 'instead of --artifacts, the store shared with the orchestrator: s3://BUCKET[/PREFIX] or a directory ($IPPRO_STORE)'],
+  ['--s3-endpoint <url>', 's3Endpoint', 'S3-compatible endpoint, e.g. http://seaweedfs:8333 ($IPPRO_S3_ENDPOINT, $AWS_ENDPOINT_URL_S3; default AWS S3)'],
+  ['--s3-region <name>', 's3Region', 'S3 region ($AWS_REGION; default us-east-1)'],
+  ['--s3-access-key-id <id>', 's3AccessKeyId', 'S3 access key, with --s3-secret-access-key (default $AWS_ACCESS_KEY_ID and the AWS chain)'],
+  ['--s3-secret-access-key <key>', 's3SecretAccessKey', 'its secret (default $AWS_SECRET_ACCESS_KEY)'],
+  ['--metrics-port <n>', 'metricsPort', 'serve Prometheus metrics at http://HOST:N/metrics and /healthz (0: a free port)'],
 ];
 
 export function workerCommand(): Command {

@@ -1,4 +1,4 @@
-import type { ArtifactStore } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifacts';
 import { buildSmallCnn } from '@ippro/models';
 import type { PruneWorkflowInput } from '@ippro/workflow-core';
 import { putModel } from '../model-store';
@@ -8,7 +8,7 @@ export const TUNING_SPEC = 'synthetic:cifar?n=32&seed=2&classes=10';
 export const EVALUATION_SPEC = 'synthetic:cifar?n=32&seed=3&classes=10';
 
 /** A tiny conv net (4 and 8 filters): a pruning round takes well under a second on the cpu backend. */
-export async function putTinyModel(store: ArtifactStore, seed = 1): Promise<string> {
+export async function putTinyModel(store: ArtifactStorage, seed = 1): Promise<string> {
   const model = buildSmallCnn({ widths: [4, 8], numClasses: 10, seed });
   try {
     return await putModel(store, model);

@@ -1,0 +1,74 @@
+import { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { CompareInput, CompareResult } from '@ippro/compare';
+import { buildCompareRecord, buildPruneRecord, readRunRecord, writeReportHtml } from '@ippro/report';
+import type { ReadArtifact, RunRecord } from '@ippro/report';
+import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
+import { asBadInput, startBackend } from '../cli-inputs';
+import { UsageError } from '../exit-codes';
+import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
+import type { RemoteFlags } from '../remote';
+import { addStoreFlags, openRunArtifacts, storeFromFlags } from '../run-artifacts';
+import type { StoreFlags } from '../run-artifacts';
+
+interface ReportOptions extends RemoteFlags, StoreFlags {
+  out: string;
+  backend: string;
+}
+
+export function reportCommand(): Command {
+  const command = new Command('report')
+    .description(
+      'write the self-contained HTML report of a run: RUN_OR_DIR is the --out directory of an ippro prune or compare run ' +
+        '(its report.json), or the id of a finished run on a stack (its result and artifacts are read from the stack)',
+    )
+    .argument('<run-or-dir>', 'output directory of a run, or a run id')
+    .requiredOption('--out <file>', 'the HTML file to write')
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (recomputing scores of a run on a stack)', 'auto');
+  return addStoreFlags(addRemoteFlags(command)).action(async (runOrDir: string, options: ReportOptions) => {
+    const isDir = await stat(runOrDir).then((found) => found.isDirectory(), () => false);
+    const record = isDir ? await asBadInput(runOrDir, () => readRunRecord(runOrDir)) : await recordOfRun(runOrDir, options);
+    const file = resolve(options.out);
+    await writeReportHtml(file, record);
+    process.stdout.write(`report: ${file}\n`);
+  });
+}
+
+/** The input a run started with: the first payload of its (latest run's) start event. */
+async function startInput(client: Client, runId: string): Promise<unknown> {
+  const history = await client.workflow.getHandle(runId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (payload === undefined || payload === null) throw new UsageError(`run ${runId}: its history holds no input`);
+  return defaultPayloadConverter.fromPayload(payload);
+}
+
+async function recordOfRun(runId: string, options: ReportOptions): Promise<RunRecord> {
+  const target = await resolveTarget(options);
+  const artifacts = await openRunArtifacts(storeFromFlags(options), target.artifacts);
+  const client = await connectTarget(target).catch((error: unknown) => {
+    artifacts.close();
+    throw error;
+  });
+  try {
+    const handle = client.workflow.getHandle(runId);
+    const description = await asBadInput(`run ${runId}`, () => handle.describe());
+    if (description.status.name !== 'COMPLETED') throw new UsageError(`run ${runId} is ${description.status.name.toLowerCase()}; a report needs a completed run`);
+    await startBackend(options.backend, true);
+    const read: ReadArtifact = (id) => artifacts.get(id);
+    const facts: [string, string][] = [['run', runId]];
+    switch (description.type) {
+      case 'pruneModel':
+        return await buildPruneRecord((await handle.result()) as PruneWorkflowResult, { input: (await startInput(client, runId)) as PruneWorkflowInput, read, facts });
+      case 'compareCriteria':
+        return await buildCompareRecord((await handle.result()) as CompareResult, { input: (await startInput(client, runId)) as CompareInput, read, facts });
+      default:
+        throw new UsageError(`run ${runId} is a '${description.type}' workflow; reports cover pruneModel and compareCriteria runs`);
+    }
+  } finally {
+    artifacts.close();
+    await client.connection.close();
+  }
+}

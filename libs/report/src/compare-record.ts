@@ -1,0 +1,78 @@
+import { comparisonTableText, summariseComparison } from '@ippro/compare';
+import type { CompareInput, CompareResult } from '@ippro/compare';
+import { DEFAULT_LAMBDA } from '@ippro/importance';
+import { datasetText, percent, withCallerFacts } from './format';
+import { scoringRecord } from './group-scores';
+import { widthChart } from './layer-widths';
+import type { AccuracySeries, ReadArtifact, RunRecord, WidthChart } from './run-record';
+
+export interface CompareRecordContext {
+  input: CompareInput;
+  read: ReadArtifact;
+  facts?: [string, string][];
+  title?: string;
+}
+
+function accuracySeries(result: CompareResult): AccuracySeries[] {
+  const summary = summariseComparison(result);
+  const input = { flopsKept: 1, top1: result.baseline.top1, label: 'input model' };
+  const series: AccuracySeries[] = [];
+  for (const [colour, criterion] of result.criteria.entries()) {
+    const rows = summary.filter((row) => row.criterion === criterion).sort((a, b) => b.flopsKept - a.flopsKept);
+    const label = (target: number): string => `${criterion}, ${percent(target)} removed`;
+    series.push({ label: `${criterion} (pruned)`, colour, points: [input, ...rows.map((row) => ({ flopsKept: row.flopsKept, top1: row.top1Pruned.mean, label: label(row.target) }))] });
+    if (result.fineTuneSteps > 0) {
+      const tuned = rows.flatMap((row) => (row.top1Tuned === undefined ? [] : [{ flopsKept: row.flopsKept, top1: row.top1Tuned.mean, label: `${label(row.target)}, fine-tuned` }]));
+      series.push({ label: `${criterion} (after ${result.fineTuneSteps} steps)`, colour, points: [input, ...tuned], dashed: true });
+    }
+  }
+  return series;
+}
+
+/** One width chart per target: the input model and each criterion's pruned model (random: its first run). */
+async function widthCharts(result: CompareResult, read: ReadArtifact): Promise<WidthChart[]> {
+  const charts: WidthChart[] = [];
+  for (const target of result.targets) {
+    const models = [{ label: 'input model', modelArtifactId: result.baseline.modelArtifactId }];
+    for (const criterion of result.criteria) {
+      const row = result.rows.find((candidate) => candidate.criterion === criterion && candidate.target === target);
+      if (row !== undefined) models.push({ label: criterion, modelArtifactId: row.pruned.modelArtifactId });
+    }
+    charts.push(await widthChart(read, `Layer widths at ${percent(target)} of ${result.metric} removed`, models));
+  }
+  return charts;
+}
+
+/** The report's data for a comparison, read from its result and its artifacts. */
+export async function buildCompareRecord(result: CompareResult, context: CompareRecordContext): Promise<RunRecord> {
+  const { input } = context;
+  const lambda = input.lambda ?? DEFAULT_LAMBDA;
+  const facts = withCallerFacts(context.facts, [
+    ['criteria', result.criteria.join(', ')],
+    ['targets', `${result.targets.map(percent).join(', ')} of ${result.metric} removed, one shot, ${input.plan?.ranking ?? 'global'} ranking`],
+    ['lambda', String(lambda)],
+    ['scoring data', datasetText(input.scoring?.dataset)],
+    ['evaluation data', datasetText(input.evaluation.dataset)],
+    ['fine-tuning', result.fineTuneSteps === 0 ? 'none' : `${result.fineTuneSteps} SGD steps on ${datasetText(input.fineTune?.dataset)}`],
+    ['random criterion', `${result.randomSeeds} run(s)`],
+    ['scoring passes', String(result.scoring?.passes ?? 0)],
+  ]);
+  const scoring = await scoringRecord(context.read, {
+    modelArtifactId: result.baseline.modelArtifactId,
+    ...(result.scoring === undefined ? {} : { statsArtifactIds: result.scoring.statsArtifactIds }),
+    lambda,
+    includeBias: input.scoring?.includeBias ?? false,
+  });
+  const notes = result.scoring === undefined ? ['No criterion of this comparison needs a scoring pass, so PROscore and Taylor are not available.'] : [];
+  const table = comparisonTableText(result);
+  return {
+    kind: 'compare',
+    title: context.title ?? `ippro compare: ${result.criteria.join(', ')}`,
+    facts,
+    table: { title: 'Results', ...table },
+    accuracy: accuracySeries(result),
+    widths: await widthCharts(result, context.read),
+    scoring,
+    notes,
+  };
+}

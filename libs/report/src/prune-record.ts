@@ -1,0 +1,92 @@
+import { DEFAULT_LAMBDA } from '@ippro/importance';
+import type { PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
+import { datasetText, lossText, percent, withCallerFacts } from './format';
+import { scoringRecord } from './group-scores';
+import { widthChart } from './layer-widths';
+import type { ReadArtifact, RecordTable, RunRecord, ScoringRecord } from './run-record';
+
+export interface PruneRecordContext {
+  input: PruneWorkflowInput;
+  read: ReadArtifact;
+  /** Facts shown first (e.g. the model directory and the dataset specs as the user gave them). */
+  facts?: [string, string][];
+  title?: string;
+}
+
+export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss'];
+
+/** The per-round table: round 0 is the input model. */
+export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
+  const flops0 = result.baseline.flops;
+  const row = (metrics: RoundMetrics): string[] => [
+    String(metrics.round),
+    String(metrics.removedGroups),
+    String(metrics.params),
+    String(metrics.flops),
+    percent(metrics.flops / flops0),
+    percent(metrics.top1),
+    lossText(metrics.loss),
+    lossText(metrics.fineTuneLoss),
+  ];
+  return { title: 'Rounds', headers: [...PRUNE_TABLE_HEADERS], rows: [result.baseline, ...result.history].map(row) };
+}
+
+/** The model each round scored: round r scores the model round r - 1 left. */
+function scoredModelOf(result: PruneWorkflowResult, round: number): string {
+  return round <= 1 ? result.baseline.modelArtifactId : (result.history[round - 2]?.modelArtifactId ?? result.baseline.modelArtifactId);
+}
+
+async function lastScoringPass(result: PruneWorkflowResult, context: PruneRecordContext): Promise<ScoringRecord | undefined> {
+  const last = [...result.history].reverse().find((metrics) => metrics.scoresArtifactId !== undefined);
+  if (last === undefined) return undefined;
+  return scoringRecord(context.read, {
+    modelArtifactId: scoredModelOf(result, last.round),
+    ...(last.statsArtifactIds === undefined ? {} : { statsArtifactIds: last.statsArtifactIds }),
+    lambda: context.input.lambda ?? DEFAULT_LAMBDA,
+    includeBias: context.input.scoring?.includeBias ?? false,
+    round: last.round,
+  });
+}
+
+/** The report's data for a prune run, read from its result and its artifacts. */
+export async function buildPruneRecord(result: PruneWorkflowResult, context: PruneRecordContext): Promise<RunRecord> {
+  const { input } = context;
+  const target = input.plan.target;
+  const facts = withCallerFacts(context.facts, [
+    ['criterion', input.criterion],
+    ['target', `${percent(target.fraction)} of ${target.metric} removed in ${input.plan.rounds} round(s), ${input.plan.ranking ?? 'global'} ranking`],
+    ['lambda', String(input.lambda ?? DEFAULT_LAMBDA)],
+    ['scoring data', datasetText(input.scoring?.dataset)],
+    ['evaluation data', datasetText(input.evaluation.dataset)],
+    ['fine-tuning', input.fineTune === undefined || input.fineTune.steps === 0 ? 'none' : `${input.fineTune.steps} SGD steps per round on ${datasetText(input.fineTune.dataset)}`],
+    ['stopped because', result.stoppedBecause + (result.reason === undefined ? '' : ` (${result.reason})`)],
+    ['result', `round ${result.resultRound}`],
+  ]);
+  const rounds = [result.baseline, ...result.history];
+  const scoring = await lastScoringPass(result, context);
+  const notes: string[] = [];
+  if (scoring === undefined) notes.push('No round scored the model, so there are no per-group scores.');
+  else if (scoring.groups.every((group) => group.scores.proscore === undefined)) {
+    notes.push(`Criterion '${input.criterion}' needs no scoring pass, so PROscore and Taylor are not available; the score plots show the weight-only criteria.`);
+  }
+  return {
+    kind: 'prune',
+    title: context.title ?? `ippro prune: ${input.criterion}, ${percent(target.fraction)} of ${target.metric} removed`,
+    facts,
+    table: pruneRoundsTable(result),
+    accuracy: [
+      {
+        label: `top-1 per round (${input.criterion})`,
+        points: rounds.map((metrics) => ({ flopsKept: metrics.flops / result.baseline.flops, top1: metrics.top1, label: `round ${metrics.round}` })),
+      },
+    ],
+    widths: [
+      await widthChart(context.read, 'Layer widths: input model and result', [
+        { label: 'input model', modelArtifactId: result.baseline.modelArtifactId },
+        { label: `result (round ${result.resultRound})`, modelArtifactId: result.modelArtifactId },
+      ]),
+    ],
+    ...(scoring === undefined ? {} : { scoring }),
+    notes,
+  };
+}

@@ -1,0 +1,53 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { comparisonCsv, comparisonDocument, comparisonMarkdown } from '@ippro/compare';
+import type { CompareResult } from '@ippro/compare';
+import { renderReportHtml } from './render-report';
+import type { RunRecord } from './run-record';
+
+/** The files a run's output directory holds for its report. */
+export const REPORT_FILES = { record: 'report.json', html: 'report.html' } as const;
+
+/** The files of a comparison's output directory. */
+export const COMPARISON_FILES = { markdown: 'compare.md', csv: 'compare.csv', json: 'compare.json' } as const;
+
+/** File name -> content of a run's report: the record (re-renderable later) and the page. */
+export function reportFiles(record: RunRecord): Record<string, string> {
+  return {
+    [REPORT_FILES.record]: `${JSON.stringify(record, null, 2)}\n`,
+    [REPORT_FILES.html]: renderReportHtml(record),
+  };
+}
+
+/** File name -> content of a comparison: markdown, CSV and JSON tables. */
+export function comparisonFiles(result: CompareResult, heading: string): Record<string, string> {
+  return {
+    [COMPARISON_FILES.markdown]: `# ${heading}\n\n${comparisonMarkdown(result)}`,
+    [COMPARISON_FILES.csv]: comparisonCsv(result),
+    [COMPARISON_FILES.json]: `${JSON.stringify(comparisonDocument(result), null, 2)}\n`,
+  };
+}
+
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+}
+
+/** Reads a run directory's record (`report.json`), or throws naming the file. */
+export async function readRunRecord(dir: string): Promise<RunRecord> {
+  const file = join(dir, REPORT_FILES.record);
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`${file} does not exist: the directory is not the output of an ippro prune or compare run`);
+  });
+  const record = JSON.parse(text) as RunRecord;
+  if ((record.kind !== 'prune' && record.kind !== 'compare') || !Array.isArray(record.facts) || record.table === undefined) {
+    throw new Error(`${file} is not a run record`);
+  }
+  return record;
+}
+
+/** Writes the report page to `file` (its directory is created). */
+export async function writeReportHtml(file: string, record: RunRecord): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, renderReportHtml(record));
+}
