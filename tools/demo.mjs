@@ -28,12 +28,12 @@ function fail(message, code = 1) {
 
 if (!existsSync(join(root, 'apps', 'cli', 'dist', 'main.js'))) fail("the project is not built: run 'npm run build' first (or 'npm run demo')", 2);
 
-// 1. The baseline model: models/resnet20-cifar10/, else models/small-cifar10/ (model.json there or in model/).
+// 1. The baseline model: models/small-cifar10/ (DEMO_MODEL=models/resnet20-cifar10 for the ResNet-20 baseline).
 function modelIn(dir) {
   for (const candidate of [dir, join(dir, 'model')]) if (existsSync(join(candidate, 'model.json'))) return candidate;
   return undefined;
 }
-const modelDirs = ['resnet20-cifar10', 'small-cifar10'].map((name) => join(root, 'models', name));
+const modelDirs = ['small-cifar10', 'resnet20-cifar10'].map((name) => join(root, 'models', name));
 const model = env.DEMO_MODEL ? modelIn(resolve(env.DEMO_MODEL)) : modelDirs.map(modelIn).find((dir) => dir !== undefined);
 if (env.DEMO_MODEL && model === undefined) fail(`DEMO_MODEL ${env.DEMO_MODEL} holds no model.json`, 2);
 if (model === undefined) {
