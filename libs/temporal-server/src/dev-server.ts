@@ -24,6 +24,13 @@ export interface DevServerOptions {
   uiPort?: number;
   /** Default 127.0.0.1, so tests never expose a server on the network. */
   ip?: string;
+  /**
+   * The address the server binds, when not `ip` (which clients use): e.g. 0.0.0.0 inside a
+   * network namespace, since the dev server bound to another single address cannot reach its own services.
+   */
+  bindIp?: string;
+  /** A command that runs the CLI elsewhere and execs it, keeping its pid: e.g. `['ip', 'netns', 'exec', 'NAME']` (give `port` then). */
+  launcher?: readonly string[];
   /** Server log level. Default "warn". */
   logLevel?: DevServerLogLevel;
   /** How long to wait for the frontend to answer. Default 30 s. */
@@ -59,11 +66,13 @@ interface LaunchPlan {
   cliPath: string;
   dbFile: string;
   host: string;
+  bindIp: string;
   port: number;
   uiPort: number | undefined;
   namespace: string;
   logLevel: DevServerLogLevel;
   extraArgs: readonly string[];
+  launcher: readonly string[];
 }
 
 const DEFAULT_NAMESPACE = 'default';
@@ -85,11 +94,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       cliPath,
       dbFile,
       host,
+      bindIp: options.bindIp ?? host,
       port,
       uiPort,
       namespace: options.namespace ?? DEFAULT_NAMESPACE,
       logLevel: options.logLevel ?? 'warn',
       extraArgs: options.extraArgs ?? [],
+      launcher: options.launcher ?? [],
     };
     try {
       return await launch(plan, options, log);
@@ -124,7 +135,8 @@ async function launch(plan: LaunchPlan, options: DevServerOptions, log: LogFn): 
   const stopGraceMs = options.stopGraceMs ?? 10_000;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   log(`Starting temporal dev server on ${address} (db ${plan.dbFile})`);
-  const child = new ManagedProcess(plan.cliPath, devServerArgs(plan), log);
+  const [command, ...prefix] = [...plan.launcher, plan.cliPath];
+  const child = new ManagedProcess(command as string, [...prefix, ...devServerArgs(plan)], log);
 
   const processDied = new AbortController();
   void child.exited.then(() => processDied.abort());
@@ -155,7 +167,7 @@ function startupFailure(message: string, child: ManagedProcess): DevServerError 
 }
 
 function devServerArgs(plan: LaunchPlan): string[] {
-  const args = ['server', 'start-dev', '--db-filename', plan.dbFile, '--ip', plan.host, '--port', String(plan.port)];
+  const args = ['server', 'start-dev', '--db-filename', plan.dbFile, '--ip', plan.bindIp, '--port', String(plan.port)];
   args.push('--log-level', plan.logLevel);
   args.push(...(plan.uiPort === undefined ? ['--headless'] : ['--ui-port', String(plan.uiPort)]));
   if (plan.namespace !== DEFAULT_NAMESPACE) args.push('--namespace', plan.namespace);

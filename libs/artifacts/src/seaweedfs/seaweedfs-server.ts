@@ -21,10 +21,17 @@ export interface SeaweedFsOptions {
   startTimeoutMs?: number;
   /** Every line the server prints. */
   log?: (line: string) => void;
+  /** The address the servers bind and the gateway is reached on. Default 127.0.0.1. */
+  ip?: string;
+  /**
+   * A command that runs `weed` in another context and execs it, keeping its pid, e.g.
+   * `['ip', 'netns', 'exec', 'NAME']`. Its free ports are still picked on this host.
+   */
+  launcher?: readonly string[];
 }
 
 export interface SeaweedFs {
-  /** http://127.0.0.1:PORT of the S3 gateway. */
+  /** http://IP:PORT of the S3 gateway (127.0.0.1 unless `ip` was given). */
   readonly endpoint: string;
   readonly region: string;
   /** The one identity the server accepts (admin of every bucket). */
@@ -81,12 +88,13 @@ export async function startSeaweedFs(options: SeaweedFsOptions = {}): Promise<Se
     JSON.stringify({ identities: [{ name: 'ippro', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }),
     { mode: 0o600 },
   );
+  const ip = options.ip ?? '127.0.0.1';
   const ports = await freePorts(PORT_FLAGS.length);
   const portOf = (flag: (typeof PORT_FLAGS)[number]): number => ports[PORT_FLAGS.indexOf(flag)] as number;
   const args = [
     'server',
-    '-ip=127.0.0.1',
-    '-ip.bind=127.0.0.1',
+    `-ip=${ip}`,
+    `-ip.bind=${ip}`,
     `-dir=${join(dir, 'data')}`,
     '-filer',
     '-s3',
@@ -98,7 +106,8 @@ export async function startSeaweedFs(options: SeaweedFsOptions = {}): Promise<Se
     '-volume.preStopSeconds=0',
     ...PORT_FLAGS.map((flag) => `-${flag}=${portOf(flag)}`),
   ];
-  const child: ChildProcess = spawn(weedPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const [command, ...prefix] = [...(options.launcher ?? []), weedPath];
+  const child: ChildProcess = spawn(command as string, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   const recent: string[] = [];
   const follow = (stream: NodeJS.ReadableStream | null): void => {
     if (stream === null) return;
@@ -127,7 +136,7 @@ export async function startSeaweedFs(options: SeaweedFsOptions = {}): Promise<Se
   };
   process.once('exit', killOnExit);
 
-  const endpoint = `http://127.0.0.1:${portOf('s3.port')}`;
+  const endpoint = `http://${ip}:${portOf('s3.port')}`;
   const stop = async (): Promise<void> => {
     process.removeListener('exit', killOnExit);
     if (!exited) {

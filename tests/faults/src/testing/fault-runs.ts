@@ -115,6 +115,9 @@ export function midCallDelay(reference: ReferenceRun, jobId: string): number {
 export async function referenceRun(input: PruneWorkflowInput, inputArtifacts: readonly Uint8Array[]): Promise<ReferenceRun> {
   await localRuntime();
   const root = mkdtempSync(join(tmpdir(), 'ippro-faults-reference-'));
+  // Also when the runner stops this file mid-run (the exit handlers run; `finally` does not).
+  const removeRoot = (): void => rmSync(root, { recursive: true, force: true });
+  process.once('exit', removeRoot);
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of inputArtifacts) await store.put(bytes);
@@ -124,7 +127,8 @@ export async function referenceRun(input: PruneWorkflowInput, inputArtifacts: re
     const result = await runPruneInProcess(input, { store, runId: 'reference', executor: recordingExecutor(store, outputs, durations) });
     return { result, modelBytes: await store.get(result.modelArtifactId), ms: Date.now() - started, outputs, durations };
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    process.removeListener('exit', removeRoot);
+    removeRoot();
   }
 }
 

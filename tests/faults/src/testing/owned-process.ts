@@ -59,7 +59,8 @@ export function own(pid: number, exited: Promise<unknown>): void {
 
 /**
  * A child process of a fault test (`node <script> ...`): libs/temporal-server's ManagedProcess,
- * with every output line kept (with its time) for assertions about what happened.
+ * with every output line kept (with its time) for assertions about what happened. A `launcher`
+ * (e.g. `ip netns exec NAME`) runs it elsewhere; it must exec node, so that the pid is node's.
  */
 export class OwnedProcess {
   readonly lines: TimedLine[] = [];
@@ -69,9 +70,11 @@ export class OwnedProcess {
     readonly name: string,
     script: string,
     args: readonly string[],
+    launcher: readonly string[] = [],
   ) {
     const verbose = process.env['IPPRO_FAULTS_VERBOSE'] === '1';
-    this.process = new ManagedProcess(process.execPath, [script, ...args], (line) => {
+    const [command, ...prefix] = [...launcher, process.execPath];
+    this.process = new ManagedProcess(command as string, [...prefix, script, ...args], (line) => {
       const text = messageOf(line);
       this.lines.push({ at: Date.now(), text });
       if (verbose) process.stderr.write(`[${name}] ${text}\n`);

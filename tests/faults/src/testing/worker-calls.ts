@@ -8,6 +8,9 @@ export interface StartedCall {
   startedAt: number;
 }
 
+/** What the helpers read: the current workers and every worker process started (a FaultStack or another deployment). */
+export type WorkerLogs = Pick<FaultStack, 'workers' | 'allWorkerProcesses'>;
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -16,7 +19,7 @@ function escape(text: string): string {
  * The first call of `kind` whose job id matches `job` (e.g. /run\/r1\/s\d+/) that a current
  * worker of the stack reports started after `since` (ms since the epoch; default now).
  */
-export async function callStarted(stack: FaultStack, kind: string, job: RegExp, options: { since?: number; timeoutMs?: number } = {}): Promise<StartedCall> {
+export async function callStarted(stack: WorkerLogs, kind: string, job: RegExp, options: { since?: number; timeoutMs?: number } = {}): Promise<StartedCall> {
   const pattern = new RegExp(`^${escape(kind)} (${job.source}): started`);
   const since = options.since ?? Date.now();
   const deadline = Date.now() + (options.timeoutMs ?? 180_000);
@@ -31,7 +34,7 @@ export async function callStarted(stack: FaultStack, kind: string, job: RegExp, 
 }
 
 /** The `done in N ms` lines of a job, over every worker process the stack started. */
-export function doneLines(stack: FaultStack, kind: string, jobId: string): { worker: string; ms: number }[] {
+export function doneLines(stack: WorkerLogs, kind: string, jobId: string): { worker: string; ms: number }[] {
   const pattern = new RegExp(`^${escape(kind)} ${escape(jobId)}: done in (\\d+) ms`);
   return stack.allWorkerProcesses.flatMap((process) =>
     process.linesMatching(pattern).map((line) => ({ worker: process.name, ms: Number(pattern.exec(line.text)?.[1]) })),
