@@ -26,6 +26,7 @@ const PRUNE_ARGS = [
   '--eval-data', 'synthetic:cifar?n=32&seed=3&classes=10',
   '--target-channels', '0.3', '--rounds', '2', '--lambda', '1',
   '--finetune-steps', '2', '--finetune-lr', '0.05', '--replicas', '2', '--repetitions', '2',
+  '--finetune-schedule', 'cosine', '--finetune-data', 'synthetic:cifar?n=40&seed=5&classes=10',
   '--batch-size', '8', '--eval-batch-size', '8', '--score-shards', '2', '--layer-shards', '2', '--max-parallel', '2',
   '--seed', '7', '--backend', 'cpu',
 ];
@@ -180,6 +181,7 @@ test('bad input to the distributed commands: exit 2 with one clear line, before 
   const out = join(scratch, 'never');
   assertBadInput(['prune', '--model', join(scratch, 'missing-model'), ...PRUNE_ARGS, '--state-dir', noStack, '--out', out], /missing-model.*does not exist/);
   assertBadInput(['prune', '--model', modelDir, ...PRUNE_ARGS, '--data', 'cifar10:validation', '--state-dir', noStack, '--out', out], /--data: dataset spec 'cifar10:validation'/);
+  assertBadInput(['prune', '--model', modelDir, ...PRUNE_ARGS, '--finetune-schedule', 'linear', '--state-dir', noStack, '--out', out], /--finetune-schedule.*linear/);
   assertBadInput(['dev', '--workers', '0', '--state-dir', noStack], /--workers: the worker pool is empty/);
   assertBadInput(['dev', '--workers', ',', '--state-dir', noStack], /--workers: the worker pool is empty/);
   assertBadInput(['prune', '--model', modelDir, ...PRUNE_ARGS, '--temporal', '127.0.0.1:1', '--artifacts', '127.0.0.1:1', '--out', out], /cannot reach Temporal at 127\.0\.0\.1:1/);

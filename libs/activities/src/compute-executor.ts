@@ -1,3 +1,4 @@
+import type { CosineDecay } from '@ippro/models';
 import type { BatchRangeRef, DatasetRef } from '@ippro/workflow-core';
 
 /**
@@ -62,6 +63,8 @@ export interface SgdCallSettings {
   nesterov: boolean;
   weightDecay: number;
   labelSmoothing: number;
+  /** Absent: the rate stays learningRate. */
+  cosineDecay?: CosineDecay;
 }
 
 export interface FineTuneCall {

@@ -6,7 +6,7 @@ import { buildChannelGraph } from '@ippro/graph';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { ScoringBatch } from '@ippro/importance';
 import { modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
-import { SgdTrainer, evaluateBatches, mergeEvaluations } from '@ippro/models';
+import { SgdTrainer, decayedLearningRate, evaluateBatches, mergeEvaluations } from '@ippro/models';
 import type { EvaluationSums } from '@ippro/models';
 import { datasetBatches } from '@ippro/pruning';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -131,6 +131,7 @@ export class InProcessExecutor implements ComputeExecutor {
           const range = { start: step % perEpoch, end: (step % perEpoch) + 1 };
           const epoch = Math.floor(step / perEpoch);
           const settings = { batchSize: call.batchSize, epoch, seed: call.seed, shuffle: true, augment: call.augment };
+          trainer.learningRate = decayedLearningRate(call.optimizer.learningRate, call.optimizer.cosineDecay, step);
           for (const batch of datasetBatches(data, range, settings)) {
             const loss = trainer.step(batch);
             samples += batch.labels.length;

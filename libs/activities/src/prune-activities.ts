@@ -333,6 +333,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
           nesterov: tune.nesterov ?? false,
           weightDecay: tune.weightDecay ?? 0,
           labelSmoothing: tune.labelSmoothing ?? 0,
+          ...(input.cosineDecay === undefined ? {} : { cosineDecay: input.cosineDecay }),
         },
         seed: input.seed,
         augment,

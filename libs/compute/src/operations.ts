@@ -4,7 +4,7 @@ import type { LabeledDataset, TensorBatch } from '@ippro/data';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { BatchNormMode, ScoringBatch } from '@ippro/importance';
 import { modelToArtifact } from '@ippro/model-artifact';
-import { SgdTrainer, evaluateBatches, mergeEvaluations } from '@ippro/models';
+import { SgdTrainer, decayedLearningRate, evaluateBatches, mergeEvaluations } from '@ippro/models';
 import type { EvaluationSums, SgdSettings } from '@ippro/models';
 import { batchShards, datasetBatches } from '@ippro/pruning';
 import type { ArtifactAccess } from './artifact-access';
@@ -126,14 +126,15 @@ export async function computeGradStatsOperation(
   });
 }
 
-function checkSgd(settings: protocol.SgdSettings__Output | null): Required<SgdSettings> {
+function checkSgd(settings: protocol.SgdSettings__Output | null): SgdSettings {
   if (settings == null) throw invalidArgument('optimizer is required');
-  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing } = settings;
+  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing, cosineDecay } = settings;
   if (!Number.isFinite(learningRate) || learningRate <= 0) throw invalidArgument(`optimizer.learning_rate must be a positive number, got ${learningRate}`);
   if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw invalidArgument(`optimizer.momentum must be in [0, 1), got ${momentum}`);
   if (!Number.isFinite(weightDecay) || weightDecay < 0) throw invalidArgument(`optimizer.weight_decay must be a non-negative number, got ${weightDecay}`);
   if (!Number.isFinite(labelSmoothing) || labelSmoothing < 0 || labelSmoothing >= 1) throw invalidArgument(`optimizer.label_smoothing must be in [0, 1), got ${labelSmoothing}`);
-  return { learningRate, momentum, nesterov, weightDecay, labelSmoothing };
+  if (cosineDecay != null && cosineDecay.steps < 1) throw invalidArgument(`optimizer.cosine_decay.steps must be at least 1, got ${cosineDecay.steps}`);
+  return { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...(cosineDecay == null ? {} : { cosineDecay }) };
 }
 
 /** The batch range of a FineTune call's shard (a replica of a contiguous split, or explicit). */
@@ -192,6 +193,7 @@ export async function fineTuneOperation(
         const range = { start: step % perEpoch, end: (step % perEpoch) + 1 };
         const epoch = Math.floor(step / perEpoch);
         const settings = { batchSize, epoch, seed: request.seed, shuffle: true, augment: request.augment };
+        trainer.learningRate = decayedLearningRate(sgd.learningRate, sgd.cosineDecay, step);
         for (const batch of datasetBatches(data, range, settings)) {
           const loss = trainer.step(batch);
           samples += batch.labels.length;

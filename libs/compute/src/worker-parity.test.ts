@@ -198,6 +198,19 @@ describe('Evaluate and FineTune parity', () => {
     assertClose(result.lossSum / result.sampleCount, local.meanLoss, 'mean loss');
   });
 
+  it('FineTune with a cosine decay equals in-process fineTune with it, and differs from the constant rate', async () => {
+    const decayed = { ...sgd, cosineDecay: { startStep: 2, steps: 4 } };
+    const request = { startModelArtifactId: modelId, dataset: { spec }, replica: { index: 0, count: 1 }, batchSize: 8, steps: 4, firstStep: 2, seed: 3, augment: false };
+    const result = await cluster.client.fineTune({ ...request, optimizer: decayed });
+    const constant = await cluster.client.fineTune({ ...request, optimizer: sgd });
+    const model = await modelFromArtifact(startBytes);
+    fineTune(model, dataset, { ...decayed, steps: 4, batchSize: 8, seed: 3, firstStep: 2, augment: false });
+    const expected = modelToArtifact(model);
+    model.dispose();
+    assert.ok((await cluster.artifacts.getArtifact(result.modelArtifactId)).equals(expected), 'the decayed model differs from the in-process one');
+    assert.notEqual(result.modelArtifactId, constant.modelArtifactId, 'the decay changed nothing');
+  });
+
   it('FineTune of replica 1 of 2 equals in-process fineTune on that replica\'s samples', async () => {
     const result = await cluster.client.fineTune({
       startModelArtifactId: modelId,

@@ -19,4 +19,6 @@ export { buildModel, describeArchitectures, MODEL_ARCHITECTURES } from './model-
 export type { ModelOptions } from './model-registry';
 export type { SgdState, StepMetrics } from './training/sgd-training';
 export { learningRateAt, validateSchedule, SCHEDULE_KINDS } from './training/lr-schedule';
+export { decayedLearningRate } from './training/cosine-decay';
+export type { CosineDecay } from './training/cosine-decay';
 export type { LearningRateSchedule, ScheduleKind } from './training/lr-schedule';

@@ -1,6 +1,6 @@
 import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
-import { SgdTrainer } from '@ippro/models';
+import { SgdTrainer, decayedLearningRate } from '@ippro/models';
 import type { SgdSettings } from '@ippro/models';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { datasetBatches } from './dataset-batches';
@@ -42,6 +42,7 @@ export function fineTune(
       const range = { start: step % perEpoch, end: (step % perEpoch) + 1 };
       const epoch = Math.floor(step / perEpoch);
       const batchSettings = { batchSize: settings.batchSize, epoch, seed: settings.seed, shuffle: true, augment };
+      trainer.learningRate = decayedLearningRate(settings.learningRate, settings.cosineDecay, step);
       for (const batch of datasetBatches(dataset, range, batchSettings)) {
         const loss = trainer.step(batch);
         const size = batch.labels.length;

@@ -109,6 +109,8 @@ export interface FineTuneReplicaInput {
   replica: { index: number; count: number };
   /** Global step of the first step: step s uses batch s mod B of the replica shard's epoch floor(s / B). */
   firstStep: number;
+  /** The round's learning-rate decay over global steps [startStep, startStep + steps); absent: constant. */
+  cosineDecay?: { startStep: number; steps: number };
   seed: number;
 }
 

@@ -1,5 +1,5 @@
 import type { DatasetRef, PruneWorkflowInput } from './prune-types';
-import { CRITERION_NAMES } from './prune-types';
+import { CRITERION_NAMES, FINE_TUNE_SCHEDULES } from './prune-types';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
 export class PruneInputError extends Error {
@@ -65,6 +65,8 @@ function checkFineTune(input: PruneWorkflowInput): void {
   checkNumber('fineTune.momentum', tune.momentum, (n) => n >= 0 && n < 1, 'in [0, 1)');
   checkNumber('fineTune.weightDecay', tune.weightDecay, (n) => n >= 0, 'a non-negative number');
   checkNumber('fineTune.labelSmoothing', tune.labelSmoothing, (n) => n >= 0 && n < 1, 'in [0, 1)');
+  const schedule = tune.learningRateSchedule;
+  if (schedule !== undefined && !FINE_TUNE_SCHEDULES.includes(schedule)) fail('fineTune.learningRateSchedule', `one of ${FINE_TUNE_SCHEDULES.join(', ')}`, schedule);
 }
 
 function checkPlan(input: PruneWorkflowInput): void {

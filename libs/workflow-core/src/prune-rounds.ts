@@ -1,8 +1,9 @@
-import type { EvaluationSumsRef, PruneActivities } from './activity-types';
+import type { EvaluationSumsRef, FineTuneReplicaInput, PruneActivities } from './activity-types';
 import { checkPruneInput } from './input-checks';
 import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
 import type {
+  FineTuneConfig,
   PruneCarry,
   PrunePhase,
   PruneWorkflowInput,
@@ -114,6 +115,12 @@ export function firstStepOf(round: number, repetition: number, repetitions: numb
   return ((round - 1) * repetitions + repetition) * steps;
 }
 
+/** The cosine decay over all of `round`'s fine-tuning steps, when the run asks for one. */
+function roundDecay(tune: FineTuneConfig, round: number, settings: { repetitions: number; steps: number }): Pick<FineTuneReplicaInput, 'cosineDecay'> {
+  if (tune.learningRateSchedule !== 'cosine') return {};
+  return { cosineDecay: { startStep: firstStepOf(round, 0, settings.repetitions, settings.steps), steps: settings.repetitions * settings.steps } };
+}
+
 /**
  * Score, plan, remove, fine-tune (local SGD), evaluate: one round from `carry`. An artifact the
  * round made and then lost (deleted, or found corrupted) is made again by running the round
@@ -206,6 +213,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             fineTune: tune,
             replica: { index, count: settings.replicas },
             firstStep: firstStepOf(round, repetition, settings.repetitions, settings.steps),
+            ...roundDecay(tune, round, settings),
             seed: input.seed,
           }),
         (done, total) => host.report('fine-tuning', done, total),

@@ -57,7 +57,15 @@ export interface FineTuneConfig {
   labelSmoothing?: number;
   /** Pad-crop-flip augmentation; default on for images (samples of rank 3). */
   augment?: boolean;
+  /**
+   * constant (default), or cosine: each round's rate decays from learningRate to 0 over its
+   * K x M steps, so a round ends on a small rate and its averaged replicas settle.
+   */
+  learningRateSchedule?: FineTuneSchedule;
 }
+
+export type FineTuneSchedule = 'constant' | 'cosine';
+export const FINE_TUNE_SCHEDULES: readonly FineTuneSchedule[] = ['constant', 'cosine'];
 
 export interface EvaluationConfig {
   dataset: DatasetRef;

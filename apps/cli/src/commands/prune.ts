@@ -13,7 +13,8 @@ import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } fr
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget, Ranking, RemovalSchedule } from '@ippro/planner';
 import { needsGradientStats, parseCriterion } from '@ippro/pruning';
-import type { DatasetRef, PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
+import { FINE_TUNE_SCHEDULES } from '@ippro/workflow-core';
+import type { DatasetRef, FineTuneSchedule, PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import {
   asBadInput,
   checkOutputDir,
@@ -55,6 +56,8 @@ export interface PruneOptions extends RemoteFlags, StoreFlags {
   ignoreLayers?: string;
   finetuneSteps: string;
   finetuneLr: string;
+  finetuneSchedule: string;
+  finetuneData?: string;
   batchSize: string;
   evalBatchSize: string;
   scoreShards: string;
@@ -97,6 +100,8 @@ export function pruneCommand(): Command {
     .option('--ignore-layers <names>', 'comma-separated layers never pruned (the output layer never is)')
     .option('--finetune-steps <k>', 'SGD steps per replica per repetition after each round (0: no fine-tuning)', '0')
     .option('--finetune-lr <rate>', 'fine-tuning learning rate', '0.01')
+    .option('--finetune-schedule <name>', "constant | cosine: each round's rate decays to 0 over its steps", 'constant')
+    .option('--finetune-data <spec>', 'fine-tuning data (default: the --data spec)')
     .option('--replicas <n>', 'local-SGD replicas per repetition (each trains on its share of the data; weights averaged)', '1')
     .option('--repetitions <m>', 'local-SGD repetitions per round', '1')
     .option('--batch-size <n>', 'scoring and fine-tuning batch size', '64')
@@ -171,6 +176,8 @@ export async function prepareInput(options: PruneOptions): Promise<PreparedInput
   };
   const data = await datasetRef(options.data, '--data');
   const evaluationData = options.evalData === undefined ? data : await datasetRef(options.evalData, '--eval-data');
+  const tuningData = options.finetuneData === undefined || numbers.finetuneSteps === 0 ? data : await datasetRef(options.finetuneData, '--finetune-data');
+  const learningRateSchedule = oneOf<FineTuneSchedule>('--finetune-schedule', options.finetuneSchedule, FINE_TUNE_SCHEDULES);
   const input: PruneWorkflowInput = {
     modelArtifactId: artifactKeyOf(modelBytes),
     criterion,
@@ -179,13 +186,14 @@ export async function prepareInput(options: PruneOptions): Promise<PreparedInput
     ...(numbers.finetuneSteps > 0
       ? {
           fineTune: {
-            dataset: data,
+            dataset: tuningData,
             batchSize: numbers.batchSize,
             steps: numbers.finetuneSteps,
             repetitions: numbers.repetitions,
             replicas: numbers.replicas,
             learningRate: numbers.finetuneLr,
             weightDecay: 5e-4,
+            ...(learningRateSchedule === 'constant' ? {} : { learningRateSchedule }),
           },
         }
       : {}),

@@ -8,6 +8,7 @@ export * from './ippro/v1/Chunk';
 export * from './ippro/v1/ComputeGradStatsRequest';
 export * from './ippro/v1/ComputeGradStatsResponse';
 export * from './ippro/v1/ComputeGradStatsResult';
+export * from './ippro/v1/CosineDecay';
 export * from './ippro/v1/CriterionParams';
 export * from './ippro/v1/DatasetSpec';
 export * from './ippro/v1/EvaluateRequest';

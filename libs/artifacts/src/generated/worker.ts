@@ -8,6 +8,7 @@ import type { Capabilities as _ippro_v1_Capabilities, Capabilities__Output as _i
 import type { ComputeGradStatsRequest as _ippro_v1_ComputeGradStatsRequest, ComputeGradStatsRequest__Output as _ippro_v1_ComputeGradStatsRequest__Output } from './ippro/v1/ComputeGradStatsRequest';
 import type { ComputeGradStatsResponse as _ippro_v1_ComputeGradStatsResponse, ComputeGradStatsResponse__Output as _ippro_v1_ComputeGradStatsResponse__Output } from './ippro/v1/ComputeGradStatsResponse';
 import type { ComputeGradStatsResult as _ippro_v1_ComputeGradStatsResult, ComputeGradStatsResult__Output as _ippro_v1_ComputeGradStatsResult__Output } from './ippro/v1/ComputeGradStatsResult';
+import type { CosineDecay as _ippro_v1_CosineDecay, CosineDecay__Output as _ippro_v1_CosineDecay__Output } from './ippro/v1/CosineDecay';
 import type { CriterionParams as _ippro_v1_CriterionParams, CriterionParams__Output as _ippro_v1_CriterionParams__Output } from './ippro/v1/CriterionParams';
 import type { DatasetSpec as _ippro_v1_DatasetSpec, DatasetSpec__Output as _ippro_v1_DatasetSpec__Output } from './ippro/v1/DatasetSpec';
 import type { EvaluateRequest as _ippro_v1_EvaluateRequest, EvaluateRequest__Output as _ippro_v1_EvaluateRequest__Output } from './ippro/v1/EvaluateRequest';
@@ -36,6 +37,7 @@ export interface ProtoGrpcType {
       ComputeGradStatsRequest: MessageTypeDefinition<_ippro_v1_ComputeGradStatsRequest, _ippro_v1_ComputeGradStatsRequest__Output>
       ComputeGradStatsResponse: MessageTypeDefinition<_ippro_v1_ComputeGradStatsResponse, _ippro_v1_ComputeGradStatsResponse__Output>
       ComputeGradStatsResult: MessageTypeDefinition<_ippro_v1_ComputeGradStatsResult, _ippro_v1_ComputeGradStatsResult__Output>
+      CosineDecay: MessageTypeDefinition<_ippro_v1_CosineDecay, _ippro_v1_CosineDecay__Output>
       CriterionParams: MessageTypeDefinition<_ippro_v1_CriterionParams, _ippro_v1_CriterionParams__Output>
       DatasetSpec: MessageTypeDefinition<_ippro_v1_DatasetSpec, _ippro_v1_DatasetSpec__Output>
       EvaluateRequest: MessageTypeDefinition<_ippro_v1_EvaluateRequest, _ippro_v1_EvaluateRequest__Output>

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { crossEntropy } from './cross-entropy';
+import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
 
 export interface SgdSettings {
@@ -11,6 +12,8 @@ export interface SgdSettings {
   /** L2 penalty on kernels (not biases or batch-norm parameters); default 0. */
   weightDecay?: number;
   labelSmoothing?: number;
+  /** Absent: the rate stays learningRate. Loops over global steps apply it (decayedLearningRate). */
+  cosineDecay?: CosineDecay;
 }
 
 /** One step's result: the batch's mean loss and its top-1 hits (from the same forward pass). */
