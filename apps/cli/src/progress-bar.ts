@@ -2,6 +2,7 @@
 export class ProgressBar {
   private lastPlainPercent = -25;
   private lastText = '';
+  private lastDetail = '';
 
   constructor(
     private readonly label: string,
@@ -12,6 +13,10 @@ export class ProgressBar {
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
     const percent = Math.floor(fraction * 100);
     const text = `${this.label} ${bar(fraction)} ${done}/${total} ${detail}`.trimEnd();
+    // A new phase (detail) starts its own quarter steps in a log, else a phase that began at
+    // 100% (an empty one) would silence every later phase until it completes.
+    if (detail !== this.lastDetail) this.lastPlainPercent = -25;
+    this.lastDetail = detail;
     if (this.stream.isTTY) {
       this.stream.write(`\r\x1b[2K${text}`);
     } else if (percent >= this.lastPlainPercent + 25 || (done === total && text !== this.lastText)) {
@@ -25,6 +30,7 @@ export class ProgressBar {
   done(): void {
     if (this.stream.isTTY && this.lastText !== '') this.stream.write('\n');
     this.lastText = '';
+    this.lastDetail = '';
     this.lastPlainPercent = -25;
   }
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GrpcExecutor, parseWorkerPool } from '@ippro/activities';
@@ -97,6 +98,15 @@ interface WorkerWiring {
   metrics: boolean;
 }
 
+/**
+ * The native backend's intra-op threads per local worker: the cores shared out, because N
+ * workers each taking every core oversubscribe them and run slower together than apart.
+ */
+function workerThreadEnv(workers: number): Record<string, string> {
+  const given = process.env['TF_NUM_INTRAOP_THREADS'];
+  return { TF_NUM_INTRAOP_THREADS: given !== undefined && given !== '' ? given : String(Math.max(1, Math.floor(availableParallelism() / workers))) };
+}
+
 async function spawnWorker(index: number, options: StackOptions, wiring: WorkerWiring, log: (line: string) => void): Promise<WorkerProcess> {
   const args = [
     CLI_BIN,
@@ -111,7 +121,8 @@ async function spawnWorker(index: number, options: StackOptions, wiring: WorkerW
     '--abort-on-term',
     ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...wiring.env } });
+  const workers = typeof options.workers === 'number' ? options.workers : 1;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...workerThreadEnv(workers), ...wiring.env } });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => log(`worker ${index}: ${line}`));
   let metrics: string | undefined;
