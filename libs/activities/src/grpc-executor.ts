@@ -153,7 +153,15 @@ export class GrpcExecutor implements ComputeExecutor {
    */
   private async acquire(avoid: ReadonlySet<string>, signal: AbortSignal | undefined, what: string, keepAlive: () => void): Promise<PooledWorker> {
     let unhealthySince: number | undefined;
-    await this.pool.refresh();
+    const refreshing = this.pool.refresh();
+    // A free worker that passed its last check is taken at once: the refresh waits for the
+    // slowest health check, e.g. its full timeout for a worker whose link is down.
+    const known = this.pool.pick(avoid);
+    if (known !== undefined && !avoid.has(known.address)) {
+      known.inFlight += 1;
+      return known;
+    }
+    await refreshing;
     for (;;) {
       throwIfAborted(signal);
       const worker = this.pool.pick(avoid);
