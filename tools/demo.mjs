@@ -5,10 +5,13 @@
 // FLOPs in 3 rounds with fine-tuning, shows progress and the per-round table, writes the pruned
 // model and summary.json to demo-output/, and stops the stack.
 //
-// Knobs (environment): DEMO_TRAIN_SAMPLES (scoring + fine-tuning data, default 5000),
-// DEMO_EVAL_SAMPLES (default 2000), DEMO_FINETUNE_STEPS (per replica and round, default 40),
-// DEMO_WORKERS (default: one per core), DEMO_MODEL (a model directory instead of models/...), DEMO_BACKEND (default auto), DEMO_STATE_DIR (default .ippro/demo).
-import { spawn } from 'node:child_process';
+// Knobs (environment): DEMO_SCORE_SAMPLES (scoring data, the first N training images, default
+// 2560), DEMO_EVAL_SAMPLES (the first N test images, default all 10000), DEMO_FINETUNE_STEPS (SGD
+// steps per replica between two weight averages, on the whole training set, default 100),
+// DEMO_REPETITIONS (averages per round, default 4), DEMO_FINETUNE_LR (default 0.05, decayed to 0
+// over each round), DEMO_WORKERS (default: one per core), DEMO_MODEL (a model
+// directory instead of models/...), DEMO_BACKEND (default auto), DEMO_STATE_DIR (default .ippro/demo).
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, homedir } from 'node:os';
@@ -28,12 +31,19 @@ function fail(message, code = 1) {
 
 if (!existsSync(join(root, 'apps', 'cli', 'dist', 'main.js'))) fail("the project is not built: run 'npm run build' first (or 'npm run demo')", 2);
 
-// 1. The baseline model: models/small-cifar10/ (DEMO_MODEL=models/resnet20-cifar10 for the ResNet-20 baseline).
+// 0. The native TensorFlow backend (tfjs-node on a TensorFlow wheel's library; about a second
+// when already set up): without it the demo runs on wasm, several times slower.
+if ((env.DEMO_BACKEND ?? 'auto') === 'auto') {
+  const setup = spawnSync(process.execPath, [join(root, 'tools', 'setup-native.mjs')], { stdio: ['ignore', 2, 2] });
+  if (setup.status !== 0) say('the native backend could not be set up (npm run setup:native, see above): the demo runs on wasm and takes several times longer');
+}
+
+// 1. The baseline model: models/resnet20-cifar10/ (DEMO_MODEL=models/small-cifar10 for the small CNN).
 function modelIn(dir) {
   for (const candidate of [dir, join(dir, 'model')]) if (existsSync(join(candidate, 'model.json'))) return candidate;
   return undefined;
 }
-const modelDirs = ['small-cifar10', 'resnet20-cifar10'].map((name) => join(root, 'models', name));
+const modelDirs = ['resnet20-cifar10', 'small-cifar10'].map((name) => join(root, 'models', name));
 const model = env.DEMO_MODEL ? modelIn(resolve(env.DEMO_MODEL)) : modelDirs.map(modelIn).find((dir) => dir !== undefined);
 if (env.DEMO_MODEL && model === undefined) fail(`DEMO_MODEL ${env.DEMO_MODEL} holds no model.json`, 2);
 if (model === undefined) {
@@ -71,9 +81,12 @@ const positive = (name, fallback) => {
   if (!Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer, got '${env[name]}'`, 2);
   return value;
 };
-const trainSamples = positive('DEMO_TRAIN_SAMPLES', 5000);
-const evalSamples = positive('DEMO_EVAL_SAMPLES', 2000);
-const finetuneSteps = positive('DEMO_FINETUNE_STEPS', 40);
+const scoreSamples = positive('DEMO_SCORE_SAMPLES', 2560);
+const evalSamples = positive('DEMO_EVAL_SAMPLES', 10000);
+const finetuneSteps = positive('DEMO_FINETUNE_STEPS', 100);
+const repetitions = positive('DEMO_REPETITIONS', 4);
+const finetuneLr = Number(env.DEMO_FINETUNE_LR || 0.05);
+if (!(finetuneLr > 0)) fail(`DEMO_FINETUNE_LR must be a positive number, got '${env.DEMO_FINETUNE_LR}'`, 2);
 const workers = positive('DEMO_WORKERS', availableParallelism());
 const backend = env.DEMO_BACKEND ?? 'auto';
 const stateDir = resolve(env.DEMO_STATE_DIR ?? join(root, '.ippro', 'demo'));
@@ -125,18 +138,26 @@ const pruneArgs = [
   cli, 'prune',
   '--state-dir', stateDir,
   '--model', model,
-  '--data', `cifar10:train[0:${trainSamples}]`,
-  '--eval-data', `cifar10:test[0:${evalSamples}]`,
+  '--data', `cifar10:train[0:${scoreSamples}]`,
+  '--finetune-data', 'cifar10:train',
+  '--eval-data', evalSamples >= 10000 ? 'cifar10:test' : `cifar10:test[0:${evalSamples}]`,
   '--data-dir', dataDir,
   '--criterion', 'proscore',
   '--target-flops', '0.5',
   '--rounds', '3',
+  // Each round removes the same share of what is left, and no layer loses more than half of
+  // its channels: the first stage's 16-channel layers carry a third of ResNet-20's FLOPs, and a
+  // FLOPs target otherwise strips them first.
+  '--schedule', 'geometric',
+  '--max-layer-ratio', '0.5',
   '--finetune-steps', String(finetuneSteps),
-  '--finetune-lr', '0.01',
+  '--finetune-lr', String(finetuneLr),
+  '--finetune-schedule', 'cosine',
   // Shards and replicas are part of the run's configuration, not of this machine's core
   // count, so the demo's result is the same on any machine.
   '--replicas', '2',
-  '--batch-size', '64',
+  '--repetitions', String(repetitions),
+  '--batch-size', '128',
   '--eval-batch-size', '250',
   '--score-shards', '2',
   '--max-parallel', String(workers),
