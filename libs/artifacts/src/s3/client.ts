@@ -36,9 +36,21 @@ export function regionOf(options: S3ConnectionOptions, env: NodeJS.ProcessEnv = 
   return options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
 }
 
+/** The header that carries a request's CRC32, which the store sets on every upload. */
+const CRC32_HEADER = 'x-amz-checksum-crc32';
+
 /**
  * A client whose own retries are off (maxAttempts 1): the store retries whole operations, with
  * its own backoff, so a retry is never multiplied by the SDK's.
+ *
+ * Each byte is checked once where it matters, not hashed again and again on a shared core:
+ * - every upload carries a CRC32 of its body (the store asks for it explicitly), which the
+ *   server checks (a mismatch is BadDigest). The signature covers that header, so the body is
+ *   signed as UNSIGNED-PAYLOAD instead of being hashed once more with SHA-256 (SeaweedFS does
+ *   not even check a signed payload hash; AWS S3 accepts either).
+ * - the SDK validates no response checksums: every read is verified against its SHA-256 key.
+ * - no 'Expect: 100-continue': with it the SDK sends every body over 2 MB on a new connection
+ *   (no keep-alive) and only after a round trip for the server's go-ahead.
  */
 export function createS3Client(sdk: S3Sdk, options: S3ConnectionOptions): S3Client {
   const config: S3ClientConfig = {
@@ -46,8 +58,22 @@ export function createS3Client(sdk: S3Sdk, options: S3ConnectionOptions): S3Clie
     maxAttempts: 1,
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 10_000, socketTimeout: options.idleTimeoutMs ?? 120_000 },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    expectContinueHeader: false,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
-  return new sdk.S3Client(config);
+  const client = new sdk.S3Client(config);
+  client.middlewareStack.addRelativeTo(crc32InsteadOfPayloadHash, { name: 'crc32InsteadOfPayloadHash', relation: 'before', toMiddleware: 'httpSigningMiddleware' });
+  return client;
+}
+
+/** Runs just before signing: a request that carries a CRC32 of its body is signed without hashing the body. */
+function crc32InsteadOfPayloadHash<Args extends { request: unknown }, Result>(next: (args: Args) => Promise<Result>): (args: Args) => Promise<Result> {
+  return (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers;
+    if (headers?.[CRC32_HEADER] !== undefined) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    return next(args);
+  };
 }

@@ -28,6 +28,10 @@ const TRANSIENT_NAMES = new Set([
   'TooManyRequestsException',
   'TimeoutError',
   'ShortRead',
+  // The server refused a body whose checksum did not match: it was damaged on the way, and the
+  // store sends it again from memory.
+  'BadDigest',
+  'XAmzContentSHA256Mismatch',
 ]);
 
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
@@ -44,8 +48,8 @@ const CREDENTIAL_NAMES = new Set([
 
 /**
  * Whether a failed S3 request may succeed when repeated: throttling, a 5xx answer, a timeout, a
- * reset or refused connection (a restarting server). Bad credentials, a missing bucket or key,
- * and malformed requests are not.
+ * reset or refused connection (a restarting server), a body damaged on the way (BadDigest). Bad
+ * credentials, a missing bucket or key, and malformed requests are not.
  */
 export function isTransientS3Error(error: unknown): boolean {
   if (error instanceof ArtifactError) return false;

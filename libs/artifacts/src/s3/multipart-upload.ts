@@ -18,26 +18,35 @@ export interface MultipartTarget {
 
 /**
  * Concatenates chunks into parts of exactly `partBytes` (the last one may be smaller), so that
- * every part but the last meets S3's minimum whatever sizes the source yields.
+ * every part but the last meets S3's minimum whatever sizes the source yields. A whole part
+ * that lies in one chunk (a large artifact put from memory) is a view of it, not a copy: a
+ * chunk must not change once yielded (as with Node streams).
  */
 export async function* partsOf(source: AsyncIterable<Uint8Array>, partBytes: number): AsyncGenerator<Buffer> {
-  let part = Buffer.allocUnsafe(partBytes);
+  let part: Buffer | undefined;
   let filled = 0;
   for await (const chunk of source) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     let offset = 0;
-    while (offset < chunk.length) {
-      const taken = Math.min(partBytes - filled, chunk.length - offset);
-      part.set(chunk.subarray(offset, offset + taken), filled);
+    while (offset < bytes.length) {
+      if (filled === 0 && bytes.length - offset >= partBytes) {
+        yield bytes.subarray(offset, offset + partBytes);
+        offset += partBytes;
+        continue;
+      }
+      part ??= Buffer.allocUnsafe(partBytes);
+      const taken = Math.min(partBytes - filled, bytes.length - offset);
+      bytes.copy(part, filled, offset, offset + taken);
       filled += taken;
       offset += taken;
       if (filled === partBytes) {
         yield part;
-        part = Buffer.allocUnsafe(partBytes);
+        part = undefined;
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield part.subarray(0, filled);
+  if (part !== undefined && filled > 0) yield part.subarray(0, filled);
 }
 
 /**
@@ -47,6 +56,8 @@ export async function* partsOf(source: AsyncIterable<Uint8Array>, partBytes: num
  */
 export async function uploadInParts(target: MultipartTarget, parts: AsyncIterable<Buffer>, beforeComplete: () => void): Promise<void> {
   const { sdk, client, bucket, objectKey } = target;
+  // Every part carries its CRC32, which the server verifies: a part damaged on the way is
+  // refused (BadDigest) and sent again, never stored.
   const created = await target.retry('CreateMultipartUpload', () =>
     client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: objectKey, ChecksumAlgorithm: 'CRC32' })),
   );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactError } from '../artifact-error';
-import { artifactKeyOf, assertArtifactKey, describeValue } from '../artifact-key';
+import { assertArtifactKey, describeValue } from '../artifact-key';
 import type { ArtifactStat, PutDeclaration, PutOutcome } from '../artifact-store';
 import type { ArtifactStorage } from '../artifact-storage';
 import { CHUNK_BYTES } from '../limits';
@@ -47,7 +47,7 @@ class Tally {
 
   constructor(private readonly declared: PutDeclaration) {}
 
-  async *through(source: Chunks): AsyncGenerator<Uint8Array> {
+  async *through<T extends Uint8Array>(source: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
     for await (const chunk of source) {
       this.add(chunk);
       yield chunk;
@@ -119,6 +119,26 @@ function shortRead(objectKey: string, got: number, expected: number): Error {
   const error = new Error(`GetObject ${objectKey}: the connection ended after ${got} of ${expected} bytes`);
   error.name = 'ShortRead';
   return error;
+}
+
+/**
+ * A whole response body and its sha256, hashed piece by piece as it arrives (so that hashing
+ * overlaps the transfer) into one buffer of the announced length.
+ */
+async function receiveHashed(body: Readable, length: number | undefined, objectKey: string): Promise<{ bytes: Buffer; sha256: string }> {
+  const hash = createHash('sha256');
+  const whole = length === undefined ? undefined : Buffer.allocUnsafe(length);
+  const pieces: Buffer[] = [];
+  let size = 0;
+  for await (const piece of body as AsyncIterable<Buffer>) {
+    hash.update(piece);
+    if (whole === undefined) pieces.push(piece);
+    else if (size + piece.length <= whole.length) piece.copy(whole, size);
+    else throw new Error(`GetObject ${objectKey}: more than the announced ${whole.length} bytes`);
+    size += piece.length;
+  }
+  if (length !== undefined && size !== length) throw shortRead(objectKey, size, length);
+  return { bytes: whole ?? Buffer.concat(pieces, size), sha256: hash.digest('hex') };
 }
 
 /**
@@ -223,8 +243,9 @@ export class S3ArtifactStore implements ArtifactStorage {
     tally.add(bytes);
     const key = tally.finish();
     const alreadyExisted = (await this.stat(key)) !== undefined;
+    // The server verifies the CRC32 and refuses bytes damaged on the way (see createS3Client).
     await this.request('PutObject', key, () =>
-      this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKeyOf(key), Body: bytes, ContentLength: bytes.length })),
+      this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKeyOf(key), Body: bytes, ContentLength: bytes.length, ChecksumAlgorithm: 'CRC32' })),
     );
     return { key, size: bytes.length, alreadyExisted };
   }
@@ -242,7 +263,8 @@ export class S3ArtifactStore implements ArtifactStorage {
       retry: <T>(operation: string, request: () => Promise<T>) => this.retried(operation, key, request),
     };
     try {
-      await uploadInParts(target, partsOf(tally.through(source), this.partBytes), () => tally.finish());
+      // Hashed part by part as they go out, so that hashing overlaps the upload of earlier parts.
+      await uploadInParts(target, tally.through(partsOf(source, this.partBytes)), () => tally.finish());
     } catch (error) {
       throw toArtifactError(error, 'put', this.context, key);
     }
@@ -270,19 +292,11 @@ export class S3ArtifactStore implements ArtifactStorage {
   /** The verified bytes of an artifact; NOT_FOUND if absent, DATA_LOSS if they do not hash to `key`. */
   async get(key: string): Promise<Buffer> {
     const objectKey = this.objectKeyOf(key);
-    const bytes = await this.request('GetObject', key, async () => {
+    const { bytes, sha256 } = await this.request('GetObject', key, async () => {
       const answer = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
-      const pieces: Buffer[] = [];
-      let size = 0;
-      for await (const piece of answer.Body as Readable) {
-        pieces.push(piece as Buffer);
-        size += (piece as Buffer).length;
-      }
-      if (answer.ContentLength !== undefined && size !== answer.ContentLength) throw shortRead(objectKey, size, answer.ContentLength);
-      return Buffer.concat(pieces, size);
+      return receiveHashed(answer.Body as Readable, answer.ContentLength, objectKey);
     });
-    const actual = artifactKeyOf(bytes);
-    if (actual !== key) throw this.corrupted(key, actual, bytes.length);
+    if (sha256 !== key) throw this.corrupted(key, sha256, bytes.length);
     return bytes;
   }
 

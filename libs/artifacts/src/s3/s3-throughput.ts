@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { artifactKeyOf } from '../artifact-key';
 import { ensureWeed } from '../seaweedfs/find-weed';
 import { startSeaweedFs } from '../seaweedfs/seaweedfs-server';
@@ -24,7 +25,16 @@ export interface S3ThroughputRound {
 }
 
 export type S3ThroughputResult =
-  | { ran: true; server: string; bytes: number; rounds: S3ThroughputRound[]; putMBps: number; getMBps: number }
+  | {
+      ran: true;
+      server: string;
+      bytes: number;
+      /** The machine's 1-minute load average as the rounds began: the server and the client share its cores. */
+      loadAverage: number;
+      rounds: S3ThroughputRound[];
+      putMBps: number;
+      getMBps: number;
+    }
   | { ran: false; reason: string };
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -48,6 +58,7 @@ export async function measureS3Throughput(options: S3ThroughputOptions = {}): Pr
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
   const rounds: S3ThroughputRound[] = [];
+  const loadAverage = loadavg()[0] ?? 0;
   try {
     for (let round = 0; round < (options.rounds ?? 1); round += 1) {
       const data = randomBytes(bytes);
@@ -70,6 +81,7 @@ export async function measureS3Throughput(options: S3ThroughputOptions = {}): Pr
     ran: true,
     server: weed.weed.version,
     bytes,
+    loadAverage,
     rounds,
     putMBps: Math.max(...rounds.map((round) => round.putMBps)),
     getMBps: Math.max(...rounds.map((round) => round.getMBps)),

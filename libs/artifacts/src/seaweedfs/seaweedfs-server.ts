@@ -167,7 +167,12 @@ export async function startSeaweedFs(options: SeaweedFsOptions = {}): Promise<Se
   return server;
 }
 
-/** Creates the buckets and writes one object, retrying while the gateway, filer or volume server is still starting. */
+/**
+ * Creates the buckets and writes one object to each, retrying while the gateway, filer or
+ * volume server is still starting. The server grows a bucket's volumes on its first write,
+ * which would otherwise stall the first upload (for about half a second on 2 cores); the
+ * object is deleted again from the caller's buckets.
+ */
 async function createBuckets(server: SeaweedFs, buckets: string[], timeoutMs: number, hasExited: () => boolean): Promise<void> {
   const sdk = await loadS3Sdk();
   const client = createS3Client(sdk, {
@@ -186,6 +191,8 @@ async function createBuckets(server: SeaweedFs, buckets: string[], timeoutMs: nu
       } catch (error) {
         const name = (error as { name?: string }).name;
         if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return;
+        // Waiting would not make a bad name good.
+        if (name === 'InvalidBucketName') throw new Error(`${what}: the server refused the name (${name})`);
         if (Date.now() > deadline) throw new Error(`${what}: no success at ${server.endpoint} within ${timeoutMs / 1000} s (last: ${name ?? String(error)})`);
         await sleep(250);
       }
@@ -194,6 +201,10 @@ async function createBuckets(server: SeaweedFs, buckets: string[], timeoutMs: nu
   try {
     for (const bucket of ['ippro-readiness', ...buckets]) await untilDone(`create bucket ${bucket}`, () => client.send(new sdk.CreateBucketCommand({ Bucket: bucket })));
     await untilDone('a first write', () => client.send(new sdk.PutObjectCommand({ Bucket: 'ippro-readiness', Key: 'ready', Body: 'ready' })));
+    for (const bucket of buckets) {
+      await untilDone(`a first write to ${bucket}`, () => client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: 'ippro-ready', Body: 'ready' })));
+      await untilDone(`a delete in ${bucket}`, () => client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: 'ippro-ready' })));
+    }
   } finally {
     client.destroy();
   }
