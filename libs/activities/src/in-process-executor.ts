@@ -1,14 +1,14 @@
 import { artifactKeyOf } from '@ippro/artifacts';
 import type { ArtifactStorage } from '@ippro/artifacts';
-import { batchAt, batchCount } from '@ippro/data';
+import { batchAt } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { ScoringBatch } from '@ippro/importance';
 import { modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
-import { SgdTrainer, decayedLearningRate, evaluateBatches, mergeEvaluations } from '@ippro/models';
+import { evaluateBatches, mergeEvaluations } from '@ippro/models';
 import type { EvaluationSums } from '@ippro/models';
-import { datasetBatches } from '@ippro/pruning';
+import { datasetBatches, fineTuneWithHooks } from '@ippro/pruning';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type {
   ComputeCallOptions,
@@ -119,29 +119,11 @@ export class InProcessExecutor implements ComputeExecutor {
       throw new ComputeInputError(`augment needs [height, width, channels] images, but ${whole.description} has samples of shape [${data.sampleShape.join(', ')}]`);
     }
     return this.withModel(call.startModelArtifactId, async (model) => {
-      // Step for step @ippro/pruning's fineTune on the replica's data.
-      const trainer = new SgdTrainer(model, call.optimizer);
-      const perEpoch = batchCount(data, call.batchSize);
-      let samples = 0;
-      let lossSum = 0;
-      try {
-        for (let done = 0; done < call.steps; done += 1) {
-          await checkpoint(options.signal);
-          const step = call.firstStep + done;
-          const range = { start: step % perEpoch, end: (step % perEpoch) + 1 };
-          const epoch = Math.floor(step / perEpoch);
-          const settings = { batchSize: call.batchSize, epoch, seed: call.seed, shuffle: true, augment: call.augment };
-          trainer.learningRate = decayedLearningRate(call.optimizer.learningRate, call.optimizer.cosineDecay, step);
-          for (const batch of datasetBatches(data, range, settings)) {
-            const loss = trainer.step(batch);
-            samples += batch.labels.length;
-            lossSum += loss * batch.labels.length;
-          }
-          options.onProgress?.({ done: done + 1, total: call.steps, samples });
-        }
-      } finally {
-        trainer.dispose();
-      }
+      const settings = { ...call.optimizer, steps: call.steps, batchSize: call.batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment };
+      const { samples, lossSum } = await fineTuneWithHooks(model, data, settings, {
+        beforeStep: () => checkpoint(options.signal),
+        afterStep: (done, samplesSoFar) => options.onProgress?.({ done, total: call.steps, samples: samplesSoFar }),
+      });
       await checkpoint(options.signal);
       const modelArtifactId = await this.put(modelToArtifact(model));
       return { modelArtifactId, sampleCount: samples, steps: call.steps, lossSum };

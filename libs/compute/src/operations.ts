@@ -4,9 +4,9 @@ import type { LabeledDataset, TensorBatch } from '@ippro/data';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { BatchNormMode, ScoringBatch } from '@ippro/importance';
 import { modelToArtifact } from '@ippro/model-artifact';
-import { SgdTrainer, decayedLearningRate, evaluateBatches, mergeEvaluations } from '@ippro/models';
+import { evaluateBatches, mergeEvaluations } from '@ippro/models';
 import type { EvaluationSums, SgdSettings } from '@ippro/models';
-import { batchShards, datasetBatches } from '@ippro/pruning';
+import { batchShards, datasetBatches, fineTuneWithHooks } from '@ippro/pruning';
 import type { ArtifactAccess } from './artifact-access';
 import type { ModelPool, PooledModel } from './model-pool';
 import { checkArtifactId, checkBatchRange, checkBatchSize, checkGroupIds, checkModelFitsData } from './request-checks';
@@ -161,10 +161,7 @@ export function shardDataset(dataset: LabeledDataset, range: BatchSpan, batchSiz
   return new DatasetSlice(`${dataset.description}[${start}:${end}]`, dataset, { start, end });
 }
 
-/**
- * K SGD steps from the start model on the shard's data, step for step what @ippro/pruning's
- * fineTune does on that data (same trainer, same batches), with a checkpoint per step.
- */
+/** K SGD steps from the start model on the shard's data (@ippro/pruning's loop), with a checkpoint per step. */
 export async function fineTuneOperation(
   request: protocol.FineTuneRequest__Output,
   deps: OperationDeps,
@@ -182,28 +179,11 @@ export async function fineTuneOperation(
   // The weights change: the instance is disposed afterwards, never returned to the pool.
   return withModel(deps, modelId, 'start_model_artifact_id', false, async ({ model }) => {
     checkModelFitsData(model, data, modelId);
-    const trainer = new SgdTrainer(model, sgd);
-    const perEpoch = batchCount(data, batchSize);
-    let samples = 0;
-    let lossSum = 0;
-    try {
-      for (let done = 0; done < request.steps; done += 1) {
-        await context.checkpoint();
-        const step = request.firstStep + done;
-        const range = { start: step % perEpoch, end: (step % perEpoch) + 1 };
-        const epoch = Math.floor(step / perEpoch);
-        const settings = { batchSize, epoch, seed: request.seed, shuffle: true, augment: request.augment };
-        trainer.learningRate = decayedLearningRate(sgd.learningRate, sgd.cosineDecay, step);
-        for (const batch of datasetBatches(data, range, settings)) {
-          const loss = trainer.step(batch);
-          samples += batch.labels.length;
-          lossSum += loss * batch.labels.length;
-        }
-        context.progress({ done: done + 1, total: request.steps, samples, meanLoss: lossSum / samples });
-      }
-    } finally {
-      trainer.dispose();
-    }
+    const settings = { ...sgd, steps: request.steps, batchSize, seed: request.seed, firstStep: request.firstStep, augment: request.augment };
+    const { samples, lossSum } = await fineTuneWithHooks(model, data, settings, {
+      beforeStep: () => context.checkpoint(),
+      afterStep: (done, samplesSoFar, lossSoFar) => context.progress({ done, total: request.steps, samples: samplesSoFar, meanLoss: lossSoFar / samplesSoFar }),
+    });
     await context.checkpoint();
     const modelArtifactId = await deps.artifacts.put(modelToArtifact(model));
     return { modelArtifactId, sampleCount: samples, steps: request.steps, lossSum };

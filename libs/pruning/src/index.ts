@@ -12,8 +12,8 @@ export { computeShard, computeShardedGradStats, scoringShards } from './sharded-
 export type { ScoringSettings, ScoringShard } from './sharded-grad-stats';
 export { scoreModel } from './score-model';
 export type { ScoreModelSettings } from './score-model';
-export { fineTune } from './fine-tune';
-export type { FineTuneResult, FineTuneSettings } from './fine-tune';
+export { fineTune, fineTuneWithHooks } from './fine-tune';
+export type { FineTuneHooks, FineTuneResult, FineTuneSettings } from './fine-tune';
 export { evaluateDataset } from './evaluate-dataset';
 export { pruneLocally } from './local-prune';
 export type { LocalPruneRequest, LocalPruneResult, PlanSettings } from './local-prune';
