@@ -1,5 +1,5 @@
 import type { LayerBudget } from './layer-budget';
-import { compareByScoreThenId, type RemovalCandidate } from './removal-candidate';
+import { compareByScoreThenIndex, type RemovalCandidate } from './removal-candidate';
 
 /**
  * - `global`: one ranking across layers by score (IPPRO.md §5: a magnitude-indifferent score
@@ -20,7 +20,7 @@ export function rankCandidates(
   if (!RANKINGS.includes(ranking)) {
     throw new Error(`ranking must be one of ${RANKINGS.join(', ')}, got ${JSON.stringify(ranking)}`);
   }
-  const byScore = [...candidates].sort(compareByScoreThenId);
+  const byScore = [...candidates].sort(compareByScoreThenIndex);
   return ranking === 'global' ? byScore : rankUniformly(byScore, budget);
 }
 
@@ -43,5 +43,5 @@ function rankUniformly(byScore: readonly RemovalCandidate[], budget: LayerBudget
     ratio.set(candidate, highest);
   }
   const ratioOf = (candidate: RemovalCandidate): number => ratio.get(candidate) ?? 0;
-  return [...byScore].sort((a, b) => ratioOf(a) - ratioOf(b) || compareByScoreThenId(a, b));
+  return [...byScore].sort((a, b) => ratioOf(a) - ratioOf(b) || compareByScoreThenIndex(a, b));
 }

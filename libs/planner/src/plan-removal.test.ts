@@ -22,7 +22,7 @@ function channels(fraction: number): PlanRemovalInput['target'] {
   return { metric: 'channels', fraction };
 }
 
-test('same input gives the identical plan; ties go by group id string order', () => {
+test('same input gives the identical plan; ties go by graph order (group index)', () => {
   const { graph, cost } = handModel({ layers: [{ name: 'a', width: 12 }, { name: 'out', width: 4 }] });
   const tied = Object.fromEntries(graph.groups.filter((g) => g.prunable).map((g) => [g.id, 0.5]));
   const reversed = Object.fromEntries(Object.entries(tied).reverse());
@@ -30,8 +30,8 @@ test('same input gives the identical plan; ties go by group id string order', ()
   const first = JSON.stringify(planRemoval({ ...input, scores: tied }, cost));
   assert.equal(JSON.stringify(planRemoval({ ...input, scores: tied }, cost)), first);
   assert.equal(JSON.stringify(planRemoval({ ...input, scores: new Map(Object.entries(reversed)) }, cost)), first);
-  // 'a:10' sorts before 'a:2' as a string; the output is in group index order.
-  assert.deepEqual(JSON.parse(first).groupIds, ['a:0', 'a:1', 'a:10']);
+  // Graph order, not the id string: 'a:10' would sort before 'a:2' as a string.
+  assert.deepEqual(JSON.parse(first).groupIds, ['a:0', 'a:1', 'a:2']);
 });
 
 test('the plan is plain JSON with the predicted metrics', () => {

@@ -9,18 +9,10 @@ export interface RemovalCandidate {
   layers: LayerChannelCounts;
 }
 
-/** Lower score first; equal scores by group id in plain string (UTF-16 code unit) order. */
-export function compareByScoreThenId(a: RemovalCandidate, b: RemovalCandidate): number {
+/** Lower score first; equal scores in graph order (group index), as docs/ippro.md §3 states. */
+export function compareByScoreThenIndex(a: RemovalCandidate, b: RemovalCandidate): number {
   if (a.score !== b.score) {
     return a.score < b.score ? -1 : 1;
   }
-  return compareIds(a.id, b.id);
-}
-
-/** Locale-independent, so every machine ranks ties the same way. */
-export function compareIds(a: string, b: string): number {
-  if (a === b) {
-    return 0;
-  }
-  return a < b ? -1 : 1;
+  return a.index - b.index;
 }
