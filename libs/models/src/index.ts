@@ -3,7 +3,7 @@ export type { ResNetCifarDepth, ResNetCifarOptions } from './resnet-cifar';
 export { countMultiplyAccumulates } from './multiply-accumulate-count';
 export type { LabeledBatch } from './training/labeled-batch';
 export { crossEntropy, perSampleCrossEntropy } from './training/cross-entropy';
-export { SgdTrainer } from './training/sgd-training';
+export { SgdTrainer, decayedKernels, disposeMomentumOptimizer, withWeightDecay } from './training/sgd-training';
 export type { SgdSettings } from './training/sgd-training';
 export { evaluateBatches, mergeEvaluations, accuracyOf } from './training/evaluate';
 export type { EvaluationSums } from './training/evaluate';

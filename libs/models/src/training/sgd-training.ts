@@ -59,7 +59,7 @@ export class SgdTrainer {
       settings.momentum ?? 0.9,
       settings.nesterov ?? false,
     );
-    this.decayed = kernelVariables(model);
+    this.decayed = decayedKernels(model);
     this.trainable = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   }
 
@@ -173,22 +173,33 @@ export class SgdTrainer {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    // tfjs 4.22: MomentumOptimizer.dispose() skips SGDOptimizer's learning-rate scalar `c`.
-    (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+    disposeMomentumOptimizer(this.optimizer);
   }
 
   private objective(batch: LabeledBatch, probabilities: tf.Tensor): tf.Scalar {
-    const loss = crossEntropy(probabilities, batch.y, this.settings.labelSmoothing ?? 0);
-    const decay = this.settings.weightDecay ?? 0;
-    if (decay === 0 || this.decayed.length === 0) return loss;
-    const squares = this.decayed.map((weight) => tf.sum(tf.square(weight)));
-    return tf.add(loss, tf.mul(tf.addN(squares), decay / 2));
+    return withWeightDecay(crossEntropy(probabilities, batch.y, this.settings.labelSmoothing ?? 0), this.decayed, this.settings.weightDecay ?? 0);
   }
 }
 
+/** Frees everything a momentum optimizer holds (its momentum buffers and its learning-rate scalar). */
+export function disposeMomentumOptimizer(optimizer: tf.MomentumOptimizer): void {
+  optimizer.dispose();
+  // tfjs 4.22: MomentumOptimizer.dispose() skips SGDOptimizer's learning-rate scalar `c`.
+  (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+}
+
+/**
+ * The training objective: the loss plus weightDecay/2 * the sum of squares of the decayed
+ * kernels (gradient weightDecay * kernel). Must run inside a gradient scope.
+ */
+export function withWeightDecay(loss: tf.Scalar, decayed: readonly tf.Variable[], weightDecay: number): tf.Scalar {
+  if (weightDecay === 0 || decayed.length === 0) return loss;
+  const squares = decayed.map((weight) => tf.sum(tf.square(weight)));
+  return tf.add(loss, tf.mul(tf.addN(squares), weightDecay / 2));
+}
+
 /** Kernels are decayed; biases and batch-norm parameters are not (the usual convention). */
-function kernelVariables(model: LayersModel): tf.Variable[] {
+export function decayedKernels(model: LayersModel): tf.Variable[] {
   return model.trainableWeights
     .filter((weight) => /(kernel|depthwise_kernel|pointwise_kernel)$/.test(weight.originalName))
     .map((weight) => weight.read() as tf.Variable);
