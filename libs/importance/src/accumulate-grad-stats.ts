@@ -3,9 +3,10 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
 import { applyWithTaps } from '@ippro/graph';
 import { meanCategoricalCrossEntropy } from './cross-entropy';
-import type { BatchNormMode, GradStats, InjectionPoint } from './grad-stats';
+import type { BatchNormMode, BatchStats, GradStats, InjectionPoint } from './grad-stats';
 import type { GroupLayout } from './group-layout';
 import { checkInjectionPoints, layoutGroup, selectGroups } from './group-layout';
+import { readGroupVectors } from './group-weights';
 import { InjectedScales } from './injected-scales';
 import { computeModelHash } from './model-hash';
 import { locateNonFinite } from './non-finite-diagnosis';
@@ -58,7 +59,7 @@ function batchRangeText(start: number, size: number): string {
   return `[${start}, ${start + size})`;
 }
 
-function batchSize(batch: ScoringBatch): number {
+export function batchSize(batch: ScoringBatch): number {
   const first = Array.isArray(batch.inputs) ? batch.inputs[0] : batch.inputs;
   if (first === undefined || first.rank < 1 || first.shape[0] < 1) {
     throw new Error('a scoring batch must hold at least one sample');
@@ -66,7 +67,7 @@ function batchSize(batch: ScoringBatch): number {
   return first.shape[0];
 }
 
-function singleOutput(output: tf.Tensor | tf.Tensor[]): tf.Tensor {
+export function singleOutput(output: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (!Array.isArray(output)) {
     return output;
   }
@@ -76,7 +77,8 @@ function singleOutput(output: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return output[0];
 }
 
-function readGradients(
+/** Each variable's gradient as values, keyed like `names`. */
+export function readGradients(
   names: ReadonlyMap<string, tf.Variable>,
   grads: tf.NamedTensorMap,
 ): Map<string, Float32Array> {
@@ -137,22 +139,75 @@ function checkFinite(context: PassContext, batch: ScoringBatch, gradients: Batch
   }
 }
 
-/** Adds n * (batch-mean gradients) = the batch's per-sample sums, in group and slice order. */
-function addBatchSums(context: PassContext, gradients: BatchGradients, size: number, stats: GradStats): void {
+/** r_g = dL/ds_g: the sum over the group's distinct injection channels of dL/dscale. */
+export function injectedR(layout: GroupLayout, scaleGradients: ReadonlyMap<string, Float32Array>): number {
+  let r = 0;
+  for (const { layer, channel } of layout.injection) {
+    r += (scaleGradients.get(layer) as Float32Array)[channel];
+  }
+  return r;
+}
+
+/** The per-batch part of a pass in progress. F_g is read once: every batch needs F_g . G_b,g. */
+interface BatchAccumulator {
+  f: Float64Array[];
+  sizes: number[];
+  fDotG: number[][];
+  gSquaredNorm: number[][];
+  r: number[][];
+  sumSquaredG: Float64Array[];
+}
+
+function batchAccumulator(layouts: readonly GroupLayout[]): BatchAccumulator {
+  return {
+    f: readGroupVectors(layouts),
+    sizes: [],
+    fDotG: layouts.map(() => []),
+    gSquaredNorm: layouts.map(() => []),
+    r: layouts.map(() => []),
+    sumSquaredG: layouts.map((layout) => new Float64Array(layout.fSize)),
+  };
+}
+
+function finishBatchStats(accumulator: BatchAccumulator): BatchStats {
+  return {
+    sizes: accumulator.sizes,
+    fDotG: accumulator.fDotG.map((values) => Float64Array.from(values)),
+    gSquaredNorm: accumulator.gSquaredNorm.map((values) => Float64Array.from(values)),
+    r: accumulator.r.map((values) => Float64Array.from(values)),
+    sumSquaredG: accumulator.sumSquaredG,
+  };
+}
+
+/**
+ * Adds n * (batch-mean gradients) = the batch's per-sample sums, in group and slice order, and
+ * records the batch's own scalars and squared gradients.
+ */
+function addBatchSums(context: PassContext, gradients: BatchGradients, size: number, stats: GradStats, batches: BatchAccumulator): void {
+  batches.sizes.push(size);
   context.layouts.forEach((layout, groupIndex) => {
     const sumG = stats.sumG[groupIndex];
+    const sumSquaredG = batches.sumSquaredG[groupIndex];
+    const f = batches.f[groupIndex];
+    let fDotG = 0;
+    let gSquaredNorm = 0;
     let offset = 0;
     for (const slice of layout.slices) {
       const values = gradients.weightGradients.get(slice.variable.name) as Float32Array;
       for (const index of slice.indices) {
-        sumG[offset++] += values[index] * size;
+        const g = values[index];
+        sumG[offset] += g * size;
+        sumSquaredG[offset] += g * g * size;
+        fDotG += f[offset] * g;
+        gSquaredNorm += g * g;
+        offset++;
       }
     }
-    let r = 0;
-    for (const { layer, channel } of layout.injection) {
-      r += (gradients.scaleGradients.get(layer) as Float32Array)[channel];
-    }
+    const r = injectedR(layout, gradients.scaleGradients);
     stats.sumR[groupIndex] += r * size;
+    batches.fDotG[groupIndex].push(fDotG);
+    batches.gSquaredNorm[groupIndex].push(gSquaredNorm);
+    batches.r[groupIndex].push(r);
   });
 }
 
@@ -195,6 +250,12 @@ function makeTrainable(variables: readonly tf.Variable[]): () => void {
   return () => frozen.forEach((variable) => (variable.trainable = false));
 }
 
+export function checkBatchNormMode(mode: BatchNormMode): void {
+  if (mode !== 'inference' && mode !== 'batch') {
+    throw new Error(`batchNormMode must be 'inference' or 'batch', got '${String(mode)}'`);
+  }
+}
+
 function checkOptions(options: AccumulateGradStatsOptions): void {
   if (typeof options.datasetId !== 'string' || options.datasetId.length === 0) {
     throw new Error('datasetId must be a non-empty string identifying the scoring data');
@@ -203,10 +264,7 @@ function checkOptions(options: AccumulateGradStatsOptions): void {
   if (!Number.isInteger(start) || start < 0) {
     throw new Error(`sampleStart must be a non-negative integer, got ${start}`);
   }
-  const mode = options.batchNormMode ?? 'inference';
-  if (mode !== 'inference' && mode !== 'batch') {
-    throw new Error(`batchNormMode must be 'inference' or 'batch', got '${String(mode)}'`);
-  }
+  checkBatchNormMode(options.batchNormMode ?? 'inference');
   const point = options.injectionPoint ?? 'element-wise';
   if (point !== 'element-wise' && point !== 'producer') {
     throw new Error(`injectionPoint must be 'element-wise' or 'producer', got '${String(point)}'`);
@@ -216,7 +274,8 @@ function checkOptions(options: AccumulateGradStatsOptions): void {
 /**
  * Gradient statistics of IPPRO.md §2-4 over a sequence of batches: per batch one forward and
  * one backward pass with all-ones scales injected at every injection point, accumulating
- * per-sample sums of dL/dF_g and r_g = dL/ds_g in float64, batches in the order given.
+ * per-sample sums of dL/dF_g and r_g = dL/ds_g in float64, batches in the order given, and
+ * each batch's own scalars for the per-batch readings (BatchStats).
  */
 export async function accumulateGradStats(
   model: LayersModel,
@@ -231,6 +290,7 @@ export async function accumulateGradStats(
   groups.forEach((group) => checkInjectionPoints(model, group, point));
   const layouts = groups.map((group) => layoutGroup(model, group, includeBias, point));
   const stats = emptyStats(layouts, options, options.modelHash ?? computeModelHash(model));
+  const perBatch = batchAccumulator(layouts);
   const training = stats.header.batchNormMode === 'batch';
   const scales = new InjectedScales(graph, layouts);
   const weightVariables = distinctWeightVariables(layouts);
@@ -242,7 +302,7 @@ export async function accumulateGradStats(
       const size = batchSize(batch);
       const gradients = forwardBackward(context, batch);
       checkFinite(context, batch, gradients, batchRangeText(stats.header.sampleRange[1], size));
-      addBatchSums(context, gradients, size, stats);
+      addBatchSums(context, gradients, size, stats, perBatch);
       stats.sumLoss += gradients.loss * size;
       stats.count += size;
       stats.header.sampleRange[1] += size;
@@ -252,5 +312,5 @@ export async function accumulateGradStats(
     restoreTrainable();
     scales.dispose();
   }
-  return stats;
+  return { ...stats, batches: finishBatchStats(perBatch) };
 }

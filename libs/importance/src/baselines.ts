@@ -2,17 +2,13 @@ import { createHash } from 'node:crypto';
 import type { GradStats } from './grad-stats';
 import type { GroupWeightEntry, GroupWeights } from './group-weights';
 import type { ScoreMethod, ScoreTable } from './score-table';
-import { meanStatisticsPerGroup } from './stats-per-group';
+import { scoreRow } from './score-table';
+import type { GroupStatistics } from './stats-per-group';
+import { batchStatisticsPerGroup, meanStatisticsPerGroup } from './stats-per-group';
 import { dot, l1Norm, l2Norm } from './vector-math';
 
 function tableOf(method: ScoreMethod, weights: GroupWeights, score: (entry: GroupWeightEntry) => number): ScoreTable {
-  const rows = weights.groups.map((entry) => ({
-    id: entry.group.id,
-    index: entry.group.index,
-    members: entry.group.members,
-    score: score(entry),
-  }));
-  return { method, rows };
+  return { method, rows: weights.groups.map((entry) => scoreRow(entry.group, score(entry))) };
 }
 
 /** L1 magnitude: sum |F_g|. */
@@ -44,13 +40,35 @@ export function randomScores(weights: GroupWeights, seed: number): ScoreTable {
   });
 }
 
-/** First-order Taylor (Molchanov et al. 2019): |sum(G_g * F_g)| for the groups in the stats. */
+function tableOfStatistics<T extends GroupStatistics>(method: ScoreMethod, groups: readonly T[], score: (group: T) => number): ScoreTable {
+  return { method, rows: groups.map((group) => scoreRow(group.entry.group, score(group))) };
+}
+
+/** First-order Taylor of the pooled gradient: |sum(G_g * F_g)| for the groups in the stats. */
 export function taylorScores(stats: GradStats, weights: GroupWeights): ScoreTable {
-  const rows = meanStatisticsPerGroup(stats, weights).map(({ entry, g }) => ({
-    id: entry.group.id,
-    index: entry.group.index,
-    members: entry.group.members,
-    score: Math.abs(dot(g, entry.f)),
-  }));
-  return { method: 'taylor', rows };
+  return tableOfStatistics('taylor', meanStatisticsPerGroup(stats, weights), ({ entry, g }) => Math.abs(dot(g, entry.f)));
+}
+
+/**
+ * Taylor as Molchanov et al. 2019 define it: each batch's squared sum (F_g . G_b,g)^2, averaged
+ * over batches weighted by batch size (sum_b n_b (F_g . G_b,g)^2 / N).
+ */
+export function taylorBatchScores(stats: GradStats, weights: GroupWeights): ScoreTable {
+  return tableOfStatistics('taylor-batch', batchStatisticsPerGroup(stats, weights, "criterion 'taylor-batch'"), ({ sizes, fDotG }) => {
+    let sum = 0;
+    sizes.forEach((size, batch) => (sum += size * fDotG[batch] * fDotG[batch]));
+    return sum / stats.count;
+  });
+}
+
+/**
+ * OBD-style saliency from squared mini-batch gradients: 1/2 sum_s F_s^2 * E[G_s^2], with
+ * E[G_s^2] = sum_b n_b G_b,s^2 / N (batch-mean gradients, not per-sample ones).
+ */
+export function fisherScores(stats: GradStats, weights: GroupWeights): ScoreTable {
+  return tableOfStatistics('fisher', batchStatisticsPerGroup(stats, weights, "criterion 'fisher'"), ({ entry, sumSquaredG }) => {
+    let sum = 0;
+    entry.f.forEach((value, s) => (sum += value * value * sumSquaredG[s]));
+    return sum / (2 * stats.count);
+  });
 }

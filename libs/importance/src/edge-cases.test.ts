@@ -30,7 +30,7 @@ function synthetic(fs: number[][], gs: number[][], rs: number[]): { weights: Gro
     weights: {
       modelName: 'synthetic',
       includeBias: false,
-      groups: fs.map((f, index) => ({ group: syntheticGroup(ids[index], index), f: Float64Array.from(f), batchNormGammas: new Float64Array() })),
+      groups: fs.map((f, index) => ({ group: syntheticGroup(ids[index], index), f: Float64Array.from(f), batchNormGammas: new Float64Array(), consumerSquaredNorm: 0 })),
     },
     stats: {
       header: {

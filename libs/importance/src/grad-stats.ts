@@ -27,6 +27,25 @@ export interface GradStatsHeader {
 }
 
 /**
+ * What the per-batch readings need (docs/ippro.md §5), from the same pass: for batch b of n_b
+ * samples with batch-mean gradient G_b,g and batch-mean r_b,g, the scalars F_g . G_b,g,
+ * ||G_b,g||^2 and r_b,g, and per weight the sum over batches of n_b * G_b,g^2. The scalars merge
+ * by concatenation in batch order, the squares by addition.
+ */
+export interface BatchStats {
+  /** n_b of every batch, in batch order; they sum to the stats' count. */
+  sizes: number[];
+  /** Per group (header order), per batch: F_g . G_b,g, with F_g as the pass read it. */
+  fDotG: Float64Array[];
+  /** Per group, per batch: ||G_b,g||^2. */
+  gSquaredNorm: Float64Array[];
+  /** Per group, per batch: r_b,g (the batch mean). */
+  r: Float64Array[];
+  /** Per group, per weight of F_g: sum over batches of n_b * G_b,g^2. */
+  sumSquaredG: Float64Array[];
+}
+
+/**
  * Additive gradient statistics of a sample range: per group, the sums over samples of
  * dL_i/dF_g and of r_g,i. Dividing by `count` gives the G_g and r_g of IPPRO.md §2-3.
  */
@@ -40,6 +59,8 @@ export interface GradStats {
   sumG: Float64Array[];
   /** Per group (header order): sum over samples of r_g. */
   sumR: Float64Array;
+  /** Absent in statistics of format version 1, in merges with them, and in merges of layer shards batched differently. */
+  batches?: BatchStats;
 }
 
 function checkFiniteArray(values: Float64Array, what: string): void {
@@ -47,6 +68,36 @@ function checkFiniteArray(values: Float64Array, what: string): void {
   if (bad >= 0) {
     throw new Error(`${what}[${bad}] is ${values[bad]}; gradient statistics must be finite`);
   }
+}
+
+function validateBatchStats(stats: GradStats, batches: BatchStats): void {
+  const { header } = stats;
+  const bad = batches.sizes.findIndex((size) => !Number.isInteger(size) || size < 1);
+  if (bad >= 0) {
+    throw new Error(`gradient stats: batch ${bad} has size ${batches.sizes[bad]}; batch sizes must be positive integers`);
+  }
+  const total = batches.sizes.reduce((sum, size) => sum + size, 0);
+  if (total !== stats.count) {
+    throw new Error(`gradient stats: the batch sizes add up to ${total} samples, but sampleRange [${header.sampleRange[0]}, ${header.sampleRange[1]}) holds ${stats.count}`);
+  }
+  const groups = header.groupIds.length;
+  for (const field of ['fDotG', 'gSquaredNorm', 'r', 'sumSquaredG'] as const) {
+    if (batches[field].length !== groups) {
+      throw new Error(`gradient stats: per-batch ${field} has ${batches[field].length} groups, the header ${groups}`);
+    }
+  }
+  header.groupIds.forEach((id, index) => {
+    for (const field of ['fDotG', 'gSquaredNorm', 'r'] as const) {
+      if (batches[field][index].length !== batches.sizes.length) {
+        throw new Error(`gradient stats: per-batch ${field} of group '${id}' has ${batches[field][index].length} values for ${batches.sizes.length} batches`);
+      }
+      checkFiniteArray(batches[field][index], `per-batch ${field} of group '${id}'`);
+    }
+    if (batches.sumSquaredG[index].length !== header.fSizes[index]) {
+      throw new Error(`gradient stats: sumSquaredG of group '${id}' has ${batches.sumSquaredG[index].length} values, fSizes says ${header.fSizes[index]}`);
+    }
+    checkFiniteArray(batches.sumSquaredG[index], `sumSquaredG of group '${id}'`);
+  });
 }
 
 /** Throws an error naming the first inconsistent field of a GradStats. */
@@ -75,5 +126,8 @@ export function validateGradStats(stats: GradStats): void {
   checkFiniteArray(stats.sumR, 'sumR');
   if (!Number.isFinite(stats.sumLoss)) {
     throw new Error(`gradient stats: sumLoss is ${stats.sumLoss}; it must be finite`);
+  }
+  if (stats.batches !== undefined) {
+    validateBatchStats(stats, stats.batches);
   }
 }

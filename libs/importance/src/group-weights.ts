@@ -1,8 +1,10 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph, ChannelGroup } from '@ippro/graph';
+import type { GroupLayout } from './group-layout';
 import { layoutGroup } from './group-layout';
 import type { WeightSlice } from './unit-slices';
 import { optionalLayerWeight, requireLayer } from './layer-weights';
+import { consumerInputSlices } from './consumer-slices';
 
 /** The weights a score reads for one group. */
 export interface GroupWeightEntry {
@@ -11,6 +13,8 @@ export interface GroupWeightEntry {
   f: Float64Array;
   /** |gamma| of each batchnorm member, in member order (1 when the layer has no scale). */
   batchNormGammas: Float64Array;
+  /** Sum of squares of the consumers' input-channel slices (consumerInputSlices): what surgery cuts from the next layers. */
+  consumerSquaredNorm: number;
 }
 
 /** Every prunable group's weights, in graph order (unprunable groups are never scored). */
@@ -51,6 +55,23 @@ function concatenateSlices(slices: readonly WeightSlice[], fSize: number, reader
   return f;
 }
 
+function squaredNorm(slices: readonly WeightSlice[], reader: WeightReader): number {
+  let sum = 0;
+  for (const slice of slices) {
+    const data = reader.values(slice);
+    for (const index of slice.indices) {
+      sum += data[index] * data[index];
+    }
+  }
+  return sum;
+}
+
+/** F_g of each layout as the model's variables hold it now, each weight tensor read once. */
+export function readGroupVectors(layouts: readonly GroupLayout[]): Float64Array[] {
+  const reader = new WeightReader();
+  return layouts.map((layout) => concatenateSlices(layout.slices, layout.fSize, reader));
+}
+
 function batchNormGammas(model: LayersModel, group: ChannelGroup): Float64Array {
   const members = group.members.filter((member) => member.kind === 'batchnorm');
   return Float64Array.from(members, (member) => {
@@ -72,6 +93,7 @@ export function groupWeights(model: LayersModel, graph: ChannelGraph, options: G
       group,
       f: concatenateSlices(layout.slices, layout.fSize, reader),
       batchNormGammas: batchNormGammas(model, group),
+      consumerSquaredNorm: squaredNorm(consumerInputSlices(model, graph, group), reader),
     };
   });
   return { modelName: graph.modelName, includeBias, groups };

@@ -1,4 +1,4 @@
-import type { GradStats, GradStatsHeader } from './grad-stats';
+import type { BatchStats, GradStats, GradStatsHeader } from './grad-stats';
 import { validateGradStats } from './grad-stats';
 
 const SHARED_FIELDS = ['modelHash', 'datasetId', 'includeBias', 'batchNormMode'] as const;
@@ -20,6 +20,63 @@ function rangeText([start, end]: readonly [number, number]): string {
   return `[${start}, ${end})`;
 }
 
+function concatenate(a: Float64Array, b: Float64Array): Float64Array {
+  const joined = new Float64Array(a.length + b.length);
+  joined.set(a, 0);
+  joined.set(b, a.length);
+  return joined;
+}
+
+/**
+ * Per-batch statistics of batch shards: b's batches follow a's (concatenated in batch order),
+ * squared gradients add. Absent when either shard lacks them (format version 1).
+ */
+function mergeBatchesOfBatchShards(a: GradStats, b: GradStats, bIndex: ReadonlyMap<string, number>): BatchStats | undefined {
+  if (a.batches === undefined || b.batches === undefined) {
+    return undefined;
+  }
+  const first = a.batches;
+  const second = b.batches;
+  const join = (field: 'fDotG' | 'gSquaredNorm' | 'r'): Float64Array[] =>
+    first[field].map((values, index) => concatenate(values, second[field][bIndex.get(a.header.groupIds[index]) as number]));
+  return {
+    sizes: [...first.sizes, ...second.sizes],
+    fDotG: join('fDotG'),
+    gSquaredNorm: join('gSquaredNorm'),
+    r: join('r'),
+    sumSquaredG: first.sumSquaredG.map((values, index) => {
+      const other = second.sumSquaredG[bIndex.get(a.header.groupIds[index]) as number];
+      return values.map((value, k) => value + other[k]);
+    }),
+  };
+}
+
+/**
+ * Per-batch statistics of layer shards: a's groups then b's. Only shards that batched their
+ * samples alike have per-batch statistics in common; otherwise (or when either lacks them) the
+ * merge has none, and only the pooled sums, which do not depend on batching, remain.
+ */
+function mergeBatchesOfLayerShards(a: GradStats, b: GradStats): BatchStats | undefined {
+  const first = a.batches;
+  const second = b.batches;
+  if (first === undefined || second === undefined || first.sizes.join() !== second.sizes.join()) {
+    return undefined;
+  }
+  const unite = (field: keyof Omit<BatchStats, 'sizes'>): Float64Array[] =>
+    [...first[field], ...second[field]].map((values) => Float64Array.from(values));
+  return {
+    sizes: [...first.sizes],
+    fDotG: unite('fDotG'),
+    gSquaredNorm: unite('gSquaredNorm'),
+    r: unite('r'),
+    sumSquaredG: unite('sumSquaredG'),
+  };
+}
+
+function withBatches(stats: GradStats, batches: BatchStats | undefined): GradStats {
+  return batches === undefined ? stats : { ...stats, batches };
+}
+
 /** Batch shards: the same groups over adjacent sample ranges; sums add element by element. */
 function mergeBatchShards(a: GradStats, b: GradStats): GradStats {
   if (a.header.sampleRange[1] !== b.header.sampleRange[0]) {
@@ -36,13 +93,14 @@ function mergeBatchShards(a: GradStats, b: GradStats): GradStats {
     return a.sumG[index].map((value, k) => value + other[k]);
   });
   const sumR = a.sumR.map((value, index) => value + b.sumR[bIndex.get(a.header.groupIds[index]) as number]);
-  return {
+  const merged: GradStats = {
     header: { ...a.header, sampleRange: [a.header.sampleRange[0], b.header.sampleRange[1]], groupIds: [...a.header.groupIds], fSizes: [...a.header.fSizes] },
     count: a.count + b.count,
     sumLoss: a.sumLoss + b.sumLoss,
     sumG,
     sumR,
   };
+  return withBatches(merged, mergeBatchesOfBatchShards(a, b, bIndex));
 }
 
 /** Layer shards: disjoint groups over the same samples; the result holds a's groups, then b's. */
@@ -54,10 +112,7 @@ function mergeLayerShards(a: GradStats, b: GradStats): GradStats {
       `cannot merge gradient stats of disjoint groups over different samples ${rangeText(a.header.sampleRange)} and ${rangeText(b.header.sampleRange)}`,
     );
   }
-  const sumR = new Float64Array(a.sumR.length + b.sumR.length);
-  sumR.set(a.sumR, 0);
-  sumR.set(b.sumR, a.sumR.length);
-  return {
+  const merged: GradStats = {
     header: {
       ...a.header,
       sampleRange: [aStart, aEnd],
@@ -68,14 +123,17 @@ function mergeLayerShards(a: GradStats, b: GradStats): GradStats {
     // Both shards ran the same forward pass over the same samples; keep the first's loss.
     sumLoss: a.sumLoss,
     sumG: [...a.sumG, ...b.sumG].map((values) => Float64Array.from(values)),
-    sumR,
+    sumR: concatenate(a.sumR, b.sumR),
   };
+  return withBatches(merged, mergeBatchesOfLayerShards(a, b));
 }
 
 /**
  * Merges two shards' gradient stats exactly (float64 addition, a + b). Batch shards (same
- * groups, a's range directly followed by b's) add; layer shards (disjoint groups, same range)
- * unite. Anything else (other model, data set, options, overlapping groups) is an error.
+ * groups, a's range directly followed by b's) add, their per-batch statistics concatenate;
+ * layer shards (disjoint groups, same range and batches) unite. Anything else (other model,
+ * data set, options, overlapping groups) is an error. Per-batch statistics survive only when
+ * both shards have them (and, for layer shards, batched alike).
  */
 export function mergeGradStats(a: GradStats, b: GradStats): GradStats {
   validateGradStats(a);

@@ -1,6 +1,29 @@
-import type { GroupMember } from '@ippro/graph';
+import type { ChannelGroup, GroupMember } from '@ippro/graph';
 
-export type ScoreMethod = 'proscore' | 'l1' | 'l2' | 'taylor' | 'bn_scale' | 'random';
+export type ScoreMethod =
+  | 'proscore'
+  | 'l1'
+  | 'l2'
+  | 'taylor'
+  | 'taylor-batch'
+  | 'fisher'
+  | 'bn_scale'
+  | 'group-norm'
+  | 'lamp'
+  | 'fpgm'
+  | 'random';
+
+/**
+ * How PROscore is read (docs/ippro.md §3): from the pooled gradient of the scoring set, averaged
+ * over each batch's own score, or after T real optimizer steps.
+ */
+export type ProscoreReading = 'pooled' | 'per-batch' | 'trajectory';
+
+/**
+ * Which end of a criterion goes first. 'descending' tables hold the negated scores, so that
+ * ascending order (the planner's, rankGroups') removes the highest original score first.
+ */
+export type RemovalOrder = 'ascending' | 'descending';
 
 /** One scored group. Lower scores are removed first. */
 export interface ScoreRow {
@@ -21,6 +44,15 @@ export interface ScoreRow {
 export interface ScoreTable {
   method: ScoreMethod;
   rows: ScoreRow[];
+  /** PROscore only: the reading the scores come from. */
+  reading?: ProscoreReading;
+  /** PROscore only: 'descending' when the rows hold negated scores (highest PROscore removed first). */
+  order?: RemovalOrder;
+}
+
+/** The row of a group with its score. */
+export function scoreRow(group: ChannelGroup, score: number): ScoreRow {
+  return { id: group.id, index: group.index, members: group.members, score };
 }
 
 /** Group ids in removal order: ascending score, ties broken by graph position. */

@@ -1,6 +1,5 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { accumulateGradStats } from './accumulate-grad-stats';
 import type { GradStats } from './grad-stats';
 import { groupWeights } from './group-weights';
 import type { GroupWeights } from './group-weights';
@@ -8,23 +7,9 @@ import { mergeGradStats, mergeGradStatsInOrder } from './merge-grad-stats';
 import { proscoreFromStats } from './proscore';
 import { rankGroups } from './score-table';
 import type { Fixture } from './testing/fixture';
-import { assertClose, disposeBatches, loadFixture, makeBatches } from './testing/fixture';
+import { assertClose, loadFixture, statsOver } from './testing/fixture';
 
 const TOLERANCE = 1e-6;
-
-async function statsOver(fixture: Fixture, start: number, end: number, groups?: string[]): Promise<GradStats> {
-  const batches = makeBatches(fixture.data, start, end, fixture.data.batchSize);
-  try {
-    return await accumulateGradStats(fixture.model, fixture.graph, batches, {
-      datasetId: 'proscore-mlp',
-      sampleStart: start,
-      modelHash: 'fixture',
-      ...(groups ? { groups } : {}),
-    });
-  } finally {
-    disposeBatches(batches);
-  }
-}
 
 /** Shards over consecutive ranges ending at the given boundaries, starting at 0. */
 async function batchShards(fixture: Fixture, ends: number[]): Promise<GradStats[]> {
@@ -83,15 +68,15 @@ describe('sharded gradient statistics merge to the single-pass result', () => {
   it('2 layer shards (disjoint groups) unite', async () => {
     const dense1 = single.header.groupIds.filter((id) => id.startsWith('dense1'));
     const residual = single.header.groupIds.filter((id) => id.startsWith('residual_add'));
-    const merged = mergeGradStats(await statsOver(fixture, 0, 32, dense1), await statsOver(fixture, 0, 32, residual));
+    const merged = mergeGradStats(await statsOver(fixture, 0, 32, { groups: dense1 }), await statsOver(fixture, 0, 32, { groups: residual }));
     assertSameStats(merged, single, weights);
   });
 
   it('layer shards of batch shards merge in either nesting', async () => {
     const dense1 = single.header.groupIds.filter((id) => id.startsWith('dense1'));
     const residual = single.header.groupIds.filter((id) => id.startsWith('residual_add'));
-    const left = mergeGradStats(await statsOver(fixture, 0, 11, dense1), await statsOver(fixture, 11, 32, dense1));
-    const right = mergeGradStats(await statsOver(fixture, 0, 20, residual), await statsOver(fixture, 20, 32, residual));
+    const left = mergeGradStats(await statsOver(fixture, 0, 11, { groups: dense1 }), await statsOver(fixture, 11, 32, { groups: dense1 }));
+    const right = mergeGradStats(await statsOver(fixture, 0, 20, { groups: residual }), await statsOver(fixture, 20, 32, { groups: residual }));
     assertSameStats(mergeGradStats(left, right), single, weights);
   });
 
@@ -101,10 +86,10 @@ describe('sharded gradient statistics merge to the single-pass result', () => {
     assert.throws(() => mergeGradStats(first, third), /not adjacent/);
     const otherModel = { ...third, header: { ...third.header, modelHash: 'other', sampleRange: [8, 16] as [number, number] } };
     assert.throws(() => mergeGradStats(first, otherModel), /modelHash differs/);
-    const partial = await statsOver(fixture, 8, 16, ['dense1:0', 'residual_add:0']);
+    const partial = await statsOver(fixture, 8, 16, { groups: ['dense1:0', 'residual_add:0'] });
     assert.throws(() => mergeGradStats(first, partial), /share 2 groups but not all/);
-    const disjointOtherRange = await statsOver(fixture, 8, 16, ['dense1:0']);
-    const rest = await statsOver(fixture, 0, 8, ['dense1:1']);
+    const disjointOtherRange = await statsOver(fixture, 8, 16, { groups: ['dense1:0'] });
+    const rest = await statsOver(fixture, 0, 8, { groups: ['dense1:1'] });
     assert.throws(() => mergeGradStats(rest, disjointOtherRange), /different samples/);
   });
 });

@@ -5,7 +5,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
 import { buildChannelGraph, loadLayersModelFromDir } from '@ippro/graph';
-import type { ScoringBatch } from '../accumulate-grad-stats';
+import { accumulateGradStats } from '../accumulate-grad-stats';
+import type { AccumulateGradStatsOptions, ScoringBatch } from '../accumulate-grad-stats';
+import type { GradStats } from '../grad-stats';
 
 export interface ExpectedGroup {
   id: string;
@@ -66,8 +68,9 @@ export async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');
 }
 
-export async function loadFixture(): Promise<Fixture> {
-  await useCpuBackend();
+/** The fixture, on the cpu backend unless `selectBackend` chooses another. */
+export async function loadFixture(selectBackend: () => Promise<void> = useCpuBackend): Promise<Fixture> {
+  await selectBackend();
   const dir = fixtureDir();
   const model = await loadLayersModelFromDir(dir);
   return {
@@ -99,9 +102,30 @@ export function disposeBatches(batches: readonly ScoringBatch[]): void {
   }
 }
 
+/**
+ * Statistics of samples [start, end) of the fixture in batches of its batch size, as a shard of
+ * dataset 'proscore-mlp' of model 'fixture' would compute them.
+ */
+export async function statsOver(fixture: Fixture, start: number, end: number, options: Partial<AccumulateGradStatsOptions> = {}): Promise<GradStats> {
+  const batches = makeBatches(fixture.data, start, end, fixture.data.batchSize);
+  try {
+    return await accumulateGradStats(fixture.model, fixture.graph, batches, { datasetId: 'proscore-mlp', sampleStart: start, modelHash: 'fixture', ...options });
+  } finally {
+    disposeBatches(batches);
+  }
+}
+
+/** |actual - expected| relative to max(|expected|, floor); 0 when both are the same (Infinity included). */
+export function relativeError(actual: number, expected: number, floor = 0): number {
+  if (actual === expected) {
+    return 0;
+  }
+  return Math.abs(actual - expected) / Math.max(Math.abs(expected), floor);
+}
+
 /** Relative closeness with a floor, so exact zeros in the oracle compare absolutely. */
 export function isClose(actual: number, expected: number, relative: number, floor = 0): boolean {
-  return Math.abs(actual - expected) <= relative * Math.max(Math.abs(expected), floor);
+  return relativeError(actual, expected, floor) <= relative;
 }
 
 export function assertClose(actual: number, expected: number, relative: number, what: string, floor = 0): void {
