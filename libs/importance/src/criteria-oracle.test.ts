@@ -1,0 +1,4 @@
+import { describeCriteriaOracle } from './testing/criteria-oracle';
+import { useCpuBackend } from './testing/fixture';
+
+describeCriteriaOracle('cpu backend', useCpuBackend);
