@@ -1,9 +1,9 @@
-import { CRITERION_NAMES } from '@ippro/workflow-core';
+import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES } from '@ippro/workflow-core';
 import type { CriterionName, TargetMetricName } from '@ippro/workflow-core';
 import type { CompareInput } from './compare-types';
 
 /** Criteria that read gradient statistics (the others read only weights). */
-export const GRADIENT_CRITERIA: readonly CriterionName[] = ['proscore', 'taylor'];
+export const GRADIENT_CRITERIA: readonly CriterionName[] = GRADIENT_CRITERION_NAMES;
 
 export const DEFAULT_MAX_PARALLEL = 4;
 

@@ -26,8 +26,9 @@ describe('checkPruneInput', () => {
 
   const refusals: [string, Partial<PruneWorkflowInput>, RegExp][] = [
     ['a model id that is a path', { modelArtifactId: '../model.json' }, /^modelArtifactId must be a sha256 \(64 lowercase hex digits\), got '\.\.\/model\.json'$/],
-    ['an unknown criterion', { criterion: 'magic' as 'l1' }, /^criterion must be one of proscore, l1, l2, taylor, bn, random, got 'magic'$/],
+    ['an unknown criterion', { criterion: 'magic' as 'l1' }, /^criterion must be one of proscore, l1, l2, taylor, taylor-batch, fisher, bn, group-norm, lamp, fpgm, random, got 'magic'$/],
     ['a gradient criterion without scoring data', { criterion: 'taylor', scoring: undefined }, /criterion 'taylor' scores from gradients and needs scoring data/],
+    ['a per-batch gradient criterion without scoring data', { criterion: 'fisher', scoring: undefined }, /criterion 'fisher' scores from gradients and needs scoring data/],
     ['a zero lambda', { lambda: 0 }, /^lambda must be a positive number, got 0$/],
     ['a target fraction of 1', { plan: { target: { metric: 'flops', fraction: 1 }, rounds: 1 } }, /^plan\.target\.fraction must be a fraction strictly between 0 and 1, got 1$/],
     ['an unknown target metric', { plan: { target: { metric: 'latency' as 'flops', fraction: 0.5 }, rounds: 1 } }, /^plan\.target\.metric must be one of params, flops, channels/],

@@ -1,5 +1,5 @@
 import type { DatasetRef, PruneWorkflowInput } from './prune-types';
-import { CRITERION_NAMES, FINE_TUNE_SCHEDULES } from './prune-types';
+import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES } from './prune-types';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
 export class PruneInputError extends Error {
@@ -8,8 +8,6 @@ export class PruneInputError extends Error {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const TARGET_METRICS = ['params', 'flops', 'channels'];
-/** Criteria that score from gradient statistics and so need scoring data (@ippro/pruning's needsGradientStats). */
-const GRADIENT_CRITERIA = ['proscore', 'taylor'];
 
 function show(value: unknown): string {
   const text = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
@@ -95,7 +93,7 @@ export function checkPruneInput(input: PruneWorkflowInput): void {
   checkOneOf('criterion', input.criterion, CRITERION_NAMES, false);
   checkNumber('lambda', input.lambda, (n) => n > 0, 'a positive number');
   if (input.scoring === undefined) {
-    if (GRADIENT_CRITERIA.includes(input.criterion)) throw new PruneInputError(`criterion '${input.criterion}' scores from gradients and needs scoring data: set scoring`);
+    if (GRADIENT_CRITERION_NAMES.includes(input.criterion)) throw new PruneInputError(`criterion '${input.criterion}' scores from gradients and needs scoring data: set scoring`);
   } else {
     checkDataset('scoring.dataset', input.scoring.dataset);
     checkBatchSize('scoring.batchSize', input.scoring.batchSize);

@@ -5,9 +5,12 @@
  */
 
 /** The importance criteria (the same names as @ippro/pruning's CRITERIA). */
-export type CriterionName = 'proscore' | 'l1' | 'l2' | 'taylor' | 'bn' | 'random';
+export type CriterionName = 'proscore' | 'l1' | 'l2' | 'taylor' | 'taylor-batch' | 'fisher' | 'bn' | 'group-norm' | 'lamp' | 'fpgm' | 'random';
 
-export const CRITERION_NAMES: readonly CriterionName[] = ['proscore', 'l1', 'l2', 'taylor', 'bn', 'random'];
+export const CRITERION_NAMES: readonly CriterionName[] = ['proscore', 'l1', 'l2', 'taylor', 'taylor-batch', 'fisher', 'bn', 'group-norm', 'lamp', 'fpgm', 'random'];
+
+/** Criteria that score from gradient statistics and so need scoring data (@ippro/pruning's needsGradientStats). */
+export const GRADIENT_CRITERION_NAMES: readonly CriterionName[] = ['proscore', 'taylor', 'taylor-batch', 'fisher'];
 
 export type TargetMetricName = 'params' | 'flops' | 'channels';
 
