@@ -32,7 +32,7 @@ export class ModelPool {
 
   constructor(
     private readonly artifacts: ArtifactStorage,
-    private readonly maxIdle = 4,
+    private readonly maxIdle: number,
   ) {}
 
   /** Runs `use` on a model of artifact `id` (named `field` in errors) and gives it back or disposes it. */
