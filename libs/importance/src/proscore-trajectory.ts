@@ -2,11 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
 import { applyWithTaps } from '@ippro/graph';
-import { decayedKernels, disposeMomentumOptimizer, withWeightDecay } from '@ippro/models';
+import { classificationLoss, decayedKernels, disposeMomentumOptimizer, withWeightDecay } from '@ippro/models';
 import type { ScoringBatch } from './accumulate-grad-stats';
 import { batchSize, checkBatchNormMode, injectedR, readGradients, singleOutput } from './accumulate-grad-stats';
 import { preserveBatchNormStatistics } from './batch-norm-statistics';
-import { meanCategoricalCrossEntropy } from './cross-entropy';
 import type { BatchNormMode } from './grad-stats';
 import type { GroupLayout } from './group-layout';
 import { checkInjectionPoints, layoutGroup, selectGroups } from './group-layout';
@@ -118,7 +117,7 @@ function stepWeights(
   tf.tidy(() => {
     const { value, grads } = optimizer.computeGradients(() => {
       const output = applyWithTaps(model, batch.inputs, taps, { training: settings.training });
-      return withWeightDecay(meanCategoricalCrossEntropy(singleOutput(output), batch.labels), decayed, settings.weightDecay);
+      return withWeightDecay(classificationLoss(singleOutput(output), batch.labels), decayed, settings.weightDecay);
     }, [...trained, ...scales.variables.values()]);
     const loss = value.dataSync()[0];
     const scaleGradients = readGradients(scales.variables, grads);

@@ -5,14 +5,13 @@ import { join, resolve } from 'node:path';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { saveLayersModelToDir } from '@ippro/graph';
-import { buildModel, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
+import { buildModel, modelDataMismatch, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
 import type { ScheduleKind } from '@ippro/models';
 import { activeRuntime } from '@ippro/runtime';
 import {
   checkpointDirOf,
   defaultProcessCount,
   findCheckpoint,
-  modelDataMismatch,
   readCheckpoint,
   readCheckpointState,
   trainEpochs,

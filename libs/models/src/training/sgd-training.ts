@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { crossEntropy } from './cross-entropy';
+import { classificationLoss } from '../loss';
 import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
 
@@ -177,7 +177,8 @@ export class SgdTrainer {
   }
 
   private objective(batch: LabeledBatch, probabilities: tf.Tensor): tf.Scalar {
-    return withWeightDecay(crossEntropy(probabilities, batch.y, this.settings.labelSmoothing ?? 0), this.decayed, this.settings.weightDecay ?? 0);
+    const loss = classificationLoss(probabilities, batch.y, { labelSmoothing: this.settings.labelSmoothing ?? 0 });
+    return withWeightDecay(loss, this.decayed, this.settings.weightDecay ?? 0);
   }
 }
 
