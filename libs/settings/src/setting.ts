@@ -24,7 +24,7 @@ export class UnusableValue extends Error {
 
 /** Bad input in a setting: a flag, a variable, a configuration file or its key. The message names it. */
 export class SettingsError extends Error {
-  override readonly name = 'SettingsError';
+  override readonly name: string = 'SettingsError';
 }
 
 /**
