@@ -37,6 +37,7 @@ export {
   type StoreSettingsSet,
 } from './store-settings';
 export * from './seaweedfs';
+export { clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings, type ClientTlsSettings, type ServerTlsSettings } from './tls-settings';
 export {
   ARTIFACT_SERVICE_NAME,
   HEALTH_SERVICE_NAME,
