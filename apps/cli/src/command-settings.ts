@@ -1,6 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { SettingsError, addSettingOptions, givenOptions, readConfigFile, resolveSettings } from '@ippro/settings';
-import type { Resolved, SettingSet } from '@ippro/settings';
+import { SettingsError, addSettingOptions, configFileText, givenOptions, readConfigFile, resolveSettings } from '@ippro/settings';
+import type { EffectiveConfig, Resolved, SettingSet } from '@ippro/settings';
 import { UsageError } from './exit-codes';
 
 const CONFIG_HELP = 'settings from a YAML or JSON file (keys: the flags without dashes); flags win over it, it wins over environment variables and defaults';
@@ -26,4 +27,19 @@ export function commandSettings<S extends SettingSet>(command: Command, set: S, 
     const file = path === undefined ? undefined : readConfigFile(path);
     return resolveSettings(set, { flags: givenOptions(command, set), env, ...(file === undefined ? {} : { file }) });
   });
+}
+
+export const PRINT_CONFIG_HELP = 'write the effective configuration as a YAML file to start from (to stdout, or FILE) and run nothing; --config FILE makes the same run';
+
+/**
+ * With --print-config: writes the command's effective configuration (flags, --config, variables,
+ * defaults; `config` overrides values such as a converted budget) and returns true.
+ */
+export async function printConfigIfAsked<S extends SettingSet>(command: Command, resolved: Resolved<S>, heading: string, config: EffectiveConfig): Promise<boolean> {
+  const target = command.opts<{ printConfig?: string | boolean }>().printConfig;
+  if (target === undefined || target === false) return false;
+  const text = configFileText(resolved, `${heading}: the effective configuration (flags, then --config, then variables, then defaults).\nGive it back with --config FILE; flags given with it win over its values.`, config);
+  if (target === true) process.stdout.write(text);
+  else await writeFile(target, text);
+  return true;
 }

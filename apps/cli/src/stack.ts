@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GrpcExecutor, parseWorkerPool } from '@ippro/activities';
 import { WORKER_SETTINGS } from '@ippro/compute';
-import { commandLineFor } from '@ippro/settings';
+import { TEXT, commandLineFor, setting } from '@ippro/settings';
 import { ArtifactStore, describeStoreSettings, openArtifactStorage, startArtifactServer, storeSettingsForChild } from '@ippro/artifacts';
 import type { ArtifactServer, StoreSettings } from '@ippro/artifacts';
 import { MeteredStorage, activityTelemetry, createLogger, orchestratorMetrics, startMetricsServer } from '@ippro/telemetry';
@@ -37,6 +37,16 @@ export interface DevStackInfo {
 
 export const DEV_INFO_FILE = 'dev.json';
 export const DEFAULT_STATE_DIR = join('.ippro', 'dev');
+
+/** `--state-dir`: where `ippro dev` keeps its stack, and where the other commands find it. */
+export const STATE_DIR_SETTINGS = {
+  stateDir: setting({
+    parse: TEXT,
+    placeholder: 'DIR',
+    help: `state of the 'ippro dev' stack: Temporal database, artifacts, worker caches and ${DEV_INFO_FILE}, through which the other commands find it`,
+    default: DEFAULT_STATE_DIR,
+  }),
+};
 
 export interface StackOptions {
   stateDir: string;

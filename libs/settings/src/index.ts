@@ -6,6 +6,7 @@ export {
   combineSets,
   flagOf,
   nameOf,
+  omitSettings,
   setting,
   toggle,
   type Setting,

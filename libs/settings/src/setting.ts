@@ -130,3 +130,10 @@ export const SWITCH: ValueParser<boolean> = {
     throw new InvalidValue('true or false (1/0, yes/no)');
   },
 };
+
+/** A set without some of its settings (a command that takes another's settings but these). */
+export function omitSettings<S extends SettingSet, K extends keyof S & string>(set: S, names: readonly K[]): Omit<S, K> {
+  const kept: Record<string, Setting<unknown>> = {};
+  for (const [name, spec] of Object.entries(set)) if (!(names as readonly string[]).includes(name)) kept[name] = spec;
+  return kept as Omit<S, K>;
+}
