@@ -49,7 +49,7 @@ export function pruneCommand(): Command {
     const run: RunSettings = { values: settings.values, config };
     if (local) {
       const result = await runLocal(prepared, run);
-      process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderResult(result));
+      process.stdout.write(json ? `${JSON.stringify({ ...result, config }, null, 2)}\n` : renderResult(result));
     } else {
       await runDistributed(prepared, settings, run);
     }
@@ -222,7 +222,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     const bytes = await artifacts.get(result.modelArtifactId);
     const report = await pruneReportFiles(prepared.input, result, (id) => artifacts.get(id), run);
     await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report);
-    process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
+    process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
   } finally {
     artifacts.close();
     await client.connection.close();
