@@ -20,8 +20,8 @@ import {
 import type { Checkpoint, EpochRecord, TrainConfig, TrainEvent } from '@ippro/training';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
-import { NON_NEGATIVE_INTEGER, NON_NEGATIVE_NUMBER, POSITIVE_INTEGER, POSITIVE_NUMBER, TEXT, listOf, numberWhere, oneOf, parser, required, setting, toggle } from '@ippro/settings';
-import type { ValuesOf } from '@ippro/settings';
+import { NON_NEGATIVE_INTEGER, NON_NEGATIVE_NUMBER, POSITIVE_INTEGER, POSITIVE_NUMBER, TEXT, listOf, numberWhere, oneOf, parser, required, setting, toggle, effectiveConfig } from '@ippro/settings';
+import type { EffectiveConfig, ValuesOf } from '@ippro/settings';
 import { asBadInput, checkOutputDir, openDataset, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
@@ -94,7 +94,7 @@ export function trainCommand(): Command {
       const options = { ...settings.values, out: asUsage(() => required(settings, 'out')) };
       const explicit = new Set(RUN_FLAGS.filter((flag) => ['flag', 'file'].includes(settings.origin(flag).kind)));
       const run = options.resume ? await prepareResume(options, explicit) : await prepareFresh(options);
-      await runTraining(run, options, resolveProcesses(options.processes, run.checkpoint));
+      await runTraining(run, options, resolveProcesses(options.processes, run.checkpoint), effectiveConfig(settings));
     },
   );
 }
@@ -278,7 +278,7 @@ function canonicalSpec(text: string): string {
   }
 }
 
-async function runTraining(run: PreparedRun, options: TrainOptions, processes: number): Promise<void> {
+async function runTraining(run: PreparedRun, options: TrainOptions, processes: number, config: EffectiveConfig): Promise<void> {
   await mkdir(run.out, { recursive: true });
   const showing = progressDisplay();
   if (processes > 1 && options.json !== true) process.stderr.write(`training in ${processes} processes, each taking 1/${processes} of every batch\n`);
@@ -315,6 +315,8 @@ async function runTraining(run: PreparedRun, options: TrainOptions, processes: n
     steps: result.step,
     final: result.history[result.history.length - 1],
     history: result.history,
+    // `config` is the run's (a resumed run's comes from its checkpoint); `settings`, this invocation's effective settings.
+    settings: config,
   };
   await writeFinalModel(run.out, run.model);
   await writeFile(join(run.out, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
