@@ -21,7 +21,8 @@ const { loadLayersModelFromDir, buildChannelGraph, modelCost } = require('@ippro
 const importance = require('@ippro/importance');
 const { planRemoval } = require('@ippro/planner');
 const { removeGroups } = require('@ippro/surgery');
-const { datasetBatches, evaluateDataset } = require('@ippro/pruning');
+const { evaluateDataset } = require('@ippro/models');
+const { datasetBatches } = require('@ippro/pruning');
 
 const { values } = parseArgs({
   options: {
@@ -68,20 +69,21 @@ function scoresOf(table, sign = 1) {
 }
 
 /** One-shot: plan one round to the target, remove, evaluate on the held-out slice. */
-function oneShot(context, scores, target, ranking) {
+async function oneShot(context, scores, target, ranking) {
   const plan = planRemoval({ graph: context.graph, scores, target: { metric: 'flops', fraction: target }, round: 1, rounds: 1, ranking });
   const pruned = removeGroups(context.model, context.graph, plan.groupIds);
   try {
     const cost = modelCost(buildChannelGraph(pruned));
-    const sums = evaluateDataset(pruned, context.heldout, 500);
+    const sums = await evaluateDataset(pruned, context.heldout, { batchSize: 500 });
     return { target, top1: sums.correct / sums.count, loss: sums.lossSum / sums.count, flopsKept: cost.macs / context.baseline.flops };
   } finally {
     pruned.dispose();
   }
 }
 
-function evaluateVariant(context, study, name, settings, scores, ranking = 'global') {
-  const results = targets.map((target) => oneShot(context, scores, target, ranking));
+async function evaluateVariant(context, study, name, settings, scores, ranking = 'global') {
+  const results = [];
+  for (const target of targets) results.push(await oneShot(context, scores, target, ranking));
   const row = { study, variant: name, ...settings, ranking, results };
   console.log(`${study.padEnd(9)} ${name.padEnd(34)} ${results.map((r) => `${(r.top1 * 100).toFixed(2).padStart(6)}%`).join(' ')}`);
   return row;
@@ -146,10 +148,14 @@ function meanStd(values) {
   return { mean, std: Math.sqrt(variance) };
 }
 
-function randomRow(context, ranking) {
-  const perSeed = Array.from({ length: randomSeeds }, (_, seed) =>
-    targets.map((target) => oneShot(context, scoresOf(importance.randomScores(context.base.weights, seed)), target, ranking)),
-  );
+async function randomRow(context, ranking) {
+  const perSeed = [];
+  for (let seed = 0; seed < randomSeeds; seed += 1) {
+    const scores = scoresOf(importance.randomScores(context.base.weights, seed));
+    const run = [];
+    for (const target of targets) run.push(await oneShot(context, scores, target, ranking));
+    perSeed.push(run);
+  }
   const results = targets.map((target, index) => {
     const top1 = meanStd(perSeed.map((run) => run[index].top1));
     return { target, top1: top1.mean, top1Std: top1.std, loss: meanStd(perSeed.map((run) => run[index].loss)).mean, flopsKept: meanStd(perSeed.map((run) => run[index].flopsKept)).mean };
@@ -165,7 +171,7 @@ async function main() {
   const cifar = { cifar10Dir: values['data-dir'] };
   const scoringData = await resolveDataset(values.scoring, cifar);
   const heldout = await resolveDataset(values.heldout, cifar);
-  const input = evaluateDataset(model, heldout, 500);
+  const input = await evaluateDataset(model, heldout, { batchSize: 500 });
   const baseline = { top1: input.correct / input.count, loss: input.lossSum / input.count, flops: modelCost(graph).macs };
   console.log(`input model on ${values.heldout}: top-1 ${(baseline.top1 * 100).toFixed(2)}%; targets (FLOPs removed) ${targets.join(', ')}`);
   const context = { model, graph, heldout, baseline, base: await scoringPass(model, graph, scoringData, DEFAULT_SCORING) };
@@ -174,17 +180,17 @@ async function main() {
   const proscore = (pass, lambda) => scoresOf(importance.proscoreFromStats(pass.stats, pass.weights, { lambda }));
   const taylor = (pass) => scoresOf(importance.taylorScores(pass.stats, pass.weights));
 
-  rows.push(evaluateVariant(context, 'reference', 'l2', {}, scoresOf(importance.l2Scores(context.base.weights))));
-  rows.push(evaluateVariant(context, 'reference', 'l1', {}, scoresOf(importance.l1Scores(context.base.weights))));
-  rows.push(evaluateVariant(context, 'reference', 'bn', {}, scoresOf(importance.batchNormScaleScores(context.base.weights))));
-  rows.push(evaluateVariant(context, 'reference', 'taylor', DEFAULT_SCORING, taylor(context.base)));
-  rows.push(randomRow(context, 'global'));
-  rows.push(evaluateVariant(context, 'default', 'proscore lambda=1', { ...DEFAULT_SCORING, lambda: 1 }, proscore(context.base, 1)));
-  rows.push(evaluateVariant(context, 'default', 'proscore lambda=1, highest removed first', { ...DEFAULT_SCORING, lambda: 1 }, scoresOf(importance.proscoreFromStats(context.base.stats, context.base.weights, { lambda: 1 }), -1)));
+  rows.push(await evaluateVariant(context, 'reference', 'l2', {}, scoresOf(importance.l2Scores(context.base.weights))));
+  rows.push(await evaluateVariant(context, 'reference', 'l1', {}, scoresOf(importance.l1Scores(context.base.weights))));
+  rows.push(await evaluateVariant(context, 'reference', 'bn', {}, scoresOf(importance.batchNormScaleScores(context.base.weights))));
+  rows.push(await evaluateVariant(context, 'reference', 'taylor', DEFAULT_SCORING, taylor(context.base)));
+  rows.push(await randomRow(context, 'global'));
+  rows.push(await evaluateVariant(context, 'default', 'proscore lambda=1', { ...DEFAULT_SCORING, lambda: 1 }, proscore(context.base, 1)));
+  rows.push(await evaluateVariant(context, 'default', 'proscore lambda=1, highest removed first', { ...DEFAULT_SCORING, lambda: 1 }, scoresOf(importance.proscoreFromStats(context.base.stats, context.base.weights, { lambda: 1 }), -1)));
 
   if (studies.has('lambda')) {
     for (const lambda of LAMBDAS.filter((value) => value !== 1)) {
-      rows.push(evaluateVariant(context, 'lambda', `proscore lambda=${lambda}`, { ...DEFAULT_SCORING, lambda }, proscore(context.base, lambda)));
+      rows.push(await evaluateVariant(context, 'lambda', `proscore lambda=${lambda}`, { ...DEFAULT_SCORING, lambda }, proscore(context.base, lambda)));
     }
   }
   const alternatives = [
@@ -198,15 +204,15 @@ async function main() {
     const pass = await scoringPass(model, graph, scoringData, settings);
     passes.push({ ...settings, seconds: pass.seconds });
     for (const lambda of [1, 0.001]) {
-      rows.push(evaluateVariant(context, study, `proscore lambda=${lambda}, ${label}`, { ...settings, lambda }, proscore(pass, lambda)));
+      rows.push(await evaluateVariant(context, study, `proscore lambda=${lambda}, ${label}`, { ...settings, lambda }, proscore(pass, lambda)));
     }
-    rows.push(evaluateVariant(context, study, `taylor, ${label}`, settings, taylor(pass)));
+    rows.push(await evaluateVariant(context, study, `taylor, ${label}`, settings, taylor(pass)));
   }
   if (studies.has('ranking')) {
-    rows.push(evaluateVariant(context, 'ranking', 'proscore lambda=1, per-layer uniform', { ...DEFAULT_SCORING, lambda: 1 }, proscore(context.base, 1), 'uniform'));
-    rows.push(evaluateVariant(context, 'ranking', 'l2, per-layer uniform', {}, scoresOf(importance.l2Scores(context.base.weights)), 'uniform'));
-    rows.push(evaluateVariant(context, 'ranking', 'taylor, per-layer uniform', DEFAULT_SCORING, taylor(context.base), 'uniform'));
-    rows.push(randomRow(context, 'uniform'));
+    rows.push(await evaluateVariant(context, 'ranking', 'proscore lambda=1, per-layer uniform', { ...DEFAULT_SCORING, lambda: 1 }, proscore(context.base, 1), 'uniform'));
+    rows.push(await evaluateVariant(context, 'ranking', 'l2, per-layer uniform', {}, scoresOf(importance.l2Scores(context.base.weights)), 'uniform'));
+    rows.push(await evaluateVariant(context, 'ranking', 'taylor, per-layer uniform', DEFAULT_SCORING, taylor(context.base), 'uniform'));
+    rows.push(await randomRow(context, 'uniform'));
   }
 
   const stability = studies.has('stability') ? await stabilityStudy(context, model, graph) : undefined;

@@ -1,6 +1,6 @@
+import { ComputeInputError } from '@ippro/compute-core';
 import { packModelArtifact, unpackModelArtifact } from '@ippro/model-artifact';
 import { canonicalJson } from '@ippro/model-artifact';
-import { ComputeInputError } from './compute-executor';
 
 export interface WeightedModel {
   bytes: Uint8Array;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ArtifactStore } from '@ippro/artifacts';
-import { DatasetResolver } from './datasets';
+import { DatasetResolver } from '@ippro/compute-core';
 import { InProcessExecutor } from './in-process-executor';
 import { createPruneActivities } from './prune-activities';
 import { putTinyModel } from './testing/tiny-config';

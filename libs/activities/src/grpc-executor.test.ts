@@ -7,7 +7,7 @@ import { ArtifactStore, startArtifactServer } from '@ippro/artifacts';
 import type { ArtifactServer } from '@ippro/artifacts';
 import { WorkerClient, startWorker } from '@ippro/compute';
 import type { WorkerHandle } from '@ippro/compute';
-import { ComputeInputError } from './compute-executor';
+import { ComputeInputError } from '@ippro/compute-core';
 import { GrpcExecutor } from './grpc-executor';
 import { InProcessExecutor } from './in-process-executor';
 import { WorkerPoolSpecError, parseWorkerPool } from './worker-pool';

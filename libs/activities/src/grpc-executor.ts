@@ -1,19 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { artifactKeyOfStatus } from '@ippro/artifacts';
-import type { ClientTlsOptions, protocol } from '@ippro/artifacts';
+import type { ClientTlsOptions } from '@ippro/artifacts';
+import { evaluateRequestOf, evaluateResultOf, fineTuneRequestOf, fineTuneResultOf, gradStatsRequestOf, gradStatsResultOf, progressOf } from '@ippro/compute';
 import type { LongCallOptions, WorkerClient } from '@ippro/compute';
-import type { DatasetRef } from '@ippro/workflow-core';
+import { ComputeInputError } from '@ippro/compute-core';
 import type {
-  ComputeCallOptions,
-  ComputeExecutor,
   EvaluateCall,
   EvaluateCallResult,
   FineTuneCall,
   FineTuneCallResult,
   GradStatsCall,
   GradStatsCallResult,
-} from './compute-executor';
-import { ComputeInputError } from './compute-executor';
+} from '@ippro/compute-core';
+import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 import { WorkerPool, parseWorkerPool } from './worker-pool';
 import type { PooledWorker, WorkerPoolSpec } from './worker-pool';
 
@@ -51,10 +50,6 @@ function detailsOf(error: unknown): string {
   const details = (error as { details?: unknown } | null)?.details;
   if (typeof details === 'string' && details !== '') return details;
   return error instanceof Error ? error.message : String(error);
-}
-
-function datasetSpec(ref: DatasetRef): protocol.DatasetSpec {
-  return { spec: ref.spec, artifactId: ref.artifactId ?? '' };
 }
 
 /**
@@ -97,53 +92,18 @@ export class GrpcExecutor implements ComputeExecutor {
   }
 
   async computeGradStats(call: GradStatsCall, options: ComputeCallOptions = {}): Promise<GradStatsCallResult> {
-    const request: protocol.ComputeGradStatsRequest = {
-      jobId: call.jobId,
-      modelArtifactId: call.modelArtifactId,
-      dataset: datasetSpec(call.dataset),
-      batches: call.batches,
-      batchSize: call.batchSize,
-      groupIds: call.groupIds,
-      criterion: { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias },
-    };
-    const result = await this.run('ComputeGradStats', call.jobId, options, (client, callOptions) => client.computeGradStats(request, callOptions));
-    const summary = result.summary;
-    return {
-      statsArtifactId: result.statsArtifactId,
-      count: Number(summary?.count ?? 0),
-      lossSum: summary?.lossSum ?? 0,
-      groupCount: summary?.groupCount ?? 0,
-      statsBytes: Number(summary?.statsBytes ?? 0),
-    };
+    const request = gradStatsRequestOf(call);
+    return gradStatsResultOf(await this.run('ComputeGradStats', call.jobId, options, (client, callOptions) => client.computeGradStats(request, callOptions)));
   }
 
   async fineTune(call: FineTuneCall, options: ComputeCallOptions = {}): Promise<FineTuneCallResult> {
-    const request: protocol.FineTuneRequest = {
-      jobId: call.jobId,
-      startModelArtifactId: call.startModelArtifactId,
-      dataset: datasetSpec(call.dataset),
-      replica: call.replica,
-      batchSize: call.batchSize,
-      steps: call.steps,
-      firstStep: call.firstStep,
-      optimizer: call.optimizer,
-      seed: call.seed,
-      augment: call.augment,
-    };
-    const result = await this.run('FineTune', call.jobId, options, (client, callOptions) => client.fineTune(request, callOptions));
-    return { modelArtifactId: result.modelArtifactId, sampleCount: Number(result.sampleCount), steps: result.steps, lossSum: result.lossSum };
+    const request = fineTuneRequestOf(call);
+    return fineTuneResultOf(await this.run('FineTune', call.jobId, options, (client, callOptions) => client.fineTune(request, callOptions)));
   }
 
   async evaluate(call: EvaluateCall, options: ComputeCallOptions = {}): Promise<EvaluateCallResult> {
-    const request: protocol.EvaluateRequest = {
-      jobId: call.jobId,
-      modelArtifactId: call.modelArtifactId,
-      dataset: datasetSpec(call.dataset),
-      batches: call.batches,
-      batchSize: call.batchSize,
-    };
-    const result = await this.run('Evaluate', call.jobId, options, (client, callOptions) => client.evaluate(request, callOptions));
-    return { correct: Number(result.correct), lossSum: result.lossSum, count: Number(result.count) };
+    const request = evaluateRequestOf(call);
+    return evaluateResultOf(await this.run('Evaluate', call.jobId, options, (client, callOptions) => client.evaluate(request, callOptions)));
   }
 
   /**
@@ -201,7 +161,7 @@ export class GrpcExecutor implements ComputeExecutor {
     for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
       // Back off a little before a retry, so that a pool of one busy worker is not hammered.
       if (attempt > 1) await this.pool.waitForChange(Math.min(2000, 100 * 2 ** attempt), options.signal);
-      const worker = await this.acquire(tried, options.signal, `${name} ${jobId}`, () => options.onProgress?.({ done: 0, total: 0, samples: 0 }));
+      const worker = await this.acquire(tried, options.signal, `${name} ${jobId}`, () => options.onProgress?.({ done: 0, total: 0, samples: 0, meanLoss: 0 }));
       const watch = new SilenceWatch(options.silenceMs, options.signal);
       try {
         return await invoke(worker.client, {
@@ -209,7 +169,7 @@ export class GrpcExecutor implements ComputeExecutor {
           signal: watch.signal,
           onProgress: (progress) => {
             watch.heard();
-            options.onProgress?.({ done: progress.done, total: progress.total, samples: Number(progress.samples) });
+            options.onProgress?.(progressOf(progress));
           },
         });
       } catch (error) {

@@ -8,9 +8,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { ArtifactStore } from '@ippro/artifacts';
 import { resolveDataset } from '@ippro/data';
 import { modelToArtifact } from '@ippro/model-artifact';
-import { pruneLocally } from '@ippro/pruning';
+import { getModel } from '@ippro/compute-core';
+import { pruneLocally } from '@ippro/pruning/dist/testing/local-prune';
 import { getJson } from './json-artifacts';
-import { getModel } from './model-store';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
 

@@ -1,24 +1,10 @@
-export {
-  ComputeInputError,
-  type ComputeCallOptions,
-  type ComputeExecutor,
-  type ComputeProgress,
-  type EvaluateCall,
-  type EvaluateCallResult,
-  type FineTuneCall,
-  type FineTuneCallResult,
-  type GradStatsCall,
-  type GradStatsCallResult,
-  type SgdCallSettings,
-} from './compute-executor';
+export type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 export { InProcessExecutor, type InProcessExecutorOptions } from './in-process-executor';
-export { DatasetResolver, replicaRange, shardDataset, type DatasetShape, type ResolvedDataset } from './datasets';
 export { averageModelArtifacts, type WeightedModel } from './average-models';
 export { getJson, putJson, decodeNumber } from './json-artifacts';
 export { createPruneActivities, toActivityFailure, type PruneActivityDeps } from './prune-activities';
 export { runPruneInProcess, type InProcessRunOptions } from './run-prune-in-process';
 export { runCompareInProcess, type InProcessCompareOptions } from './run-compare-in-process';
-export { getModel, putModel } from './model-store';
 export { GrpcExecutor, type GrpcExecutorOptions } from './grpc-executor';
 export {
   WorkerPool,

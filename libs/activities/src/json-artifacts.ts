@@ -1,4 +1,4 @@
-import { artifactKeyOf } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifacts';
 import type { ArtifactStorage } from '@ippro/artifacts';
 
 /** JSON with non-finite numbers as the strings "Infinity", "-Infinity" (NaN is refused). */
@@ -13,11 +13,8 @@ function encode(value: unknown): string {
 }
 
 /** Stores a small JSON document (plans, score tables, group lists) and returns its sha256. */
-export async function putJson(store: ArtifactStorage, value: unknown): Promise<string> {
-  const bytes = Buffer.from(encode(value), 'utf8');
-  const key = artifactKeyOf(bytes);
-  await store.put(bytes, { key });
-  return key;
+export function putJson(store: ArtifactStorage, value: unknown): Promise<string> {
+  return storeBytes(store, Buffer.from(encode(value), 'utf8'));
 }
 
 export async function getJson<T>(store: ArtifactStorage, key: string): Promise<T> {

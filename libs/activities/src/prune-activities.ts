@@ -1,12 +1,14 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
-import { ArtifactError, artifactKeyOf, isArtifactError } from '@ippro/artifacts';
+import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifacts';
 import type { ArtifactStorage } from '@ippro/artifacts';
+import { ComputeInputError, DatasetResolver, getModel } from '@ippro/compute-core';
 import { DataError, batchCount } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, groupWeights, mergeGradStatsInOrder } from '@ippro/importance';
 import type { GradStats } from '@ippro/importance';
-import { ArtifactFormatError, modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
+import { ArtifactFormatError, modelToArtifact } from '@ippro/model-artifact';
+import { accuracyOf, meanLossOf, mergeEvaluations as mergeEvaluationSums } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
 import type { RemovalPlan } from '@ippro/planner';
 import { PruningInputError, batchShards, layerShards, needsGradientStats, scoreByCriterion } from '@ippro/pruning';
@@ -43,8 +45,6 @@ import type {
 } from '@ippro/workflow-core';
 import { averageModelArtifacts } from './average-models';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
-import { ComputeInputError } from './compute-executor';
-import { DatasetResolver } from './datasets';
 import { decodeNumber, getJson, putJson } from './json-artifacts';
 
 export interface PruneActivityDeps {
@@ -174,7 +174,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   const datasets = deps.datasets ?? new DatasetResolver(store, deps.cifar10Dir === undefined ? {} : { cifar10Dir: deps.cifar10Dir });
 
   async function withModel<T>(id: string, use: (model: LayersModel) => T | Promise<T>): Promise<T> {
-    const model = await modelFromArtifact(await store.get(id));
+    const model = await getModel(store, id);
     try {
       return await use(model);
     } finally {
@@ -302,8 +302,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         pruned.dispose();
       }
     });
-    const modelArtifactId = artifactKeyOf(result.bytes);
-    await store.put(result.bytes, { key: modelArtifactId });
+    const modelArtifactId = await storeBytes(store, result.bytes);
     const all = [...removed, ...plan.groupIds];
     const removedArtifactId = await putJson(store, all);
     return { modelArtifactId, removedArtifactId, removedTotal: all.length, params: result.params };
@@ -345,10 +344,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   async function averageModels(input: AverageModelsInput): Promise<AverageModelsOutput> {
     const models = [];
     for (const { modelArtifactId, sampleCount } of input.models) models.push({ bytes: await store.get(modelArtifactId), weight: sampleCount });
-    const bytes = averageModelArtifacts(models);
-    const modelArtifactId = artifactKeyOf(bytes);
-    await store.put(bytes, { key: modelArtifactId });
-    return { modelArtifactId };
+    return { modelArtifactId: await storeBytes(store, averageModelArtifacts(models)) };
   }
 
   async function planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput> {
@@ -372,19 +368,9 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   }
 
   async function mergeEvaluations(input: MergeEvaluationsInput): Promise<MergeEvaluationsOutput> {
-    const sums = input.parts.reduce(
-      (total, part) => ({ correct: total.correct + part.correct, lossSum: total.lossSum + part.lossSum, count: total.count + part.count }),
-      { correct: 0, lossSum: 0, count: 0 },
-    );
+    const sums = mergeEvaluationSums(input.parts);
     const cost = modelCost(await graphOf(input.modelArtifactId));
-    return {
-      params: cost.params,
-      flops: cost.macs,
-      channels: cost.channels,
-      top1: sums.count === 0 ? 0 : sums.correct / sums.count,
-      loss: sums.count === 0 ? 0 : sums.lossSum / sums.count,
-      evaluated: sums.count,
-    };
+    return { params: cost.params, flops: cost.macs, channels: cost.channels, top1: accuracyOf(sums), loss: meanLossOf(sums), evaluated: sums.count };
   }
 
   async function checkArtifacts(input: ArtifactCheckInput): Promise<ArtifactCheckOutput> {

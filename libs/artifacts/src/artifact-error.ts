@@ -6,11 +6,11 @@ import { Metadata, status } from '@grpc/grpc-js';
  */
 export const ARTIFACT_KEY_METADATA = 'ippro-artifact-key';
 
-/** Trailing metadata naming the artifact of an ArtifactError (undefined when it names none). */
-export function artifactKeyMetadata(error: ArtifactError): Metadata | undefined {
-  if (error.key === undefined) return undefined;
+/** Trailing metadata naming the artifact a failure concerns (undefined when it names none). */
+export function artifactKeyMetadata(key: string | undefined): Metadata | undefined {
+  if (key === undefined) return undefined;
   const metadata = new Metadata();
-  metadata.set(ARTIFACT_KEY_METADATA, error.key);
+  metadata.set(ARTIFACT_KEY_METADATA, key);
   return metadata;
 }
 

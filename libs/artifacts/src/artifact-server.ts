@@ -45,7 +45,7 @@ export interface ArtifactServer {
 /** A gRPC status error for a handler callback or stream. */
 export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   if (error instanceof ArtifactError) {
-    const metadata = artifactKeyMetadata(error);
+    const metadata = artifactKeyMetadata(error.key);
     return { code: error.code, details: error.message, ...(metadata === undefined ? {} : { metadata }) };
   }
   const message = error instanceof Error ? error.message : String(error);

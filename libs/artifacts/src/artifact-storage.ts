@@ -2,10 +2,11 @@ import type { ArtifactStat, PutDeclaration, PutOutcome } from './artifact-store'
 
 /**
  * What every artifact store offers: the store on disk (`ArtifactStore`), a bucket of an
- * S3-compatible service (`S3ArtifactStore`), or a remote store behind a local cache
- * (`CachedStorage`). Keys are the sha256 of the bytes; every read is verified against its key
- * (DATA_LOSS naming the key otherwise) and a put stores nothing whose bytes do not match what
- * was declared. The activities and the artifact service work on any of them.
+ * S3-compatible service (`S3ArtifactStore`), an artifact service reached over gRPC
+ * (`ServiceStorage`), or a remote store behind a local cache (`CachedStorage`). Keys are the
+ * sha256 of the bytes; every read is verified against its key (DATA_LOSS naming the key
+ * otherwise) and a put stores nothing whose bytes do not match what was declared. The
+ * activities, the compute core and the artifact service work on any of them.
  */
 export interface ArtifactStorage {
   /** Where the artifacts live, for logs: `artifact store /var/lib/ippro`, `s3://bucket/prefix`. */
@@ -29,4 +30,9 @@ export interface ArtifactStorage {
   corruptedCopies(key: string): Promise<string[]>;
   /** Releases connections; the storage is not used afterwards. */
   close(): void;
+}
+
+/** Stores bytes and returns their key (sha256): how everything that makes an artifact stores it. */
+export async function storeBytes(storage: ArtifactStorage, bytes: Uint8Array): Promise<string> {
+  return (await storage.put(bytes)).key;
 }

@@ -20,11 +20,6 @@ export class CachedStorage implements ArtifactStorage {
     return `${this.remote.description} (cached in ${this.cache.root})`;
   }
 
-  /** Size bound of the cache in bytes (0 when unbounded). */
-  get cacheBytes(): number {
-    return this.cache.maxBytes ?? 0;
-  }
-
   get(key: string): Promise<Buffer> {
     const running = this.inflight.get(key);
     if (running !== undefined) return running;

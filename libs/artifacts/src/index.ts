@@ -16,8 +16,9 @@ export {
   type PutDeclaration,
   type PutOutcome,
 } from './artifact-store';
-export type { ArtifactStorage } from './artifact-storage';
+export { storeBytes, type ArtifactStorage } from './artifact-storage';
 export { CachedStorage } from './cached-storage';
+export { ServiceStorage } from './service-storage';
 export { S3ArtifactStore, DEFAULT_PART_BYTES, type S3ArtifactStoreOptions } from './s3/s3-artifact-store';
 export { MIN_PART_BYTES } from './s3/multipart-upload';
 export { measureS3Throughput, type S3ThroughputOptions, type S3ThroughputResult, type S3ThroughputRound } from './s3/s3-throughput';

@@ -1,15 +1,17 @@
-export { LocalArtifacts, RemoteArtifacts, type ArtifactAccess } from './artifact-access';
 export { WorkerError, statusOfError } from './worker-error';
-export { NETWORK_DATASET_SCHEMES, WorkerDatasets, type ResolvedDataset } from './worker-datasets';
 export {
-  computeGradStatsOperation,
-  evaluateOperation,
-  fineTuneOperation,
-  shardDataset,
-  type CallContext,
-  type OperationDeps,
-} from './operations';
-export { ModelPool, type PooledModel } from './model-pool';
+  evaluateCallOf,
+  evaluateRequestOf,
+  evaluateResultOf,
+  fineTuneCallOf,
+  fineTuneRequestOf,
+  fineTuneResultOf,
+  gradStatsCallOf,
+  gradStatsRequestOf,
+  gradStatsResultMessage,
+  gradStatsResultOf,
+  progressOf,
+} from './call-messages';
 export { WorkerService, type WorkerServiceOptions } from './worker-service';
 export {
   DEFAULT_CACHE_BYTES,

@@ -8,10 +8,10 @@ import { buildChannelGraph, loadLayersModelFromDir } from '@ippro/graph';
 import { deserializeGradStats, groupWeights, mergeGradStatsInOrder, proscoreFromStats, rankGroups, serializeGradStats } from '@ippro/importance';
 import type { GradStats } from '@ippro/importance';
 import { datasetFromArtifact, modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
-import { buildSmallCnn } from '@ippro/models';
-import { batchShards, computeShardedGradStats, evaluateDataset, fineTune, scoringShards } from '@ippro/pruning';
+import { shardDataset } from '@ippro/compute-core';
+import { buildSmallCnn, evaluateDataset } from '@ippro/models';
+import { batchShards, computeShardedGradStats, fineTune, scoringShards } from '@ippro/pruning';
 import type { FineTuneSettings } from '@ippro/pruning';
-import { shardDataset } from './operations';
 import { PROSCORE_FIXTURE, startCluster } from './testing/worker-fixture';
 import type { Cluster } from './testing/worker-fixture';
 
@@ -157,7 +157,7 @@ describe('Evaluate and FineTune parity', () => {
 
   it('Evaluate over 3 shards gives the exact in-process counts', async () => {
     const model = await modelFromArtifact(startBytes);
-    const reference = evaluateDataset(model, dataset, 5);
+    const reference = await evaluateDataset(model, dataset, { batchSize: 5 });
     model.dispose();
     const shards = batchShards(6, 3);
     // Two at a time: the worker has two slots.

@@ -7,22 +7,20 @@ import {
   ArtifactClient,
   ArtifactStore,
   CachedStorage,
-  openArtifactStorage,
   HealthService,
   MAX_MESSAGE_BYTES,
+  ServiceStorage,
   addArtifactService,
   addStandardServices,
   loadProtocol,
+  openArtifactStorage,
   serverCredentials,
   serverOptions,
 } from '@ippro/artifacts';
-import type { ClientTlsOptions, ServerTlsOptions, StoreSettings } from '@ippro/artifacts';
+import type { ArtifactStorage, ClientTlsOptions, ServerTlsOptions, StoreSettings } from '@ippro/artifacts';
 import { initRuntime } from '@ippro/runtime';
 import type { BackendRequest } from '@ippro/runtime';
-import { LocalArtifacts, RemoteArtifacts } from './artifact-access';
-import type { ArtifactAccess } from './artifact-access';
-import { MeteredArtifacts } from './metered-artifacts';
-import { StorageArtifacts } from './storage-artifacts';
+import { MeteredStorage, workerMetrics } from '@ippro/telemetry';
 import { WorkerService } from './worker-service';
 
 /** The fully qualified name health checks and reflection use for the worker service. */
@@ -108,6 +106,33 @@ function checkPositiveInteger(value: number, what: string): number {
   return value;
 }
 
+interface WorkerStorage {
+  /** Where the worker reads its inputs and writes its results. */
+  storage: ArtifactStorage;
+  /** The store on this worker's disk: its cache, or the shared store it was given. */
+  local: ArtifactStore;
+  /** The cache, when the worker serves the ArtifactService over it (no other store to use). */
+  ownStore?: ArtifactStore;
+}
+
+/**
+ * A shared local store as it is; else the worker's cache (LRU, on disk) in front of the shared
+ * store (a bucket) or the artifact service; with neither, the cache itself, served to clients.
+ */
+async function openWorkerStorage(options: WorkerOptions, cacheBytes: number, maxMessageBytes: number): Promise<WorkerStorage> {
+  if (options.artifactStore !== undefined) return { storage: options.artifactStore, local: options.artifactStore };
+  const cache = await ArtifactStore.open({ root: options.cacheDir ?? mkdtempSync(join(tmpdir(), 'ippro-worker-cache-')), maxBytes: cacheBytes });
+  if (options.store !== undefined) {
+    const shared = await openArtifactStorage(options.store, options.log === undefined ? {} : { s3: { onRetry: options.log } });
+    return { storage: new CachedStorage(shared, cache), local: cache };
+  }
+  if (options.artifacts !== undefined) {
+    const client = new ArtifactClient(options.artifacts, { ...(options.artifactsTls ? { tls: options.artifactsTls } : {}), maxMessageBytes });
+    return { storage: new CachedStorage(new ServiceStorage(client), cache), local: cache };
+  }
+  return { storage: cache, local: cache, ownStore: cache };
+}
+
 /** Starts a compute worker: WorkerService, health and reflection on one gRPC server. */
 export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHandle> {
   const slots = checkPositiveInteger(options.slots ?? 1, 'slots');
@@ -116,28 +141,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   const runtime = await initRuntime({ backend: options.backend ?? 'auto', ...(options.log ? { report: options.log } : {}) });
 
-  let artifacts: ArtifactAccess;
-  let ownStore: ArtifactStore | undefined;
-  if (options.artifactStore !== undefined) {
-    artifacts = new LocalArtifacts(options.artifactStore);
-  } else if (options.store !== undefined) {
-    const root = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'ippro-worker-cache-'));
-    const cache = await ArtifactStore.open({ root, maxBytes: cacheBytes });
-    const shared = await openArtifactStorage(options.store, options.log === undefined ? {} : { s3: { onRetry: options.log } });
-    artifacts = new StorageArtifacts(new CachedStorage(shared, cache));
-  } else {
-    const root = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'ippro-worker-cache-'));
-    const cache = await ArtifactStore.open({ root, maxBytes: cacheBytes });
-    if (options.artifacts !== undefined) {
-      const client = new ArtifactClient(options.artifacts, { ...(options.artifactsTls ? { tls: options.artifactsTls } : {}), maxMessageBytes });
-      artifacts = new RemoteArtifacts(client, cache);
-    } else {
-      ownStore = cache;
-      artifacts = new LocalArtifacts(cache);
-    }
-  }
-
-  artifacts = new MeteredArtifacts(artifacts);
+  const { storage, local, ownStore } = await openWorkerStorage(options, cacheBytes, maxMessageBytes);
+  const artifacts = new MeteredStorage(storage, workerMetrics.artifactBytes);
 
   const server = new grpc.Server(serverOptions(maxMessageBytes));
   const requested = options.address ?? '127.0.0.1:0';
@@ -160,6 +165,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     maxBatchSize,
     maxMessageBytes,
     artifacts,
+    artifactCacheBytes: local.maxBytes ?? 0,
     ...(options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }),
     ...(options.idleModels === undefined ? {} : { idleModels: options.idleModels }),
     ...(options.log === undefined ? {} : { log: options.log }),

@@ -1,11 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import type { protocol } from '@ippro/artifacts';
+import type { ArtifactStorage, protocol } from '@ippro/artifacts';
+import { DATASET_REF_SCHEMES, computeGradStats, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
+import type { CallContext, ComputeDeps } from '@ippro/compute-core';
 import { recordWorkerCall, workerMetrics } from '@ippro/telemetry';
-import type { ArtifactAccess } from './artifact-access';
-import { ModelPool } from './model-pool';
-import { computeGradStatsOperation, evaluateOperation, fineTuneOperation } from './operations';
-import type { CallContext, OperationDeps } from './operations';
-import { NETWORK_DATASET_SCHEMES, WorkerDatasets } from './worker-datasets';
+import { evaluateCallOf, fineTuneCallOf, gradStatsCallOf, gradStatsResultMessage } from './call-messages';
 import { WorkerError, statusOfError } from './worker-error';
 
 export interface WorkerServiceOptions {
@@ -17,7 +15,10 @@ export interface WorkerServiceOptions {
   slots: number;
   maxBatchSize: number;
   maxMessageBytes: number;
-  artifacts: ArtifactAccess;
+  /** Where inputs are read and results written (metered; usually a cache in front of a shared store). */
+  artifacts: ArtifactStorage;
+  /** Size bound of the worker's local artifact cache (0 without one), reported in GetCapabilities. */
+  artifactCacheBytes: number;
   /** Directory of the CIFAR-10 .bin files (else IPPRO_DATA_DIR / the default cache). */
   cifar10Dir?: string;
   /** Intra-op threads of the backend (1 for wasm and cpu). */
@@ -53,17 +54,16 @@ interface StreamingCall<Request> extends grpc.ServerWritableStream<Request, unkn
  */
 export class WorkerService {
   private readonly active = new Set<ActiveCall>();
-  private readonly deps: OperationDeps;
+  private readonly deps: ComputeDeps;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: WorkerServiceOptions) {
-    this.deps = {
-      artifacts: options.artifacts,
-      datasets: new WorkerDatasets(options.artifacts, options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }),
-      models: new ModelPool(options.artifacts, options.idleModels ?? 4),
+    this.deps = createComputeDeps(options.artifacts, {
+      ...(options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }),
+      idleModels: options.idleModels ?? 4,
       maxBatchSize: options.maxBatchSize,
-    };
+    });
     workerMetrics.slots.set(options.slots);
   }
 
@@ -81,8 +81,8 @@ export class WorkerService {
       activeCalls: this.active.size,
       maxBatchSize: options.maxBatchSize,
       maxMessageBytes: options.maxMessageBytes,
-      datasetSchemes: [...NETWORK_DATASET_SCHEMES, 'artifact'],
-      artifactCacheBytes: options.artifacts.cacheBytes,
+      datasetSchemes: [...DATASET_REF_SCHEMES, 'artifact'],
+      artifactCacheBytes: options.artifactCacheBytes,
       threads: options.threads ?? 1,
     };
   }
@@ -111,9 +111,13 @@ export class WorkerService {
   handlers(): protocol.WorkerServiceHandlers {
     return {
       GetCapabilities: (_call, callback) => callback(null, this.capabilities()),
-      ComputeGradStats: (call) => this.serve('ComputeGradStats', call, (context) => computeGradStatsOperation(call.request, this.deps, context)),
-      FineTune: (call) => this.serve('FineTune', call, (context) => fineTuneOperation(call.request, this.deps, context)),
-      Evaluate: (call) => this.serve('Evaluate', call, (context) => evaluateOperation(call.request, this.deps, context)),
+      ComputeGradStats: (call) =>
+        this.serve('ComputeGradStats', call, async (context) => {
+          const typed = gradStatsCallOf(call.request);
+          return gradStatsResultMessage(typed, await computeGradStats(typed, this.deps, context));
+        }),
+      FineTune: (call) => this.serve('FineTune', call, async (context) => fineTune(fineTuneCallOf(call.request), this.deps, context)),
+      Evaluate: (call) => this.serve('Evaluate', call, async (context) => evaluate(evaluateCallOf(call.request), this.deps, context)),
     };
   }
 

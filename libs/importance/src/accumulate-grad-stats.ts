@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
+import { classificationLoss } from '@ippro/models';
 import { applyWithTaps } from '@ippro/graph';
-import { meanCategoricalCrossEntropy } from './cross-entropy';
 import type { BatchNormMode, GradStats, InjectionPoint } from './grad-stats';
 import type { GroupLayout } from './group-layout';
 import { checkInjectionPoints, layoutGroup, selectGroups } from './group-layout';
@@ -98,7 +98,7 @@ function forwardBackward(context: PassContext, batch: ScoringBatch): BatchGradie
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
       const output = applyWithTaps(context.model, batch.inputs, taps, { training: context.training });
-      return meanCategoricalCrossEntropy(singleOutput(output), batch.labels);
+      return classificationLoss(singleOutput(output), batch.labels);
     }, varList);
     result = {
       loss: value.dataSync()[0],

@@ -1,9 +1,9 @@
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { applyWithTaps } from '@ippro/graph';
+import { classificationLoss } from '@ippro/models';
 import { accumulateGradStats } from './accumulate-grad-stats';
 import type { GradStats } from './grad-stats';
-import { meanCategoricalCrossEntropy } from './cross-entropy';
 import type { Fixture } from './testing/fixture';
 import { assertClose, disposeBatches, loadFixture, makeBatches } from './testing/fixture';
 
@@ -28,7 +28,7 @@ function lossAtScale(fixture: Fixture, groupId: string, scale: number): number {
     const inputs = tf.tensor2d(fixture.data.inputs);
     const output = applyWithTaps(fixture.model, inputs, taps, { training: false });
     const probabilities = Array.isArray(output) ? output[0] : output;
-    return meanCategoricalCrossEntropy(probabilities, tf.tensor1d(fixture.data.labels, 'int32')).dataSync()[0];
+    return classificationLoss(probabilities, tf.tensor1d(fixture.data.labels, 'int32')).dataSync()[0];
   });
 }
 

@@ -14,8 +14,3 @@ export { scoreModel } from './score-model';
 export type { ScoreModelSettings } from './score-model';
 export { fineTune, fineTuneWithHooks } from './fine-tune';
 export type { FineTuneHooks, FineTuneResult, FineTuneSettings } from './fine-tune';
-export { evaluateDataset } from './evaluate-dataset';
-export { pruneLocally } from './local-prune';
-export type { LocalPruneRequest, LocalPruneResult, PlanSettings } from './local-prune';
-export type { PruneEvent, PruneEventListener, PrunePhase } from './prune-events';
-export type { PruneSummary, RoundMetrics, StopReason } from './prune-summary';

@@ -7,12 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolveDataset } from '@ippro/data';
-import { buildSmallCnn } from '@ippro/models';
+import { buildSmallCnn, modelDataMismatch } from '@ippro/models';
 import { readCheckpoint } from './checkpoint';
 import { trainEpochs } from './epoch-trainer';
 import type { TrainEvent } from './epoch-trainer';
 import type { TrainConfig } from './train-config';
-import { modelDataMismatch } from './evaluate-on';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ippro-training-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
-import { SgdTrainer } from '@ippro/models';
+import { SgdTrainer, evaluateDataset } from '@ippro/models';
 import type { SgdState } from '@ippro/models';
 import type { BackendName } from '@ippro/runtime';
 import { activeBackendName } from './active-backend';
@@ -11,7 +11,6 @@ import { writeCheckpoint } from './checkpoint';
 import type { CheckpointState, DataIdentity, EpochRecord } from './checkpoint';
 import type { TrainDataSource } from './data-parallel/messages';
 import { ReplicaGroup } from './data-parallel/replica-group';
-import { evaluateOn } from './evaluate-on';
 import { localStepRunner } from './step-runner';
 import type { StepRunner } from './step-runner';
 import { learningRateOf, validateTrainConfig } from './train-config';
@@ -239,9 +238,10 @@ async function trainOneEpoch(
     seconds: 0,
   };
   if (options.evaluation) {
-    const sums = evaluateOn(options.model, options.evaluation, config.evalBatchSize, (done, total) =>
-      options.onEvent?.({ kind: 'evaluating', epoch: epoch + 1, done, total }),
-    );
+    const sums = await evaluateDataset(options.model, options.evaluation, {
+      batchSize: config.evalBatchSize,
+      afterBatch: (done, total) => options.onEvent?.({ kind: 'evaluating', epoch: epoch + 1, done, total }),
+    });
     record.evalLoss = sums.lossSum / sums.count;
     record.evalAccuracy = sums.correct / sums.count;
   }

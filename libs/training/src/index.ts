@@ -14,5 +14,4 @@ export {
   writeCheckpoint,
 } from './checkpoint';
 export type { Checkpoint, CheckpointState, DataIdentity, EpochRecord } from './checkpoint';
-export { evaluateOn, modelDataMismatch } from './evaluate-on';
 export { defaultProcessCount } from './data-parallel/process-count';

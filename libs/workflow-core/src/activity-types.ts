@@ -159,8 +159,10 @@ export interface MergeEvaluationsInput {
   parts: EvaluationSumsRef[];
 }
 
+/** A model's size and its quality on the evaluation data. */
 export interface MergeEvaluationsOutput {
   params: number;
+  /** Multiply-accumulates per sample. */
   flops: number;
   channels: number;
   top1: number;

@@ -4,6 +4,8 @@
  * group lists travel as artifacts named by sha256, never through Temporal.
  */
 
+import type { MergeEvaluationsOutput } from './activity-types';
+
 /** The importance criteria (the same names as @ippro/pruning's CRITERIA). */
 export type CriterionName = 'proscore' | 'l1' | 'l2' | 'taylor' | 'bn' | 'random';
 
@@ -127,17 +129,10 @@ export interface PruneWorkflowInput {
 }
 
 /** A round's result (round 0 = the input model). Small: it is kept for every round. */
-export interface RoundMetrics {
+export interface RoundMetrics extends MergeEvaluationsOutput {
   round: number;
   /** The model after this round (fine-tuned). */
   modelArtifactId: string;
-  params: number;
-  /** Multiply-accumulates per sample. */
-  flops: number;
-  channels: number;
-  top1: number;
-  loss: number;
-  evaluated: number;
   /** Groups removed in this round. */
   removedGroups: number;
   /** Groups removed from the input model so far. */

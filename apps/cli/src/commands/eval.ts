@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { evaluateOn, modelDataMismatch } from '@ippro/training';
+import { evaluateDataset, modelDataMismatch } from '@ippro/models';
 import { asBadInput, isPositiveInteger, loadModel, openDataset, parseNumberFlag, startBackend } from '../cli-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
@@ -43,7 +43,7 @@ export function evalCommand(): Command {
       // The first batch reads the dataset's files: a missing or corrupt file is bad input.
       await asBadInput('--data', () => data.label(0));
       const bar = new ProgressBar('evaluating');
-      const sums = evaluateOn(model, data, batchSize, (done, total) => bar.update(done, total));
+      const sums = await evaluateDataset(model, data, { batchSize, afterBatch: (done, total) => bar.update(done, total) });
       bar.done();
       const report: EvalReport = {
         model: options.model,

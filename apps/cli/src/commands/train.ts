@@ -5,13 +5,12 @@ import { join, resolve } from 'node:path';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { saveLayersModelToDir } from '@ippro/graph';
-import { buildModel, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
-import { activeRuntime } from '@ippro/runtime';
+import { buildModel, modelDataMismatch, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
+import { BACKEND_SETTINGS, activeRuntime } from '@ippro/runtime';
 import {
   checkpointDirOf,
   defaultProcessCount,
   findCheckpoint,
-  modelDataMismatch,
   readCheckpoint,
   readCheckpointState,
   trainEpochs,
@@ -19,8 +18,21 @@ import {
 } from '@ippro/training';
 import type { Checkpoint, EpochRecord, TrainConfig, TrainEvent } from '@ippro/training';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { BACKEND_SETTINGS } from '@ippro/runtime';
-import { NON_NEGATIVE_INTEGER, NON_NEGATIVE_NUMBER, POSITIVE_INTEGER, POSITIVE_NUMBER, TEXT, listOf, numberWhere, oneOf, parser, required, setting, toggle, effectiveConfig } from '@ippro/settings';
+import {
+  NON_NEGATIVE_INTEGER,
+  NON_NEGATIVE_NUMBER,
+  POSITIVE_INTEGER,
+  POSITIVE_NUMBER,
+  TEXT,
+  effectiveConfig,
+  listOf,
+  numberWhere,
+  oneOf,
+  parser,
+  required,
+  setting,
+  toggle,
+} from '@ippro/settings';
 import type { EffectiveConfig, ValuesOf } from '@ippro/settings';
 import { asBadInput, checkOutputDir, openDataset, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';

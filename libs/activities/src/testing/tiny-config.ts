@@ -1,7 +1,7 @@
 import type { ArtifactStorage } from '@ippro/artifacts';
 import { buildSmallCnn } from '@ippro/models';
 import type { PruneWorkflowInput } from '@ippro/workflow-core';
-import { putModel } from '../model-store';
+import { putModel } from '@ippro/compute-core';
 
 export const SCORING_SPEC = 'synthetic:cifar?n=32&seed=1&classes=10';
 export const TUNING_SPEC = 'synthetic:cifar?n=32&seed=2&classes=10';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { crossEntropy } from './cross-entropy';
+import { classificationLoss } from '../loss';
 import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
 
@@ -179,7 +179,7 @@ export class SgdTrainer {
   }
 
   private objective(batch: LabeledBatch, probabilities: tf.Tensor): tf.Scalar {
-    const loss = crossEntropy(probabilities, batch.y, this.settings.labelSmoothing ?? 0);
+    const loss = classificationLoss(probabilities, batch.y, { labelSmoothing: this.settings.labelSmoothing ?? 0 });
     const decay = this.settings.weightDecay ?? 0;
     if (decay === 0 || this.decayed.length === 0) return loss;
     const squares = this.decayed.map((weight) => tf.sum(tf.square(weight)));

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { SgdTrainer } from './sgd-training';
 import { evaluateBatches, mergeEvaluations, accuracyOf } from './evaluate';
-import { crossEntropy } from './cross-entropy';
+import { classificationLoss } from '../loss';
 import type { LabeledBatch } from './labeled-batch';
 
 before(async () => {
@@ -67,14 +67,14 @@ test('evaluation sums merge exactly across shards', () => {
   assert.equal(merged.correct, whole.correct);
   assert.equal(merged.count, 6);
   assert.ok(Math.abs(merged.lossSum - whole.lossSum) < 1e-5);
-  const meanLoss = crossEntropy(model.predict(batch.x) as tf.Tensor, batch.y).dataSync()[0] ?? 0;
+  const meanLoss = classificationLoss(model.predict(batch.x) as tf.Tensor, batch.y).dataSync()[0] ?? 0;
   assert.ok(Math.abs(whole.lossSum / whole.count - meanLoss) < 1e-6);
 });
 
 test('label smoothing raises the loss of a confident correct prediction', () => {
   const probabilities = tf.tensor2d([[0.99, 0.01]]);
   const targets = tf.tensor2d([[1, 0]]);
-  const plain = crossEntropy(probabilities, targets).dataSync()[0] ?? 0;
-  const smoothed = crossEntropy(probabilities, targets, 0.2).dataSync()[0] ?? 0;
+  const plain = classificationLoss(probabilities, targets).dataSync()[0] ?? 0;
+  const smoothed = classificationLoss(probabilities, targets, { labelSmoothing: 0.2 }).dataSync()[0] ?? 0;
   assert.ok(smoothed > plain);
 });

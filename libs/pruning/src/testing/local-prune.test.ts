@@ -5,9 +5,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { resolveDataset } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import { pruneLocally } from './local-prune';
-import type { LocalPruneRequest } from './local-prune';
-import type { PruneEvent } from './prune-events';
-import { tinyCnn } from './testing/tiny-cnn';
+import type { LocalPruneEvent, LocalPruneRequest } from './local-prune';
+import { tinyCnn } from './tiny-cnn';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -34,7 +33,7 @@ function request(overrides: Partial<LocalPruneRequest> = {}): LocalPruneRequest 
 }
 
 test('two rounds remove the target share of FLOPs and report every round', async () => {
-  const events: PruneEvent[] = [];
+  const events: LocalPruneEvent[] = [];
   const { model, summary } = await pruneLocally(request(), (event) => events.push(event));
   assert.equal(summary.history.length, 2);
   assert.equal(summary.stoppedBecause, 'target-reached');

@@ -1,18 +1,17 @@
 import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
+import { accuracyOf, evaluateDataset, meanLossOf } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
 import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import { removeGroups, survivingGroupIds } from '@ippro/surgery';
+import type { RoundMetrics, StopReason } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Criterion } from './criteria';
-import { evaluateDataset } from './evaluate-dataset';
-import { fineTune } from './fine-tune';
-import type { FineTuneSettings } from './fine-tune';
-import type { PruneEventListener, PrunePhase } from './prune-events';
-import type { PruneSummary, RoundMetrics, StopReason } from './prune-summary';
-import { scoreModel } from './score-model';
-import type { ScoringSettings } from './sharded-grad-stats';
+import type { Criterion } from '../criteria';
+import { fineTune } from '../fine-tune';
+import type { FineTuneSettings } from '../fine-tune';
+import { scoreModel } from '../score-model';
+import type { ScoringSettings } from '../sharded-grad-stats';
 
 /** How each round's plan is made: the planner's settings that stay fixed for a run. */
 export type PlanSettings = Pick<
@@ -36,10 +35,31 @@ export interface LocalPruneRequest extends PlanSettings {
   maxAccuracyDrop?: number;
 }
 
+/** A round's metrics as the pruneModel workflow records them; the oracle keeps models, not artifact ids. */
+export type LocalRoundMetrics = Omit<RoundMetrics, 'modelArtifactId'>;
+
+export interface LocalPruneSummary {
+  baseline: LocalRoundMetrics;
+  history: LocalRoundMetrics[];
+  /** The round whose model is the result (0 = the input model). */
+  resultRound: number;
+  stoppedBecause: StopReason;
+  /** Cumulative group ids removed from the input model to obtain the result. */
+  removedGroupIds: string[];
+}
+
 export interface LocalPruneResult {
   model: LayersModel;
-  summary: PruneSummary;
+  summary: LocalPruneSummary;
 }
+
+export type LocalPrunePhase = 'baseline' | 'score' | 'plan' | 'surgery' | 'fine-tune' | 'evaluate';
+
+/** What the oracle reports while it works. */
+export type LocalPruneEvent =
+  | { kind: 'progress'; round: number; phase: LocalPrunePhase; done: number; total: number }
+  | { kind: 'round-done'; metrics: LocalRoundMetrics }
+  | { kind: 'stopped'; reason: string };
 
 /** The state carried from round to round. */
 interface RunState {
@@ -49,21 +69,24 @@ interface RunState {
   removed: string[];
 }
 
+type Report = (done: number, total: number) => void;
+
 /**
- * Score, plan, remove, fine-tune and evaluate, round after round, in this process: the
- * reference execution that a distributed run must reproduce.
+ * Score, plan, remove, fine-tune and evaluate, round after round, in one process with plain
+ * loops and no artifacts: the test oracle that the in-process and distributed runs
+ * (@ippro/activities, the pruneModel workflow) must reproduce byte for byte. It scores, tunes
+ * and evaluates with the same pieces they do (accumulateGradStats, the SGD step loop,
+ * @ippro/models' evaluateDataset and loss), and plans with the same planner.
  */
-export async function pruneLocally(request: LocalPruneRequest, onEvent?: PruneEventListener): Promise<LocalPruneResult> {
-  const progress = (round: number, phase: PrunePhase) => (done: number, total: number) =>
-    onEvent?.({ kind: 'progress', round, phase, done, total });
+export async function pruneLocally(request: LocalPruneRequest, onEvent?: (event: LocalPruneEvent) => void): Promise<LocalPruneResult> {
+  const progress = (round: number, phase: LocalPrunePhase): Report => (done, total) => onEvent?.({ kind: 'progress', round, phase, done, total });
   const original = buildChannelGraph(request.model);
-  const baseline = measure(request, request.model, original, 0, 0, progress(0, 'baseline'));
+  const baseline = await measure(request, request.model, original, { round: 0, removedGroups: 0, removedTotal: 0 }, progress(0, 'baseline'));
   onEvent?.({ kind: 'round-done', metrics: baseline });
   let state: RunState = { original, model: request.model, graph: original, removed: [] };
-  const history: RoundMetrics[] = [];
+  const history: LocalRoundMetrics[] = [];
   let stoppedBecause: StopReason = 'rounds-done';
   for (let round = 1; round <= request.rounds; round += 1) {
-    const started = Date.now();
     const plan = await planRound(request, state, round, progress);
     if (plan.groupIds.length === 0) {
       stoppedBecause = plan.reachedGoal ? 'target-reached' : 'nothing-to-remove';
@@ -71,9 +94,13 @@ export async function pruneLocally(request: LocalPruneRequest, onEvent?: PruneEv
       break;
     }
     const next = applyPlan(state, plan, progress(round, 'surgery'));
-    const tuned = tuneRound(request, next.model, round, progress(round, 'fine-tune'));
-    const metrics = measure(request, next.model, next.graph, round, plan.groupIds.length, progress(round, 'evaluate'));
-    Object.assign(metrics, { plan, fineTuneLoss: tuned, seconds: (Date.now() - started) / 1000 });
+    const fineTuneLoss = tuneRound(request, next.model, round, progress(round, 'fine-tune'));
+    const counts = { round, removedGroups: plan.groupIds.length, removedTotal: next.removed.length };
+    const metrics: LocalRoundMetrics = {
+      ...(await measure(request, next.model, next.graph, counts, progress(round, 'evaluate'))),
+      ...(fineTuneLoss === undefined ? {} : { fineTuneLoss }),
+      reachedGoal: plan.reachedGoal,
+    };
     onEvent?.({ kind: 'round-done', metrics });
     if (overBudget(request, baseline, metrics)) {
       next.model.dispose();
@@ -88,31 +115,22 @@ export async function pruneLocally(request: LocalPruneRequest, onEvent?: PruneEv
     if (round === request.rounds) stoppedBecause = plan.reachedGoal ? 'target-reached' : 'rounds-done';
   }
   const resultRound = stoppedBecause === 'accuracy-budget' ? history.length - 1 : history.length;
-  const summary: PruneSummary = {
-    criterion: request.criterion,
-    target: request.target,
-    rounds: request.rounds,
-    baseline,
-    history,
-    resultRound,
-    stoppedBecause,
-    removedGroupIds: state.removed,
-  };
-  return { model: state.model, summary };
+  return { model: state.model, summary: { baseline, history, resultRound, stoppedBecause, removedGroupIds: state.removed } };
 }
 
-async function planRound(
-  request: LocalPruneRequest,
-  state: RunState,
-  round: number,
-  progress: (round: number, phase: PrunePhase) => (done: number, total: number) => void,
-): Promise<RemovalPlan> {
-  const table = await scoreModel(state.model, state.graph, request.scoringData, {
-    criterion: request.criterion,
-    seed: request.seed + round,
-    scoring: request.scoring,
-    ...(request.lambda === undefined ? {} : { lambda: request.lambda }),
-  }, progress(round, 'score'));
+async function planRound(request: LocalPruneRequest, state: RunState, round: number, progress: (round: number, phase: LocalPrunePhase) => Report): Promise<RemovalPlan> {
+  const table = await scoreModel(
+    state.model,
+    state.graph,
+    request.scoringData,
+    {
+      criterion: request.criterion,
+      seed: request.seed + round,
+      scoring: request.scoring,
+      ...(request.lambda === undefined ? {} : { lambda: request.lambda }),
+    },
+    progress(round, 'score'),
+  );
   const currentIdOf = survivingGroupIds(state.original, state.removed, state.graph);
   const scoreOfCurrent = new Map(table.rows.map((row) => [row.id, row.score]));
   const scores = new Map<string, number>();
@@ -133,7 +151,7 @@ function planSettings(request: LocalPruneRequest): PlanSettings {
   return { target, rounds, ...(Object.fromEntries(given) as Partial<PlanSettings>) };
 }
 
-function applyPlan(state: RunState, plan: RemovalPlan, report: (done: number, total: number) => void): RunState {
+function applyPlan(state: RunState, plan: RemovalPlan, report: Report): RunState {
   report(0, 1);
   const currentIdOf = survivingGroupIds(state.original, state.removed, state.graph);
   const currentIds = plan.groupIds.map((id) => {
@@ -146,12 +164,7 @@ function applyPlan(state: RunState, plan: RemovalPlan, report: (done: number, to
   return { original: state.original, model, graph: buildChannelGraph(model), removed: [...state.removed, ...plan.groupIds] };
 }
 
-function tuneRound(
-  request: LocalPruneRequest,
-  model: LayersModel,
-  round: number,
-  report: (done: number, total: number) => void,
-): number | undefined {
+function tuneRound(request: LocalPruneRequest, model: LayersModel, round: number, report: Report): number | undefined {
   const data = request.fineTuneData;
   if (data === undefined || request.fineTune.steps === 0) return undefined;
   const settings = { ...request.fineTune, seed: request.seed, firstStep: (round - 1) * request.fineTune.steps };
@@ -159,30 +172,26 @@ function tuneRound(
   return fineTune(model, data, settings, (done) => report(done, steps)).meanLoss;
 }
 
-function measure(
+async function measure(
   request: LocalPruneRequest,
   model: LayersModel,
   graph: ChannelGraph,
-  round: number,
-  removedGroups: number,
-  report: (done: number, total: number) => void,
-): RoundMetrics {
-  const started = Date.now();
+  counts: Pick<LocalRoundMetrics, 'round' | 'removedGroups' | 'removedTotal'>,
+  report: Report,
+): Promise<LocalRoundMetrics> {
   const cost = modelCost(graph);
-  const sums = evaluateDataset(model, request.evaluationData, request.evaluationBatchSize, report);
+  const sums = await evaluateDataset(model, request.evaluationData, { batchSize: request.evaluationBatchSize, afterBatch: report });
   return {
-    round,
+    ...counts,
     params: cost.params,
     flops: cost.macs,
     channels: cost.channels,
-    top1: sums.count === 0 ? 0 : sums.correct / sums.count,
-    loss: sums.count === 0 ? 0 : sums.lossSum / sums.count,
+    top1: accuracyOf(sums),
+    loss: meanLossOf(sums),
     evaluated: sums.count,
-    removedGroups,
-    seconds: (Date.now() - started) / 1000,
   };
 }
 
-function overBudget(request: LocalPruneRequest, baseline: RoundMetrics, metrics: RoundMetrics): boolean {
+function overBudget(request: LocalPruneRequest, baseline: LocalRoundMetrics, metrics: LocalRoundMetrics): boolean {
   return request.maxAccuracyDrop !== undefined && metrics.top1 < baseline.top1 - request.maxAccuracyDrop;
 }

@@ -1,29 +1,5 @@
-import { batchAt, batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
-import { evaluateBatches, mergeEvaluations } from '@ippro/models';
-import type { EvaluationSums } from '@ippro/models';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-
-/** Exact top-1 hits and summed loss over a whole dataset, in order, one batch in memory at a time. */
-export function evaluateOn(
-  model: LayersModel,
-  dataset: LabeledDataset,
-  batchSize: number,
-  onBatch?: (done: number, total: number) => void,
-): EvaluationSums {
-  const total = batchCount(dataset, batchSize);
-  const parts: EvaluationSums[] = [];
-  for (let index = 0; index < total; index++) {
-    const batch = batchAt(dataset, { batchSize, index });
-    try {
-      parts.push(evaluateBatches(model, [batch]));
-    } finally {
-      batch.dispose();
-    }
-    onBatch?.(index + 1, total);
-  }
-  return mergeEvaluations(parts);
-}
 
 /**
  * Why a model cannot be trained or evaluated on a dataset (input shape or class count), or

@@ -1,14 +1,11 @@
-import { artifactKeyOf } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifacts';
 import type { ArtifactStorage } from '@ippro/artifacts';
 import { modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 /** Stores a model as an artifact (@ippro/model-artifact) and returns its id (sha256). */
-export async function putModel(store: ArtifactStorage, model: LayersModel): Promise<string> {
-  const bytes = modelToArtifact(model);
-  const key = artifactKeyOf(bytes);
-  await store.put(bytes, { key });
-  return key;
+export function putModel(store: ArtifactStorage, model: LayersModel): Promise<string> {
+  return storeBytes(store, modelToArtifact(model));
 }
 
 /** Builds the model an artifact holds; the caller disposes it. */

@@ -1,0 +1,103 @@
+import type { ArtifactStorage } from '@ippro/artifacts';
+import { CIFAR10_RECORDS_PER_FILE, CIFAR10_SAMPLE_SHAPE, CIFAR10_SPLIT_FILES, DataError, formatDatasetSpec, parseDatasetSpec, resolveDataset } from '@ippro/data';
+import type { Cifar10Spec, LabeledDataset, SyntheticSpec } from '@ippro/data';
+import { datasetFromArtifact } from '@ippro/model-artifact';
+import type { DatasetRef } from '@ippro/workflow-core';
+import { checkArtifactId } from './checks';
+import { ComputeInputError } from './compute-input-error';
+
+/** The spec schemes a DatasetRef may name (`json:` names a file, so it is refused); the data itself may also come as a dataset artifact. */
+export const DATASET_REF_SCHEMES = ['cifar10', 'synthetic'] as const;
+
+/** A dataset a call reads, and the id that names it in statistics headers. */
+export interface ResolvedDataset {
+  dataset: LabeledDataset;
+  /** The canonical spec, or `artifact:<sha256>` for a dataset artifact without a spec. */
+  datasetId: string;
+}
+
+/** What shard planning needs to know about a dataset. */
+export interface DatasetShape {
+  size: number;
+  sampleShape: readonly number[];
+}
+
+export interface DatasetResolverOptions {
+  /** Directory of the CIFAR-10 .bin files (else IPPRO_DATA_DIR / the default cache). */
+  cifar10Dir?: string;
+  /** Datasets kept open, least recently used dropped first; default 4. */
+  maxCached?: number;
+}
+
+/**
+ * Opens the dataset of a DatasetRef: a named dataset (`cifar10:train`, `synthetic:cifar?...`)
+ * opened here, or a dataset artifact read from the store by sha256. A few are kept open (they
+ * are small, or read lazily by their readers). Refused: `json:` specs (a file path: send the
+ * data as a dataset artifact) and specs with a sample range (calls select data by batch range).
+ */
+export class DatasetResolver {
+  private readonly cache = new Map<string, ResolvedDataset>();
+
+  constructor(
+    private readonly artifacts: ArtifactStorage,
+    private readonly options: DatasetResolverOptions = {},
+  ) {}
+
+  /**
+   * Size and sample shape. A CIFAR-10 split's are fixed by its spec, so planning shards of it
+   * needs no dataset files here (the orchestrator's host has none; the workers read them).
+   */
+  async shape(ref: DatasetRef, field = 'dataset'): Promise<DatasetShape> {
+    if (!hasArtifact(ref)) {
+      const spec = this.parse(ref, field);
+      if (spec.scheme === 'cifar10') return { size: CIFAR10_SPLIT_FILES[spec.split].length * CIFAR10_RECORDS_PER_FILE, sampleShape: CIFAR10_SAMPLE_SHAPE };
+    }
+    const { dataset } = await this.resolve(ref, field);
+    return { size: dataset.size, sampleShape: dataset.sampleShape };
+  }
+
+  async resolve(ref: DatasetRef, field = 'dataset'): Promise<ResolvedDataset> {
+    if (hasArtifact(ref)) {
+      const id = checkArtifactId(ref.artifactId, `${field}.artifact_id`);
+      const datasetId = ref.spec !== '' ? ref.spec : `artifact:${id}`;
+      return this.cached(`${id} ${datasetId}`, async () => ({ dataset: datasetFromArtifact(await this.artifacts.get(id), { description: datasetId }), datasetId }));
+    }
+    const spec = this.parse(ref, field);
+    const datasetId = formatDatasetSpec(spec);
+    const options = this.options.cifar10Dir === undefined ? {} : { cifar10Dir: this.options.cifar10Dir };
+    return this.cached(datasetId, async () => ({ dataset: resolveDataset(spec, options), datasetId }));
+  }
+
+  private parse(ref: DatasetRef, field: string): Cifar10Spec | SyntheticSpec {
+    if (ref.spec === '') throw new ComputeInputError(`${field}.spec is empty and ${field}.artifact_id is not set`);
+    let spec;
+    try {
+      spec = parseDatasetSpec(ref.spec);
+    } catch (error) {
+      if (error instanceof DataError) throw new ComputeInputError(`${field}.spec: ${error.message}`, 'InvalidArgument', { cause: error });
+      throw error;
+    }
+    if (spec.scheme === 'json') {
+      throw new ComputeInputError(
+        `${field}.spec '${ref.spec}': json: specs name files and are refused from the network; upload the data as a dataset artifact and set ${field}.artifact_id`,
+      );
+    }
+    if (spec.range !== undefined) {
+      throw new ComputeInputError(`${field}.spec '${ref.spec}' carries a sample range; send the whole dataset's spec and select data with the batch range`);
+    }
+    return spec;
+  }
+
+  private async cached(key: string, open: () => Promise<ResolvedDataset>): Promise<ResolvedDataset> {
+    const known = this.cache.get(key);
+    const resolved = known ?? (await open());
+    this.cache.delete(key);
+    this.cache.set(key, resolved);
+    while (this.cache.size > (this.options.maxCached ?? 4)) this.cache.delete(this.cache.keys().next().value as string);
+    return resolved;
+  }
+}
+
+function hasArtifact(ref: DatasetRef): ref is DatasetRef & { artifactId: string } {
+  return ref.artifactId !== undefined && ref.artifactId !== '';
+}

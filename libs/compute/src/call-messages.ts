@@ -1,0 +1,151 @@
+import type { protocol } from '@ippro/artifacts';
+import { ComputeInputError } from '@ippro/compute-core';
+import type {
+  ComputeProgress,
+  EvaluateCall,
+  EvaluateCallResult,
+  FineTuneCall,
+  FineTuneCallResult,
+  FineTuneShard,
+  GradStatsCall,
+  GradStatsCallResult,
+} from '@ippro/compute-core';
+
+/**
+ * The compute calls on the wire: ippro.v1.WorkerService messages to and from @ippro/compute-core's
+ * typed calls. The worker maps requests to calls and results to messages; a client (the
+ * orchestrator's gRPC executor) maps calls to requests and result messages back.
+ */
+
+type DatasetRef = GradStatsCall['dataset'];
+
+function required<T>(value: T | null | undefined, field: string): T {
+  if (value == null) throw new ComputeInputError(`${field} is required`);
+  return value;
+}
+
+function datasetRefOf(spec: protocol.DatasetSpec__Output | null): DatasetRef {
+  if (spec == null) throw new ComputeInputError('dataset is required (a spec or an artifact_id)');
+  return { spec: spec.spec, ...(spec.artifactId === '' ? {} : { artifactId: spec.artifactId }) };
+}
+
+function datasetSpecOf(ref: DatasetRef): protocol.DatasetSpec {
+  return { spec: ref.spec, artifactId: ref.artifactId ?? '' };
+}
+
+function batchNormModeOf(criterion: protocol.CriterionParams__Output | null): GradStatsCall['batchNormMode'] {
+  switch (criterion?.batchNormMode) {
+    case 'BATCH_NORM_MODE_INFERENCE':
+      return 'inference';
+    case 'BATCH_NORM_MODE_BATCH':
+      return 'batch';
+    default:
+      throw new ComputeInputError('criterion.batch_norm_mode must be stated (BATCH_NORM_MODE_INFERENCE or BATCH_NORM_MODE_BATCH)');
+  }
+}
+
+export function gradStatsCallOf(request: protocol.ComputeGradStatsRequest__Output): GradStatsCall {
+  return {
+    jobId: request.jobId,
+    modelArtifactId: request.modelArtifactId,
+    dataset: datasetRefOf(request.dataset),
+    batches: required(request.batches, 'batches'),
+    batchSize: request.batchSize,
+    groupIds: request.groupIds,
+    batchNormMode: batchNormModeOf(request.criterion),
+    includeBias: request.criterion?.includeBias ?? false,
+  };
+}
+
+export function gradStatsRequestOf(call: GradStatsCall): protocol.ComputeGradStatsRequest {
+  return {
+    jobId: call.jobId,
+    modelArtifactId: call.modelArtifactId,
+    dataset: datasetSpecOf(call.dataset),
+    batches: call.batches,
+    batchSize: call.batchSize,
+    groupIds: call.groupIds,
+    criterion: { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias },
+  };
+}
+
+/** The result message; its sample range is the call's: [start * batchSize, + count). */
+export function gradStatsResultMessage(call: GradStatsCall, result: GradStatsCallResult): protocol.ComputeGradStatsResult {
+  const sampleStart = call.batches.start * call.batchSize;
+  const { statsArtifactId, count, lossSum, groupCount, statsBytes } = result;
+  return { statsArtifactId, summary: { count, lossSum, groupCount, sampleStart, sampleEnd: sampleStart + count, statsBytes } };
+}
+
+export function gradStatsResultOf(message: protocol.ComputeGradStatsResult__Output): GradStatsCallResult {
+  const summary = message.summary;
+  return {
+    statsArtifactId: message.statsArtifactId,
+    count: Number(summary?.count ?? 0),
+    lossSum: summary?.lossSum ?? 0,
+    groupCount: summary?.groupCount ?? 0,
+    statsBytes: Number(summary?.statsBytes ?? 0),
+  };
+}
+
+function fineTuneShardOf(request: protocol.FineTuneRequest__Output): FineTuneShard {
+  if (request.shard === 'replica' && request.replica != null) return { replica: { index: request.replica.index, count: request.replica.count } };
+  if (request.shard === 'batches') return { batches: required(request.batches, 'batches') };
+  throw new ComputeInputError('shard is required: replica or batches');
+}
+
+export function fineTuneCallOf(request: protocol.FineTuneRequest__Output): FineTuneCall {
+  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing, cosineDecay } = required(request.optimizer, 'optimizer');
+  return {
+    ...fineTuneShardOf(request),
+    jobId: request.jobId,
+    startModelArtifactId: request.startModelArtifactId,
+    dataset: datasetRefOf(request.dataset),
+    batchSize: request.batchSize,
+    steps: request.steps,
+    firstStep: request.firstStep,
+    optimizer: { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...(cosineDecay == null ? {} : { cosineDecay }) },
+    seed: request.seed,
+    augment: request.augment,
+  };
+}
+
+export function fineTuneRequestOf(call: FineTuneCall): protocol.FineTuneRequest {
+  return {
+    ...(call.replica === undefined ? { batches: call.batches } : { replica: call.replica }),
+    jobId: call.jobId,
+    startModelArtifactId: call.startModelArtifactId,
+    dataset: datasetSpecOf(call.dataset),
+    batchSize: call.batchSize,
+    steps: call.steps,
+    firstStep: call.firstStep,
+    optimizer: call.optimizer,
+    seed: call.seed,
+    augment: call.augment,
+  };
+}
+
+export function fineTuneResultOf(message: protocol.FineTuneResult__Output): FineTuneCallResult {
+  return { modelArtifactId: message.modelArtifactId, sampleCount: Number(message.sampleCount), steps: message.steps, lossSum: message.lossSum };
+}
+
+export function evaluateCallOf(request: protocol.EvaluateRequest__Output): EvaluateCall {
+  return {
+    jobId: request.jobId,
+    modelArtifactId: request.modelArtifactId,
+    dataset: datasetRefOf(request.dataset),
+    batches: required(request.batches, 'batches'),
+    batchSize: request.batchSize,
+  };
+}
+
+export function evaluateRequestOf(call: EvaluateCall): protocol.EvaluateRequest {
+  return { jobId: call.jobId, modelArtifactId: call.modelArtifactId, dataset: datasetSpecOf(call.dataset), batches: call.batches, batchSize: call.batchSize };
+}
+
+export function evaluateResultOf(message: protocol.EvaluateResult__Output): EvaluateCallResult {
+  return { correct: Number(message.correct), lossSum: message.lossSum, count: Number(message.count) };
+}
+
+export function progressOf(message: protocol.Progress__Output): ComputeProgress {
+  return { done: message.done, total: message.total, samples: Number(message.samples), meanLoss: message.meanLoss };
+}
