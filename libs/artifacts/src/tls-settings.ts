@@ -16,10 +16,10 @@ const file = (help: string): Text => setting({ parse: TEXT, placeholder: 'FILE',
 export function clientTlsSettings<P extends string>(prefix: P, peer: string): ClientTlsSettings<P> {
   const flag = flagOf(prefix);
   return {
-    [`${prefix}Ca`]: file(`TLS to ${peer}: CA of its certificate (PEM)`),
+    [`${prefix}Ca`]: file(`TLS to ${peer}: CA (PEM) that signed the server certificate`),
     [`${prefix}Cert`]: file(`mutual TLS to ${peer}: this process's certificate (PEM), with --${flag}-key`),
     [`${prefix}Key`]: file(`key of --${flag}-cert (PEM)`),
-    [`${prefix}ServerName`]: setting({ parse: TEXT, placeholder: 'NAME', help: `TLS: the name ${peer}'s certificate carries` }),
+    [`${prefix}ServerName`]: setting({ parse: TEXT, placeholder: 'NAME', help: `TLS to ${peer}: the name the server certificate carries` }),
   } as ClientTlsSettings<P>;
 }
 
