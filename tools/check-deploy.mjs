@@ -114,21 +114,24 @@ const documents = JSON.parse(
     encoding: 'utf8',
   }).stdout || '[]',
 );
-for (const project of ['libs/compute', 'libs/orchestration']) {
-  if (!existsSync(join(root, project, 'dist/index.js'))) {
+const entries = { 'libs/compute': 'dist/index.js', 'apps/worker': 'dist/worker-args.js', 'apps/orchestrator': 'dist/orchestrator-args.js' };
+for (const [project, entry] of Object.entries(entries)) {
+  if (!existsSync(join(root, project, entry))) {
     log(`${project}/dist is missing; building it.`);
     if (spawnSync(join(root, 'node_modules/.bin/tsc'), ['-b', join(project, 'tsconfig.json')], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
   }
 }
 const requireBuilt = createRequire(join(root, 'package.json'));
-const { parseWorkerArgs, WORKER_SERVICE_NAME } = requireBuilt('./libs/compute/dist/index.js');
-const { parseOrchestratorArgs } = requireBuilt('./libs/orchestration/dist/index.js');
+const { WORKER_SERVICE_NAME } = requireBuilt('./libs/compute/dist/index.js');
+// The parsers the programs themselves use (their settings, their command lines).
+const { parseWorkerArgs } = requireBuilt('./apps/worker/dist/worker-args.js');
+const { parseOrchestratorArgs } = requireBuilt('./apps/orchestrator/dist/orchestrator-args.js');
 // The Secrets' variables, as the pods get them (envFrom).
 const podEnv = { IPPRO_STORE: 's3://example-bucket/runs', IPPRO_TEMPORAL_ADDRESS: 'temporal.example:7233', IPPRO_TEMPORAL_NAMESPACE: 'default' };
 
 function checkCommandLine(image, args, where) {
   try {
-    if (image.startsWith('ippro-worker')) parseWorkerArgs(args);
+    if (image.startsWith('ippro-worker')) parseWorkerArgs(args, podEnv);
     else if (image.startsWith('ippro-orchestrator')) parseOrchestratorArgs(args, podEnv);
     else return;
   } catch (error) {

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The one-command demo (`npm run demo` = `npm run build && node tools/demo.mjs`):
 // starts the embedded stack (`ippro dev`: Temporal dev server, artifact service, one worker per
-// core, the orchestrator), prunes the committed baseline model on real CIFAR-10 to 50% fewer
-// FLOPs in 3 rounds with fine-tuning, shows progress and the per-round table, writes the pruned
-// model and summary.json to demo-output/, and stops the stack.
+// core, the orchestrator), runs `ippro prune --config demo.yaml` (the committed baseline model on
+// real CIFAR-10 to 50% fewer FLOPs in 3 rounds with fine-tuning: the run's settings are in
+// demo.yaml at the repository root), shows progress and the per-round table, writes the pruned
+// model and summary.json to demo-output/, and stops the stack. Only what depends on this machine is
+// given as flags: the state, data and output directories and --max-parallel.
 //
-// Knobs (environment): DEMO_SCORE_SAMPLES (scoring data, the first N training images, default
-// 2560), DEMO_EVAL_SAMPLES (the first N test images, default all 10000), DEMO_FINETUNE_STEPS (SGD
-// steps per replica between two weight averages, on the whole training set, default 100),
-// DEMO_REPETITIONS (averages per round, default 4), DEMO_FINETUNE_LR (default 0.05, decayed to 0
-// over each round), DEMO_WORKERS (default: one per core), DEMO_MODEL (a model
-// directory instead of models/...), DEMO_BACKEND (default auto), DEMO_STATE_DIR (default .ippro/demo).
+// Knobs (environment), each overriding demo.yaml through a flag when set: DEMO_SCORE_SAMPLES
+// (scoring data, the first N training images; the file: 2560), DEMO_EVAL_SAMPLES (the first N test
+// images; the file: all 10000), DEMO_FINETUNE_STEPS (SGD steps per replica between two weight
+// averages; the file: 100), DEMO_REPETITIONS (averages per round; the file: 4), DEMO_FINETUNE_LR
+// (the file: 0.05, decayed to 0 over each round), DEMO_MODEL (a model directory instead of the
+// file's models/resnet20-cifar10, or models/small-cifar10 when that is missing), DEMO_BACKEND
+// (default auto). And DEMO_WORKERS (default: one per core), DEMO_STATE_DIR (default .ippro/demo).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,18 +79,20 @@ if (!data.cifar10FilesPresent(dataDir)) {
   dataDir = result.directory;
 }
 
-const positive = (name, fallback) => {
-  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+/** A knob's value, undefined when unset; a bad one is bad input. */
+const positive = (name) => {
+  if (env[name] === undefined || env[name] === '') return undefined;
+  const value = Number(env[name]);
   if (!Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer, got '${env[name]}'`, 2);
   return value;
 };
-const scoreSamples = positive('DEMO_SCORE_SAMPLES', 2560);
-const evalSamples = positive('DEMO_EVAL_SAMPLES', 10000);
-const finetuneSteps = positive('DEMO_FINETUNE_STEPS', 100);
-const repetitions = positive('DEMO_REPETITIONS', 4);
-const finetuneLr = Number(env.DEMO_FINETUNE_LR || 0.05);
-if (!(finetuneLr > 0)) fail(`DEMO_FINETUNE_LR must be a positive number, got '${env.DEMO_FINETUNE_LR}'`, 2);
-const workers = positive('DEMO_WORKERS', availableParallelism());
+const scoreSamples = positive('DEMO_SCORE_SAMPLES');
+const evalSamples = positive('DEMO_EVAL_SAMPLES');
+const finetuneSteps = positive('DEMO_FINETUNE_STEPS');
+const repetitions = positive('DEMO_REPETITIONS');
+const finetuneLr = env.DEMO_FINETUNE_LR === undefined || env.DEMO_FINETUNE_LR === '' ? undefined : Number(env.DEMO_FINETUNE_LR);
+if (finetuneLr !== undefined && !(finetuneLr > 0)) fail(`DEMO_FINETUNE_LR must be a positive number, got '${env.DEMO_FINETUNE_LR}'`, 2);
+const workers = positive('DEMO_WORKERS') ?? availableParallelism();
 const backend = env.DEMO_BACKEND ?? 'auto';
 const stateDir = resolve(env.DEMO_STATE_DIR ?? join(root, '.ippro', 'demo'));
 const out = join(root, 'demo-output');
@@ -134,39 +139,28 @@ if (existsSync(out)) {
   renameSync(out, `${out}.previous`);
   say(`kept the previous demo-output/ as demo-output.previous/`);
 }
+// The knobs that are set, as flags over demo.yaml's values.
+const knobs = [
+  ...(env.DEMO_MODEL || model !== modelDirs[0] ? ['--model', model] : []),
+  ...(scoreSamples === undefined ? [] : ['--data', `cifar10:train[0:${scoreSamples}]`]),
+  ...(evalSamples === undefined ? [] : ['--eval-data', evalSamples >= 10000 ? 'cifar10:test' : `cifar10:test[0:${evalSamples}]`]),
+  ...(finetuneSteps === undefined ? [] : ['--finetune-steps', String(finetuneSteps)]),
+  ...(repetitions === undefined ? [] : ['--repetitions', String(repetitions)]),
+  ...(finetuneLr === undefined ? [] : ['--finetune-lr', String(finetuneLr)]),
+  ...(env.DEMO_BACKEND === undefined ? [] : ['--backend', backend]),
+];
 const pruneArgs = [
   cli, 'prune',
+  '--config', join(root, 'demo.yaml'),
   '--state-dir', stateDir,
-  '--model', model,
-  '--data', `cifar10:train[0:${scoreSamples}]`,
-  '--finetune-data', 'cifar10:train',
-  '--eval-data', evalSamples >= 10000 ? 'cifar10:test' : `cifar10:test[0:${evalSamples}]`,
   '--data-dir', dataDir,
-  '--criterion', 'proscore',
-  '--target-flops', '0.5',
-  '--rounds', '3',
-  // Each round removes the same share of what is left, and no layer loses more than half of
-  // its channels: the first stage's 16-channel layers carry a third of ResNet-20's FLOPs, and a
-  // FLOPs target otherwise strips them first.
-  '--schedule', 'geometric',
-  '--max-layer-ratio', '0.5',
-  '--finetune-steps', String(finetuneSteps),
-  '--finetune-lr', String(finetuneLr),
-  '--finetune-schedule', 'cosine',
-  // Shards and replicas are part of the run's configuration, not of this machine's core
-  // count, so the demo's result is the same on any machine.
-  '--replicas', '2',
-  '--repetitions', String(repetitions),
-  '--batch-size', '128',
-  '--eval-batch-size', '250',
-  '--score-shards', '2',
-  '--max-parallel', String(workers),
-  '--seed', '0',
-  '--backend', backend,
   '--out', out,
+  '--max-parallel', String(workers),
+  ...knobs,
 ];
 const code = await new Promise((done) => {
-  const prune = spawn(process.execPath, pruneArgs, { stdio: 'inherit' });
+  // demo.yaml's paths are relative to the repository root.
+  const prune = spawn(process.execPath, pruneArgs, { stdio: 'inherit', cwd: root });
   prune.once('exit', (exitCode) => done(exitCode ?? 1));
 });
 const devCode = await stopStack();

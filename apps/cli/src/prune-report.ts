@@ -1,5 +1,6 @@
 import { buildPruneRecord, reportFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
+import type { EffectiveConfig } from '@ippro/settings';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 
 /**
@@ -10,16 +11,17 @@ export async function pruneReportFiles(
   input: PruneWorkflowInput,
   result: PruneWorkflowResult,
   read: ReadArtifact,
-  given: { model: string; data: string; evalData?: string },
+  run: { values: { model?: string | undefined; data?: string | undefined; evalData?: string | undefined; finetuneData?: string | undefined }; config: EffectiveConfig },
 ): Promise<Record<string, string>> {
   try {
+    const { model = '', data = '', evalData, finetuneData } = run.values;
     const facts: [string, string][] = [
-      ['model', given.model],
-      ['scoring data', given.data],
-      ['fine-tuning data', given.data],
-      ['evaluation data', given.evalData ?? given.data],
+      ['model', model],
+      ['scoring data', data],
+      ['fine-tuning data', finetuneData ?? data],
+      ['evaluation data', evalData ?? data],
     ];
-    return reportFiles(await buildPruneRecord(result, { input, read, facts }));
+    return reportFiles(await buildPruneRecord(result, { input, read, facts, config: run.config }));
   } catch (error) {
     process.stderr.write(`ippro prune: no report.html: ${(error as Error).message}\n`);
     return {};

@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, TEMPORAL_SETTINGS, TemporalTargetError, connectTemporalClient, temporalSettingsFrom } from '@ippro/temporal-connection';
-import type { TemporalSettingValues, TemporalTarget } from '@ippro/temporal-connection';
+import { TEXT, addSettingOptions, combineSets, resolveSettings, setting } from '@ippro/settings';
+import type { GivenFlags, Resolved } from '@ippro/settings';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, TEMPORAL_SETTINGS, connectTemporalClient, temporalTargetFrom } from '@ippro/temporal-connection';
+import type { TemporalTarget } from '@ippro/temporal-connection';
+import { asUsage } from './command-settings';
 import { UsageError } from './exit-codes';
-import { DEFAULT_STATE_DIR, readDevInfo } from './stack';
+import { STATE_DIR_SETTINGS, readDevInfo } from './stack';
 
-/** Flags every command that talks to a running stack takes (the Temporal ones also from $IPPRO_TEMPORAL_*). */
-export interface RemoteFlags extends TemporalSettingValues {
-  stateDir?: string;
-  artifacts?: string;
-}
+/** The settings of every command that talks to a running stack: its dev.json, or Temporal and the artifact service of a cluster. */
+export const REMOTE_SETTINGS = combineSets(STATE_DIR_SETTINGS, TEMPORAL_SETTINGS, {
+  artifacts: setting({ parse: TEXT, placeholder: 'HOST:PORT', help: 'artifact service of the orchestrator (instead of dev.json)' }),
+});
+export type RemoteSettingsSet = typeof REMOTE_SETTINGS;
+
+/** The options commander gives a command with the remote settings (derived without defaults: only what was given). */
+export type RemoteFlags = GivenFlags;
 
 export interface RemoteTarget {
   address: string;
@@ -24,25 +30,21 @@ export interface RemoteTarget {
 }
 
 export function addRemoteFlags(command: Command): Command {
-  command.option('--state-dir <dir>', `state directory of a running 'ippro dev' (its dev.json names the stack)`, DEFAULT_STATE_DIR);
-  for (const spec of TEMPORAL_SETTINGS) {
-    const help = spec.flag === 'temporal' ? `${spec.help} of a cluster, instead of dev.json` : spec.help;
-    command.option(`--${spec.flag}${spec.value === undefined ? '' : ` <${spec.value.toLowerCase()}>`}`, `${help} ($${spec.env})`);
-  }
-  return command.option('--artifacts <host:port>', 'artifact service of the orchestrator (instead of dev.json)');
+  return addSettingOptions(command, REMOTE_SETTINGS);
+}
+
+/** The remote settings of a command's options and the environment; bad input is a UsageError. */
+export function remoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): Resolved<RemoteSettingsSet> {
+  return asUsage(() => resolveSettings(REMOTE_SETTINGS, { flags, env }));
 }
 
 /**
- * The stack to talk to: --temporal (or $IPPRO_TEMPORAL_ADDRESS) with the other Temporal flags and
- * variables, else the dev.json of --state-dir; UsageError when neither names a stack or a setting is bad.
+ * The stack to talk to: --temporal (or $IPPRO_TEMPORAL_ADDRESS, or a file's key) with the other
+ * Temporal settings, else the dev.json of --state-dir; UsageError when neither names a stack.
  */
-export async function resolveTarget(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): Promise<RemoteTarget> {
-  let settings;
-  try {
-    settings = temporalSettingsFrom(flags, env);
-  } catch (error) {
-    throw error instanceof TemporalTargetError ? new UsageError(error.message) : error;
-  }
+export async function resolveTarget(resolved: Resolved<RemoteSettingsSet>): Promise<RemoteTarget> {
+  const settings = asUsage(() => temporalTargetFrom(resolved));
+  const artifacts = resolved.values.artifacts;
   const { address, namespace, ...connection } = settings.target;
   if (address !== undefined) {
     return {
@@ -50,11 +52,11 @@ export async function resolveTarget(flags: RemoteFlags, env: NodeJS.ProcessEnv =
       namespace: namespace ?? DEFAULT_NAMESPACE,
       taskQueue: settings.taskQueue ?? DEFAULT_TASK_QUEUE,
       connection,
-      ...(flags.artifacts === undefined ? {} : { artifacts: flags.artifacts }),
+      ...(artifacts === undefined ? {} : { artifacts }),
       source: settings.addressSource ?? '--temporal',
     };
   }
-  const stateDir = flags.stateDir ?? DEFAULT_STATE_DIR;
+  const stateDir = resolved.values.stateDir;
   const info = await readDevInfo(stateDir);
   if (info === undefined) {
     throw new UsageError(`no running stack: ${stateDir}/dev.json does not exist; start one with 'ippro dev' or give --temporal HOST:PORT`);
@@ -64,7 +66,7 @@ export async function resolveTarget(flags: RemoteFlags, env: NodeJS.ProcessEnv =
     namespace: namespace ?? info.temporal.namespace,
     taskQueue: settings.taskQueue ?? info.taskQueue,
     connection,
-    artifacts: flags.artifacts ?? info.artifacts,
+    artifacts: artifacts ?? info.artifacts,
     source: `${stateDir}/dev.json`,
   };
 }

@@ -1,42 +1,24 @@
-import type { Command } from 'commander';
-import { ArtifactClient, StoreSettingsError, describeStoreSettings, openArtifactStorage, parseStoreSettings } from '@ippro/artifacts';
-import type { ArtifactStorage, StoreSettings } from '@ippro/artifacts';
+import { ArtifactClient, STORE_SETTINGS, describeStoreSettings, openArtifactStorage, storeSettingsOf } from '@ippro/artifacts';
+import type { ArtifactStorage, StoreSettings, StoreSettingsSet } from '@ippro/artifacts';
+import { combineSets, resolveSettings } from '@ippro/settings';
+import type { Resolved } from '@ippro/settings';
+import { asUsage } from './command-settings';
+import { REMOTE_SETTINGS } from './remote';
+import type { RemoteFlags } from './remote';
 import { UsageError } from './exit-codes';
 
-/** The store flags of commands that upload a run's inputs and download its result. */
-export interface StoreFlags {
-  store?: string;
-  s3Endpoint?: string;
-  s3Region?: string;
-  s3AccessKeyId?: string;
-  s3SecretAccessKey?: string;
+/** A stack to talk to and the store shared by its orchestrator and workers: what uploads a run's inputs and downloads its result. */
+export const TARGET_SETTINGS = combineSets(REMOTE_SETTINGS, STORE_SETTINGS);
+export type TargetSettingsSet = typeof TARGET_SETTINGS;
+
+/** The target settings of a command's options (flags only) and the environment. */
+export function targetSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): Resolved<TargetSettingsSet> {
+  return asUsage(() => resolveSettings(TARGET_SETTINGS, { flags, env }));
 }
 
-export function addStoreFlags(command: Command): Command {
-  return command
-    .option('--store <url>', 'the store shared by the orchestrator and the workers, s3://BUCKET[/PREFIX], used instead of its artifact service ($IPPRO_STORE)')
-    .option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://seaweedfs:8333 ($IPPRO_S3_ENDPOINT, $AWS_ENDPOINT_URL_S3; default AWS S3)')
-    .option('--s3-region <name>', 'S3 region ($AWS_REGION; default us-east-1)')
-    .option('--s3-access-key-id <id>', 'S3 access key, with --s3-secret-access-key (default $AWS_ACCESS_KEY_ID and the AWS chain)')
-    .option('--s3-secret-access-key <key>', 'its secret (default $AWS_SECRET_ACCESS_KEY)');
-}
-
-/** The store of the flags (else $IPPRO_STORE); undefined when none is named. UsageError for a bad one. */
-export function storeFromFlags(flags: StoreFlags, env: NodeJS.ProcessEnv = process.env): StoreSettings | undefined {
-  try {
-    return parseStoreSettings(
-      {
-        store: flags.store,
-        's3-endpoint': flags.s3Endpoint,
-        's3-region': flags.s3Region,
-        's3-access-key-id': flags.s3AccessKeyId,
-        's3-secret-access-key': flags.s3SecretAccessKey,
-      },
-      env,
-    );
-  } catch (error) {
-    throw error instanceof StoreSettingsError ? new UsageError(error.message) : error;
-  }
+/** The store the settings name (a flag, the file, else $IPPRO_STORE); undefined when none. UsageError for a bad one. */
+export function storeFromSettings(resolved: Resolved<StoreSettingsSet>): StoreSettings | undefined {
+  return asUsage(() => storeSettingsOf(resolved));
 }
 
 /** Where a run's inputs go and its result comes from: the orchestrator's artifact service, or the shared store. */

@@ -5,6 +5,8 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GrpcExecutor, parseWorkerPool } from '@ippro/activities';
+import { WORKER_SETTINGS } from '@ippro/compute';
+import { TEXT, commandLineFor, setting } from '@ippro/settings';
 import { ArtifactStore, describeStoreSettings, openArtifactStorage, startArtifactServer, storeSettingsForChild } from '@ippro/artifacts';
 import type { ArtifactServer, StoreSettings } from '@ippro/artifacts';
 import { MeteredStorage, activityTelemetry, createLogger, orchestratorMetrics, startMetricsServer } from '@ippro/telemetry';
@@ -35,6 +37,16 @@ export interface DevStackInfo {
 
 export const DEV_INFO_FILE = 'dev.json';
 export const DEFAULT_STATE_DIR = join('.ippro', 'dev');
+
+/** `--state-dir`: where `ippro dev` keeps its stack, and where the other commands find it. */
+export const STATE_DIR_SETTINGS = {
+  stateDir: setting({
+    parse: TEXT,
+    placeholder: 'DIR',
+    help: `state of the 'ippro dev' stack: Temporal database, artifacts, worker caches and ${DEV_INFO_FILE}, through which the other commands find it`,
+    default: DEFAULT_STATE_DIR,
+  }),
+};
 
 export interface StackOptions {
   stateDir: string;
@@ -93,6 +105,7 @@ interface WorkerProcess {
 
 /** How a worker reaches the artifacts (`--artifacts ADDR`, or the shared store's flags and credentials), and its metrics flag. */
 interface WorkerWiring {
+  /** Worker flags, derived from its settings. */
   args: string[];
   env: Record<string, string>;
   metrics: boolean;
@@ -108,19 +121,17 @@ function workerThreadEnv(workers: number): Record<string, string> {
 }
 
 async function spawnWorker(index: number, options: StackOptions, wiring: WorkerWiring, log: (line: string) => void): Promise<WorkerProcess> {
-  const args = [
-    CLI_BIN,
-    'worker',
-    '--host', '127.0.0.1',
-    '--port', '0',
-    '--backend', options.backend,
-    ...wiring.args,
-    ...(wiring.metrics ? ['--metrics-port', '0'] : []),
-    '--cache-dir', join(options.stateDir, 'worker-cache', String(index)),
-    '--worker-id', `dev-${index}`,
-    '--abort-on-term',
-    ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
-  ];
+  const settings = commandLineFor(WORKER_SETTINGS, {
+    host: '127.0.0.1',
+    port: '0',
+    backend: options.backend,
+    ...(wiring.metrics ? { metricsPort: '0' } : {}),
+    cacheDir: join(options.stateDir, 'worker-cache', String(index)),
+    workerId: `dev-${index}`,
+    abortOnTerm: true,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  });
+  const args = [CLI_BIN, 'worker', ...settings, ...wiring.args];
   const workers = typeof options.workers === 'number' ? options.workers : 1;
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...workerThreadEnv(workers), ...wiring.env } });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
@@ -192,7 +203,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     let pool: string;
     if (typeof options.workers === 'number') {
-      const shared = options.store === undefined ? { args: ['--artifacts', artifactServer.address], env: {} } : storeSettingsForChild(options.store);
+      const shared = options.store === undefined ? { args: commandLineFor(WORKER_SETTINGS, { artifacts: artifactServer.address }), env: {} } : storeSettingsForChild(options.store);
       const wiring = { ...shared, metrics: options.metricsPort !== undefined };
       const started = await Promise.all(Array.from({ length: options.workers }, (_, index) => spawnWorker(index, { ...options, stateDir }, wiring, log)));
       workerProcesses.push(...started);

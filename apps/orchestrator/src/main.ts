@@ -1,12 +1,14 @@
 import { join } from 'node:path';
-import { ORCHESTRATOR_USAGE, OrchestratorUsageError, parseOrchestratorArgs, runOrchestratorProcess } from '@ippro/orchestration';
+import { runOrchestratorProcess } from '@ippro/orchestration';
+import { ORCHESTRATOR_USAGE, OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-args';
 
 /** Where `npm run bundle:workflows` writes the pre-built workflow code (used when it matches the installed code). */
 export const DEFAULT_WORKFLOW_BUNDLE = join(__dirname, 'workflow-bundle.js');
 
 /**
  * `ippro-orchestrator [flags]`: the Temporal worker of the pruneModel workflow and its
- * activities. Runs until SIGTERM or SIGINT, then exits 0. Exit 2 for a bad flag, 1 when it cannot start.
+ * activities. Runs until SIGTERM or SIGINT, then exits 0. Exit 2 for a bad flag, variable or configuration
+ * file, 1 when it cannot start.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -1,8 +1,9 @@
-import { WORKER_USAGE, WorkerUsageError, parseWorkerArgs, runWorkerProcess } from '@ippro/compute';
+import { runWorkerProcess } from '@ippro/compute';
+import { WORKER_USAGE, WorkerUsageError, parseWorkerArgs } from './worker-args';
 
 /**
  * `ippro-worker [flags]` (the same flags as `ippro worker`): serves until SIGTERM or SIGINT,
- * then exits 0. Exit 2 for a bad flag, 1 when the worker cannot start.
+ * then exits 0. Exit 2 for a bad flag, variable or configuration file, 1 when the worker cannot start.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

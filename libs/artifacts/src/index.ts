@@ -26,19 +26,19 @@ export { formatS3Url, parseS3Url, type S3Location } from './s3/location';
 export type { S3ConnectionOptions, S3Credentials } from './s3/client';
 export type { RetryPolicy } from './s3/retry';
 export {
-  STORE_FLAG_OPTIONS,
-  STORE_FLAG_HELP,
+  STORE_SETTINGS,
   StoreSettingsError,
   describeStoreSettings,
   openArtifactStorage,
   parseStoreSettings,
-  storeFlagsUsage,
   storeSettingsForChild,
+  storeSettingsOf,
   type OpenStorageOptions,
-  type StoreFlagValues,
   type StoreSettings,
+  type StoreSettingsSet,
 } from './store-settings';
 export * from './seaweedfs';
+export { clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings, type ClientTlsSettings, type ServerTlsSettings } from './tls-settings';
 export {
   ARTIFACT_SERVICE_NAME,
   HEALTH_SERVICE_NAME,

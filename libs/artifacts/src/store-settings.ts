@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { SettingsError, TEXT, commandLineFor, resolveSettings, setting, together } from '@ippro/settings';
+import type { GivenFlags, Resolved } from '@ippro/settings';
 import { ArtifactStore } from './artifact-store';
 import type { ArtifactStorage } from './artifact-storage';
 import type { S3ConnectionOptions } from './s3/client';
@@ -11,88 +13,85 @@ import type { S3ArtifactStoreOptions } from './s3/s3-artifact-store';
 export type StoreSettings = { kind: 'disk'; root: string } | ({ kind: 's3' } & S3Location & S3ConnectionOptions);
 
 /** A store flag or variable that cannot be used; the message names it. */
-export class StoreSettingsError extends Error {
-  override readonly name = 'StoreSettingsError';
+export class StoreSettingsError extends SettingsError {
+  override readonly name: string = 'StoreSettingsError';
 }
 
-/** The store flags, as node:util parseArgs options; the same names in `ippro worker`, `ippro-orchestrator` and the CLI. */
-export const STORE_FLAG_OPTIONS = {
-  store: { type: 'string' },
-  's3-endpoint': { type: 'string' },
-  's3-region': { type: 'string' },
-  's3-access-key-id': { type: 'string' },
-  's3-secret-access-key': { type: 'string' },
-} as const;
+/** The store settings: the same flags, variables and file keys in `ippro-worker`, `ippro-orchestrator` and the CLI. */
+export const STORE_SETTINGS = {
+  store: setting({ parse: TEXT, placeholder: 'URL', help: 'artifact store shared by the workers and the orchestrator: s3://BUCKET[/PREFIX] or a directory', env: 'IPPRO_STORE' }),
+  s3Endpoint: setting({
+    parse: TEXT,
+    placeholder: 'URL',
+    help: 'S3-compatible endpoint, e.g. http://seaweedfs:8333, path-style',
+    defaultHelp: 'AWS S3',
+    env: ['IPPRO_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'],
+  }),
+  s3Region: setting({ parse: TEXT, placeholder: 'NAME', help: 'S3 region', defaultHelp: 'us-east-1', env: ['AWS_REGION', 'AWS_DEFAULT_REGION'] }),
+  s3AccessKeyId: setting({ parse: TEXT, placeholder: 'ID', help: 'S3 access key, with --s3-secret-access-key', defaultHelp: '$AWS_ACCESS_KEY_ID, profiles, web identity' }),
+  s3SecretAccessKey: setting({
+    parse: TEXT,
+    placeholder: 'KEY',
+    help: 'its secret',
+    defaultHelp: '$AWS_SECRET_ACCESS_KEY, which unlike a flag does not show in ps',
+    secret: true,
+  }),
+};
 
-export interface StoreFlagValues {
-  store?: string | undefined;
-  's3-endpoint'?: string | undefined;
-  's3-region'?: string | undefined;
-  's3-access-key-id'?: string | undefined;
-  's3-secret-access-key'?: string | undefined;
-}
+export type StoreSettingsSet = typeof STORE_SETTINGS;
 
-/** The store flags with their help, for each command's usage text. */
-export const STORE_FLAG_HELP: readonly (readonly [string, string])[] = [
-  ['--store URL', 'artifact store shared by the workers and the orchestrator: s3://BUCKET[/PREFIX] or a directory ($IPPRO_STORE)'],
-  ['--s3-endpoint URL', 'S3-compatible endpoint, e.g. http://seaweedfs:8333, path-style ($IPPRO_S3_ENDPOINT, $AWS_ENDPOINT_URL_S3; default AWS S3)'],
-  ['--s3-region NAME', 'S3 region ($AWS_REGION, $AWS_DEFAULT_REGION; default us-east-1)'],
-  ['--s3-access-key-id ID', 'S3 access key, with --s3-secret-access-key (default $AWS_ACCESS_KEY_ID, profiles, web identity)'],
-  ['--s3-secret-access-key KEY', 'its secret (default $AWS_SECRET_ACCESS_KEY, which unlike a flag does not show in ps)'],
-];
-
-/** The store flags' usage lines, flags padded to `column` characters after an indent of two. */
-export function storeFlagsUsage(column: number): string {
-  return STORE_FLAG_HELP.map(([flag, help]) => `  ${flag.padEnd(column)} ${help}\n`).join('');
-}
-
-function checkEndpoint(endpoint: string, flag: string): string {
+function checkEndpoint(endpoint: string, where: string): string {
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new StoreSettingsError(`${flag} '${endpoint}' is not a URL (e.g. http://127.0.0.1:8333)`);
+    throw new StoreSettingsError(`${where} '${endpoint}' is not a URL (e.g. http://127.0.0.1:8333)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StoreSettingsError(`${flag} '${endpoint}' must be an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StoreSettingsError(`${where} '${endpoint}' must be an http:// or https:// URL`);
   return endpoint.replace(/\/+$/, '');
 }
 
 /**
- * The store of `--store` (else $IPPRO_STORE) with its S3 settings from flags, else the
- * environment; undefined when neither names a store. Throws StoreSettingsError naming the bad
- * flag (an S3 flag without an s3:// store, a key id without its secret, a bad URL).
+ * The store of resolved settings (a flag, a configuration file, else $IPPRO_STORE), with its S3
+ * settings; undefined when none is named. The S3 variables apply only to an s3:// store; S3 flags
+ * or keys without one are an error. Throws StoreSettingsError naming the flag, key or variable.
  */
-export function parseStoreSettings(values: StoreFlagValues, env: NodeJS.ProcessEnv = process.env): StoreSettings | undefined {
-  const store = values.store ?? env['IPPRO_STORE'];
-  const s3Flags = (['s3-endpoint', 's3-region', 's3-access-key-id', 's3-secret-access-key'] as const).filter((flag) => values[flag] !== undefined);
-  if (store === undefined || store === '') {
-    if (s3Flags.length > 0) throw new StoreSettingsError(`--${s3Flags[0]} needs --store s3://BUCKET[/PREFIX]`);
+export function storeSettingsOf(resolved: Resolved<StoreSettingsSet>): StoreSettings | undefined {
+  const { store, s3Endpoint, s3Region, s3AccessKeyId, s3SecretAccessKey } = resolved.values;
+  const s3Given = (['s3Endpoint', 's3Region', 's3AccessKeyId', 's3SecretAccessKey'] as const).filter((name) => ['flag', 'file'].includes(resolved.origin(name).kind));
+  const first = s3Given[0];
+  if (store === undefined) {
+    if (first !== undefined) throw new StoreSettingsError(`${resolved.where(first)} needs --store s3://BUCKET[/PREFIX]`);
     return undefined;
   }
   if (!store.startsWith('s3://')) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(store)) throw new StoreSettingsError(`--store '${store}': only s3:// addresses and directories are stores`);
-    if (s3Flags.length > 0) throw new StoreSettingsError(`--${s3Flags[0]} needs an s3:// store, not the directory '${store}'`);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(store)) throw new StoreSettingsError(`${resolved.where('store')} '${store}': only s3:// addresses and directories are stores`);
+    if (first !== undefined) throw new StoreSettingsError(`${resolved.where(first)} needs an s3:// store, not the directory '${store}'`);
     return { kind: 'disk', root: resolve(store) };
   }
   let location: S3Location;
   try {
     location = parseS3Url(store);
   } catch (error) {
-    throw new StoreSettingsError(`--store: ${(error as Error).message}`);
+    throw new StoreSettingsError(`${resolved.where('store')}: ${(error as Error).message}`);
   }
-  const accessKeyId = values['s3-access-key-id'];
-  const secretAccessKey = values['s3-secret-access-key'];
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) throw new StoreSettingsError('--s3-access-key-id and --s3-secret-access-key go together');
-  const endpointFlag = values['s3-endpoint'] !== undefined ? '--s3-endpoint' : '$IPPRO_S3_ENDPOINT';
-  const endpoint = values['s3-endpoint'] ?? env['IPPRO_S3_ENDPOINT'] ?? env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'];
-  const region = values['s3-region'] ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+  together(resolved, 's3AccessKeyId', 's3SecretAccessKey');
   return {
     kind: 's3',
     ...location,
-    ...(endpoint === undefined || endpoint === '' ? {} : { endpoint: checkEndpoint(endpoint, endpointFlag) }),
-    ...(region === undefined || region === '' ? {} : { region }),
-    ...(accessKeyId === undefined || secretAccessKey === undefined ? {} : { credentials: { accessKeyId, secretAccessKey } }),
+    ...(s3Endpoint === undefined ? {} : { endpoint: checkEndpoint(s3Endpoint, resolved.where('s3Endpoint')) }),
+    ...(s3Region === undefined ? {} : { region: s3Region }),
+    ...(s3AccessKeyId === undefined || s3SecretAccessKey === undefined ? {} : { credentials: { accessKeyId: s3AccessKeyId, secretAccessKey: s3SecretAccessKey } }),
   };
+}
+
+/** The store of flag values (by setting name) and the environment; see storeSettingsOf. */
+export function parseStoreSettings(values: GivenFlags, env: NodeJS.ProcessEnv = process.env): StoreSettings | undefined {
+  try {
+    return storeSettingsOf(resolveSettings(STORE_SETTINGS, { flags: values, env }));
+  } catch (error) {
+    throw error instanceof SettingsError ? new StoreSettingsError(error.message) : error;
+  }
 }
 
 /** `s3://bucket/prefix` or the directory. */
@@ -105,10 +104,12 @@ export function describeStoreSettings(settings: StoreSettings): string {
  * store. Credentials travel in the environment, never on a command line.
  */
 export function storeSettingsForChild(settings: StoreSettings): { args: string[]; env: Record<string, string> } {
-  if (settings.kind === 'disk') return { args: ['--store', settings.root], env: {} };
-  const args = ['--store', formatS3Url(settings)];
-  if (settings.endpoint !== undefined) args.push('--s3-endpoint', settings.endpoint);
-  if (settings.region !== undefined) args.push('--s3-region', settings.region);
+  if (settings.kind === 'disk') return { args: commandLineFor(STORE_SETTINGS, { store: settings.root }), env: {} };
+  const args = commandLineFor(STORE_SETTINGS, {
+    store: formatS3Url(settings),
+    ...(settings.endpoint === undefined ? {} : { s3Endpoint: settings.endpoint }),
+    ...(settings.region === undefined ? {} : { s3Region: settings.region }),
+  });
   const env: Record<string, string> = {};
   if (settings.credentials !== undefined) {
     env['AWS_ACCESS_KEY_ID'] = settings.credentials.accessKeyId;

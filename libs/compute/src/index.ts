@@ -23,7 +23,8 @@ export {
   type WorkerOptions,
 } from './worker-server';
 export { WorkerClient, type LongCallOptions, type WorkerClientOptions } from './worker-client';
-export { WORKER_USAGE, WorkerUsageError, parseWorkerArgs, runWorkerProcess, type WorkerProcessOptions } from './worker-process';
+export { runWorkerProcess, type WorkerProcessOptions } from './worker-process';
+export { DEFAULT_WORKER_PORT, WORKER_SETTINGS, workerProcessOptionsFrom, type WorkerSettingsSet } from './worker-settings';
 export {
   measureCallOverhead,
   measureWorkerPeakRss,

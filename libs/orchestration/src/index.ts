@@ -44,13 +44,11 @@ export {
 } from './prune-client';
 export { compareHandle, queryCompareProgress, startCompare, type CompareHandle } from './compare-client';
 export { eventPayloadBytes, measureWorkflowHistories, type HistorySizeReport } from './payload-sizes';
+export { runOrchestratorProcess, type OrchestratorDefaults, type OrchestratorProcessOptions } from './orchestrator-process';
 export {
   DEFAULT_ARTIFACTS_LISTEN,
-  DEFAULT_WORKER_PORT,
-  ORCHESTRATOR_USAGE,
-  OrchestratorUsageError,
-  parseOrchestratorArgs,
-  runOrchestratorProcess,
-  type OrchestratorDefaults,
-  type OrchestratorProcessOptions,
-} from './orchestrator-process';
+  ORCHESTRATOR_SETTINGS,
+  ORCHESTRATOR_SETTING_GROUPS,
+  orchestratorProcessOptionsFrom,
+  type OrchestratorSettingsSet,
+} from './orchestrator-settings';

@@ -4,13 +4,15 @@ import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { datasetText, percent, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
-import type { AccuracySeries, ReadArtifact, RunRecord, WidthChart } from './run-record';
+import type { AccuracySeries, ReadArtifact, RunConfig, RunRecord, WidthChart } from './run-record';
 
 export interface CompareRecordContext {
   input: CompareInput;
   read: ReadArtifact;
   facts?: [string, string][];
   title?: string;
+  /** The run's effective configuration, shown as a table. */
+  config?: RunConfig;
 }
 
 function accuracySeries(result: CompareResult): AccuracySeries[] {
@@ -74,5 +76,6 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
     widths: await widthCharts(result, context.read),
     scoring,
     notes,
+    ...(context.config === undefined ? {} : { config: context.config }),
   };
 }

@@ -5,6 +5,7 @@ export type {
   GroupScores,
   ReadArtifact,
   RecordTable,
+  RunConfig,
   RunRecord,
   ScoreName,
   ScoringRecord,

@@ -3,7 +3,7 @@ import type { PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ipp
 import { datasetText, lossText, percent, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
-import type { ReadArtifact, RecordTable, RunRecord, ScoringRecord } from './run-record';
+import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
 
 export interface PruneRecordContext {
   input: PruneWorkflowInput;
@@ -11,6 +11,8 @@ export interface PruneRecordContext {
   /** Facts shown first (e.g. the model directory and the dataset specs as the user gave them). */
   facts?: [string, string][];
   title?: string;
+  /** The run's effective configuration, shown as a table. */
+  config?: RunConfig;
 }
 
 export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss'];
@@ -88,5 +90,6 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
     ],
     ...(scoring === undefined ? {} : { scoring }),
     notes,
+    ...(context.config === undefined ? {} : { config: context.config }),
   };
 }

@@ -37,6 +37,7 @@ interface PageState {
   canvases: CanvasState[];
   table: string[][];
   headers: string[];
+  config: string[][];
 }
 
 /** Runs in the page (the tests compile without DOM types): what every canvas holds. */
@@ -78,7 +79,8 @@ async function openReport(record: RunRecord, name: string): Promise<PageState> {
     const canvases = (await page.evaluate(CANVAS_PROBE)) as CanvasState[];
     const headers = await page.$$eval('#results-table thead th', (cells) => cells.map((cell) => cell.textContent ?? ''));
     const table = await page.$$eval('#results-table tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
-    return { errors, foreignRequests, canvases, table, headers };
+    const config = await page.$$eval('#config-table tr', (rows) => rows.slice(1).map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
+    return { errors, foreignRequests, canvases, table, headers, config };
   } finally {
     await page.close();
   }
@@ -120,11 +122,13 @@ describe('the HTML report in headless Chromium', { skip }, () => {
     const modelId = await putTinyModel(store, 5);
     const input = tinyInput(modelId, { shards: { batchShards: 2, layerShards: 2, evaluationShards: 1, maxParallel: 2 } });
     const result = await runPruneInProcess(input, { store });
-    const record = await buildPruneRecord(result, { input, read: (id) => store.get(id) });
+    const config = { model: 'models/tiny', rounds: 2, 'ignore-layers': ['conv1', 'dense'], 'api-key': '<redacted>' };
+    const record = await buildPruneRecord(result, { input, read: (id) => store.get(id), config });
     // The summary as `ippro prune` writes it (summary.json), read back as plain JSON.
     const summary = JSON.parse(JSON.stringify(result)) as PruneWorkflowResult;
     const state = await openReport(record, 'prune');
 
+    assert.deepEqual(state.config, [['model', 'models/tiny'], ['rounds', '2'], ['ignore-layers', 'conv1, dense'], ['api-key', '<redacted>']], 'the configuration table');
     assertDrawn(state, ['chart-accuracy', 'chart-widths-0', 'chart-proscore-l2', 'chart-histogram-proscore', 'chart-histogram-l2', 'chart-histogram-taylor', 'chart-histogram-bn', 'chart-histogram-l1']);
     const rounds = [summary.baseline, ...summary.history];
     assert.equal(state.table.length, rounds.length);

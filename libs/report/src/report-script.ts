@@ -73,6 +73,23 @@ export const REPORT_SCRIPT = String.raw`
   table.appendChild(body);
   tableSection.appendChild(table);
 
+  if (record.config) {
+    var configTable = element('table');
+    configTable.id = 'config-table';
+    var configHead = element('tr');
+    configHead.appendChild(element('th', 'setting'));
+    configHead.appendChild(element('th', 'value'));
+    configTable.appendChild(configHead);
+    Object.keys(record.config).forEach(function (key) {
+      var value = record.config[key];
+      var row = element('tr');
+      row.appendChild(element('td', key));
+      row.appendChild(element('td', Array.isArray(value) ? value.join(', ') : String(value)));
+      configTable.appendChild(row);
+    });
+    section('Configuration').appendChild(configTable);
+  }
+
   var accuracySection = section('Top-1 against FLOPs kept');
   new Chart(figure(accuracySection, 'chart-accuracy', record.kind === 'prune' ? 'Each point is a round (round 0: the input model).' : 'Each point is a target; dashed: after fine-tuning. Random: mean over its runs.'), {
     type: 'scatter',

@@ -55,6 +55,9 @@ export interface RecordTable {
   rows: string[][];
 }
 
+/** A run's effective configuration: configuration-file key -> value (secrets redacted), as the run recorded it. */
+export type RunConfig = Record<string, string | number | boolean | string[]>;
+
 export interface RunRecord {
   kind: 'prune' | 'compare';
   title: string;
@@ -67,6 +70,8 @@ export interface RunRecord {
   scoring?: ScoringRecord;
   /** Why a plot is missing or what it shows instead (e.g. no gradient criterion, so no PROscore). */
   notes: string[];
+  /** Every setting the run used (flags, configuration file, variables, defaults); absent in records of older runs. */
+  config?: RunConfig;
 }
 
 /** Reads an artifact's bytes by id (a local store, or the artifact service). */

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { comparisonCsv, comparisonDocument, comparisonMarkdown } from '@ippro/compare';
 import type { CompareResult } from '@ippro/compare';
 import { renderReportHtml } from './render-report';
-import type { RunRecord } from './run-record';
+import type { RunConfig, RunRecord } from './run-record';
 
 /** The files a run's output directory holds for its report. */
 export const REPORT_FILES = { record: 'report.json', html: 'report.html' } as const;
@@ -19,12 +19,12 @@ export function reportFiles(record: RunRecord): Record<string, string> {
   };
 }
 
-/** File name -> content of a comparison: markdown, CSV and JSON tables. */
-export function comparisonFiles(result: CompareResult, heading: string): Record<string, string> {
+/** File name -> content of a comparison: markdown, CSV and JSON tables; the JSON carries the run's configuration when given. */
+export function comparisonFiles(result: CompareResult, heading: string, config?: RunConfig): Record<string, string> {
   return {
     [COMPARISON_FILES.markdown]: `# ${heading}\n\n${comparisonMarkdown(result)}`,
     [COMPARISON_FILES.csv]: comparisonCsv(result),
-    [COMPARISON_FILES.json]: `${JSON.stringify(comparisonDocument(result), null, 2)}\n`,
+    [COMPARISON_FILES.json]: `${JSON.stringify({ ...comparisonDocument(result), ...(config === undefined ? {} : { config }) }, null, 2)}\n`,
   };
 }
 

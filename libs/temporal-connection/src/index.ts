@@ -10,9 +10,8 @@ export { temporalConnectionOptions, temporalTlsConfig, type TemporalConnectionOp
 export {
   TEMPORAL_SETTINGS,
   temporalSettingsFrom,
-  temporalSettingsUsage,
-  type TemporalSettingSpec,
-  type TemporalSettingValues,
+  temporalTargetFrom,
   type TemporalSettings,
+  type TemporalSettingsSet,
 } from './temporal-settings';
 export { connectTemporalClient, type ConnectClientOptions } from './connect-client';

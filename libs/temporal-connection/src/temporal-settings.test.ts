@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { makeTestCertificates } from '@ippro/artifacts/dist/testing/certificates';
 import type { TestCertificates } from '@ippro/artifacts/dist/testing/certificates';
 import { temporalConnectionOptions, temporalTlsConfig } from './connection-options';
-import { TEMPORAL_SETTINGS, temporalSettingsFrom, temporalSettingsUsage } from './temporal-settings';
+import { flagOf, usageLines } from '@ippro/settings';
+import { TEMPORAL_SETTINGS, temporalSettingsFrom } from './temporal-settings';
 import { TemporalTargetError } from './temporal-target';
 
 let dir: string;
@@ -83,9 +84,9 @@ describe('temporalSettingsFrom', () => {
   });
 
   it('documents every setting with its variable', () => {
-    const usage = temporalSettingsUsage();
-    for (const spec of TEMPORAL_SETTINGS) {
-      assert.match(usage, new RegExp(`--${spec.flag}\\b.*\\$${spec.env}\\)`));
+    const usage = usageLines(TEMPORAL_SETTINGS);
+    for (const [name, spec] of Object.entries(TEMPORAL_SETTINGS)) {
+      assert.match(usage, new RegExp(`--${flagOf(name)}\\b.*\\$${spec.env[0]}\\)`));
     }
   });
 });

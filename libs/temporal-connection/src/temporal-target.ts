@@ -1,3 +1,4 @@
+import { SettingsError } from '@ippro/settings';
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_TASK_QUEUE = 'ippro';
@@ -26,6 +27,6 @@ export interface TemporalTarget {
 }
 
 /** A Temporal setting (flag or environment variable) that cannot be used; the message names it. */
-export class TemporalTargetError extends Error {
-  override readonly name = 'TemporalTargetError';
+export class TemporalTargetError extends SettingsError {
+  override readonly name: string = 'TemporalTargetError';
 }

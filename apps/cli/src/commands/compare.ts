@@ -5,187 +5,129 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
-import { comparisonTableText, needsScoringPass, parseCriteriaList, parseFractionList, resolveCompareSettings } from '@ippro/compare';
+import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import { buildChannelGraph } from '@ippro/graph';
-import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
+import { effectiveConfig, required } from '@ippro/settings';
+import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, isNonNegativeInteger, isPositive, isPositiveInteger, loadModel, parseNumberFlag, startBackend } from '../cli-inputs';
+import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
+import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
 import { datasetRefMaker } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
-import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
-import type { RemoteFlags } from '../remote';
-import { addStoreFlags, openRunArtifacts, storeFromFlags } from '../run-artifacts';
-import type { StoreFlags } from '../run-artifacts';
+import { connectTarget, resolveTarget } from '../remote';
+import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
+import { COMPARE_SETTINGS } from '../run-settings';
+import type { CompareSettingsSet } from '../run-settings';
 import { textTable } from '../text-table';
 
-interface CompareOptions extends RemoteFlags, StoreFlags {
-  local?: boolean;
-  model: string;
-  data: string;
-  evalData?: string;
-  finetuneData?: string;
-  dataDir?: string;
-  criteria: string;
-  targetFlops?: string;
-  targetParams?: string;
-  finetuneSteps: string;
-  finetuneLr: string;
-  seeds: string;
-  lambda?: string;
-  ranking: string;
-  maxLayerRatio: string;
-  minChannels: string;
-  batchNormMode: string;
-  includeBias?: boolean;
-  batchSize: string;
-  evalBatchSize: string;
-  scoreShards: string;
-  layerShards: string;
-  maxParallel: string;
-  seed: string;
-  out: string;
-  json?: boolean;
-  backend: string;
-  runId?: string;
-}
+type CompareValues = ValuesOf<CompareSettingsSet>;
 
 export function compareCommand(): Command {
-  const command = new Command('compare')
-    .description(
+  const command = addSettings(
+    new Command('compare').description(
       'compare pruning criteria on one model: one scoring pass, then every criterion at every target, one-shot, ' +
         'top-1 before and after fine-tuning; writes compare.md, compare.csv, compare.json and report.html to --out. ' +
         "Without --local the comparison runs on a stack ('ippro dev', or --temporal for a cluster)",
-    )
-    .option('--local', 'run everything in this process (no Temporal, no workers): the same activities, the same numbers')
-    .requiredOption('--model <dir>', 'model directory (model.json + weights)')
-    .requiredOption('--data <spec>', 'scoring and fine-tuning data, e.g. cifar10:train[0:2560]')
-    .option('--eval-data <spec>', 'evaluation data (default: the --data spec)')
-    .option('--finetune-data <spec>', 'fine-tuning data (default: the --data spec)')
-    .option('--data-dir <dir>', 'directory holding the CIFAR-10 .bin files')
-    .option('--criteria <list>', 'comma-separated: proscore, l2, l1, taylor, bn, random', 'proscore,l2,l1,taylor,bn,random')
-    .option('--target-flops <list>', 'fractions of FLOPs to remove, e.g. 0.3,0.5,0.7 (the default)')
-    .option('--target-params <list>', 'fractions of parameters to remove, instead of --target-flops')
-    .option('--finetune-steps <k>', 'SGD steps after pruning, each pruned model (0: no fine-tuning)', '0')
-    .option('--finetune-lr <rate>', 'fine-tuning learning rate', '0.01')
-    .option('--seeds <n>', 'runs of the random criterion (mean and standard deviation over them)', '1')
-    .option('--lambda <value>', `PROscore step size (default ${DEFAULT_LAMBDA})`)
-    .option('--ranking <name>', 'global | uniform (per layer)', 'global')
-    .option('--max-layer-ratio <fraction>', "most of a layer's channels that may go", '0.9')
-    .option('--min-channels <n>', 'fewest channels a layer keeps', '1')
-    .option('--batch-norm-mode <mode>', 'batch normalization during scoring: inference | batch', 'inference')
-    .option('--include-bias', 'include each unit\'s bias in F (PROscore, magnitudes, Taylor)')
-    .option('--batch-size <n>', 'scoring and fine-tuning batch size', '64')
-    .option('--eval-batch-size <n>', 'evaluation batch size', '250')
-    .option('--score-shards <n>', 'batch shards of the scoring pass and of evaluation (merged exactly)', '1')
-    .option('--layer-shards <n>', 'group shards of the scoring pass (merged exactly)', '1')
-    .option('--max-parallel <n>', 'pruned models worked on at once', '4')
-    .option('--seed <n>', 'seed of fine-tuning and of the random criterion', '0')
-    .requiredOption('--out <dir>', 'new directory for the tables and the report')
-    .option('--json', 'print the result as JSON on stdout')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (this process: --local compute, model checks)', 'auto')
-    .option('--run-id <id>', 'workflow id of the comparison (default compare-<time>-<random>)');
-  return addStoreFlags(addRemoteFlags(command)).action(async (options: CompareOptions) => {
-    const prepared = await prepareInput(options);
+    ),
+    COMPARE_SETTINGS,
+  ).option('--print-config [file]', PRINT_CONFIG_HELP);
+  return command.action(async (_options: unknown, self: Command) => {
+    const settings = commandSettings(self, COMPARE_SETTINGS);
+    const config = effectiveConfig(settings);
+    if (await printConfigIfAsked(self, settings, 'ippro compare', config)) return;
+    const prepared = await prepareInput(settings);
+    const options = settings.values;
     const started = Date.now();
-    const { result, read, finish } = options.local === true ? await runLocal(prepared, options) : await runDistributed(prepared, options);
+    const { result, read, finish } = options.local ? await runLocal(prepared, options) : await runDistributed(prepared, settings);
     try {
-      await writeOutputs(options, prepared.input, result, read, (Date.now() - started) / 1000);
+      await writeOutputs(prepared, result, read, (Date.now() - started) / 1000, config);
     } finally {
       await finish();
     }
-    process.stdout.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${screenTable(result)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${screenTable(result)}\n`);
   });
 }
 
 interface PreparedInput {
   input: CompareInput;
   artifacts: Uint8Array[];
+  /** The settings as given, for the report's facts. */
+  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string };
 }
 
-function targetFlags(options: CompareOptions): { metric: TargetMetricName; targets: number[] } {
-  if (options.targetFlops !== undefined && options.targetParams !== undefined) throw new UsageError('give one of --target-flops, --target-params');
-  const flag = options.targetParams === undefined ? '--target-flops' : '--target-params';
-  const text = options.targetParams ?? options.targetFlops ?? '0.3,0.5,0.7';
-  const targets = parseList(() => parseFractionList(text, flag));
-  return { metric: options.targetParams === undefined ? 'flops' : 'params', targets };
+function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
+  const given = (['targetFlops', 'targetParams', 'targetChannels'] as const).filter((name) => settings.values[name] !== undefined);
+  if (given.length > 1) throw new UsageError('give one of --target-flops, --target-params, --target-channels');
+  const name = given[0] ?? 'targetFlops';
+  const metric: TargetMetricName = name === 'targetParams' ? 'params' : name === 'targetChannels' ? 'channels' : 'flops';
+  return { metric, targets: settings.values[name] ?? [0.3, 0.5, 0.7] };
 }
 
-function parseList<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return match;
-}
-
-/** Checks every flag, the model and the datasets; nothing is written or started before this succeeds. */
-async function prepareInput(options: CompareOptions): Promise<PreparedInput> {
-  const criteria = parseList(() => parseCriteriaList(options.criteria));
-  const { metric, targets } = targetFlags(options);
-  const positiveInt = (flag: string, value: string): number => parseNumberFlag(flag, value, isPositiveInteger, 'a positive integer');
-  const numbers = {
-    finetuneSteps: parseNumberFlag('--finetune-steps', options.finetuneSteps, isNonNegativeInteger, 'a non-negative integer'),
-    finetuneLr: parseNumberFlag('--finetune-lr', options.finetuneLr, isPositive, 'a positive number'),
-    seeds: positiveInt('--seeds', options.seeds),
-    lambda: options.lambda === undefined ? undefined : parseNumberFlag('--lambda', options.lambda, isPositive, 'a positive number'),
-    maxLayerRatio: parseNumberFlag('--max-layer-ratio', options.maxLayerRatio, (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
-    minChannels: positiveInt('--min-channels', options.minChannels),
-    batchSize: positiveInt('--batch-size', options.batchSize),
-    evalBatchSize: positiveInt('--eval-batch-size', options.evalBatchSize),
-    scoreShards: positiveInt('--score-shards', options.scoreShards),
-    layerShards: positiveInt('--layer-shards', options.layerShards),
-    maxParallel: positiveInt('--max-parallel', options.maxParallel),
-    seed: parseNumberFlag('--seed', options.seed, isNonNegativeInteger, 'a non-negative integer'),
-  };
-  const ranking = oneOf('--ranking', options.ranking, ['global', 'uniform'] as const);
-  const batchNormMode = oneOf('--batch-norm-mode', options.batchNormMode, ['inference', 'batch'] as const);
-  await checkOutputDir(options.out);
-  await startBackend(options.backend, options.json === true);
-  const model = await loadModel(options.model);
+/** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
+async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<PreparedInput> {
+  const values = settings.values;
+  const [modelDir, dataSpec, out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
+  const { metric, targets } = targetsOf(settings);
+  // Each pruned model is tuned from step 0 in one go: there is no round for a cosine decay to span.
+  if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
+  await checkOutputDir(out);
+  await startBackend(values.backend, values.json);
+  const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
   try {
-    await asBadInput(`model ${options.model}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${options.model}`, () => modelToArtifact(model));
+    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
   } finally {
     model.dispose();
   }
   const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: options.local === true, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) }, artifacts);
-  const data = await datasetRef(options.data, '--data');
-  const evaluation = options.evalData === undefined ? data : await datasetRef(options.evalData, '--eval-data');
-  const tuning = options.finetuneData === undefined || numbers.finetuneSteps === 0 ? data : await datasetRef(options.finetuneData, '--finetune-data');
-  const scoring = { dataset: data, batchSize: numbers.batchSize, batchNormMode, ...(options.includeBias === true ? { includeBias: true } : {}) };
+  const datasetRef = datasetRefMaker({ local: values.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
+  const data = await datasetRef(dataSpec, settings.where('data'));
+  const evaluation = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
+  const tuning = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
+  const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
     modelArtifactId: artifactKeyOf(modelBytes),
-    criteria,
+    criteria: values.criteria,
     targets,
     metric,
-    ...(numbers.lambda === undefined ? {} : { lambda: numbers.lambda }),
+    ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
-    ...(criteria.some(needsScoringPass) || options.includeBias === true ? { scoring } : {}),
-    ...(numbers.finetuneSteps > 0
-      ? { fineTune: { dataset: tuning, batchSize: numbers.batchSize, steps: numbers.finetuneSteps, learningRate: numbers.finetuneLr, weightDecay: 5e-4 } }
+    ...(values.criteria.some(needsScoringPass) || values.includeBias ? { scoring } : {}),
+    ...(values.finetuneSteps > 0
+      ? { fineTune: { dataset: tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
       : {}),
-    evaluation: { dataset: evaluation, batchSize: numbers.evalBatchSize },
-    plan: { ranking, maxLayerRatio: numbers.maxLayerRatio, minChannels: numbers.minChannels },
-    randomSeeds: numbers.seeds,
-    seed: numbers.seed,
-    shards: { batchShards: numbers.scoreShards, layerShards: numbers.layerShards, maxParallel: numbers.maxParallel },
+    evaluation: { dataset: evaluation, batchSize: values.evalBatchSize },
+    plan: {
+      ranking: values.ranking,
+      maxLayerRatio: values.maxLayerRatio,
+      minChannels: values.minChannels,
+      ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
+      ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+    },
+    randomSeeds: values.seeds,
+    seed: values.seed,
+    shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
   };
-  parseList(() => resolveCompareSettings(input));
-  return { input, artifacts };
+  try {
+    resolveCompareSettings(input);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const given = {
+    out,
+    model: modelDir,
+    data: dataSpec,
+    ...(values.evalData === undefined ? {} : { evalData: values.evalData }),
+    ...(values.finetuneData === undefined ? {} : { finetuneData: values.finetuneData }),
+  };
+  return { input, artifacts, given };
 }
 
 interface Finished {
@@ -199,7 +141,7 @@ function progressLine(bar: ProgressBar): (progress: CompareProgress) => void {
   return (progress) => bar.update(progress.done, progress.total, `${progress.phase}, ${progress.rowsDone}/${progress.rowsTotal} pruned models`);
 }
 
-async function runLocal(prepared: PreparedInput, options: CompareOptions): Promise<Finished> {
+async function runLocal(prepared: PreparedInput, options: CompareValues): Promise<Finished> {
   const root = await mkdtemp(join(tmpdir(), 'ippro-compare-'));
   const finish = (): Promise<void> => rm(root, { recursive: true, force: true });
   try {
@@ -219,9 +161,10 @@ async function runLocal(prepared: PreparedInput, options: CompareOptions): Promi
   }
 }
 
-async function runDistributed(prepared: PreparedInput, options: CompareOptions): Promise<Finished> {
-  const target = await resolveTarget(options);
-  const artifacts = await openRunArtifacts(storeFromFlags(options), target.artifacts);
+async function runDistributed(prepared: PreparedInput, settings: Resolved<CompareSettingsSet>): Promise<Finished> {
+  const options = settings.values;
+  const target = await resolveTarget(settings);
+  const artifacts = await openRunArtifacts(storeFromSettings(settings), target.artifacts);
   const client = await connectTarget(target).catch((error: unknown) => {
     artifacts.close();
     throw error;
@@ -273,7 +216,8 @@ function commandLine(): string {
 }
 
 /** Tables and the report, written to a staging directory next to --out and renamed when complete. */
-async function writeOutputs(options: CompareOptions, input: CompareInput, result: CompareResult, read: ReadArtifact, seconds: number): Promise<void> {
+async function writeOutputs(prepared: PreparedInput, result: CompareResult, read: ReadArtifact, seconds: number, config: EffectiveConfig): Promise<void> {
+  const { input, given: options } = prepared;
   const out = resolve(options.out);
   const facts: [string, string][] = [
     ['model', options.model],
@@ -283,10 +227,10 @@ async function writeOutputs(options: CompareOptions, input: CompareInput, result
     ['command', commandLine()],
     ['wall time', `${seconds.toFixed(1)} s`],
   ];
-  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}` });
+  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config });
   const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}`;
   const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
-  const files = comparisonFiles(result, heading);
+  const files = comparisonFiles(result, heading, config);
   files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);
   const staging = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   await rm(staging, { recursive: true, force: true });

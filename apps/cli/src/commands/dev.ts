@@ -1,44 +1,50 @@
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { initRuntime, parseBackendRequest } from '@ippro/runtime';
-import { asBadInput, isPositiveInteger, parseNumberFlag } from '../cli-inputs';
+import { STORE_SETTINGS } from '@ippro/artifacts';
+import { BACKEND_SETTINGS, initRuntime } from '@ippro/runtime';
+import { TEXT, combineSets, port, setting, toggle } from '@ippro/settings';
+import { addSettings, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
-import { DEFAULT_STATE_DIR, DEV_INFO_FILE, parseWorkersFlag, readDevInfo, startStack } from '../stack';
-import { addStoreFlags, storeFromFlags } from '../run-artifacts';
-import type { StoreFlags } from '../run-artifacts';
+import { DEV_INFO_FILE, STATE_DIR_SETTINGS, parseWorkersFlag, readDevInfo, startStack } from '../stack';
+import { storeFromSettings } from '../run-artifacts';
 
-interface DevOptions extends StoreFlags {
-  metricsPort?: string;
-  stateDir: string;
-  workers?: string;
-  backend: string;
-  port?: string;
-  ui: boolean;
-  dataDir?: string;
-  verbose?: boolean;
-}
+/** The settings of `ippro dev`: its stack's state, workers, backend and ports, and the store it may share with them. */
+const DEV_SETTINGS = combineSets(
+  STATE_DIR_SETTINGS,
+  {
+    workers: setting({
+      parse: TEXT,
+      placeholder: 'N|POOL',
+      help: 'worker processes to start, or the pool of running workers: host:port[,host:port...] or dns:NAME:PORT',
+      defaultHelp: 'one per core',
+    }),
+    ...BACKEND_SETTINGS,
+    port: setting({ parse: port(false), help: 'Temporal frontend port', defaultHelp: 'a free one' }),
+    ui: toggle({ help: 'serve the Temporal Web UI (--no-ui: do not)', default: true }),
+    dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory of the CIFAR-10 .bin files (workers and orchestrator)' }),
+    verbose: toggle({ help: 'print the logs of the dev server and the workers' }),
+    metricsPort: setting({ parse: port(true), help: "serve the orchestrator's Prometheus metrics on this port (0: a free one) and each worker's on a free one; dev.json lists them" }),
+  },
+  STORE_SETTINGS,
+);
 
 export function devCommand(): Command {
-  const command = new Command('dev')
-    .description(
+  const command = addSettings(
+    new Command('dev').description(
       'start the embedded stack on loopback until Ctrl-C: a Temporal dev server (database in the state dir), the artifact ' +
         `service, the workers and the orchestrator; writes <state dir>/${DEV_INFO_FILE} so prune/status/watch/cancel/runs find it`,
-    )
-    .option('--state-dir <dir>', 'Temporal database, artifacts, worker caches and dev.json', DEFAULT_STATE_DIR)
-    .option('--workers <n|pool>', `worker processes to start (default ${availableParallelism()}, one per core), or the pool of running workers: host:port[,host:port...] or dns:NAME:PORT`)
-    .option('--backend <name>', 'tfjs backend of the workers and the orchestrator: auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
-    .option('--port <n>', 'Temporal frontend port (default a free one)')
-    .option('--no-ui', 'do not serve the Temporal Web UI')
-    .option('--data-dir <dir>', 'directory of the CIFAR-10 .bin files (workers and orchestrator)')
-    .option('--verbose', 'print the logs of the dev server and the workers')
-    .option('--metrics-port <n>', "serve the orchestrator's Prometheus metrics on this port (0: a free one) and each worker's on a free one; dev.json lists them");
-  return addStoreFlags(command).action(async (options: DevOptions) => {
+    ),
+    DEV_SETTINGS,
+  );
+  return command.action(async (_options: unknown, self: Command) => {
+    const settings = commandSettings(self, DEV_SETTINGS);
+    const options = settings.values;
     const workers = parseWorkersFlag(options.workers ?? String(availableParallelism()));
-    const backend = await asBadInput('--backend', () => parseBackendRequest(options.backend));
-    const port = options.port === undefined ? undefined : parseNumberFlag('--port', options.port, (n) => isPositiveInteger(n) && n <= 65535, 'a port (1-65535)');
-    const store = storeFromFlags(options);
-    const metricsPort = options.metricsPort === undefined ? undefined : parseNumberFlag('--metrics-port', options.metricsPort, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port (0-65535)');
+    const backend = options.backend;
+    const port = options.port;
+    const store = storeFromSettings(settings);
+    const metricsPort = options.metricsPort;
     const running = await readDevInfo(options.stateDir);
     if (running !== undefined && isAlive(running.pid)) {
       throw new UsageError(
@@ -50,7 +56,7 @@ export function devCommand(): Command {
       process.stderr.write(`${line}\n`);
     };
     say(runtime.summary);
-    if (options.verbose !== true) Runtime.install({ logger: new DefaultLogger('WARN') });
+    if (!options.verbose) Runtime.install({ logger: new DefaultLogger('WARN') });
     const stack = await startStack({
       stateDir: options.stateDir,
       workers,
@@ -58,7 +64,7 @@ export function devCommand(): Command {
       ui: options.ui,
       ...(port === undefined ? {} : { temporalPort: port }),
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-      ...(options.verbose === true ? { log: say } : {}),
+      ...(options.verbose ? { log: say } : {}),
       ...(store === undefined ? {} : { store }),
       ...(metricsPort === undefined ? {} : { metricsPort }),
     });

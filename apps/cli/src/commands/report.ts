@@ -9,15 +9,15 @@ import type { ReadArtifact, RunRecord } from '@ippro/report';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, startBackend } from '../cli-inputs';
 import { UsageError } from '../exit-codes';
-import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
+import { addSettingOptions } from '@ippro/settings';
+import { connectTarget, resolveTarget } from '../remote';
 import type { RemoteFlags } from '../remote';
-import { addStoreFlags, openRunArtifacts, storeFromFlags } from '../run-artifacts';
-import type { StoreFlags } from '../run-artifacts';
+import { TARGET_SETTINGS, openRunArtifacts, storeFromSettings, targetSettings } from '../run-artifacts';
 
-interface ReportOptions extends RemoteFlags, StoreFlags {
+type ReportOptions = RemoteFlags & {
   out: string;
   backend: string;
-}
+};
 
 export function reportCommand(): Command {
   const command = new Command('report')
@@ -28,7 +28,7 @@ export function reportCommand(): Command {
     .argument('<run-or-dir>', 'output directory of a run, or a run id')
     .requiredOption('--out <file>', 'the HTML file to write')
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (recomputing scores of a run on a stack)', 'auto');
-  return addStoreFlags(addRemoteFlags(command)).action(async (runOrDir: string, options: ReportOptions) => {
+  return addSettingOptions(command, TARGET_SETTINGS).action(async (runOrDir: string, options: ReportOptions) => {
     const isDir = await stat(runOrDir).then((found) => found.isDirectory(), () => false);
     const record = isDir ? await asBadInput(runOrDir, () => readRunRecord(runOrDir)) : await recordOfRun(runOrDir, options);
     const file = resolve(options.out);
@@ -46,8 +46,9 @@ async function startInput(client: Client, runId: string): Promise<unknown> {
 }
 
 async function recordOfRun(runId: string, options: ReportOptions): Promise<RunRecord> {
-  const target = await resolveTarget(options);
-  const artifacts = await openRunArtifacts(storeFromFlags(options), target.artifacts);
+  const settings = targetSettings(options);
+  const target = await resolveTarget(settings);
+  const artifacts = await openRunArtifacts(storeFromSettings(settings), target.artifacts);
   const client = await connectTarget(target).catch((error: unknown) => {
     artifacts.close();
     throw error;

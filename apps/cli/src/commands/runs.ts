@@ -4,14 +4,14 @@ import { cancelPrune, pruneHandle, queryProgress } from '@ippro/orchestration';
 import type { PruneProgress } from '@ippro/workflow-core';
 import { isPositiveInteger, parseNumberFlag } from '../cli-inputs';
 import { UsageError } from '../exit-codes';
-import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
+import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget } from '../remote';
 import type { RemoteFlags } from '../remote';
 import { describeProgress, followRun, renderResult, roundsTable } from '../run-view';
 import { textTable } from '../text-table';
 
 /** Connects to the stack named by the flags, runs `use`, closes the connection. */
 async function withClient<T>(flags: RemoteFlags, use: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectTarget(await resolveTarget(flags));
+  const client = await connectTarget(await resolveTarget(remoteSettings(flags)));
   try {
     return await use(client);
   } finally {

@@ -11,34 +11,39 @@ import {
   triggerPruneSchedule,
 } from '@ippro/orchestration';
 import type { PruneScheduleSummary, ScheduledPruneInput, ScheduledPruneResult } from '@ippro/orchestration';
-import { asBadInput, parseNumberFlag } from '../cli-inputs';
+import { TEXT, combineSets, required, setting, toggle } from '@ippro/settings';
+import type { Resolved } from '@ippro/settings';
+import { asBadInput } from '../cli-inputs';
+import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
-import { addRemoteFlags, connectTarget, resolveTarget } from '../remote';
-import { openRunArtifacts, storeFromFlags } from '../run-artifacts';
-import type { RemoteFlags, RemoteTarget } from '../remote';
+import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget } from '../remote';
+import { TARGET_SETTINGS, openRunArtifacts, storeFromSettings } from '../run-artifacts';
+import type { RemoteFlags, RemoteSettingsSet, RemoteTarget } from '../remote';
+import { PRUNE_INPUT_SETTINGS, RUN_INPUT_SETTINGS } from '../run-settings';
 import { formatPercent, textTable } from '../text-table';
-import { prepareInput, pruneCommand } from './prune';
-import type { PruneOptions } from './prune';
+import { prepareInput, warnOldBudgetFlag } from './prune';
 import { parseTiming } from './schedule-timing';
 
-/** Prune flags that make no sense for a schedule (it has its own --out, --json; it never runs here). */
-const NOT_FOR_SCHEDULES = new Set(['--local', '--out', '--json', '--no-wait', '--run-id']);
 const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-interface CreateOptions extends PruneOptions {
-  cron?: string;
-  every?: string;
-  timezone?: string;
-  accuracyBudget: string;
-}
+/** A schedule's own settings; its runs take prune's run settings (it never runs here, so no --local, --wait or --run-id). */
+const SCHEDULE_SETTINGS = {
+  cron: setting({ parse: TEXT, placeholder: 'EXPRESSION', help: 'when to fire, as cron: "0 2 * * *" is 02:00 every day' }),
+  every: setting({ parse: TEXT, placeholder: 'DURATION', help: 'fire at this interval instead: 24h, 30m, 1h30m, 7d' }),
+  timezone: setting({ parse: TEXT, placeholder: 'NAME', help: 'time zone of --cron, e.g. Europe/Berlin', defaultHelp: 'UTC' }),
+  out: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory receiving each kept result (a new subdirectory per run, and the link latest); required' }),
+  json: toggle({ help: 'print the created schedule as JSON' }),
+};
+const CREATE_SETTINGS = combineSets(RUN_INPUT_SETTINGS, PRUNE_INPUT_SETTINGS, SCHEDULE_SETTINGS, TARGET_SETTINGS);
+type CreateSettingsSet = typeof CREATE_SETTINGS;
 
 /** Commander settings the top-level commands get in main.ts, for the subcommands here. */
 function subcommand(name: string): Command {
   return new Command(name).exitOverride().showHelpAfterError('(run with --help for usage)');
 }
 
-async function withTarget<T>(flags: RemoteFlags, use: (client: Client, target: RemoteTarget) => Promise<T>): Promise<T> {
-  const target = await resolveTarget(flags);
+async function withTarget<T>(settings: Resolved<RemoteSettingsSet>, use: (client: Client, target: RemoteTarget) => Promise<T>): Promise<T> {
+  const target = await resolveTarget(settings);
   const client = await connectTarget(target);
   try {
     return await use(client, target);
@@ -63,43 +68,39 @@ function checkScheduleId(id: string): string {
 }
 
 function createCommand(): Command {
-  const command = subcommand('create')
-    .description(
+  const command = addSettings(
+    subcommand('create').description(
       'create a schedule that prunes the model found at --model each time it fires (cron or interval), with the run options of ' +
-        "'ippro prune', and keeps the result in --out only if top-1 stays within --accuracy-budget. --model and --out are read " +
+        "'ippro prune', and keeps the result in --out only if top-1 stays within --accuracy-budget (required). --model and --out are read " +
         "and written by the orchestrator: paths on its host ('ippro dev': this machine)",
-    )
-    .argument('<id>', 'schedule id, e.g. nightly')
-    .option('--cron <expression>', 'when to fire, as cron: "0 2 * * *" is 02:00 every day')
-    .option('--every <duration>', 'fire at this interval instead: 24h, 30m, 1h30m, 7d')
-    .option('--timezone <name>', 'time zone of --cron, e.g. Europe/Berlin (default UTC)')
-    .requiredOption('--accuracy-budget <points>', 'keep a result only if its top-1 is at most this many percentage points below the model it started from (1.0 = one point)')
-    .requiredOption('--out <dir>', 'directory receiving each kept result (a new subdirectory per run, and the link latest)')
-    .option('--json', 'print the created schedule as JSON');
-  for (const option of pruneCommand().options) {
-    if (!NOT_FOR_SCHEDULES.has(option.long ?? '')) command.addOption(option);
-  }
-  return command.action(async (id: string, options: CreateOptions & { out: string; json?: boolean }) => {
+    ),
+    CREATE_SETTINGS,
+  ).argument('<id>', 'schedule id, e.g. nightly');
+  return command.action(async (id: string, _options: unknown, self: Command) => {
+    const settings = commandSettings(self, CREATE_SETTINGS);
+    const options = settings.values;
     const scheduleId = checkScheduleId(id);
     const timing = parseTiming(options);
-    const budgetPoints = parseNumberFlag('--accuracy-budget', options.accuracyBudget, (n) => n >= 0 && n < 100, 'percentage points in [0, 100)');
-    const prepared = await prepareInput({ ...options, out: undefined, json: true });
+    const [out, model] = asUsage(() => [required(settings, 'out'), required(settings, 'model')]);
+    const budgetPoints = asUsage(() => required(settings, 'accuracyBudget'));
+    // A run stops at the first round over the budget, unless the old --max-accuracy-drop sets its own stop.
+    if (options.maxAccuracyDrop !== undefined) warnOldBudgetFlag(options.maxAccuracyDrop);
+    const prepared = await prepareInput(settings, { local: false, quiet: true });
     // The model was checked here; the id each firing prunes is that of the model found then.
     const prune: ScheduledPruneInput['prune'] = { ...prepared.input };
     delete (prune as { modelArtifactId?: string }).modelArtifactId;
     const accuracyBudget = budgetPoints / 100;
     const input: ScheduledPruneInput = {
       scheduleId,
-      modelPath: resolve(options.model),
-      outDir: resolve(options.out),
+      modelPath: resolve(model),
+      outDir: resolve(out),
       accuracyBudget,
-      // Without its own --max-accuracy-drop, a run stops at the first round over the budget.
-      prune: { ...prune, maxAccuracyDrop: prune.maxAccuracyDrop ?? accuracyBudget },
+      prune: { ...prune, maxAccuracyDrop: options.maxAccuracyDrop ?? accuracyBudget },
     };
-    await withTarget(options, async (client, target) => {
+    await withTarget(settings, async (client, target) => {
       // Datasets sent as artifacts (files, sample ranges) are uploaded once; the model is read at each firing.
       const datasets = prepared.artifacts.slice(1);
-      if (datasets.length > 0) await uploadDatasets(options, target, datasets);
+      if (datasets.length > 0) await uploadDatasets(settings, target, datasets);
       let created;
       try {
         created = await createPruneSchedule(client, { scheduleId, timing, input, taskQueue: target.taskQueue });
@@ -108,7 +109,7 @@ function createCommand(): Command {
         throw new UsageError(error.problem === 'refused' ? `${timing.kind === 'cron' ? '--cron/--timezone' : '--every'}: ${error.message}` : error.message);
       }
       const next = created.info.nextActionTimes[0];
-      if (options.json === true) {
+      if (options.json) {
         process.stdout.write(`${JSON.stringify({ scheduleId, timing: describeTiming(timing), nextActionTimes: created.info.nextActionTimes, input }, null, 2)}\n`);
         return;
       }
@@ -121,8 +122,8 @@ function createCommand(): Command {
 }
 
 /** Datasets that travel as artifacts go to the orchestrator's artifact service, or the shared store (`--store`). */
-async function uploadDatasets(options: CreateOptions, target: RemoteTarget, datasets: readonly Uint8Array[]): Promise<void> {
-  const artifacts = await openRunArtifacts(storeFromFlags(options), target.artifacts);
+async function uploadDatasets(settings: Resolved<CreateSettingsSet>, target: RemoteTarget, datasets: readonly Uint8Array[]): Promise<void> {
+  const artifacts = await openRunArtifacts(storeFromSettings(settings), target.artifacts);
   try {
     await asBadInput(artifacts.description, async () => {
       for (const bytes of datasets) await artifacts.put(bytes);
@@ -151,7 +152,7 @@ function listCommand(): Command {
   return addRemoteFlags(subcommand('list').description('list the compression schedules: id, timing, next and last run, last result'))
     .option('--json', 'print the schedules as JSON')
     .action(async (flags: RemoteFlags & { json?: boolean }) => {
-      await withTarget(flags, async (client) => {
+      await withTarget(remoteSettings(flags), async (client) => {
         const schedules = await listPruneSchedules(client);
         if (flags.json === true) {
           process.stdout.write(`${JSON.stringify(schedules, null, 2)}\n`);
@@ -176,7 +177,7 @@ function listCommand(): Command {
 function deleteCommand(): Command {
   return addRemoteFlags(subcommand('delete').description('delete a schedule (a run it already started keeps running)').argument('<id>', 'schedule id')).action(
     async (id: string, flags: RemoteFlags) => {
-      await withTarget(flags, async (client) => {
+      await withTarget(remoteSettings(flags), async (client) => {
         await asScheduleInput(() => deletePruneSchedule(client, id));
         process.stdout.write(`schedule ${id} deleted\n`);
       });
@@ -193,7 +194,7 @@ function triggerCommand(): Command {
     .option('--wait', 'wait for the run and print what it kept (exit 1 when it failed)')
     .option('--json', 'print { runId, result } as JSON')
     .action(async (id: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
-      await withTarget(flags, async (client) => {
+      await withTarget(remoteSettings(flags), async (client) => {
         const runId = await asScheduleInput(() => triggerPruneSchedule(client, id));
         const result = flags.wait === true ? await scheduledRunResult(client, runId) : undefined;
         if (flags.json === true) {

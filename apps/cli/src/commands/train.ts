@@ -6,8 +6,7 @@ import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { buildModel, modelDataMismatch, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
-import type { ScheduleKind } from '@ippro/models';
-import { activeRuntime } from '@ippro/runtime';
+import { BACKEND_SETTINGS, activeRuntime } from '@ippro/runtime';
 import {
   checkpointDirOf,
   defaultProcessCount,
@@ -20,54 +19,34 @@ import {
 import type { Checkpoint, EpochRecord, TrainConfig, TrainEvent } from '@ippro/training';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
-  asBadInput,
-  checkOutputDir,
-  isNonNegativeInteger,
-  isPositive,
-  isPositiveInteger,
-  openDataset,
-  parseNumberFlag,
-  startBackend,
-} from '../cli-inputs';
+  NON_NEGATIVE_INTEGER,
+  NON_NEGATIVE_NUMBER,
+  POSITIVE_INTEGER,
+  POSITIVE_NUMBER,
+  TEXT,
+  effectiveConfig,
+  listOf,
+  numberWhere,
+  oneOf,
+  parser,
+  required,
+  setting,
+  toggle,
+} from '@ippro/settings';
+import type { EffectiveConfig, ValuesOf } from '@ippro/settings';
+import { asBadInput, checkOutputDir, openDataset, startBackend } from '../cli-inputs';
+import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { formatPercent, textTable } from '../text-table';
 import { defaultSplit } from './dataset-flags';
-
-interface TrainOptions {
-  arch?: string;
-  widthMultiplier?: string;
-  data: string;
-  evalData?: string;
-  dataDir?: string;
-  epochs?: string;
-  batch: string;
-  lr: string;
-  schedule: string;
-  warmupEpochs: string;
-  milestones?: string;
-  gamma: string;
-  minLr: string;
-  momentum: string;
-  weightDecay: string;
-  nesterov?: boolean;
-  labelSmoothing: string;
-  augment: boolean;
-  seed: string;
-  evalBatchSize: string;
-  out: string;
-  resume?: boolean;
-  stopAfterEpoch?: string;
-  json?: boolean;
-  backend: string;
-  processes: string;
-}
 
 export const LOG_FILE = 'train-log.jsonl';
 export const SUMMARY_FILE = 'summary.json';
 export const MODEL_DIR = 'model';
 /** More processes than this would only share the cores of one machine more thinly. */
 const MAX_PROCESSES = 16;
+const PROCESS_COUNT = numberWhere(`auto or an integer in 1..${MAX_PROCESSES}`, (n) => Number.isInteger(n) && n > 0 && n <= MAX_PROCESSES);
 
 /** Flags that define the run: on --resume, any of them given must agree with the checkpoint. */
 const RUN_FLAGS = [
@@ -76,41 +55,60 @@ const RUN_FLAGS = [
 ] as const;
 type RunFlag = (typeof RUN_FLAGS)[number];
 
+const positive = (help: string, fallback: string, placeholder = 'N') => setting({ parse: POSITIVE_INTEGER, placeholder, help, default: fallback });
+const below1 = numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1);
+
+/** The settings of `ippro train`. */
+export const TRAIN_SETTINGS = {
+  arch: setting({ parse: TEXT, placeholder: 'NAME', help: `architecture (required unless --resume): ${MODEL_ARCHITECTURES.join(', ')}` }),
+  widthMultiplier: setting({ parse: POSITIVE_NUMBER, placeholder: 'ALPHA', help: 'width multiplier (mobilenetv2)' }),
+  data: setting({ parse: TEXT, placeholder: 'SPEC', help: 'training data; cifar10 means cifar10:train', default: 'cifar10:train' }),
+  evalData: setting({ parse: TEXT, placeholder: 'SPEC', help: 'evaluated after every epoch', defaultHelp: 'cifar10:test for CIFAR-10, else --data' }),
+  dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory holding the CIFAR-10 .bin files' }),
+  epochs: setting({ parse: POSITIVE_INTEGER, help: 'epochs to train (required unless --resume)' }),
+  batch: positive('batch size', '128'),
+  lr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'base learning rate', default: '0.1' }),
+  schedule: setting({ parse: oneOf(SCHEDULE_KINDS), help: `learning-rate schedule: ${SCHEDULE_KINDS.join(' | ')}`, default: 'cosine' }),
+  warmupEpochs: setting({ parse: NON_NEGATIVE_NUMBER, help: 'linear warm-up epochs (may be fractional), at most --epochs', default: '0' }),
+  milestones: setting({
+    parse: listOf(numberWhere('comma-separated positive integers (epochs)', (n) => Number.isInteger(n) && n > 0)),
+    placeholder: 'EPOCHS',
+    help: 'step schedule: comma-separated epochs',
+    defaultHelp: '50% and 75% of the run',
+  }),
+  gamma: setting({ parse: numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1), placeholder: 'FACTOR', help: 'step schedule: rate multiplier at each milestone', default: '0.1' }),
+  minLr: setting({ parse: NON_NEGATIVE_NUMBER, placeholder: 'RATE', help: 'cosine schedule: final rate', default: '0' }),
+  momentum: setting({ parse: below1, placeholder: 'M', help: 'SGD momentum', default: '0.9' }),
+  weightDecay: setting({ parse: NON_NEGATIVE_NUMBER, placeholder: 'WD', help: 'L2 penalty on kernels', default: '5e-4' }),
+  nesterov: toggle({ help: 'Nesterov momentum' }),
+  labelSmoothing: setting({ parse: below1, placeholder: 'S', help: 'label smoothing in [0, 1)', default: '0' }),
+  augment: toggle({ help: 'pad-crop-flip augmentation (--no-augment: none; only images are ever augmented)', default: true }),
+  seed: setting({ parse: NON_NEGATIVE_INTEGER, help: 'seed of the initial weights, shuffling and augmentation', default: '0' }),
+  evalBatchSize: positive('evaluation batch size', '250'),
+  out: setting({ parse: TEXT, placeholder: 'DIR', help: 'run directory: checkpoint/, train-log.jsonl, then model/ and summary.json; required' }),
+  resume: toggle({ help: 'continue the run in --out from its checkpoint' }),
+  stopAfterEpoch: setting({ parse: POSITIVE_INTEGER, help: 'stop once this epoch is done (resume later with --resume)' }),
+  json: toggle({ help: 'print the summary as JSON on stdout' }),
+  ...BACKEND_SETTINGS,
+  processes: setting({
+    parse: parser('text', 'N', (text): number | 'auto' => (text === 'auto' ? 'auto' : PROCESS_COUNT.parse(text))),
+    help: 'processes sharing every batch (data-parallel, gradients averaged each step); auto: 2 on wasm and tensorflow (2+ cores), else 1; on --resume, as the run had',
+    default: 'auto',
+  }),
+};
+
+type TrainOptions = ValuesOf<typeof TRAIN_SETTINGS> & { out: string };
+
 export function trainCommand(): Command {
-  return new Command('train')
-    .description('train a zoo model with SGD: per-epoch evaluation and checkpoints, resumable')
-    .option('--arch <name>', `architecture (required unless --resume): ${MODEL_ARCHITECTURES.join(', ')}`)
-    .option('--width-multiplier <alpha>', 'width multiplier (mobilenetv2)')
-    .option('--data <spec>', 'training data; cifar10 means cifar10:train', 'cifar10:train')
-    .option('--eval-data <spec>', 'evaluated after every epoch (default: cifar10:test for CIFAR-10, else --data)')
-    .option('--data-dir <dir>', 'directory holding the CIFAR-10 .bin files')
-    .option('--epochs <n>', 'epochs to train (required unless --resume)')
-    .option('--batch <n>', 'batch size', '128')
-    .option('--lr <rate>', 'base learning rate', '0.1')
-    .option('--schedule <name>', `learning-rate schedule: ${SCHEDULE_KINDS.join(' | ')}`, 'cosine')
-    .option('--warmup-epochs <n>', 'linear warm-up epochs (may be fractional)', '0')
-    .option('--milestones <epochs>', 'step schedule: comma-separated epochs (default 50% and 75% of the run)')
-    .option('--gamma <factor>', 'step schedule: rate multiplier at each milestone', '0.1')
-    .option('--min-lr <rate>', 'cosine schedule: final rate', '0')
-    .option('--momentum <m>', 'SGD momentum', '0.9')
-    .option('--weight-decay <wd>', 'L2 penalty on kernels', '5e-4')
-    .option('--nesterov', 'Nesterov momentum')
-    .option('--label-smoothing <s>', 'label smoothing in [0, 1)', '0')
-    .option('--no-augment', 'no pad-crop-flip augmentation (only images are ever augmented)')
-    .option('--seed <n>', 'seed of the initial weights, shuffling and augmentation', '0')
-    .option('--eval-batch-size <n>', 'evaluation batch size', '250')
-    .requiredOption('--out <dir>', 'run directory: checkpoint/, train-log.jsonl, then model/ and summary.json')
-    .option('--resume', 'continue the run in --out from its checkpoint')
-    .option('--stop-after-epoch <n>', 'stop once this epoch is done (resume later with --resume)')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
-    .option('--processes <n>', 'processes sharing every batch (data-parallel, gradients averaged each step); auto: 2 on wasm and tensorflow (2+ cores), else 1; on --resume, as the run had', 'auto')
-    .action(async (options: TrainOptions, command: Command) => {
-      const explicit = new Set(RUN_FLAGS.filter((flag) => command.getOptionValueSource(flag) === 'cli'));
-      const processes = parseProcesses(options.processes);
+  return addSettings(new Command('train').description('train a zoo model with SGD: per-epoch evaluation and checkpoints, resumable'), TRAIN_SETTINGS).action(
+    async (_options: unknown, command: Command) => {
+      const settings = commandSettings(command, TRAIN_SETTINGS);
+      const options = { ...settings.values, out: asUsage(() => required(settings, 'out')) };
+      const explicit = new Set(RUN_FLAGS.filter((flag) => ['flag', 'file'].includes(settings.origin(flag).kind)));
       const run = options.resume ? await prepareResume(options, explicit) : await prepareFresh(options);
-      await runTraining(run, options, resolveProcesses(processes, run.checkpoint));
-    });
+      await runTraining(run, options, resolveProcesses(options.processes, run.checkpoint), effectiveConfig(settings));
+    },
+  );
 }
 
 interface PreparedRun {
@@ -126,37 +124,30 @@ interface PreparedRun {
   stopAfterEpochs?: number;
 }
 
-function parseConfig(options: TrainOptions, epochsText: string): TrainConfig {
-  const positiveInt = (flag: string, value: string) => parseNumberFlag(flag, value, isPositiveInteger, 'a positive integer');
-  const fraction = (flag: string, value: string) => parseNumberFlag(flag, value, (n) => n >= 0 && n < 1, 'a number in [0, 1)');
-  const kind = SCHEDULE_KINDS.find((candidate) => candidate === options.schedule) as ScheduleKind | undefined;
-  if (kind === undefined) throw new UsageError(`--schedule must be one of ${SCHEDULE_KINDS.join(', ')}, got '${options.schedule}'`);
-  const epochs = positiveInt('--epochs', epochsText);
-  const milestones =
-    options.milestones === undefined
-      ? undefined
-      : options.milestones.split(',').map((text) => parseNumberFlag('--milestones', text, isPositiveInteger, 'comma-separated positive integers (epochs)'));
-  if (milestones !== undefined && kind !== 'step') throw new UsageError('--milestones needs --schedule step');
+function parseConfig(options: TrainOptions, epochs: number): TrainConfig {
+  const kind = options.schedule;
+  if (options.milestones !== undefined && kind !== 'step') throw new UsageError('--milestones needs --schedule step');
+  if (options.warmupEpochs > epochs) throw new UsageError(`--warmup-epochs must be a number in [0, ${epochs}] (the epochs), got '${options.warmupEpochs}'`);
   const config: TrainConfig = {
     epochs,
-    batchSize: positiveInt('--batch', options.batch),
-    seed: parseNumberFlag('--seed', options.seed, isNonNegativeInteger, 'a non-negative integer'),
+    batchSize: options.batch,
+    seed: options.seed,
     augment: options.augment,
     sgd: {
-      learningRate: parseNumberFlag('--lr', options.lr, isPositive, 'a positive number'),
-      momentum: fraction('--momentum', options.momentum),
-      nesterov: options.nesterov === true,
-      weightDecay: parseNumberFlag('--weight-decay', options.weightDecay, (n) => n >= 0, 'a non-negative number'),
-      labelSmoothing: fraction('--label-smoothing', options.labelSmoothing),
+      learningRate: options.lr,
+      momentum: options.momentum,
+      nesterov: options.nesterov,
+      weightDecay: options.weightDecay,
+      labelSmoothing: options.labelSmoothing,
     },
     schedule: {
       kind,
-      warmupEpochs: parseNumberFlag('--warmup-epochs', options.warmupEpochs, (n) => n >= 0 && n <= epochs, `a number in [0, ${epochs}] (the epochs)`),
-      ...(milestones === undefined ? {} : { milestones }),
-      ...(kind === 'step' ? { gamma: parseNumberFlag('--gamma', options.gamma, (n) => n > 0 && n <= 1, 'a number in (0, 1]') } : {}),
-      ...(kind === 'cosine' ? { minLr: parseNumberFlag('--min-lr', options.minLr, (n) => n >= 0, 'a non-negative number') } : {}),
+      warmupEpochs: options.warmupEpochs,
+      ...(options.milestones === undefined ? {} : { milestones: options.milestones }),
+      ...(kind === 'step' ? { gamma: options.gamma } : {}),
+      ...(kind === 'cosine' ? { minLr: options.minLr } : {}),
     },
-    evalBatchSize: positiveInt('--eval-batch-size', options.evalBatchSize),
+    evalBatchSize: options.evalBatchSize,
   };
   try {
     validateTrainConfig(config);
@@ -164,12 +155,6 @@ function parseConfig(options: TrainOptions, epochsText: string): TrainConfig {
     throw new UsageError((error as Error).message);
   }
   return config;
-}
-
-function parseStopAfter(options: TrainOptions): number | undefined {
-  return options.stopAfterEpoch === undefined
-    ? undefined
-    : parseNumberFlag('--stop-after-epoch', options.stopAfterEpoch, isPositiveInteger, 'a positive integer');
 }
 
 async function openData(options: TrainOptions) {
@@ -192,9 +177,8 @@ async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
   if (options.arch === undefined) throw new UsageError('--arch is required (unless --resume)');
   if (options.epochs === undefined) throw new UsageError('--epochs is required (unless --resume)');
   const config = parseConfig(options, options.epochs);
-  const stopAfterEpochs = parseStopAfter(options);
-  const widthMultiplier =
-    options.widthMultiplier === undefined ? undefined : parseNumberFlag('--width-multiplier', options.widthMultiplier, isPositive, 'a positive number');
+  const stopAfterEpochs = options.stopAfterEpoch;
+  const widthMultiplier = options.widthMultiplier;
   await checkOutputDir(options.out);
   await startBackend(options.backend, options.json === true);
   const { train, evaluation, trainSpec } = await openData(options);
@@ -216,7 +200,7 @@ async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
 
 async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFlag>): Promise<PreparedRun> {
   const out = resolve(options.out);
-  const stopAfterEpochs = parseStopAfter(options);
+  const stopAfterEpochs = options.stopAfterEpoch;
   if ((await findCheckpoint(checkpointDirOf(out))) === undefined) {
     throw new UsageError(`--resume: ${options.out} holds no checkpoint (${join(options.out, 'checkpoint', 'state.json')})`);
   }
@@ -280,9 +264,8 @@ function recordedFlags(checkpoint: Checkpoint): Record<RunFlag, string> {
   };
 }
 
-/** A flag given on this command line, normalised as recordedFlags writes it. */
+/** A setting given by a flag or the configuration file, normalised as recordedFlags writes it. */
 function givenFlag(options: TrainOptions, flag: RunFlag, epochs: number): string {
-  const number = (text: string | undefined) => (text === undefined || text.trim() === '' || !Number.isFinite(Number(text)) ? String(text) : String(Number(text)));
   switch (flag) {
     case 'arch':
       return options.arch ?? '';
@@ -290,18 +273,12 @@ function givenFlag(options: TrainOptions, flag: RunFlag, epochs: number): string
       return canonicalSpec(defaultSplit(options.data, 'train'));
     case 'evalData':
       return options.evalData === undefined ? '' : canonicalSpec(defaultSplit(options.evalData, 'test'));
-    case 'schedule':
-      return options.schedule;
     case 'milestones':
-      return (options.milestones ?? '').split(',').map(number).join(',');
-    case 'nesterov':
-      return String(options.nesterov === true);
-    case 'augment':
-      return String(options.augment);
+      return (options.milestones ?? []).join(',');
     case 'epochs':
-      return number(options.epochs ?? String(epochs));
+      return String(options.epochs ?? epochs);
     default:
-      return number(options[flag]);
+      return String(options[flag]);
   }
 }
 
@@ -313,7 +290,7 @@ function canonicalSpec(text: string): string {
   }
 }
 
-async function runTraining(run: PreparedRun, options: TrainOptions, processes: number): Promise<void> {
+async function runTraining(run: PreparedRun, options: TrainOptions, processes: number, config: EffectiveConfig): Promise<void> {
   await mkdir(run.out, { recursive: true });
   const showing = progressDisplay();
   if (processes > 1 && options.json !== true) process.stderr.write(`training in ${processes} processes, each taking 1/${processes} of every batch\n`);
@@ -350,16 +327,12 @@ async function runTraining(run: PreparedRun, options: TrainOptions, processes: n
     steps: result.step,
     final: result.history[result.history.length - 1],
     history: result.history,
+    // `config` is the run's (a resumed run's comes from its checkpoint); `settings`, this invocation's effective settings.
+    settings: config,
   };
   await writeFinalModel(run.out, run.model);
   await writeFile(join(run.out, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : renderHistory(result.history, join(options.out, MODEL_DIR)));
-}
-
-/** --processes: a positive integer, or auto (decided once the backend is known). */
-function parseProcesses(text: string): number | 'auto' {
-  if (text === 'auto') return 'auto';
-  return parseNumberFlag('--processes', text, (n) => isPositiveInteger(n) && n <= MAX_PROCESSES, `auto or an integer in 1..${MAX_PROCESSES}`);
 }
 
 /** auto: as many as the resumed run had (so it continues alike), else the backend's default. */

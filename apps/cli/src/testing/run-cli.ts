@@ -30,3 +30,12 @@ export function sharedDir(): string {
   }
   return resolve(dir, '..', 'shared');
 }
+
+/**
+ * A run's JSON file (summary.json, report.json) without its recorded configuration, and that
+ * configuration: two runs of the same settings in different places (--local, a stack) differ only there.
+ */
+export function splitConfig(bytes: Buffer | undefined): { result: string; config: Record<string, unknown> } {
+  const { config, ...result } = JSON.parse(String(bytes)) as { config: Record<string, unknown> };
+  return { result: JSON.stringify(result, null, 2), config };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-process';
+import { OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-args';
 
 describe('ippro-orchestrator --store and --metrics-port', () => {
   it('takes a shared S3 store instead of --artifacts, from flags or the environment, and a metrics port', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkerUsageError, parseWorkerArgs } from './worker-process';
+import { WorkerUsageError, parseWorkerArgs } from './worker-args';
 
 describe('ippro worker --store and --metrics-port', () => {
   it('takes a shared S3 store with its settings, and a metrics port', () => {
@@ -17,9 +17,9 @@ describe('ippro worker --store and --metrics-port', () => {
       [['--artifacts', '127.0.0.1:7070', '--store', 's3://bucket'], /give --artifacts \(an artifact service\) or --store \(a shared store\), not both/],
       [['--s3-endpoint', 'http://x:1'], /--s3-endpoint needs --store s3:\/\/BUCKET/],
       [['--store', 's3://Bad_Bucket'], /--store: .*is not a bucket name/],
-      [['--metrics-port', '70000'], /--metrics-port must be at most 65535, got 70000/],
-      [['--metrics-port', 'nine'], /--metrics-port must be an integer >= 0, got 'nine'/],
+      [['--metrics-port', '70000'], /--metrics-port must be a port \(0-65535\), got '70000'/],
+      [['--metrics-port', 'nine'], /--metrics-port must be a port \(0-65535\), got 'nine'/],
     ];
-    for (const [argv, message] of refused) assert.throws(() => parseWorkerArgs(argv), (error: unknown) => error instanceof WorkerUsageError && message.test(error.message));
+    for (const [argv, message] of refused) assert.throws(() => parseWorkerArgs(argv, {}), (error: unknown) => error instanceof WorkerUsageError && message.test(error.message));
   });
 });

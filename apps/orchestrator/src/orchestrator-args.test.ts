@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTestCertificates } from '@ippro/artifacts/dist/testing/certificates';
 import type { TestCertificates } from '@ippro/artifacts/dist/testing/certificates';
-import { DEFAULT_ARTIFACTS_LISTEN, OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-process';
-import { bundleManifestPath, checkWorkflowBundle, writeWorkflowBundle } from './workflow-bundle';
+import { DEFAULT_ARTIFACTS_LISTEN, bundleManifestPath, checkWorkflowBundle, writeWorkflowBundle } from '@ippro/orchestration';
+import { OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-args';
 
 let dir: string;
 let certs: TestCertificates;

@@ -1,0 +1,117 @@
+import { parseCriteriaList, parseFractionList } from '@ippro/compare';
+import { DEFAULT_LAMBDA } from '@ippro/importance';
+import { parseCriterion } from '@ippro/pruning';
+import { BACKEND_SETTINGS } from '@ippro/runtime';
+import {
+  NON_NEGATIVE_INTEGER,
+  OPEN_FRACTION,
+  POSITIVE_INTEGER,
+  POSITIVE_NUMBER,
+  TEXT,
+  combineSets,
+  listOf,
+  numberWhere,
+  oneOf,
+  parser,
+  setting,
+  toggle,
+} from '@ippro/settings';
+import { FINE_TUNE_SCHEDULES } from '@ippro/workflow-core';
+import { TARGET_SETTINGS } from './run-artifacts';
+
+const spec = (help: string) => setting({ parse: TEXT, placeholder: 'SPEC', help });
+const count = (help: string, fallback: string) => setting({ parse: POSITIVE_INTEGER, help, default: fallback });
+
+/** What a pruning run computes from, shared by `prune` and `compare` (and `schedule create`, through prune). */
+export const RUN_INPUT_SETTINGS = {
+  model: setting({ parse: TEXT, placeholder: 'DIR', help: 'model directory (model.json + weights); required' }),
+  data: spec('scoring and fine-tuning data, e.g. cifar10:train[0:5000]; required'),
+  evalData: { ...spec('evaluation data'), defaultHelp: 'the --data spec' },
+  finetuneData: { ...spec('fine-tuning data'), defaultHelp: 'the --data spec' },
+  dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory holding the CIFAR-10 .bin files' }),
+  lambda: setting({ parse: POSITIVE_NUMBER, placeholder: 'VALUE', help: 'PROscore step size', defaultHelp: String(DEFAULT_LAMBDA) }),
+  ranking: setting({ parse: oneOf(['global', 'uniform'] as const), help: 'global | uniform (per layer)', default: 'global' }),
+  maxLayerRatio: setting({ parse: numberWhere('a fraction in (0, 1]', (n) => n > 0 && n <= 1, 'FRACTION'), help: "most of a layer's channels that may go", default: '0.9' }),
+  minChannels: count('fewest channels a layer keeps', '1'),
+  roundTo: setting({ parse: POSITIVE_INTEGER, help: 'keep layer widths a multiple of N' }),
+  ignoreLayers: setting({ parse: listOf(TEXT), placeholder: 'NAMES', help: 'comma-separated layers never pruned (the output layer never is)' }),
+  batchNormMode: setting({ parse: oneOf(['inference', 'batch'] as const, 'MODE'), help: 'batch normalization during scoring: inference | batch', default: 'inference' }),
+  includeBias: toggle({ help: "include each unit's bias in F (PROscore, magnitudes, Taylor)" }),
+  batchSize: count('scoring and fine-tuning batch size', '64'),
+  evalBatchSize: count('evaluation batch size', '250'),
+  scoreShards: count('batch shards of each scoring pass and of evaluation (merged exactly)', '1'),
+  layerShards: count('group shards of each scoring pass (merged exactly)', '1'),
+  maxParallel: count('activities of one fan-out in flight at once (compare: pruned models worked on at once)', '4'),
+  finetuneSteps: setting({ parse: NON_NEGATIVE_INTEGER, help: 'SGD steps per replica per repetition after each round (compare: after pruning, per pruned model); 0: none', default: '0' }),
+  finetuneLr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'fine-tuning learning rate', default: '0.01' }),
+  finetuneSchedule: setting({ parse: oneOf(FINE_TUNE_SCHEDULES), help: "constant | cosine: each round's rate decays to 0 over its steps (prune only)", default: 'constant' }),
+  seed: setting({ parse: NON_NEGATIVE_INTEGER, help: 'seed of shuffling, augmentation, fine-tuning and the random criterion', default: '0' }),
+  ...BACKEND_SETTINGS,
+};
+
+/** Where a run's results go and how it is shown, shared by `prune` and `compare`. */
+export const RUN_OUTPUT_SETTINGS = {
+  local: toggle({ help: 'run everything in this process (no Temporal, no workers): the same activities, the same bytes' }),
+  out: setting({ parse: TEXT, placeholder: 'DIR', help: 'new directory for the results (prune: the pruned model, summary.json; compare: the tables) and report.html' }),
+  json: toggle({ help: 'print the result as JSON on stdout' }),
+  runId: setting({ parse: TEXT, placeholder: 'ID', help: 'workflow id of the run', defaultHelp: '<command>-<time>-<random>' }),
+};
+
+/** Accuracy drops are percentage points everywhere; a fraction is the workflow's own unit, converted at the edge. */
+export const ACCURACY_BUDGET_SETTINGS = {
+  accuracyBudget: setting({
+    parse: numberWhere('percentage points in [0, 100)', (n) => n >= 0 && n < 100, 'POINTS'),
+    help: 'top-1 may fall at most this many percentage points below the input model (1.0 = one point)',
+  }),
+  maxAccuracyDrop: setting({
+    parse: numberWhere('a fraction in [0, 1)', (n) => n >= 0 && n < 1, 'FRACTION'),
+    help: 'the accuracy budget as a fraction (0.01 = one point)',
+    replacedBy: 'accuracy-budget',
+  }),
+};
+
+/** What only `prune` (and `schedule create`) takes: one criterion, one target, rounds, local SGD. */
+export const PRUNE_INPUT_SETTINGS = {
+  criterion: setting({ parse: parser('text', 'NAME', parseCriterion), help: 'proscore | l1 | l2 | taylor | bn | random', default: 'proscore' }),
+  targetFlops: setting({ parse: OPEN_FRACTION, placeholder: 'FRACTION', help: 'remove this fraction of FLOPs, in (0, 1)' }),
+  targetParams: setting({ parse: OPEN_FRACTION, placeholder: 'FRACTION', help: 'remove this fraction of parameters, in (0, 1)' }),
+  targetChannels: setting({ parse: OPEN_FRACTION, placeholder: 'FRACTION', help: 'remove this fraction of channels, in (0, 1)' }),
+  rounds: count('pruning rounds', '1'),
+  schedule: setting({ parse: oneOf(['linear', 'geometric'] as const), help: 'linear | geometric share of the target per round', default: 'linear' }),
+  replicas: count('local-SGD replicas per repetition (each trains on its share of the data; weights averaged)', '1'),
+  repetitions: count('local-SGD repetitions per round', '1'),
+  ...ACCURACY_BUDGET_SETTINGS,
+};
+
+export const PRUNE_SETTINGS = combineSets(
+  combineSets(RUN_INPUT_SETTINGS, PRUNE_INPUT_SETTINGS),
+  RUN_OUTPUT_SETTINGS,
+  { wait: toggle({ help: 'wait for the run (--no-wait: submit it, print its id and return; distributed only)', default: true }) },
+  TARGET_SETTINGS,
+);
+export type PruneSettingsSet = typeof PRUNE_SETTINGS;
+
+/** A @ippro/compare list parser, its messages without the name it puts first (the setting's own name comes first). */
+function listParser<T>(parse: (text: string, label: string) => T[]) {
+  return parser('list', 'LIST', (text) => {
+    try {
+      return parse(text, 'list');
+    } catch (error) {
+      throw new Error((error as Error).message.replace(/^[\w-]+: /, ''));
+    }
+  });
+}
+
+const fractions = (what: string) => setting({ parse: listParser(parseFractionList), help: `fractions of ${what} to remove, e.g. 0.3,0.5,0.7` });
+
+/** What only `compare` takes: several criteria at several targets, and runs of the random criterion. */
+export const COMPARE_INPUT_SETTINGS = {
+  criteria: setting({ parse: listParser(parseCriteriaList), help: 'comma-separated: proscore, l2, l1, taylor, bn, random', default: 'proscore,l2,l1,taylor,bn,random' }),
+  targetFlops: { ...fractions('FLOPs'), defaultHelp: '0.3,0.5,0.7 unless another target is given' },
+  targetParams: fractions('parameters'),
+  targetChannels: fractions('channels'),
+  seeds: count('runs of the random criterion (mean and standard deviation over them)', '1'),
+};
+
+export const COMPARE_SETTINGS = combineSets(RUN_INPUT_SETTINGS, COMPARE_INPUT_SETTINGS, RUN_OUTPUT_SETTINGS, TARGET_SETTINGS);
+export type CompareSettingsSet = typeof COMPARE_SETTINGS;
