@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { runPruneInProcess } from '@ippro/activities';
 import { putTinyModel, tinyInput } from '@ippro/activities/dist/testing/tiny-config';
-import { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { connectTemporalClient } from '@ippro/orchestration';
 import { startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';

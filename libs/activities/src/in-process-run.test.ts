@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { resolveDataset } from '@ippro/data';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { getModel } from '@ippro/compute-core';

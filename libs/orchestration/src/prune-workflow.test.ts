@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { getJson, runPruneInProcess } from '@ippro/activities';
 import { putTinyModel, tinyInput } from '@ippro/activities/dist/testing/tiny-config';
-import { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';
 import { pauseSignal, pruneModel } from '@ippro/workflows';
