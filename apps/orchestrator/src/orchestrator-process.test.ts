@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { runPruneInProcess } from '@ippro/activities';
-import { putTinyModel, tinyInput } from '@ippro/activities/dist/testing/tiny-config';
+import { putTinyModel, tinyInput } from '@ippro/activities/testing';
 import { ArtifactStore } from '@ippro/artifact-store';
 import { connectTemporalClient } from '@ippro/orchestration';
 import { startDevServer } from '@ippro/temporal-server';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { runPruneInProcess } from '@ippro/activities';
-import { putTinyModel, tinyInput } from '@ippro/activities/dist/testing/tiny-config';
+import { putTinyModel, tinyInput } from '@ippro/activities/testing';
 import { ArtifactStore, S3ArtifactStore } from '@ippro/artifact-store';
 import { startSeaweedFs, seaweedFsForTests } from '@ippro/artifact-store/testing';
 import type { SeaweedFs } from '@ippro/artifact-store/testing';

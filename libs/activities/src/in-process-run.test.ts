@@ -9,7 +9,7 @@ import { ArtifactStore } from '@ippro/artifact-store';
 import { resolveDataset } from '@ippro/data';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { getModel } from '@ippro/compute-core';
-import { pruneLocally } from '@ippro/pruning/dist/testing/local-prune';
+import { pruneLocally } from '@ippro/pruning/testing';
 import { getJson } from './json-artifacts';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';

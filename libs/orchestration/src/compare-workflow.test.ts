@@ -9,7 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { runCompareInProcess } from '@ippro/activities';
-import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel } from '@ippro/activities/dist/testing/tiny-config';
+import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel } from '@ippro/activities/testing';
 import { ArtifactStore } from '@ippro/artifact-store';
 import type { CompareInput } from '@ippro/compare';
 import { startDevServer } from '@ippro/temporal-server';

@@ -9,7 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { getJson, runPruneInProcess } from '@ippro/activities';
-import { putTinyModel, tinyInput } from '@ippro/activities/dist/testing/tiny-config';
+import { putTinyModel, tinyInput } from '@ippro/activities/testing';
 import { ArtifactStore } from '@ippro/artifact-store';
 import { startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { runCompareInProcess, runPruneInProcess } from '@ippro/activities';
-import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from '@ippro/activities/dist/testing/tiny-config';
+import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from '@ippro/activities/testing';
 import { ArtifactStore } from '@ippro/artifact-store';
 import type { CompareInput, CompareResult } from '@ippro/compare';
 import type { PruneWorkflowResult } from '@ippro/workflow-core';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
-import { keepDecision, resultMetrics } from '@ippro/workflows/dist/keep-decision';
-import { keptDirName } from '@ippro/workflows/dist/kept-dir-name';
+import { keepDecision, resultMetrics } from './keep-decision';
+import { keptDirName } from './kept-dir-name';
 
 const round = (index: number, top1: number, flops: number): RoundMetrics => ({
   round: index,
