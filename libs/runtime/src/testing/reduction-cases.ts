@@ -1,5 +1,5 @@
-import { seededRandom } from '../../testing/backends';
-import { randomInt } from '../../testing/random-int';
+import { seededRandom } from './backends';
+import { randomInt } from './random-int';
 
 export interface ReductionCase {
   shape: number[];
