@@ -10,6 +10,7 @@ import { MAX_MESSAGE_BYTES } from './limits';
 import { loadPackageDefinition, loadProtocol } from './proto-loading';
 import { serverCredentials } from './tls';
 import type { ServerTlsOptions } from './tls';
+import { checkServerTransport } from './transport-security';
 
 /** The fully qualified name health checks and reflection use for the artifact service. */
 export const ARTIFACT_SERVICE_NAME = 'ippro.v1.ArtifactService';
@@ -29,6 +30,12 @@ export interface ArtifactServerOptions extends ArtifactServiceOptions {
   tls?: ServerTlsOptions;
   /** Maximum message size in both directions. Default MAX_MESSAGE_BYTES (4 MiB + 64 KiB). */
   maxMessageBytes?: number;
+  /** Beyond loopback: serve without mutual TLS anyway, with a warning (`--insecure`). */
+  insecure?: boolean;
+  /** The flags that give the server its certificates, named when they are missing. */
+  tlsFlags?: string;
+  /** Where the --insecure warning goes; default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface ArtifactServer {
@@ -184,11 +191,17 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 
 /** Starts a gRPC server with the ArtifactService, health and reflection. */
 export async function startArtifactServer(options: ArtifactServerOptions): Promise<ArtifactServer> {
+  const requested = options.address ?? '127.0.0.1:0';
+  checkServerTransport(requested, options.tls, {
+    what: 'the artifact service',
+    flags: options.tlsFlags ?? 'a certificate, its key and the client CA',
+    insecure: options.insecure === true,
+    warn: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  });
   const server = new grpc.Server(serverOptions(options.maxMessageBytes));
   const health = new HealthService({ '': 'SERVING', [ARTIFACT_SERVICE_NAME]: 'SERVING' });
   addArtifactService(server, options.store, options);
   addStandardServices(server, health, [ARTIFACT_SERVICE_NAME]);
-  const requested = options.address ?? '127.0.0.1:0';
   let port: number;
   try {
     port = await bind(server, requested, serverCredentials(options.tls));

@@ -9,6 +9,7 @@ import { startArtifactServer } from './artifact-server';
 import type { ArtifactServer } from './artifact-server';
 import { makeTestCertificates } from './testing/certificates';
 import type { TestCertificates } from './testing/certificates';
+import { InsecureTransportError, checkClientTransport, checkServerTransport, hostOf, isLoopbackHost } from './transport-security';
 
 let certs: TestCertificates;
 let store: ArtifactStore;
@@ -65,6 +66,31 @@ describe('TLS', () => {
   });
 });
 
+describe('transport security beyond loopback', () => {
+  it('refuses to serve the store beyond loopback without mutual TLS, unless told --insecure (a warning)', async () => {
+    await assert.rejects(startArtifactServer({ store, address: '0.0.0.0:0' }), (error: Error) => error instanceof InsecureTransportError && /beyond loopback, without TLS: give a certificate/.test(error.message));
+    const serverOnly = { certFile: certs.serverCert, keyFile: certs.serverKey };
+    await assert.rejects(startArtifactServer({ store, address: '0.0.0.0:0', tls: serverOnly }), /without a client CA/);
+    const warnings: string[] = [];
+    checkServerTransport('0.0.0.0:7070', undefined, { what: 'the artifact service', flags: '--tls-cert', insecure: true, warn: (line) => warnings.push(line) });
+    assert.match(warnings.join('\n'), /^WARNING: the artifact service listens on 0\.0\.0\.0:7070 without TLS \(--insecure\)/);
+    checkServerTransport('0.0.0.0:7070', { ...serverOnly, clientCaFile: certs.caCert }, { what: 'x', flags: '', insecure: false, warn: assert.fail });
+    for (const loopback of ['127.0.0.1:0', 'localhost:7070', '[::1]:7070', '127.3.2.1:1']) checkServerTransport(loopback, undefined, { what: 'x', flags: '', insecure: false, warn: assert.fail });
+  });
+
+  it('refuses a client beyond loopback without its certificate and the CA, unless told --insecure', () => {
+    const check = { what: 'the workers', flags: '--workers-cert', insecure: false, warn: assert.fail };
+    for (const target of ['10.1.2.3:7071', 'dns:ippro-worker.ippro.svc:7071', 'worker-0:7071']) {
+      assert.throws(() => checkClientTransport(target, { caFile: certs.caCert }, check), InsecureTransportError, target);
+    }
+    checkClientTransport('10.1.2.3:7071', { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey }, check);
+    checkClientTransport('dns:localhost:7071', undefined, check);
+    assert.equal(hostOf('dns:ippro-worker.ippro.svc:7071'), 'ippro-worker.ippro.svc');
+    assert.equal(isLoopbackHost('::ffff:127.0.0.1'), true);
+    assert.equal(isLoopbackHost('128.0.0.1'), false);
+  });
+});
+
 describe('mutual TLS', () => {
   it('serves a client with a certificate from the CA and refuses clients without one', async () => {
     const server = await serve(true);
@@ -73,6 +99,7 @@ describe('mutual TLS', () => {
     assertRefused(await roundTrip(server.address, { tls: trusted }), 'a client without a certificate');
     const rogue = await roundTrip(server.address, { tls: { ...trusted, certFile: certs.rogueClientCert, keyFile: certs.rogueClientKey } });
     assertRefused(rogue, 'a client certificate from another CA');
+    assertRefused(await roundTrip(server.address, { tls: { ...trusted, certFile: certs.expiredClientCert, keyFile: certs.expiredClientKey } }), 'an expired client certificate');
     assertRefused(await roundTrip(server.address, {}), 'a plaintext client');
     // The server still serves a valid client afterwards.
     assert.equal(await roundTrip(server.address, { tls: { ...trusted, certFile: certs.clientCert, keyFile: certs.clientKey } }), undefined);

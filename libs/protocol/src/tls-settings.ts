@@ -38,6 +38,18 @@ export function serverTlsSettings<P extends string>(prefix: P, what: string): Se
   } as ServerTlsSettings<P>;
 }
 
+/** The mutual TLS flags of a client of `prefix`, for messages: `--P-ca, --P-cert and --P-key`. */
+export function clientTlsFlags(prefix: string): string {
+  const flag = flagOf(prefix);
+  return `--${flag}-ca, --${flag}-cert and --${flag}-key`;
+}
+
+/** The mutual TLS flags of a server of `prefix`, for messages: `--tls-cert, --tls-key and --tls-ca` (or `--P-tls-...`). */
+export function serverTlsFlags(prefix: string): string {
+  const flag = flagOf(serverPrefix(prefix));
+  return `--${flag}-cert, --${flag}-key and --${flag}-ca`;
+}
+
 /** The client TLS options of resolved settings; undefined when none is given. A certificate goes with its key. */
 export function clientTlsOf<P extends string>(resolved: Resolved<ClientTlsSettings<P>>, prefix: P): ClientTlsOptions | undefined {
   const names = { ca: `${prefix}Ca`, cert: `${prefix}Cert`, key: `${prefix}Key`, serverName: `${prefix}ServerName` } as const;

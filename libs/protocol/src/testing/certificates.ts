@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCertificates } from '../certificates';
 
 export interface TestCertificates {
   caCert: string;
@@ -11,37 +11,36 @@ export interface TestCertificates {
   /** A client certificate signed by a different CA (must be refused under mutual TLS). */
   rogueClientCert: string;
   rogueClientKey: string;
+  /** A client certificate of the right CA whose validity ended yesterday (must be refused). */
+  expiredClientCert: string;
+  expiredClientKey: string;
 }
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function issue(dir: string, name: string, ca: string, subject: string, extensions: string): void {
-  openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-  writeFileSync(join(dir, `${name}.ext`), extensions);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
-}
-
-function authority(dir: string, name: string, subject: string): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', subject, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-}
-
-/** A CA, a server certificate for 127.0.0.1/localhost, and client certificates, made with the openssl CLI. */
+/**
+ * A CA, a server certificate for 127.0.0.1/localhost, a client certificate, a client certificate
+ * of another CA (whose certificate is also `rogue-ca.crt`) and an expired one of the right CA,
+ * made as `ippro certs create` makes them.
+ */
 export function makeTestCertificates(dir: string): TestCertificates {
-  authority(dir, 'ca', '/CN=ippro test CA');
-  authority(dir, 'rogue-ca', '/CN=rogue CA');
-  issue(dir, 'server', 'ca', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-  issue(dir, 'client', 'ca', '/CN=ippro worker', 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
-  issue(dir, 'rogue-client', 'rogue-ca', '/CN=intruder', 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
-  const path = (file: string): string => join(dir, file);
+  const main = createCertificates({ out: dir, days: 2, certificates: [{ name: 'server', hosts: ['127.0.0.1', 'localhost'] }, { name: 'client', commonName: 'ippro worker' }] });
+  const rogue = createCertificates({ out: join(dir, 'rogue'), days: 2, certificates: [{ name: 'rogue-client', commonName: 'intruder' }] });
+  copyFileSync(rogue.caCert, join(dir, 'rogue-ca.crt'));
+  const expired = createCertificates({ out: join(dir, 'expired'), caDir: dir, days: 1, notBefore: new Date(Date.now() - 2 * 86_400_000), certificates: [{ name: 'expired-client' }] });
+  const files = (issued: Record<string, { cert: string; key: string }>, name: string): { cert: string; key: string } => {
+    const found = issued[name];
+    if (found === undefined) throw new Error(`no certificate ${name} was made`);
+    return found;
+  };
+  const [server, client, rogueClient, expiredClient] = [files(main.issued, 'server'), files(main.issued, 'client'), files(rogue.issued, 'rogue-client'), files(expired.issued, 'expired-client')];
   return {
-    caCert: path('ca.crt'),
-    serverCert: path('server.crt'),
-    serverKey: path('server.key'),
-    clientCert: path('client.crt'),
-    clientKey: path('client.key'),
-    rogueClientCert: path('rogue-client.crt'),
-    rogueClientKey: path('rogue-client.key'),
+    caCert: main.caCert,
+    serverCert: server.cert,
+    serverKey: server.key,
+    clientCert: client.cert,
+    clientKey: client.key,
+    rogueClientCert: rogueClient.cert,
+    rogueClientKey: rogueClient.key,
+    expiredClientCert: expiredClient.cert,
+    expiredClientKey: expiredClient.key,
   };
 }
