@@ -10,6 +10,7 @@ import { workerCommand } from './commands/worker';
 import { devCommand } from './commands/dev';
 import { cancelCommand, runsCommand, statusCommand, watchCommand } from './commands/runs';
 import { scheduleCommand } from './commands/schedule';
+import { certsCommand } from './commands/certs';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes';
 import { reportError } from './report-error';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     trainCommand(),
     evalCommand(),
     workerCommand(),
+    certsCommand(),
   ]) program.addCommand(command);
   program.exitOverride();
   program.commands.forEach((command) => command.exitOverride());

@@ -1,3 +1,4 @@
+import { InsecureTransportError } from '@ippro/protocol';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError } from './exit-codes';
 
 /**
@@ -8,5 +9,5 @@ export function reportError(error: unknown, write: (line: string) => void): numb
   const message = error instanceof Error ? error.message : String(error);
   write(`ippro: ${message.split('\n', 1)[0] ?? message}`);
   if (process.env['IPPRO_DEBUG'] && error instanceof Error && error.stack) write(error.stack);
-  return error instanceof UsageError ? EXIT_BAD_INPUT : EXIT_FAILURE;
+  return error instanceof UsageError || error instanceof InsecureTransportError ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
