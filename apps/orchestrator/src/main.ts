@@ -1,3 +1,4 @@
+import { InsecureTransportError } from '@ippro/protocol';
 import { join } from 'node:path';
 import { runOrchestratorProcess } from '@ippro/orchestration';
 import { ORCHESTRATOR_USAGE, OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-args';
@@ -20,7 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`ippro-orchestrator: ${(error as Error).message}\n`);
     if (error instanceof OrchestratorUsageError) process.stderr.write(ORCHESTRATOR_USAGE);
-    return error instanceof OrchestratorUsageError ? 2 : 1;
+    return error instanceof OrchestratorUsageError || error instanceof InsecureTransportError ? 2 : 1;
   }
 }
 

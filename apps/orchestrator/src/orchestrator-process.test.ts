@@ -44,6 +44,15 @@ describe('ippro-orchestrator', () => {
     assert.match(run.stderr, /--max-activities must be a positive integer, got 'zero'/);
   });
 
+  it('refuses, before any work, plaintext calls to workers beyond loopback and serving its store beyond loopback without mutual TLS (exit 2)', () => {
+    const toWorkers = spawnSync(process.execPath, [MAIN, '--address', server.address, '--artifacts', dir, '--workers', '10.1.2.3:7071,10.1.2.4:7071', '--serve-artifacts', '127.0.0.1:0'], { encoding: 'utf8' });
+    assert.equal(toWorkers.status, 2, toWorkers.stderr);
+    assert.match(toWorkers.stderr, /a worker at 10\.1\.2\.3:7071 is beyond loopback and would be reached without mutual TLS: give --workers-ca, --workers-cert and --workers-key/);
+    const serving = spawnSync(process.execPath, [MAIN, '--address', server.address, '--artifacts', dir, '--workers', '127.0.0.1:7071'], { encoding: 'utf8' });
+    assert.equal(serving.status, 2, serving.stderr);
+    assert.match(serving.stderr, /the artifact service would listen on 0\.0\.0\.0:7070, beyond loopback, without TLS: give --artifacts-tls-cert, --artifacts-tls-key and --artifacts-tls-ca/);
+  });
+
   it('runs a prune from a pre-built workflow bundle and stops on SIGTERM with exit code 0', async () => {
     assert.ok(existsSync(bundle));
 

@@ -13,6 +13,12 @@ describe('ippro-orchestrator --store and --metrics-port', () => {
     assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store'], {}).store, undefined);
   });
 
+  it('with a shared bucket and workers opens no artifact service unless asked (the workers read the bucket)', () => {
+    const parsed = parseOrchestratorArgs(['--store', 's3://ippro-runs/prod', '--workers', 'dns:ippro-worker'], {});
+    assert.equal(parsed.serveArtifacts, undefined);
+    assert.equal(parseOrchestratorArgs(['--store', 's3://ippro-runs/prod', '--workers', 'dns:ippro-worker', '--serve-artifacts', '127.0.0.1:0'], {}).serveArtifacts, '127.0.0.1:0');
+  });
+
   it('refuses --store with --artifacts, neither, and a bad metrics port, naming the flag', () => {
     const refused: [string[], RegExp][] = [
       [['--artifacts', '/tmp/store', '--store', 's3://bucket'], /give --artifacts DIR or --store URL, not both/],

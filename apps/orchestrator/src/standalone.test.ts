@@ -22,8 +22,8 @@ import { pruneModel } from '@ippro/workflows';
 
 /**
  * The orchestrator as deployed: a process reaching Temporal over mutual TLS with an API key,
- * serving its artifact store to a gRPC worker process and dispatching compute to it, on a host
- * without CIFAR-10 (the worker has it).
+ * serving its artifact store to a gRPC worker process and dispatching compute to it, every hop
+ * mutual TLS with certificates of one CA, on a host without CIFAR-10 (the worker has it).
  */
 const MAIN = join(__dirname, 'main.js');
 const WORKER_MAIN = resolve(__dirname, '../../worker/dist/main.js');
@@ -72,7 +72,7 @@ after(async () => {
 });
 
 describe('ippro-orchestrator on its own', () => {
-  it('runs over mutual TLS with an API key, dispatches to a worker it serves artifacts to, and plans CIFAR-10 shards without the files', async (test) => {
+  it('runs over mutual TLS with an API key, dispatches to a worker it serves artifacts to (both hops mutual TLS), and plans CIFAR-10 shards without the files', async (test) => {
     if (!cifar10FilesPresent(CIFAR10)) {
       test.skip(`CIFAR-10 is not in ${CIFAR10}`);
       return;
@@ -81,7 +81,11 @@ describe('ippro-orchestrator on its own', () => {
     const modelId = await putTinyModel(await ArtifactStore.open({ root: storeDir }));
     const artifactsPort = await findFreePort('127.0.0.1');
     const worker = await startChild(
-      [WORKER_MAIN, '--host', '127.0.0.1', '--port', '0', '--backend', 'auto', '--artifacts', `127.0.0.1:${artifactsPort}`, '--data-dir', CIFAR10, '--cache-dir', join(dir, 'worker-cache')],
+      [
+        WORKER_MAIN, '--host', '127.0.0.1', '--port', '0', '--backend', 'auto', '--data-dir', CIFAR10, '--cache-dir', join(dir, 'worker-cache'),
+        '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', certs.caCert,
+        '--artifacts', `127.0.0.1:${artifactsPort}`, '--artifacts-ca', certs.caCert, '--artifacts-cert', certs.clientCert, '--artifacts-key', certs.clientKey,
+      ],
       /listening on \S+/,
     );
     const workerAddress = /listening on (\S+)/.exec(worker.output())?.[1] as string;
@@ -92,7 +96,9 @@ describe('ippro-orchestrator on its own', () => {
       [
         MAIN, '--temporal', proxy.address, '--namespace', server.namespace, '--task-queue', 'standalone',
         '--tls-ca', certs.caCert, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey, '--tls-server-name', 'localhost',
-        '--artifacts', storeDir, '--workers', workerAddress, '--serve-artifacts', `127.0.0.1:${artifactsPort}`, '--backend', 'cpu',
+        '--artifacts', storeDir, '--workers', workerAddress, '--workers-ca', certs.caCert, '--workers-cert', certs.clientCert, '--workers-key', certs.clientKey,
+        '--serve-artifacts', `127.0.0.1:${artifactsPort}`, '--artifacts-tls-cert', certs.serverCert, '--artifacts-tls-key', certs.serverKey, '--artifacts-tls-ca', certs.caCert,
+        '--backend', 'cpu',
       ],
       /task queue 'standalone'/,
       env,
@@ -115,7 +121,7 @@ describe('ippro-orchestrator on its own', () => {
     } finally {
       await client.connection.close();
     }
-    assert.match(orchestrator.output(), /artifact service listening on 127\.0\.0\.1:\d+/);
+    assert.match(orchestrator.output(), /artifact service listening on 127\.0\.0\.1:\d+ \(TLS\)/);
     assert.match(orchestrator.output(), new RegExp(`compute on the workers ${workerAddress}`));
     const keys = new Set(proxy.requests.map((request) => request.authorization));
     assert.ok(keys.has('Bearer orchestrator-key') && keys.has('Bearer client-key'), [...keys].join(', '));

@@ -1,3 +1,4 @@
+import { InsecureTransportError } from '@ippro/protocol';
 import { runWorkerProcess } from '@ippro/compute';
 import { WORKER_USAGE, WorkerUsageError, parseWorkerArgs } from './worker-args';
 
@@ -15,7 +16,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`ippro worker: ${(error as Error).message}\n`);
     if (error instanceof WorkerUsageError) process.stderr.write(WORKER_USAGE);
-    return error instanceof WorkerUsageError ? 2 : 1;
+    return error instanceof WorkerUsageError || error instanceof InsecureTransportError ? 2 : 1;
   }
 }
 

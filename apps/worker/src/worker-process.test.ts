@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,6 +127,19 @@ describe('the worker process', () => {
     } finally {
       client.close();
       worker.child.kill('SIGKILL');
+    }
+  });
+
+  it('on 0.0.0.0 without certificates refuses to start (exit 2) unless --insecure, which it warns about', async () => {
+    const refused = spawnSync(process.execPath, [MAIN, '--host', '0.0.0.0', '--port', '0', '--backend', 'cpu', '--artifacts', artifactServer.address], { encoding: 'utf8' });
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /the worker service would listen on 0\.0\.0\.0:0, beyond loopback, without TLS: give --tls-cert, --tls-key and --tls-ca \(ippro certs create .*\), or --insecure/);
+    const worker = await spawnWorker(['--host', '0.0.0.0', '--insecure']);
+    try {
+      assert.match(worker.stderr(), /WARNING: the worker service listens on 0\.0\.0\.0:0 without TLS \(--insecure\)/);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
     }
   });
 

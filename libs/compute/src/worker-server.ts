@@ -4,7 +4,22 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ArtifactStore, CachedStorage, openArtifactStorage } from '@ippro/artifact-store';
 import type { ArtifactStorage, StoreSettings } from '@ippro/artifact-store';
-import { ARTIFACT_SERVICE_NAME, ArtifactClient, HealthService, MAX_MESSAGE_BYTES, ServiceStorage, addArtifactService, addStandardServices, loadProtocol, serverCredentials, serverOptions } from '@ippro/protocol';
+import {
+  ARTIFACT_SERVICE_NAME,
+  ArtifactClient,
+  HealthService,
+  MAX_MESSAGE_BYTES,
+  ServiceStorage,
+  addArtifactService,
+  addStandardServices,
+  checkClientTransport,
+  clientTlsFlags,
+  checkServerTransport,
+  loadProtocol,
+  serverCredentials,
+  serverOptions,
+  serverTlsFlags,
+} from '@ippro/protocol';
 import type { ClientTlsOptions, ServerTlsOptions } from '@ippro/protocol';
 import { initRuntime } from '@ippro/runtime';
 import type { BackendRequest } from '@ippro/runtime';
@@ -45,6 +60,18 @@ export interface WorkerOptions {
   store?: StoreSettings;
   /** TLS for the worker's server; with clientCaFile, mutual TLS. */
   tls?: ServerTlsOptions;
+  /**
+   * Plaintext (or TLS without client certificates) beyond loopback, logged as a warning. Without
+   * it a worker on a non-loopback address refuses to start unless it has mutual TLS, and so does
+   * its connection to a non-loopback artifact service.
+   */
+  insecure?: boolean;
+  /**
+   * host:port of a second, plaintext server with grpc.health.v1 alone: Kubernetes gRPC probes do
+   * not speak TLS, and health states (SERVING, NOT_SERVING while draining) reveal nothing a
+   * caller could use; every other method stays behind the worker's own (mutual TLS) port.
+   */
+  healthAddress?: string;
   /** Directory of the CIFAR-10 .bin files. */
   cifar10Dir?: string;
   maxBatchSize?: number;
@@ -75,6 +102,8 @@ export interface WorkerHandle {
   readonly service: WorkerService;
   /** True when the worker serves the ArtifactService itself. */
   readonly servesArtifacts: boolean;
+  /** host:port of the plaintext health-only server, when asked for one. */
+  readonly healthAddress?: string;
   /** Stops accepting calls, finishes or aborts running ones, closes the server. Idempotent. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -115,10 +144,31 @@ async function openWorkerStorage(options: WorkerOptions, cacheBytes: number, max
     return { storage: new CachedStorage(shared, cache), local: cache };
   }
   if (options.artifacts !== undefined) {
+    checkClientTransport(options.artifacts, options.artifactsTls, {
+      what: 'the artifact service',
+      flags: clientTlsFlags('artifacts'),
+      insecure: options.insecure === true,
+      warn: options.log ?? (() => undefined),
+    });
     const client = new ArtifactClient(options.artifacts, { ...(options.artifactsTls ? { tls: options.artifactsTls } : {}), maxMessageBytes });
     return { storage: new CachedStorage(new ServiceStorage(client), cache), local: cache };
   }
   return { storage: cache, local: cache, ownStore: cache };
+}
+
+/** grpc.health.v1 alone on a plaintext port; a failure to bind closes what the worker opened. */
+async function startHealthServer(health: HealthService, requested: string, worker: grpc.Server, artifacts: { close(): void }): Promise<{ server: grpc.Server; address: string }> {
+  const server = new grpc.Server();
+  health.addToServer(server);
+  try {
+    const port = await bind(server, requested, grpc.ServerCredentials.createInsecure());
+    return { server, address: `${requested.slice(0, requested.lastIndexOf(':'))}:${port}` };
+  } catch (error) {
+    server.forceShutdown();
+    worker.forceShutdown();
+    artifacts.close();
+    throw new Error(`worker: cannot listen for health checks on ${requested}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Starts a compute worker: WorkerService, health and reflection on one gRPC server. */
@@ -127,13 +177,19 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   const maxBatchSize = checkPositiveInteger(options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 'max batch size');
   const cacheBytes = checkPositiveInteger(options.cacheBytes ?? DEFAULT_CACHE_BYTES, 'cache bytes');
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  const requested = options.address ?? '127.0.0.1:0';
+  checkServerTransport(requested, options.tls, {
+    what: 'the worker service',
+    flags: serverTlsFlags(''),
+    insecure: options.insecure === true,
+    warn: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  });
   const runtime = await initRuntime({ backend: options.backend ?? 'auto', ...(options.log ? { report: options.log } : {}) });
 
   const { storage, local, ownStore } = await openWorkerStorage(options, cacheBytes, maxMessageBytes);
   const artifacts = new MeteredStorage(storage, workerMetrics.artifactBytes);
 
   const server = new grpc.Server(serverOptions(maxMessageBytes));
-  const requested = options.address ?? '127.0.0.1:0';
   let port: number;
   try {
     port = await bind(server, requested, serverCredentials(options.tls));
@@ -166,6 +222,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   }
   const health = new HealthService(Object.fromEntries(['', ...services].map((name) => [name, 'SERVING' as const])));
   addStandardServices(server, health, services);
+  const healthServer = options.healthAddress === undefined ? undefined : await startHealthServer(health, options.healthAddress, server, artifacts);
 
   let closing: Promise<void> | undefined;
   const shutdown = (shutdownOptions: ShutdownOptions = {}): Promise<void> => {
@@ -177,6 +234,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
       const graceMs = shutdownOptions.graceMs ?? 10 * 60 * 1000;
       // No new connections or calls from here on; running calls finish (or stop at a checkpoint).
       const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      healthServer?.server.forceShutdown();
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((resolve) => {
         timer = setTimeout(() => resolve('expired'), graceMs);
@@ -193,6 +251,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     return closing;
   };
 
+  if (healthServer !== undefined) options.log?.(`worker ${workerId}: health checks (plaintext, grpc.health.v1 only) on ${healthServer.address}`);
   options.log?.(`worker ${workerId} listening on ${address} (backend ${runtime.backend}, ${slots} slot(s), artifacts: ${ownStore ? 'served here' : artifacts.description})`);
-  return { address, port, workerId, backend: runtime.backend, server, health, service, servesArtifacts: ownStore !== undefined, shutdown };
+  return { address, port, workerId, backend: runtime.backend, server, health, service, servesArtifacts: ownStore !== undefined, ...(healthServer === undefined ? {} : { healthAddress: healthServer.address }), shutdown };
 }

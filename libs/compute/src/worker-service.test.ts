@@ -67,6 +67,19 @@ async function waitUntilIdle(timeoutMs: number): Promise<number> {
   return Date.now() - started;
 }
 
+/** A plaintext grpc.health.v1 Check of `service` at `address`. */
+async function healthStatus(address: string, service: string): Promise<string | undefined> {
+  const Health = loadProtocol().grpc.health.v1.Health;
+  const health = new Health(address, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<string | undefined>((resolve, reject) =>
+      health.Check({ service }, (error, response) => (error ? reject(error) : resolve(response?.status as string | undefined))),
+    );
+  } finally {
+    health.close();
+  }
+}
+
 describe('capabilities, health and results', () => {
   it('reports its capabilities and serves grpc.health.v1', async () => {
     const capabilities = await cluster.client.getCapabilities();
@@ -76,15 +89,7 @@ describe('capabilities, health and results', () => {
     assert.deepEqual(capabilities.datasetSchemes, ['cifar10', 'synthetic', 'artifact']);
     assert.equal(capabilities.artifactCacheBytes, 64 * 1024 * 1024);
     assert.equal(capabilities.workerId, cluster.worker.address);
-    const Health = loadProtocol().grpc.health.v1.Health;
-    const health = new Health(cluster.worker.address, grpc.credentials.createInsecure());
-    for (const service of ['', 'ippro.v1.WorkerService']) {
-      const answer = await new Promise<string | undefined>((resolve, reject) =>
-        health.Check({ service }, (error, response) => (error ? reject(error) : resolve(response?.status as string | undefined))),
-      );
-      assert.equal(answer, 'SERVING');
-    }
-    health.close();
+    for (const service of ['', 'ippro.v1.WorkerService']) assert.equal(await healthStatus(cluster.worker.address, service), 'SERVING');
   });
 
   it('serves server reflection listing its services', async () => {
@@ -359,17 +364,33 @@ describe('TLS and mutual TLS', () => {
     }
   });
 
+  it('refuses to start beyond loopback without mutual TLS, naming the flags and --insecure', async () => {
+    await assert.rejects(
+      startWorker({ backend: 'cpu', address: '0.0.0.0:0', artifacts: cluster.artifactServer.address }),
+      /the worker service would listen on 0\.0\.0\.0:0, beyond loopback, without TLS: give --tls-cert, --tls-key and --tls-ca .*or --insecure/,
+    );
+    await assert.rejects(
+      startWorker({ backend: 'cpu', artifacts: '10.9.9.9:7070', tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientCaFile: certs.caCert } }),
+      /the artifact service at 10\.9\.9\.9:7070 is beyond loopback and would be reached without mutual TLS: give --artifacts-ca, --artifacts-cert and --artifacts-key/,
+    );
+  });
+
   it('with mutual TLS serves only clients with a certificate from the CA', async () => {
     const worker = await startWorker({
       backend: 'cpu',
       artifacts: cluster.artifactServer.address,
       tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientCaFile: certs.caCert },
+      healthAddress: '127.0.0.1:0',
     });
     try {
+      // The plaintext health port (for Kubernetes probes) answers health checks and nothing else.
+      assert.equal(await healthStatus(worker.healthAddress as string, 'ippro.v1.WorkerService'), 'SERVING');
+      assert.equal(await tryCall(worker.healthAddress as string, {}), status.UNIMPLEMENTED);
       const trusted = { caFile: certs.caCert };
       assert.equal(await tryCall(worker.address, { tls: { ...trusted, certFile: certs.clientCert, keyFile: certs.clientKey } }), undefined);
       assert.equal(await tryCall(worker.address, { tls: trusted }), status.UNAVAILABLE);
       assert.equal(await tryCall(worker.address, { tls: { ...trusted, certFile: certs.rogueClientCert, keyFile: certs.rogueClientKey } }), status.UNAVAILABLE);
+      assert.equal(await tryCall(worker.address, { tls: { ...trusted, certFile: certs.expiredClientCert, keyFile: certs.expiredClientKey } }), status.UNAVAILABLE, 'an expired client certificate');
       assert.equal(await tryCall(worker.address, { tls: { ...trusted, certFile: certs.clientCert, keyFile: certs.clientKey } }), undefined);
     } finally {
       await worker.shutdown();

@@ -1,5 +1,5 @@
 import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
-import { clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
+import { INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { SettingsError, TEXT, integerAtLeast, port, setting, toggle } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';
@@ -11,7 +11,7 @@ export const DEFAULT_WORKER_PORT = 7071;
 
 /** The settings of `ippro-worker` and `ippro worker`: one declaration for both, their help and their files. */
 export const WORKER_SETTINGS = {
-  host: setting({ parse: TEXT, placeholder: 'HOST', help: 'address to bind', default: '0.0.0.0' }),
+  host: setting({ parse: TEXT, placeholder: 'HOST', help: 'address to bind; beyond loopback (0.0.0.0 on a cluster) the worker needs mutual TLS (--tls-cert, --tls-key, --tls-ca) or --insecure', default: '127.0.0.1' }),
   port: setting({ parse: port(true), help: 'port to bind; 0 picks a free one', default: String(DEFAULT_WORKER_PORT) }),
   ...BACKEND_SETTINGS,
   slots: setting({ parse: integerAtLeast(1), help: 'calls run at once; more are refused with RESOURCE_EXHAUSTED', defaultHelp: '1' }),
@@ -22,6 +22,8 @@ export const WORKER_SETTINGS = {
   ...STORE_SETTINGS,
   metricsPort: setting({ parse: port(true), help: 'serve Prometheus metrics at http://HOST:N/metrics and /healthz (0: a free port)' }),
   ...serverTlsSettings('', 'the worker service'),
+  ...INSECURE_SETTINGS,
+  healthPort: setting({ parse: port(true), help: 'also serve grpc.health.v1 alone, plaintext, on HOST:N (for Kubernetes gRPC probes, which do not speak TLS)' }),
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory of the CIFAR-10 .bin files' }),
   maxBatchSize: setting({ parse: integerAtLeast(1), help: 'largest batch_size accepted', defaultHelp: '1024' }),
   workerId: setting({ parse: TEXT, placeholder: 'NAME', help: 'name reported in capabilities', defaultHelp: 'host:port' }),
@@ -52,5 +54,7 @@ export function workerProcessOptionsFrom(resolved: Resolved<WorkerSettingsSet>):
   if (store !== undefined) worker.store = store;
   const tls = serverTlsOf(resolved, '');
   if (tls !== undefined) worker.tls = tls;
+  if (values.insecure) worker.insecure = true;
+  if (values.healthPort !== undefined) worker.healthAddress = `${values.host}:${values.healthPort}`;
   return { worker, abortOnTerm: values.abortOnTerm, ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }) };
 }

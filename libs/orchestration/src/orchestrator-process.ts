@@ -1,7 +1,7 @@
 import { GrpcExecutor } from '@ippro/activities';
 import { ArtifactStore, openArtifactStorage } from '@ippro/artifact-store';
 import type { StoreSettings } from '@ippro/artifact-store';
-import { startArtifactServer } from '@ippro/protocol';
+import { checkClientTransport, checkServerTransport, clientTlsFlags, serverTlsFlags, startArtifactServer } from '@ippro/protocol';
 import type { ArtifactServer, ClientTlsOptions, ServerTlsOptions } from '@ippro/protocol';
 import { MeteredStorage, activityTelemetry, createLogger, installTemporalLogger, lineLogger, orchestratorMetrics, startMetricsServer } from '@ippro/telemetry';
 import { initRuntime } from '@ippro/runtime';
@@ -26,12 +26,25 @@ export interface OrchestratorProcessOptions {
   store?: StoreSettings;
   /** `--metrics-port`: the Prometheus endpoint. */
   metricsPort?: number;
+  /** `--insecure`: plaintext to the workers and from them beyond loopback, with a warning. */
+  insecure?: boolean;
 }
 
 /** Paths of the flags and the defaults the process entry knows (its own directory). */
 export interface OrchestratorDefaults {
   /** The bundle `npm run bundle:workflows` writes; used when present and current. */
   workflowBundle?: string;
+}
+
+const ARTIFACTS_TLS_FLAGS = serverTlsFlags('artifacts');
+
+/** Mutual TLS beyond loopback, for the artifact service it serves and for its calls to the workers (before any work). */
+function checkTransports(options: OrchestratorProcessOptions, log: (line: string) => void): void {
+  const insecure = options.insecure === true;
+  if (options.serveArtifacts !== undefined) checkServerTransport(options.serveArtifacts, options.artifactsTls, { what: 'the artifact service', flags: ARTIFACTS_TLS_FLAGS, insecure, warn: () => undefined });
+  for (const target of options.workers?.split(',') ?? []) {
+    checkClientTransport(target.trim(), options.workersTls, { what: 'a worker', flags: clientTlsFlags('workers'), insecure, warn: log });
+  }
 }
 
 /**
@@ -44,6 +57,7 @@ export async function runOrchestratorProcess(options: OrchestratorProcessOptions
     log(`wrote the workflow bundle to ${await writeWorkflowBundle(options.writeBundle)}`);
     return 0;
   }
+  checkTransports(options, log);
   const runtime = await initRuntime({ backend: options.backend });
   log(`tfjs backend: ${runtime.summary}`);
   const artifacts = options.orchestrator.artifacts;
@@ -53,7 +67,14 @@ export async function runOrchestratorProcess(options: OrchestratorProcessOptions
   const store = new MeteredStorage(opened, orchestratorMetrics.artifactBytes);
   let artifactServer: ArtifactServer | undefined;
   if (options.serveArtifacts !== undefined) {
-    artifactServer = await startArtifactServer({ store, address: options.serveArtifacts, ...(options.artifactsTls === undefined ? {} : { tls: options.artifactsTls }) });
+    artifactServer = await startArtifactServer({
+      store,
+      address: options.serveArtifacts,
+      ...(options.artifactsTls === undefined ? {} : { tls: options.artifactsTls }),
+      insecure: options.insecure === true,
+      tlsFlags: ARTIFACTS_TLS_FLAGS,
+      log,
+    });
     log(`orchestrator: artifact service listening on ${artifactServer.address}${options.artifactsTls === undefined ? '' : ' (TLS)'}`);
   }
   const executor =

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseWorkerPool } from '@ippro/activities';
 import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
-import { clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
+import { INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { DEFAULT_WORKER_PORT } from '@ippro/compute';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { POSITIVE_INTEGER, SettingsError, TEXT, combineSets, hostPort, listOf, parser, port, setting } from '@ippro/settings';
@@ -38,11 +38,12 @@ export const ORCHESTRATOR_SETTING_GROUPS = {
         // The empty text serves nothing, even with --workers.
         parse: parser('text', 'HOST:PORT', (text) => (text === '' ? '' : listen.parse(text))),
         help: 'serve the store to the workers; start the workers with --artifacts pointing here',
-        defaultHelp: `${DEFAULT_ARTIFACTS_LISTEN} with --workers`,
+        defaultHelp: `${DEFAULT_ARTIFACTS_LISTEN} with --workers and --artifacts DIR; nothing with --store (the workers read the bucket)`,
         env: 'IPPRO_SERVE_ARTIFACTS',
       }),
       ...serverTlsSettings('artifacts', 'the artifact store'),
       ...clientTlsSettings('workers', 'the workers'),
+      ...INSECURE_SETTINGS,
       cifar10Dir: setting({ parse: TEXT, placeholder: 'DIR', help: 'CIFAR-10 files, only for in-process compute (shard plans need no dataset files)' }),
       ...BACKEND_SETTINGS,
     },
@@ -117,7 +118,8 @@ export function orchestratorProcessOptionsFrom(resolved: Resolved<OrchestratorSe
   const artifacts = values.artifacts ?? (store === undefined ? undefined : '');
   if (artifacts === undefined || (artifacts === '' && store === undefined)) throw new SettingsError('--artifacts DIR (or $IPPRO_ARTIFACTS_DIR) or --store URL is required');
   const workers = values.workers === undefined ? undefined : workerPool(values.workers, resolved.where('workers'));
-  const serveText = values.serveArtifacts ?? (workers === undefined ? undefined : DEFAULT_ARTIFACTS_LISTEN);
+  // With a shared bucket the workers need no artifact service: serving the store would only open a port.
+  const serveText = values.serveArtifacts ?? (workers === undefined || store !== undefined ? undefined : DEFAULT_ARTIFACTS_LISTEN);
   const serveArtifacts = serveText === '' ? undefined : serveText;
   const code = workflowCode(values.workflowBundle, defaults);
   const workersTls = clientTlsOf(resolved, 'workers');
@@ -142,5 +144,6 @@ export function orchestratorProcessOptionsFrom(resolved: Resolved<OrchestratorSe
     ...(artifactsTls === undefined ? {} : { artifactsTls }),
     ...(store === undefined ? {} : { store }),
     ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }),
+    insecure: values.insecure,
   };
 }

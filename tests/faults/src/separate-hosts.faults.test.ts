@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { status } from '@grpc/grpc-js';
 import { seaweedFsForTests } from '@ippro/artifact-store/testing';
 import { WorkerClient } from '@ippro/compute';
 import { startPrune } from '@ippro/orchestration';
@@ -95,11 +96,15 @@ test('workers on separate hosts found by name; one cut off the network mid shard
 
   // Plugged in again, the worker answers on its address and ends the call it was left with.
   stack.lan.reconnect(`worker${cut.index}`);
-  const client = new WorkerClient(cut.address);
+  const client = new WorkerClient(cut.address, { tls: stack.workerClientTls() });
+  const plaintext = new WorkerClient(cut.address);
   try {
     assert.equal((await client.getCapabilities(15_000)).workerId, `w${cut.index}`);
+    // Beyond loopback the worker serves mutual TLS only: a client without a certificate gets nothing.
+    await assert.rejects(plaintext.getCapabilities(5_000), (error: { code?: number }) => error.code === status.UNAVAILABLE);
   } finally {
     client.close();
+    plaintext.close();
   }
   await cut.process.waitForLine(new RegExp(`^ComputeGradStats ${scoring.jobId}: (stopped|done|failed)`), 60_000);
   console.log(

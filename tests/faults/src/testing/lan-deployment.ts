@@ -6,6 +6,8 @@ import { S3ArtifactStore, formatS3Url } from '@ippro/artifact-store';
 import { startSeaweedFs } from '@ippro/artifact-store/testing';
 import type { SeaweedFs } from '@ippro/artifact-store/testing';
 import { connectTemporalClient } from '@ippro/orchestration';
+import { CA_CERT_FILE, createCertificates } from '@ippro/protocol';
+import type { ClientTlsOptions } from '@ippro/protocol';
 import { startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';
 import { BACKEND, ORCHESTRATOR_MAIN, WORKER_MAIN, workflowBundle } from './fault-stack';
@@ -44,7 +46,8 @@ export interface LanDeploymentOptions {
  * inside that namespace it serves only there (loopback and the LAN). With pool 'dns' the
  * orchestrator finds the workers through one name that its host's /etc/hosts gives every
  * worker's address (`ip netns exec` mounts /etc/netns/NS/hosts there), resolved by getaddrinfo
- * as a DNS name would be. stop() ends every process and removes the LAN.
+ * as a DNS name would be. Workers and orchestrator talk mutual TLS, with certificates made as
+ * `ippro certs create` makes them (a worker beyond loopback refuses to start without). stop() ends every process and removes the LAN.
  */
 export class LanDeployment {
   readonly taskQueue: string;
@@ -119,6 +122,27 @@ export class LanDeployment {
     this.s3Store = await S3ArtifactStore.open({ bucket: BUCKET, prefix: PREFIX, ...this.s3Connection() });
     const addresses = Array.from({ length: this.workerCount }, (_, index) => this.lan.host(`worker${index}`).address);
     this.lan.setHostsFile('orchestrator', { [this.workersName]: addresses });
+    // Beyond loopback every gRPC hop is mutual TLS: the workers refuse to start without it.
+    createCertificates({ out: this.certsDir, days: 1, certificates: [{ name: 'worker', hosts: addresses }, { name: 'orchestrator' }] });
+  }
+
+  private get certsDir(): string {
+    return join(this.dir, 'certs');
+  }
+
+  /** The worker serves mutual TLS with the deployment's CA. */
+  private workerTlsFlags(): string[] {
+    return ['--tls-cert', join(this.certsDir, 'worker.crt'), '--tls-key', join(this.certsDir, 'worker.key'), '--tls-ca', join(this.certsDir, CA_CERT_FILE)];
+  }
+
+  /** TLS of a client of the workers with the orchestrator's certificate (the test calling a worker). */
+  workerClientTls(): ClientTlsOptions {
+    return { caFile: join(this.certsDir, CA_CERT_FILE), certFile: join(this.certsDir, 'orchestrator.crt'), keyFile: join(this.certsDir, 'orchestrator.key') };
+  }
+
+  /** The orchestrator calls the workers with its certificate and checks theirs against the CA. */
+  private orchestratorTlsFlags(): string[] {
+    return ['--workers-cert', join(this.certsDir, 'orchestrator.crt'), '--workers-key', join(this.certsDir, 'orchestrator.key'), '--workers-ca', join(this.certsDir, CA_CERT_FILE)];
   }
 
   private s3Connection(): { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } } {
@@ -161,6 +185,7 @@ export class LanDeployment {
       '--cache-dir', join(this.dir, 'worker-cache', String(index)),
       '--worker-id', `w${index}`,
       '--abort-on-term',
+      ...this.workerTlsFlags(),
     ];
     const process = new OwnedProcess(`worker ${index}`, WORKER_MAIN, args, this.lan.launcher(host.name));
     this.allWorkerProcesses.push(process);
@@ -186,6 +211,7 @@ export class LanDeployment {
       '--backend', BACKEND,
       '--workflow-bundle', workflowBundle(),
       '--workers', this.workerPool(pool),
+      ...this.orchestratorTlsFlags(),
     ];
     const orchestrator = new OwnedProcess(`orchestrator ${this.orchestrators.length}`, ORCHESTRATOR_MAIN, args, this.lan.launcher('orchestrator'));
     this.orchestrators.push(orchestrator);
