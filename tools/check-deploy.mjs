@@ -5,8 +5,9 @@
 //      deploy/k8s/*.yaml and deploy/k8s/examples/*.yaml, for the oldest Kubernetes with gRPC probes
 //      (1.27) and the newest it knows;
 //   3. the manifests against the code: every worker and orchestrator command line (manifest args,
-//      Dockerfile CMD) is accepted by the real flag parsers, the probes use the worker's gRPC port
-//      and health service name, and every image a manifest names is built by a Dockerfile.
+//      Dockerfile CMD) is accepted by the real flag parsers, workers serve mutual TLS, the probes use
+//      the worker's plaintext health port and health service name, and every image a manifest names
+//      is built by a Dockerfile.
 // Installs the two tools with pip when missing (pinned). Exit 0 when everything passes, 1 on a
 // finding, 3 when a tool cannot be installed.
 //
@@ -129,13 +130,15 @@ const { parseOrchestratorArgs } = requireBuilt('./apps/orchestrator/dist/orchest
 // The Secrets' variables, as the pods get them (envFrom).
 const podEnv = { IPPRO_STORE: 's3://example-bucket/runs', IPPRO_TEMPORAL_ADDRESS: 'temporal.example:7233', IPPRO_TEMPORAL_NAMESPACE: 'default' };
 
+/** The options the program parses from `args`; undefined (and a finding) when it refuses them. */
 function checkCommandLine(image, args, where) {
   try {
-    if (image.startsWith('ippro-worker')) parseWorkerArgs(args, podEnv);
-    else if (image.startsWith('ippro-orchestrator')) parseOrchestratorArgs(args, podEnv);
-    else return;
+    if (image.startsWith('ippro-worker')) return parseWorkerArgs(args, podEnv);
+    if (image.startsWith('ippro-orchestrator')) return parseOrchestratorArgs(args, podEnv);
+    return undefined;
   } catch (error) {
     finding(`${where}: ${image} refuses its arguments [${args.join(' ')}]: ${error.message}`);
+    return undefined;
   }
 }
 
@@ -155,12 +158,21 @@ for (const [file, document] of documents) {
     const where = `${relative(root, file)} ${document.metadata.name}/${container.name}`;
     if (!builtImages.has(image)) finding(`${where}: image ${image} is built by no Dockerfile in ${relative(root, dockerDir)}`);
     if (container.command !== undefined) continue;
-    checkCommandLine(image, container.args ?? [], where);
+    const parsed = checkCommandLine(image, container.args ?? [], where);
+    if (parsed === undefined) continue;
+    if (image.startsWith('ippro-orchestrator') && parsed.workers !== undefined && parsed.workersTls?.certFile === undefined) {
+      finding(`${where}: the orchestrator calls its workers without mutual TLS (--workers-cert, --workers-key, --workers-ca)`);
+    }
     if (!image.startsWith('ippro-worker')) continue;
-    const port = Number(/^--port=(\d+)$/.exec((container.args ?? []).find((arg) => arg.startsWith('--port=')) ?? '')?.[1] ?? 7071);
+    const { worker } = parsed;
+    // kubelet's gRPC probes speak plaintext: with mutual TLS they need the health-only port.
+    const probed = worker.healthAddress ?? worker.address;
+    const port = Number(probed.slice(probed.lastIndexOf(':') + 1));
+    if (worker.tls?.clientCaFile === undefined) finding(`${where}: the worker serves without mutual TLS (--tls-cert, --tls-key, --tls-ca)`);
+    if (worker.tls !== undefined && worker.healthAddress === undefined) finding(`${where}: a TLS worker needs --health-port for the probes`);
     for (const [kind, probe] of [['readiness', container.readinessProbe], ['liveness', container.livenessProbe]]) {
       if (probe?.grpc === undefined) finding(`${where}: the ${kind} probe must be a gRPC health check (grpc.health.v1)`);
-      else if (probe.grpc.port !== port) finding(`${where}: the ${kind} probe checks port ${probe.grpc.port}, the worker serves ${port}`);
+      else if (probe.grpc.port !== port) finding(`${where}: the ${kind} probe checks port ${probe.grpc.port}, the worker serves health checks on ${port}`);
     }
     if (container.readinessProbe?.grpc !== undefined && container.readinessProbe.grpc.service !== WORKER_SERVICE_NAME) {
       finding(`${where}: the readiness probe must check the service ${WORKER_SERVICE_NAME}`);

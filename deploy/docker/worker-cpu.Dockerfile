@@ -27,7 +27,9 @@ RUN groupadd --system --gid 10001 ippro \
 WORKDIR /app
 COPY --from=build /app /app
 USER 10001:10001
-# 7071: gRPC (ippro.v1.WorkerService, grpc.health.v1); 9464: Prometheus metrics
-EXPOSE 7071 9464
+# 7071: gRPC over mutual TLS (ippro.v1.WorkerService, grpc.health.v1); 7072: grpc.health.v1 alone,
+# plaintext, for probes; 9464: Prometheus metrics. The certificates are mounted at /etc/ippro/tls
+# (ca.crt, tls.crt, tls.key); without them the worker refuses to start (docs/deploy.md).
+EXPOSE 7071 7072 9464
 ENTRYPOINT ["node", "/app/apps/worker/dist/main.js"]
-CMD ["--host", "0.0.0.0", "--port", "7071", "--backend", "tensorflow", "--metrics-port", "9464", "--cache-dir", "/var/cache/ippro", "--abort-on-term"]
+CMD ["--host", "0.0.0.0", "--port", "7071", "--tls-cert", "/etc/ippro/tls/tls.crt", "--tls-key", "/etc/ippro/tls/tls.key", "--tls-ca", "/etc/ippro/tls/ca.crt", "--health-port", "7072", "--backend", "tensorflow", "--metrics-port", "9464", "--cache-dir", "/var/cache/ippro", "--abort-on-term"]
