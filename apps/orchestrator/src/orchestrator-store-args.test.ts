@@ -19,6 +19,11 @@ describe('ippro-orchestrator --store and --metrics-port', () => {
     assert.equal(parseOrchestratorArgs(['--store', 's3://ippro-runs/prod', '--workers', 'dns:ippro-worker', '--serve-artifacts', '127.0.0.1:0'], {}).serveArtifacts, '127.0.0.1:0');
   });
 
+  it('bounds each Put to the artifact service it serves: 4 GiB unless --max-artifact-bytes says otherwise', () => {
+    assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store', '--workers', '127.0.0.1:7071'], {}).maxArtifactBytes, 4 * 1024 ** 3);
+    assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store', '--workers', '127.0.0.1:7071', '--max-artifact-bytes', '1048576'], {}).maxArtifactBytes, 1048576);
+  });
+
   it('refuses --store with --artifacts, neither, and a bad metrics port, naming the flag', () => {
     const refused: [string[], RegExp][] = [
       [['--artifacts', '/tmp/store', '--store', 's3://bucket'], /give --artifacts DIR or --store URL, not both/],

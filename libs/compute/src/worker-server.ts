@@ -77,6 +77,8 @@ export interface WorkerOptions {
   maxBatchSize?: number;
   /** Built models kept between calls for reuse (scoring and evaluation); default 4. */
   idleModels?: number;
+  /** Largest artifact one Put may send when the worker serves the ArtifactService itself; default 4 GiB. */
+  maxArtifactBytes?: number;
   /** Maximum gRPC message size, both directions; default MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
   /** Stable name, e.g. the pod name; default host:port. */
@@ -217,7 +219,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   const services = [WORKER_SERVICE_NAME];
   server.addService(loadProtocol().ippro.v1.WorkerService.service, service.handlers());
   if (ownStore !== undefined) {
-    addArtifactService(server, ownStore);
+    addArtifactService(server, ownStore, options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes });
     services.push(ARTIFACT_SERVICE_NAME);
   }
   const health = new HealthService(Object.fromEntries(['', ...services].map((name) => [name, 'SERVING' as const])));

@@ -1,5 +1,5 @@
 import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
-import { INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
+import { ARTIFACT_SERVICE_SETTINGS, INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { SettingsError, TEXT, integerAtLeast, port, setting, toggle } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';
@@ -23,6 +23,7 @@ export const WORKER_SETTINGS = {
   metricsPort: setting({ parse: port(true), help: 'serve Prometheus metrics at http://HOST:N/metrics and /healthz (0: a free port)' }),
   ...serverTlsSettings('', 'the worker service'),
   ...INSECURE_SETTINGS,
+  ...ARTIFACT_SERVICE_SETTINGS,
   healthPort: setting({ parse: port(true), help: 'also serve grpc.health.v1 alone, plaintext, on HOST:N (for Kubernetes gRPC probes, which do not speak TLS)' }),
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory of the CIFAR-10 .bin files' }),
   maxBatchSize: setting({ parse: integerAtLeast(1), help: 'largest batch_size accepted', defaultHelp: '1024' }),
@@ -35,7 +36,7 @@ export type WorkerSettingsSet = typeof WORKER_SETTINGS;
 /** The worker process's options from its resolved settings; SettingsError names what cannot go together. */
 export function workerProcessOptionsFrom(resolved: Resolved<WorkerSettingsSet>): WorkerProcessOptions {
   const values = resolved.values;
-  const worker: WorkerOptions = { address: `${values.host}:${values.port}`, backend: values.backend };
+  const worker: WorkerOptions = { address: `${values.host}:${values.port}`, backend: values.backend, maxArtifactBytes: values.maxArtifactBytes };
   if (values.slots !== undefined) worker.slots = values.slots;
   if (values.cacheBytes !== undefined) worker.cacheBytes = values.cacheBytes;
   if (values.maxBatchSize !== undefined) worker.maxBatchSize = values.maxBatchSize;

@@ -20,6 +20,8 @@ export interface OrchestratorProcessOptions {
   /** host:port where this process serves its artifact store to the workers. */
   serveArtifacts?: string;
   artifactsTls?: ServerTlsOptions;
+  /** `--max-artifact-bytes` of the artifact service it serves. */
+  maxArtifactBytes?: number;
   /** Where the workflow code comes from, for the start-up log. */
   workflowCode: string;
   /** `--store`: the store shared with the workers (an S3 bucket), instead of `--artifacts DIR`. */
@@ -71,6 +73,7 @@ export async function runOrchestratorProcess(options: OrchestratorProcessOptions
       store,
       address: options.serveArtifacts,
       ...(options.artifactsTls === undefined ? {} : { tls: options.artifactsTls }),
+      ...(options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes }),
       insecure: options.insecure === true,
       tlsFlags: ARTIFACTS_TLS_FLAGS,
       log,

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseWorkerPool } from '@ippro/activities';
 import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
-import { INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
+import { ARTIFACT_SERVICE_SETTINGS, INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { DEFAULT_WORKER_PORT } from '@ippro/compute';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { POSITIVE_INTEGER, SettingsError, TEXT, combineSets, hostPort, listOf, parser, port, setting } from '@ippro/settings';
@@ -42,6 +42,7 @@ export const ORCHESTRATOR_SETTING_GROUPS = {
         env: 'IPPRO_SERVE_ARTIFACTS',
       }),
       ...serverTlsSettings('artifacts', 'the artifact store'),
+      ...ARTIFACT_SERVICE_SETTINGS,
       ...clientTlsSettings('workers', 'the workers'),
       ...INSECURE_SETTINGS,
       cifar10Dir: setting({ parse: TEXT, placeholder: 'DIR', help: 'CIFAR-10 files, only for in-process compute (shard plans need no dataset files)' }),
@@ -140,7 +141,7 @@ export function orchestratorProcessOptionsFrom(resolved: Resolved<OrchestratorSe
     workflowCode: code.description,
     ...(workers === undefined ? {} : { workers }),
     ...(workersTls === undefined ? {} : { workersTls }),
-    ...(serveArtifacts === undefined ? {} : { serveArtifacts }),
+    ...(serveArtifacts === undefined ? {} : { serveArtifacts, maxArtifactBytes: values.maxArtifactBytes }),
     ...(artifactsTls === undefined ? {} : { artifactsTls }),
     ...(store === undefined ? {} : { store }),
     ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }),

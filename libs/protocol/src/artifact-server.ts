@@ -1,12 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { ArtifactError, assertArtifactKey, CHUNK_BYTES, describeValue } from '@ippro/artifact-store';
+import { POSITIVE_INTEGER, setting } from '@ippro/settings';
 import type { ArtifactStorage } from '@ippro/artifact-store';
 import { artifactKeyMetadata } from './artifact-status';
 import type { ArtifactServiceHandlers } from './generated/ippro/v1/ArtifactService';
 import type { PutChunk__Output } from './generated/ippro/v1/PutChunk';
 import { HealthService } from './health-service';
-import { MAX_MESSAGE_BYTES } from './limits';
+import { DEFAULT_MAX_ARTIFACT_BYTES, MAX_MESSAGE_BYTES } from './limits';
 import { loadPackageDefinition, loadProtocol } from './proto-loading';
 import { serverCredentials } from './tls';
 import type { ServerTlsOptions } from './tls';
@@ -15,8 +16,21 @@ import { checkServerTransport } from './transport-security';
 /** The fully qualified name health checks and reflection use for the artifact service. */
 export const ARTIFACT_SERVICE_NAME = 'ippro.v1.ArtifactService';
 
+/** `--max-artifact-bytes`: of every process that serves the ArtifactService. */
+export const ARTIFACT_SERVICE_SETTINGS = {
+  maxArtifactBytes: setting({
+    parse: POSITIVE_INTEGER,
+    placeholder: 'BYTES',
+    help: 'largest artifact one Put to the artifact service may declare and send (RESOURCE_EXHAUSTED above it)',
+    default: String(DEFAULT_MAX_ARTIFACT_BYTES),
+  }),
+};
+
 export interface ArtifactServiceOptions {
-  /** Largest artifact a Put may declare; above it RESOURCE_EXHAUSTED. Default unbounded. */
+  /**
+   * Largest artifact a Put may declare and send; above it RESOURCE_EXHAUSTED, on the header
+   * before any byte is stored. Default DEFAULT_MAX_ARTIFACT_BYTES (4 GiB).
+   */
   maxArtifactBytes?: number;
   /** Size of the chunks Get streams. Default 1 MiB. */
   chunkBytes?: number;
@@ -82,8 +96,12 @@ function drainOrCancel(call: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
-/** The data of a Put stream after its header, checking that every message is a data chunk. */
-async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string): AsyncGenerator<Uint8Array> {
+/**
+ * The data of a Put stream after its header, checking that every message is a data chunk and
+ * that no more bytes arrive than the header declared (whatever the storage behind checks).
+ */
+async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string, declared: number): AsyncGenerator<Uint8Array> {
+  let received = 0;
   for (;;) {
     const next = await messages.next();
     if (next.done === true) return;
@@ -91,6 +109,8 @@ async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string):
     if (message.part !== 'data' || message.data === undefined) {
       throw new ArtifactError('invalid-argument', `Put of artifact ${key}: only the first message may be a header; later messages carry data`, key);
     }
+    received += message.data.length;
+    if (received > declared) throw new ArtifactError('too-large', `Put of artifact ${key} sent more than the ${declared} bytes its header declared; nothing stored`, key);
     yield message.data;
   }
 }
@@ -98,7 +118,7 @@ async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string):
 /** The ArtifactService implementation over a store. */
 export function artifactServiceHandlers(store: ArtifactStorage, options: ArtifactServiceOptions = {}): ArtifactServiceHandlers {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
-  const { maxArtifactBytes } = options;
+  const maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
   return {
     Put: (call, callback) => {
       const run = async (): Promise<void> => {
@@ -112,10 +132,10 @@ export function artifactServiceHandlers(store: ArtifactStorage, options: Artifac
         if (!Number.isSafeInteger(size) || size < 0) {
           throw new ArtifactError('invalid-argument', `Put header size ${describeValue(size)} of artifact ${key} is not a byte count`, key);
         }
-        if (maxArtifactBytes !== undefined && size > maxArtifactBytes) {
-          throw new ArtifactError('too-large', `artifact ${key} of ${size} bytes exceeds the server's limit of ${maxArtifactBytes} bytes`, key);
+        if (size > maxArtifactBytes) {
+          throw new ArtifactError('too-large', `artifact ${key} of ${size} bytes exceeds the server's limit of ${maxArtifactBytes} bytes per Put (--max-artifact-bytes raises it)`, key);
         }
-        const outcome = await store.putStream(putData(messages, key), { key, size });
+        const outcome = await store.putStream(putData(messages, key, size), { key, size });
         callback(null, { key: outcome.key, size: outcome.size, alreadyExisted: outcome.alreadyExisted });
       };
       // On an error the status ends the call; what the client still sends is discarded.

@@ -11,7 +11,7 @@ import { ARTIFACT_SERVICE_NAME, HEALTH_SERVICE_NAME, startArtifactServer } from 
 import type { ArtifactServer } from './artifact-server';
 import type { ArtifactServiceClient } from './generated/ippro/v1/ArtifactService';
 import type { PutResult__Output } from './generated/ippro/v1/PutResult';
-import { MAX_MESSAGE_BYTES } from './limits';
+import { DEFAULT_MAX_ARTIFACT_BYTES, MAX_MESSAGE_BYTES } from './limits';
 import { loadProtocol } from './proto-loading';
 
 const MiB = 1024 * 1024;
@@ -232,6 +232,38 @@ describe('ArtifactService errors, and the server keeps serving after each', () =
       assert.match((error as grpc.ServiceError).details, /exceeds the server's limit/);
       return true;
     });
+    await assertServing();
+  });
+
+  it('refuses a Put declared above the default 4 GiB on its header, naming the flag that raises it', async () => {
+    const { dir, cleanup } = makeTempDir();
+    const server = await startArtifactServer({ store: await ArtifactStore.open({ root: dir, fsync: false }) });
+    const client = new ArtifactClient(server.address);
+    try {
+      const key = artifactKeyOf(Buffer.from('a disk filler'));
+      await assert.rejects(rawPut(client.raw, [{ header: { key, size: DEFAULT_MAX_ARTIFACT_BYTES + 1 } }]), (error: unknown) => {
+        assert.equal(statusOf(error), grpc.status.RESOURCE_EXHAUSTED);
+        assert.match((error as grpc.ServiceError).details, /of 4294967297 bytes exceeds the server's limit of 4294967296 bytes per Put \(--max-artifact-bytes raises it\)/);
+        return true;
+      });
+      assert.equal(DEFAULT_MAX_ARTIFACT_BYTES, 4 * 1024 * MiB);
+    } finally {
+      client.close();
+      await server.close(500);
+      cleanup();
+    }
+  });
+
+  it('stops a Put that sends more bytes than its header declared, storing nothing', async () => {
+    const bytes = patternBytes(3 * MiB, 11);
+    const chunks = [0, 1, 2].map((index) => ({ data: bytes.subarray(index * MiB, (index + 1) * MiB) }));
+    await assert.rejects(rawPut(fixture.client.raw, [{ header: { key: artifactKeyOf(bytes), size: MiB } }, ...chunks]), (error: unknown) => {
+      assert.equal(statusOf(error), grpc.status.RESOURCE_EXHAUSTED);
+      assert.match((error as grpc.ServiceError).details, /sent more than the 1048576 bytes its header declared; nothing stored/);
+      return true;
+    });
+    assert.equal(await fixture.client.statArtifact(artifactKeyOf(bytes)), null);
+    assert.deepEqual(readdirSync(join(fixture.root, 'tmp')), [], 'no partial file left');
     await assertServing();
   });
 });

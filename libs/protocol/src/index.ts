@@ -4,13 +4,14 @@ export {
   artifactKeyOfStatus,
   kindOfStatus,
 } from './artifact-status';
-export { MAX_MESSAGE_BYTES } from './limits';
+export { DEFAULT_MAX_ARTIFACT_BYTES, MAX_MESSAGE_BYTES } from './limits';
 export { ServiceStorage } from './service-storage';
 export { CA_CERT_FILE, CA_KEY_FILE, createCertificates, type CertificateRequest, type CreateCertificatesOptions, type CreatedCertificates } from './certificates';
 export { INSECURE_SETTINGS, InsecureTransportError, checkClientTransport, checkServerTransport, hostOf, isLoopbackHost } from './transport-security';
 export { clientTlsFlags, clientTlsOf, clientTlsSettings, serverTlsFlags, serverTlsOf, serverTlsSettings, type ClientTlsSettings, type ServerTlsSettings } from './tls-settings';
 export {
   ARTIFACT_SERVICE_NAME,
+  ARTIFACT_SERVICE_SETTINGS,
   HEALTH_SERVICE_NAME,
   addArtifactService,
   addStandardServices,

@@ -4,3 +4,6 @@
  * near it; a larger message is refused with RESOURCE_EXHAUSTED.
  */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024 + 64 * 1024;
+
+/** The largest artifact one Put may declare and send unless the server is told otherwise: 4 GiB. */
+export const DEFAULT_MAX_ARTIFACT_BYTES = 4 * 1024 * 1024 * 1024;
