@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
+import { checkModelSize } from './model-size-estimate';
 import { repairSeparableDepthMultipliers } from './separable-config-repair';
 import { parseModelJson, weightByteLength } from './weights-manifest';
 
@@ -14,12 +15,21 @@ interface LoadedFile {
   bytes: Uint8Array;
 }
 
-/** Refuses manifest paths that would leave the model directory. */
+/** Refuses manifest paths that would leave the model directory, by name or (after symbolic links) by where they lead. */
 function resolveInside(dir: string, relative: string, modelFile: string): string {
   const resolved = path.resolve(dir, relative);
   const root = path.resolve(dir);
   if (path.isAbsolute(relative) || !resolved.startsWith(root + path.sep)) {
     throw new Error(`${modelFile}: weights path "${relative}" points outside the model directory`);
+  }
+  if (fs.existsSync(resolved)) {
+    const real = fs.realpathSync(resolved);
+    const realRoot = fs.realpathSync(root);
+    if (!real.startsWith(realRoot + path.sep)) {
+      throw new Error(`${modelFile}: weights path "${relative}" is a symbolic link to ${real}, outside the model directory`);
+    }
+    // The file checked is the file read, even if the link changes meanwhile.
+    return real;
   }
   return resolved;
 }
@@ -90,6 +100,8 @@ async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const modelFile = path.join(dir, MODEL_FILE);
   if (!fs.existsSync(modelFile)) throw new Error(`Model file ${modelFile} does not exist`);
   const { json, manifest } = parseModelJson(fs.readFileSync(modelFile, 'utf8'), modelFile);
+  // Before any weights file is read or any tensor allocated.
+  checkModelSize(json.modelTopology, manifest.flatMap((group) => group.weights), modelFile);
   const data = join(manifest.map((group) => loadGroup(dir, group, modelFile)));
   const artifacts: tf.io.ModelArtifacts = {
     ...json,

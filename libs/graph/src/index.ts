@@ -20,3 +20,15 @@ export { fileSystemIOHandler } from './fs-io-handler';
 export { validateModelWeights } from './validate-weights';
 export { repairSeparableDepthMultipliers } from './separable-config-repair';
 export { knownLayerClasses } from './layer-classes';
+export {
+  DEFAULT_MAX_ACTIVATION_BYTES,
+  DEFAULT_MAX_MODEL_PARAMS,
+  MODEL_LIMIT_SETTINGS,
+  ModelTooLargeError,
+  checkModelSize,
+  estimateModelSize,
+  modelLimits,
+  modelLimitsOf,
+  setModelLimits,
+} from './model-size-estimate';
+export type { LayerEstimate, ModelLimits, ModelSizeEstimate } from './model-size-estimate';

@@ -84,6 +84,21 @@ describe('model artifacts', () => {
       (error: Error) => error instanceof ArtifactFormatError && /EvilLambda/.test(error.message),
     );
   });
+
+  it('refuses a model whose config asks for 2^30 units before tfjs builds (and allocates) it', async () => {
+    const parts = modelArtifactParts(await modelFromArtifact(await modelArtifactFromDir(FIXTURE)));
+    const topology = JSON.parse(JSON.stringify(parts.modelJson.modelTopology)) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const dense = topology.config.layers.find((layer) => layer.class_name === 'Dense');
+    assert.ok(dense);
+    dense.config['units'] = 2 ** 30;
+    const tensors = tf.memory().numTensors;
+    await assert.rejects(modelFromArtifact(packModelArtifact({ modelJson: { ...parts.modelJson, modelTopology: topology }, weights: parts.weights })), (error: Error) => {
+      assert.ok(error instanceof ArtifactFormatError);
+      assert.match(error.message, /^model artifact: the model has at least \S+ parameters, above the limit of 2\.00e\+9; the largest layer is "\w+" \(Dense, .*\(--max-model-params raises the limit\)/);
+      return true;
+    });
+    assert.equal(tf.memory().numTensors, tensors, 'nothing was allocated');
+  });
 });
 
 describe('dataset artifacts', () => {

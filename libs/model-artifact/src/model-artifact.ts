@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { repairSeparableDepthMultipliers, validateModelWeights } from '@ippro/graph';
+import { checkModelSize, repairSeparableDepthMultipliers, validateModelWeights } from '@ippro/graph';
 import { canonicalJson } from './canonical-json';
 import { ArtifactFormatError } from './artifact-format-error';
 
@@ -150,6 +150,12 @@ export function unpackModelArtifact(bytes: Uint8Array): ModelArtifactParts {
 export async function modelFromArtifact(bytes: Uint8Array): Promise<tfl.LayersModel> {
   const { modelJson, weights } = unpackModelArtifact(bytes);
   const weightSpecs = modelJson.weightsManifest[0]?.weights ?? [];
+  try {
+    // Before tfjs builds the model, which allocates every weight its config asks for.
+    checkModelSize(modelJson.modelTopology, weightSpecs, 'model artifact');
+  } catch (error) {
+    throw new ArtifactFormatError((error as Error).message, { cause: error });
+  }
   const modelTopology = JSON.parse(JSON.stringify(modelJson.modelTopology)) as tf.io.ModelJSON['modelTopology'];
   repairSeparableDepthMultipliers(modelTopology, weightSpecs);
   const artifacts: tf.io.ModelArtifacts = {
