@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, sharedDir } from './testing/run-cli';
@@ -100,6 +100,23 @@ const badInputs: { name: string; args: () => string[]; says: RegExp }[] = [
     name: 'an unsupported layer',
     args: () => ['--model', brokenModel('fancy', (dir) => editTopology(dir, (text) => text.replace('"class_name": "ReLU"', '"class_name": "FancyLayer"')))],
     says: /FancyLayer/,
+  },
+  {
+    name: 'a Dense layer of 2^30 units',
+    args: () => ['--model', brokenModel('huge-dense', (dir) => editTopology(dir, (text) => text.replace(/"units": \d+/, `"units": ${2 ** 30}`)))],
+    says: /the model has at least \S+ parameters, above the limit of 2\.00e\+9; the largest layer is .*\(--max-model-params raises the limit\)/,
+  },
+  { name: 'a model above --max-model-params', args: () => ['--max-model-params', '10'], says: /above the limit of 10; the largest layer is .*\(--max-model-params raises the limit\)/ },
+  {
+    name: 'a weights file linked from outside the model directory',
+    args: () => [
+      '--model',
+      brokenModel('linked-weights', (dir) => {
+        renameSync(join(dir, 'weights.bin'), join(scratch, 'linked-weights.bin'));
+        symlinkSync(join(scratch, 'linked-weights.bin'), join(dir, 'weights.bin'));
+      }),
+    ],
+    says: /weights path "weights\.bin" is a symbolic link to .*, outside the model directory/,
   },
   { name: 'a target outside (0, 1)', args: () => ['--target-params', '1.5'], says: /--target-params must be a fraction in \(0, 1\)/ },
   { name: 'conflicting targets', args: () => ['--target-flops', '0.5', '--target-params', '0.5'], says: /exactly one of --target-flops/ },

@@ -1,6 +1,7 @@
 import { parseCriteriaList, parseFractionList } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { parseCriterion } from '@ippro/pruning';
+import { MODEL_LIMIT_SETTINGS } from '@ippro/graph';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import {
   NON_NEGATIVE_INTEGER,
@@ -47,6 +48,7 @@ export const RUN_INPUT_SETTINGS = {
   finetuneSchedule: setting({ parse: oneOf(FINE_TUNE_SCHEDULES), help: "constant | cosine: each round's rate decays to 0 over its steps (prune only)", default: 'constant' }),
   seed: setting({ parse: NON_NEGATIVE_INTEGER, help: 'seed of shuffling, augmentation, fine-tuning and the random criterion', default: '0' }),
   ...BACKEND_SETTINGS,
+  ...MODEL_LIMIT_SETTINGS,
 };
 
 /** Where a run's results go and how it is shown, shared by `prune` and `compare`. */

@@ -1,3 +1,5 @@
+import { setModelLimits } from '@ippro/graph';
+import type { ModelLimits } from '@ippro/graph';
 import { createLogger, lineLogger, startMetricsServer } from '@ippro/telemetry';
 import type { MetricsServer } from '@ippro/telemetry';
 import { startWorker } from './worker-server';
@@ -9,6 +11,8 @@ export interface WorkerProcessOptions {
   abortOnTerm: boolean;
   /** Port of the Prometheus endpoint (`--metrics-port`), on the worker's host; none without it. */
   metricsPort?: number;
+  /** `--max-model-params`, `--max-activation-bytes`: every model this process builds is checked against them. */
+  modelLimits?: ModelLimits;
 }
 
 /**
@@ -21,6 +25,7 @@ export async function runWorkerProcess(
   options: WorkerProcessOptions,
   log: (line: string, fields?: Record<string, unknown>) => void = lineLogger(createLogger({ name: 'ippro-worker' })),
 ): Promise<number> {
+  if (options.modelLimits !== undefined) setModelLimits(options.modelLimits);
   const handle: WorkerHandle = await startWorker({ ...options.worker, log: options.worker.log ?? log });
   process.stdout.write(`ippro worker listening on ${handle.address} (id ${handle.workerId}, backend ${handle.backend})\n`);
   const metrics = await startWorkerMetrics(options, handle);

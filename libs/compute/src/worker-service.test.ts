@@ -196,6 +196,18 @@ describe('bad input: a clear status naming the field, and the worker keeps servi
     await assertServing();
   });
 
+  it('a model whose config asks for a Dense layer of 2^30 units, refused before the worker builds it', async () => {
+    const mlp = await loadLayersModelFromDir(PROSCORE_FIXTURE);
+    const parts = modelArtifactParts(mlp);
+    mlp.dispose();
+    const topology = JSON.parse(JSON.stringify(parts.modelJson.modelTopology).replace(/"units":\d+/, `"units":${2 ** 30}`)) as typeof parts.modelJson.modelTopology;
+    const { key } = await cluster.artifacts.putArtifact(packModelArtifact({ modelJson: { ...parts.modelJson, modelTopology: topology }, weights: parts.weights }));
+    const answer = await statusOf(cluster.client.computeGradStats(mlpScoring({ modelArtifactId: key })));
+    assert.equal(answer.code, status.INVALID_ARGUMENT, answer.details);
+    assert.match(answer.details, /model artifact: the model has at least \S+ parameters, above the limit of 2\.00e\+9; the largest layer is "dense1" \(Dense, .*\(--max-model-params raises the limit\)/);
+    await assertServing();
+  });
+
   it('a message over the limit is RESOURCE_EXHAUSTED', async () => {
     const big = new WorkerClient(cluster.worker.address, { maxMessageBytes: 16 * 1024 * 1024 });
     try {

@@ -1,5 +1,6 @@
 import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
 import { ARTIFACT_SERVICE_SETTINGS, INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
+import { MODEL_LIMIT_SETTINGS, modelLimitsOf } from '@ippro/graph';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { SettingsError, TEXT, integerAtLeast, port, setting, toggle } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';
@@ -24,6 +25,7 @@ export const WORKER_SETTINGS = {
   ...serverTlsSettings('', 'the worker service'),
   ...INSECURE_SETTINGS,
   ...ARTIFACT_SERVICE_SETTINGS,
+  ...MODEL_LIMIT_SETTINGS,
   healthPort: setting({ parse: port(true), help: 'also serve grpc.health.v1 alone, plaintext, on HOST:N (for Kubernetes gRPC probes, which do not speak TLS)' }),
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory of the CIFAR-10 .bin files' }),
   maxBatchSize: setting({ parse: integerAtLeast(1), help: 'largest batch_size accepted', defaultHelp: '1024' }),
@@ -57,5 +59,5 @@ export function workerProcessOptionsFrom(resolved: Resolved<WorkerSettingsSet>):
   if (tls !== undefined) worker.tls = tls;
   if (values.insecure) worker.insecure = true;
   if (values.healthPort !== undefined) worker.healthAddress = `${values.host}:${values.healthPort}`;
-  return { worker, abortOnTerm: values.abortOnTerm, ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }) };
+  return { worker, abortOnTerm: values.abortOnTerm, modelLimits: modelLimitsOf(values), ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }) };
 }

@@ -1,4 +1,6 @@
 import { GrpcExecutor } from '@ippro/activities';
+import { setModelLimits } from '@ippro/graph';
+import type { ModelLimits } from '@ippro/graph';
 import { ArtifactStore, openArtifactStorage } from '@ippro/artifact-store';
 import type { StoreSettings } from '@ippro/artifact-store';
 import { checkClientTransport, checkServerTransport, clientTlsFlags, serverTlsFlags, startArtifactServer } from '@ippro/protocol';
@@ -30,6 +32,8 @@ export interface OrchestratorProcessOptions {
   metricsPort?: number;
   /** `--insecure`: plaintext to the workers and from them beyond loopback, with a warning. */
   insecure?: boolean;
+  /** `--max-model-params`, `--max-activation-bytes`: every model this process builds is checked against them. */
+  modelLimits?: ModelLimits;
 }
 
 /** Paths of the flags and the defaults the process entry knows (its own directory). */
@@ -60,6 +64,7 @@ export async function runOrchestratorProcess(options: OrchestratorProcessOptions
     return 0;
   }
   checkTransports(options, log);
+  if (options.modelLimits !== undefined) setModelLimits(options.modelLimits);
   const runtime = await initRuntime({ backend: options.backend });
   log(`tfjs backend: ${runtime.summary}`);
   const artifacts = options.orchestrator.artifacts;

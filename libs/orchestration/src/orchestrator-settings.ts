@@ -3,6 +3,7 @@ import { parseWorkerPool } from '@ippro/activities';
 import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
 import { ARTIFACT_SERVICE_SETTINGS, INSECURE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { DEFAULT_WORKER_PORT } from '@ippro/compute';
+import { MODEL_LIMIT_SETTINGS, modelLimitsOf } from '@ippro/graph';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { POSITIVE_INTEGER, SettingsError, TEXT, combineSets, hostPort, listOf, parser, port, setting } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';
@@ -45,6 +46,7 @@ export const ORCHESTRATOR_SETTING_GROUPS = {
       ...ARTIFACT_SERVICE_SETTINGS,
       ...clientTlsSettings('workers', 'the workers'),
       ...INSECURE_SETTINGS,
+      ...MODEL_LIMIT_SETTINGS,
       cifar10Dir: setting({ parse: TEXT, placeholder: 'DIR', help: 'CIFAR-10 files, only for in-process compute (shard plans need no dataset files)' }),
       ...BACKEND_SETTINGS,
     },
@@ -146,5 +148,6 @@ export function orchestratorProcessOptionsFrom(resolved: Resolved<OrchestratorSe
     ...(store === undefined ? {} : { store }),
     ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }),
     insecure: values.insecure,
+    modelLimits: modelLimitsOf(values),
   };
 }

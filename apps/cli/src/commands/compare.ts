@@ -7,7 +7,7 @@ import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
-import { buildChannelGraph } from '@ippro/graph';
+import { buildChannelGraph, modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
@@ -78,6 +78,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
+  setModelLimits(modelLimitsOf(values));
   const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
   try {

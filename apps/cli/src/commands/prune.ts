@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
-import { buildChannelGraph } from '@ippro/graph';
+import { buildChannelGraph, modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
@@ -112,6 +112,7 @@ export async function prepareInput(
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
   await startBackend(values.backend, run.quiet);
+  setModelLimits(modelLimitsOf(values));
   const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
   try {
