@@ -1,4 +1,4 @@
-import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES } from '@ippro/workflow-core';
+import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES, checkActivityConfig, checkCount } from '@ippro/workflow-core';
 import type { CriterionName, TargetMetricName } from '@ippro/workflow-core';
 import type { CompareInput } from './compare-types';
 
@@ -22,10 +22,6 @@ export interface CompareSettings {
   maxParallel: number;
 }
 
-function positiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
-}
-
 function checkCriteria(criteria: readonly CriterionName[]): void {
   if (!Array.isArray(criteria) || criteria.length === 0) throw new Error('criteria must name at least one criterion');
   const unknown = criteria.find((criterion) => !CRITERION_NAMES.includes(criterion));
@@ -38,6 +34,7 @@ function checkTargets(targets: readonly number[]): void {
   const bad = targets.find((target) => typeof target !== 'number' || !(target > 0 && target < 1));
   if (bad !== undefined) throw new Error(`targets: ${String(bad)} is not a fraction in (0, 1)`);
   if (new Set(targets).size !== targets.length) throw new Error(`targets lists a fraction twice: ${targets.join(', ')}`);
+  checkCount('the number of targets', targets.length, 'targets');
 }
 
 /** Throws an Error naming the first bad field; nothing runs before this passes. */
@@ -55,7 +52,11 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
   if (input.lambda !== undefined && !(Number.isFinite(input.lambda) && input.lambda > 0)) throw new Error(`lambda must be a finite number > 0, got ${String(input.lambda)}`);
   if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
   const fineTuneSteps = input.fineTune?.steps ?? 0;
-  if (!Number.isInteger(fineTuneSteps) || fineTuneSteps < 0) throw new Error(`fineTune.steps must be a non-negative integer, got ${String(fineTuneSteps)}`);
+  checkCount('fineTune.steps', fineTuneSteps, 'steps', 0);
+  for (const [field, config] of [['scoring', input.scoring], ['fineTune', input.fineTune], ['evaluation', input.evaluation]] as const) {
+    if (config !== undefined) checkCount(`${field}.batchSize`, config.batchSize, 'batchSize');
+  }
+  checkActivityConfig(input.activity);
   const settings: CompareSettings = {
     metric,
     randomSeeds: input.randomSeeds ?? 1,
@@ -65,10 +66,10 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
     evaluationShards: input.shards?.evaluationShards ?? input.shards?.batchShards ?? 1,
     maxParallel: input.shards?.maxParallel ?? DEFAULT_MAX_PARALLEL,
   };
-  positiveInteger('randomSeeds', settings.randomSeeds);
-  positiveInteger('shards.batchShards', settings.batchShards);
-  positiveInteger('shards.layerShards', settings.layerShards);
-  positiveInteger('shards.evaluationShards', settings.evaluationShards);
-  positiveInteger('shards.maxParallel', settings.maxParallel);
+  checkCount('randomSeeds', settings.randomSeeds, 'randomSeeds');
+  checkCount('shards.batchShards', settings.batchShards, 'shards');
+  checkCount('shards.layerShards', settings.layerShards, 'shards');
+  checkCount('shards.evaluationShards', settings.evaluationShards, 'shards');
+  checkCount('shards.maxParallel', settings.maxParallel, 'maxParallel');
   return settings;
 }

@@ -99,6 +99,17 @@ describe('compare settings', () => {
     assert.throws(() => resolveCompareSettings({ ...input, lambda: -1 }), /lambda must be a finite number > 0/);
   });
 
+  it('bound every count from above, naming the limit and where it is raised', () => {
+    const limit = (name: string, max: number): RegExp => new RegExp(`${name.replace('.', '\\.')} must be at most ${max}, got \\d+ \\(the workflow's limit WORKFLOW_INPUT_LIMITS\\.\\w+ in @ippro/workflow-core raises it\\)$`);
+    assert.throws(() => resolveCompareSettings({ ...input, randomSeeds: 101 }), limit('randomSeeds', 100));
+    assert.throws(() => resolveCompareSettings({ ...input, shards: { batchShards: 4097 } }), limit('shards.batchShards', 4096));
+    assert.throws(() => resolveCompareSettings({ ...input, shards: { maxParallel: 1_000_000 } }), limit('shards.maxParallel', 1024));
+    assert.throws(() => resolveCompareSettings({ ...input, evaluation: { ...input.evaluation, batchSize: 2 ** 20 } }), limit('evaluation.batchSize', 65536));
+    assert.throws(() => resolveCompareSettings({ ...input, activity: { maximumAttempts: 1e6 } }), limit('activity.maximumAttempts', 100));
+    const targets = Array.from({ length: 101 }, (_, index) => (index + 1) / 102);
+    assert.throws(() => resolveCompareSettings({ ...input, targets }), limit('the number of targets', 100));
+  });
+
   it('parse command-line lists', () => {
     assert.deepEqual(parseCriteriaList('proscore,l2,l1,taylor,bn,random'), ['proscore', 'l2', 'l1', 'taylor', 'bn', 'random']);
     assert.throws(() => parseCriteriaList('proscore,magnitude'), /unknown criterion 'magnitude'/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPruneInput } from './input-checks';
+import { WORKFLOW_INPUT_LIMITS, checkPruneInput } from './input-checks';
 import type { PruneWorkflowInput } from './prune-types';
 
 const MODEL = 'b'.repeat(64);
@@ -53,6 +53,45 @@ describe('checkPruneInput', () => {
       });
     });
   }
+
+  const tune = { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1 };
+  const plan = { target: { metric: 'flops' as const, fraction: 0.5 }, rounds: 3 };
+  const aboveLimits: [string, Partial<PruneWorkflowInput>, string, number][] = [
+    ['scoring.batchSize', { scoring: { dataset: { spec: 'synthetic:cifar' }, batchSize: 65_537 } }, 'batchSize', 65_536],
+    ['evaluation.batchSize', { evaluation: { dataset: { spec: 'cifar10:test' }, batchSize: 1e9 } }, 'batchSize', 65_536],
+    ['fineTune.steps', { fineTune: { ...tune, steps: 1e12 } }, 'steps', 10_000_000],
+    ['fineTune.replicas', { fineTune: { ...tune, replicas: 1025 } }, 'replicas', 1024],
+    ['fineTune.repetitions', { fineTune: { ...tune, repetitions: 5000 } }, 'repetitions', 1000],
+    ['plan.rounds', { plan: { ...plan, rounds: 1_000_000 } }, 'rounds', 100],
+    ['shards.batchShards', { shards: { batchShards: 1e6 } }, 'shards', 4096],
+    ['shards.layerShards', { shards: { layerShards: 4097 } }, 'shards', 4096],
+    ['shards.evaluationShards', { shards: { evaluationShards: 4097 } }, 'shards', 4096],
+    ['shards.maxParallel', { shards: { maxParallel: 1025 } }, 'maxParallel', 1024],
+    ['activity.maximumAttempts', { activity: { maximumAttempts: 101 } }, 'attempts', 100],
+    ['activity.heartbeatSeconds', { activity: { heartbeatSeconds: 1e9 } }, 'seconds', 604_800],
+  ];
+  for (const [field, overrides, limit, max] of aboveLimits) {
+    it(`refuses ${field} above ${max}, naming the limit and where it is raised`, () => {
+      assert.throws(() => checkPruneInput(input(overrides)), (error: Error) => {
+        assert.equal(error.name, 'PruneInputError');
+        assert.equal(error.message.split(', got ')[0], `${field} must be at most ${max}`);
+        assert.match(error.message, new RegExp(`\\(the workflow's limit WORKFLOW_INPUT_LIMITS\\.${limit} in @ippro/workflow-core raises it\\)$`));
+        return true;
+      });
+      assert.equal(WORKFLOW_INPUT_LIMITS[limit as keyof typeof WORKFLOW_INPUT_LIMITS], max);
+    });
+  }
+
+  it('accepts every count at its limit', () => {
+    const atLimits = input({
+      scoring: { dataset: { spec: 'synthetic:cifar' }, batchSize: 65_536 },
+      fineTune: { ...tune, steps: 10_000_000, replicas: 1024, repetitions: 1000 },
+      plan: { ...plan, rounds: 100 },
+      shards: { batchShards: 4096, layerShards: 4096, evaluationShards: 4096, maxParallel: 1024 },
+      activity: { maximumAttempts: 100, heartbeatSeconds: 604_800, startToCloseSeconds: 604_800 },
+    });
+    assert.doesNotThrow(() => checkPruneInput(atLimits));
+  });
 
   it('shortens a long value in its message', () => {
     assert.throws(() => checkPruneInput(input({ modelArtifactId: 'x'.repeat(500) })), (error: Error) => error.message.length < 200);

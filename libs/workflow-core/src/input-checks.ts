@@ -1,4 +1,4 @@
-import type { DatasetRef, PruneWorkflowInput } from './prune-types';
+import type { ActivityConfig, DatasetRef, PruneWorkflowInput } from './prune-types';
 import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES } from './prune-types';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
@@ -18,8 +18,52 @@ function fail(field: string, expected: string, value: unknown): never {
   throw new PruneInputError(`${field} must be ${expected}, got ${show(value)}`);
 }
 
+/**
+ * Upper bounds of a run's counts, checked inside the workflows (a client may send any input): a
+ * run within them can still be large, but not unbounded. Generous for real runs; a deployment
+ * that needs more raises them here, in one place, for every client and workflow.
+ */
+export const WORKFLOW_INPUT_LIMITS = {
+  /** Samples per batch: scoring, fine-tuning, evaluation. */
+  batchSize: 65_536,
+  /** Batch, layer and evaluation shards of one pass. */
+  shards: 4096,
+  /** Activities of one fan-out in flight at once. */
+  maxParallel: 1024,
+  /** Fine-tuning replicas. */
+  replicas: 1024,
+  /** Local-SGD repetitions per round. */
+  repetitions: 1000,
+  /** Pruning rounds. */
+  rounds: 100,
+  /** SGD steps per replica per repetition. */
+  steps: 10_000_000,
+  /** Attempts of one activity. */
+  attempts: 100,
+  /** Activity timeouts, seconds (7 days). */
+  seconds: 604_800,
+  /** Random-criterion seeds of a comparison. */
+  randomSeeds: 100,
+  /** Targets of a comparison. */
+  targets: 100,
+} as const;
+
+export type WorkflowInputLimit = keyof typeof WORKFLOW_INPUT_LIMITS;
+
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 const isPositiveInteger = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) > 0;
+
+/**
+ * A count in [min, WORKFLOW_INPUT_LIMITS[limit]] (min 1 unless given); above the limit the message
+ * names it and where it is raised. Throws PruneInputError.
+ */
+export function checkCount(field: string, value: unknown, limit: WorkflowInputLimit, min: 0 | 1 = 1): void {
+  if (!Number.isSafeInteger(value) || (value as number) < min) fail(field, min === 1 ? 'a positive integer' : 'a non-negative integer', value);
+  const max = WORKFLOW_INPUT_LIMITS[limit];
+  if ((value as number) > max) {
+    throw new PruneInputError(`${field} must be at most ${max}, got ${show(value)} (the workflow's limit WORKFLOW_INPUT_LIMITS.${limit} in @ippro/workflow-core raises it)`);
+  }
+}
 
 function checkNumber(field: string, value: unknown, ok: (n: number) => boolean, expected: string, optional = true): void {
   if (value === undefined && optional) return;
@@ -51,7 +95,7 @@ function checkDataset(field: string, ref: DatasetRef | undefined): void {
 }
 
 function checkBatchSize(field: string, value: unknown): void {
-  if (!isPositiveInteger(value)) fail(field, 'a positive integer', value);
+  checkCount(field, value, 'batchSize');
 }
 
 function checkFineTune(input: PruneWorkflowInput): void {
@@ -59,6 +103,9 @@ function checkFineTune(input: PruneWorkflowInput): void {
   if (tune === undefined) return;
   checkDataset('fineTune.dataset', tune.dataset);
   checkBatchSize('fineTune.batchSize', tune.batchSize);
+  checkCount('fineTune.steps', tune.steps, 'steps', 0);
+  if (tune.repetitions !== undefined) checkCount('fineTune.repetitions', tune.repetitions, 'repetitions');
+  if (tune.replicas !== undefined) checkCount('fineTune.replicas', tune.replicas, 'replicas');
   checkNumber('fineTune.learningRate', tune.learningRate, (n) => n > 0, 'a positive number', false);
   checkNumber('fineTune.momentum', tune.momentum, (n) => n >= 0 && n < 1, 'in [0, 1)');
   checkNumber('fineTune.weightDecay', tune.weightDecay, (n) => n >= 0, 'a non-negative number');
@@ -73,6 +120,7 @@ function checkPlan(input: PruneWorkflowInput): void {
   if (typeof plan.target !== 'object' || plan.target === null) fail('plan.target', 'an object { metric, fraction }', plan.target);
   checkOneOf('plan.target.metric', plan.target.metric, TARGET_METRICS, false);
   checkNumber('plan.target.fraction', plan.target.fraction, (n) => n > 0 && n < 1, 'a fraction strictly between 0 and 1', false);
+  checkCount('plan.rounds', plan.rounds, 'rounds');
   checkOneOf('plan.schedule', plan.schedule, ['linear', 'geometric']);
   checkOneOf('plan.ranking', plan.ranking, ['global', 'uniform']);
   checkNumber('plan.maxLayerRatio', plan.maxLayerRatio, (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
@@ -106,8 +154,21 @@ export function checkPruneInput(input: PruneWorkflowInput): void {
   checkPlan(input);
   checkNumber('maxAccuracyDrop', input.maxAccuracyDrop, (n) => n >= 0 && n < 1, 'a fraction in [0, 1)');
   if (!Number.isSafeInteger(input.seed) || input.seed < 0) fail('seed', 'a non-negative integer', input.seed);
-  const activity = input.activity ?? {};
-  for (const [name, value] of Object.entries(activity)) {
-    if (value !== undefined && !isPositiveInteger(value)) fail(`activity.${name}`, 'a positive integer', value);
+  checkShards(input);
+  checkActivityConfig(input.activity);
+}
+
+/** Timeouts (seconds) and attempts of the compute activities, each within its limit. */
+export function checkActivityConfig(activity: ActivityConfig | undefined): void {
+  for (const [name, value] of Object.entries(activity ?? {})) {
+    if (value !== undefined) checkCount(`activity.${name}`, value, name === 'maximumAttempts' ? 'attempts' : 'seconds');
   }
+}
+
+function checkShards(input: PruneWorkflowInput): void {
+  const shards = input.shards ?? {};
+  for (const name of ['batchShards', 'layerShards', 'evaluationShards'] as const) {
+    if (shards[name] !== undefined) checkCount(`shards.${name}`, shards[name], 'shards');
+  }
+  if (shards.maxParallel !== undefined) checkCount('shards.maxParallel', shards.maxParallel, 'maxParallel');
 }

@@ -47,19 +47,6 @@ export function resolveSettings(input: PruneWorkflowInput): {
   const replicas = input.fineTune?.replicas ?? 1;
   const repetitions = input.fineTune?.repetitions ?? 1;
   const steps = input.fineTune?.steps ?? 0;
-  const positive: [string, number][] = [
-    ['shards.batchShards', batchShards],
-    ['shards.layerShards', layerShards],
-    ['shards.evaluationShards', evaluationShards],
-    ['shards.maxParallel', maxParallel],
-    ['fineTune.replicas', replicas],
-    ['fineTune.repetitions', repetitions],
-    ['plan.rounds', input.plan.rounds],
-  ];
-  for (const [name, value] of positive) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  if (!Number.isInteger(steps) || steps < 0) throw new Error(`fineTune.steps must be a non-negative integer, got ${String(steps)}`);
   return { batchShards, layerShards, evaluationShards, maxParallel, replicas, repetitions, steps };
 }
 

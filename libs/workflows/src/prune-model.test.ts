@@ -177,4 +177,16 @@ describe('pruneModel on stub activities', () => {
     assert.deepEqual([result.stoppedBecause, result.resultRound, result.modelArtifactId], ['cancelled', 1, 'pruned-r1-proscore-0.4/tuned-s0-x0']);
     assert.equal(run.callsOf<PlanRoundInput>('planRound').length, 1);
   });
+
+  it('refuses, inside the workflow and before any activity, counts above their limits that a client sent unchecked', async () => {
+    const run = stubRun('above-limits', { top1ByRound: [0.9] });
+    const handle = await start('above-limits', input({ plan: { target: { metric: 'flops', fraction: 0.4 }, rounds: 1_000_000 } }));
+    await assert.rejects(handle.result(), (error: Error & { cause?: { message?: string; type?: string; nonRetryable?: boolean } }) => {
+      assert.equal(error.cause?.type, 'InvalidArgument');
+      assert.equal(error.cause?.nonRetryable, true);
+      assert.match(error.cause?.message ?? '', /^plan\.rounds must be at most 100, got 1000000 \(the workflow's limit WORKFLOW_INPUT_LIMITS\.rounds in @ippro\/workflow-core raises it\)$/);
+      return true;
+    });
+    assert.deepEqual(run.calls, [], 'no activity ran');
+  });
 });
