@@ -32,3 +32,4 @@ export {
   type StoreSettings,
   type StoreSettingsSet,
 } from './store-settings';
+export { OutputTakenError, publishDirectory, removeStaleStaging, stagingDirOf, type PublishOptions } from './publish-directory';
