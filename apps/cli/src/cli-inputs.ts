@@ -1,4 +1,6 @@
 import { stat, readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { removeStaleStaging } from '@ippro/artifact-store';
 import { resolveDataset } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { loadLayersModelFromDir } from '@ippro/graph';
@@ -39,8 +41,12 @@ export function openDataset(spec: string, flag: string, dataDir?: string): Promi
   return asBadInput(flag, () => resolveDataset(spec, dataDir === undefined ? {} : { cifar10Dir: dataDir }));
 }
 
-/** --out must be new or empty: a run never overwrites earlier results. */
+/**
+ * --out must be new or empty: a run never overwrites earlier results (an empty one is used, not
+ * replaced). Staging directories of --out left by killed runs are removed.
+ */
 export async function checkOutputDir(dir: string): Promise<void> {
+  await removeStaleStaging(resolve(dir));
   const existing = await stat(dir).catch(() => undefined);
   if (existing === undefined) return;
   if (!existing.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory`);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, sharedDir } from './testing/run-cli';
@@ -154,4 +155,21 @@ test('prune refuses an --out that already holds files', () => {
   assert.equal(result.status, 2);
   assert.match(result.stderr, /is not empty/);
   assert.deepEqual(readFileSync(join(out, 'weights.bin')), before);
+});
+
+test('prune uses an existing empty --out without replacing it, and removes staging left by a killed run', () => {
+  const out = join(scratch, 'empty-out');
+  mkdirSync(out);
+  const inode = statSync(out).ino;
+  // A run killed while writing left its staging directory; its process is gone.
+  const killed = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const stale = join(scratch, `.empty-out.staging-${killed.stdout}`);
+  mkdirSync(stale);
+  writeFileSync(join(stale, 'weights.bin'), 'half written');
+  const result = runCli(['prune', '--local', '--model', fixture, '--data', fixtureData, '--target-params', '0.3', '--backend', 'cpu', '--out', out]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(statSync(out).ino, inode, 'the directory that existed, not a replacement');
+  assert.deepEqual(readdirSync(out).sort(), ['model.json', 'report.html', 'report.json', 'summary.json', 'weights.bin']);
+  assert.equal(existsSync(stale), false, 'the dead run\'s staging directory is gone');
+  assert.deepEqual(readdirSync(scratch).filter((name) => name.includes('empty-out.staging')), []);
 });

@@ -1,7 +1,7 @@
-import { lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { artifactKeyOf } from '@ippro/artifact-store';
+import { artifactKeyOf, publishDirectory, removeStaleStaging } from '@ippro/artifact-store';
 import type { ArtifactStorage } from '@ippro/artifact-store';
 import { buildChannelGraph, loadLayersModelFromDir } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
@@ -81,16 +81,13 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
       // A retry after the first attempt wrote it: the same model is already there.
       if ((await summaryIn(dir))?.modelArtifactId !== input.modelArtifactId) throw badInput(`${dir} already exists and holds another result`);
     } else {
-      const staging = join(input.outDir, `.${input.name}.partial-${process.pid}`);
-      await rm(staging, { recursive: true, force: true });
-      try {
-        writeModelArtifactToDir(await store.get(input.modelArtifactId), staging);
+      // Staged, fsynced and renamed into place: the kept directory is whole after a crash, or absent.
+      await removeStaleStaging(dir);
+      const bytes = await store.get(input.modelArtifactId);
+      await publishDirectory(dir, async (staging) => {
+        writeModelArtifactToDir(bytes, staging);
         await writeFile(join(staging, 'summary.json'), `${JSON.stringify({ ...input.summary, keptDir: dir }, null, 2)}\n`);
-        await rename(staging, dir);
-      } catch (error) {
-        await rm(staging, { recursive: true, force: true });
-        throw error;
-      }
+      });
     }
     await linkLatest(input.outDir, input.name);
     return { dir };

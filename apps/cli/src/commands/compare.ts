@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
+import { ArtifactStore, artifactKeyOf, publishDirectory } from '@ippro/artifact-store';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import { buildChannelGraph, modelLimitsOf, setModelLimits } from '@ippro/graph';
@@ -233,16 +233,7 @@ async function writeOutputs(prepared: PreparedInput, result: CompareResult, read
   const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
   const files = comparisonFiles(result, heading, config);
   files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);
-  const staging = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
-  try {
-    await writeFiles(staging, { ...files, ...reportFiles(record) });
-    await rm(out, { recursive: true, force: true });
-    await rename(staging, out);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  await publishDirectory(out, (dir) => writeFiles(dir, { ...files, ...reportFiles(record) }));
 }
 
 function screenTable(result: CompareResult): string {

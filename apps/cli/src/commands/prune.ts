@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
+import { ArtifactStore, OutputTakenError, artifactKeyOf, publishDirectory } from '@ippro/artifact-store';
 import { buildChannelGraph, modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
@@ -173,6 +173,7 @@ export async function prepareInput(
 async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<PruneWorkflowResult> {
   const options = run.values;
   const root = await mkdtemp(join(tmpdir(), 'ippro-prune-'));
+  let keepStore = false;
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
@@ -184,10 +185,14 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
     });
     bar.done();
     const report = await pruneReportFiles(prepared.input, result, (id) => store.get(id), run);
-    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), { ...result, config: run.config }, report);
+    const kept = `the run's store, kept at ${root} (the file objects/${result.modelArtifactId.slice(0, 2)}/${result.modelArtifactId})`;
+    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), { ...result, config: run.config }, report, kept).catch((error: unknown) => {
+      keepStore = !(error instanceof Error && error.cause instanceof OutputTakenError);
+      throw error;
+    });
     return result;
   } finally {
-    await rm(root, { recursive: true, force: true });
+    if (!keepStore) await rm(root, { recursive: true, force: true });
   }
 }
 
@@ -222,7 +227,8 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
     const bytes = await artifacts.get(result.modelArtifactId);
     const report = await pruneReportFiles(prepared.input, result, (id) => artifacts.get(id), run);
-    await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report);
+    const kept = `${artifacts.description}, where it stays ('ippro status ${workflowId} --json' names it as progress.currentModelArtifactId)`;
+    await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report, kept);
     process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
   } finally {
     artifacts.close();
@@ -258,19 +264,25 @@ function targetOf(settings: Resolved<typeof PRUNE_INPUT_SETTINGS>): PruningTarge
   return target;
 }
 
-/** Written next to the destination, then renamed, so --out never holds a half-written result. */
-async function writeResult(out: string, modelBytes: Uint8Array, summary: PruneWorkflowResult & { config: EffectiveConfig }, report: Record<string, string> = {}): Promise<void> {
-  await mkdir(dirname(out), { recursive: true });
-  const staging = `${out}.partial-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
+/**
+ * Staged next to --out, fsynced and renamed into place (or moved into an empty --out, summary.json
+ * last): --out never holds a half-written result and is never deleted. When that fails, the error
+ * says where the result is: the staging directory when it is complete, else the run's store
+ * (`kept`), which keeps the pruned model under its id.
+ */
+async function writeResult(out: string, modelBytes: Uint8Array, summary: PruneWorkflowResult & { config: EffectiveConfig }, report: Record<string, string>, kept: string): Promise<void> {
   try {
-    writeModelArtifactToDir(modelBytes, staging);
-    await writeFile(join(staging, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    for (const [name, content] of Object.entries(report)) await writeFile(join(staging, name), content);
-    await rm(out, { recursive: true, force: true });
-    await rename(staging, out);
+    await publishDirectory(
+      out,
+      async (dir) => {
+        writeModelArtifactToDir(modelBytes, dir);
+        await writeFile(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+        for (const [name, content] of Object.entries(report)) await writeFile(join(dir, name), content);
+      },
+      { last: ['summary.json'] },
+    );
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    if (error instanceof OutputTakenError) throw new Error(`cannot publish the result to --out: ${error.message}`, { cause: error });
+    throw new Error(`cannot write the result to --out ${out}: ${(error as Error).message}; the pruned model is artifact ${summary.modelArtifactId} in ${kept}`, { cause: error });
   }
 }
