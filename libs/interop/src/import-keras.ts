@@ -1,0 +1,66 @@
+import { rename, rmdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { buildChannelGraph, describeGraph, loadLayersModelFromDir } from '@ippro/graph';
+import { KerasConverterFailure } from './errors';
+import type { ConvertedSource, KerasConverter } from './keras-converter';
+import { modelOutput } from './output-kind';
+import type { ModelOutput } from './output-kind';
+import { checkNewDirectory, removeQuietly, stagingPath } from './output-paths';
+
+/** A Keras model turned into a LayersModel directory ippro prunes. */
+export interface ImportedModel extends ConvertedSource {
+  source: string;
+  outDir: string;
+  modelName: string;
+  /** Layers of the LayersModel, its input layer included. */
+  layers: number;
+  params: number;
+  /** One example's shape (the batch axis left out); null where the model leaves a size open. */
+  inputShape: (number | null)[];
+  output: ModelOutput;
+  /** Channel groups ippro may remove. */
+  prunableGroups: number;
+}
+
+/**
+ * Converts `source` (.keras or .h5) into the new directory `outDir`, then checks that the result
+ * loads with tf.loadLayersModel and that ippro builds its channel graph; only then is the
+ * directory put in place. Needs a registered tfjs backend.
+ */
+export async function importKerasModel(converter: KerasConverter, source: string, outDir: string): Promise<ImportedModel> {
+  await checkNewDirectory(outDir);
+  const staging = stagingPath(resolve(outDir));
+  try {
+    const converted = await converter.importModel(resolve(source), staging);
+    const described = await describeConverted(staging);
+    await rmdir(outDir).catch(() => undefined); // an empty --out directory gives way to the finished one
+    await rename(staging, outDir);
+    return { ...converted, ...described, source, outDir };
+  } finally {
+    await removeQuietly(staging);
+  }
+}
+
+async function describeConverted(dir: string): Promise<Omit<ImportedModel, keyof ConvertedSource | 'source' | 'outDir'>> {
+  let model;
+  try {
+    model = await loadLayersModelFromDir(dir);
+  } catch (error) {
+    throw new KerasConverterFailure(`the converted model does not load in TensorFlow.js: ${(error as Error).message}`);
+  }
+  try {
+    const summary = describeGraph(buildChannelGraph(model));
+    return {
+      modelName: model.name,
+      layers: model.layers.length,
+      params: model.countParams(),
+      inputShape: (model.inputs[0]?.shape ?? []).slice(1),
+      output: modelOutput(model),
+      prunableGroups: summary.prunableGroups,
+    };
+  } catch (error) {
+    throw new KerasConverterFailure(`ippro cannot build the channel graph of the converted model: ${(error as Error).message}`);
+  } finally {
+    model.dispose();
+  }
+}
