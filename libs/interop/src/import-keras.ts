@@ -6,6 +6,8 @@ import type { ConvertedSource, KerasConverter } from './keras-converter';
 import { modelOutput } from './output-kind';
 import type { ModelOutput } from './output-kind';
 import { checkNewDirectory, removeQuietly, stagingPath } from './output-paths';
+import { separateHidingActivations } from './separate-activations';
+import type { SeparatedActivation } from './separate-activations';
 
 /** A Keras model turned into a LayersModel directory ippro prunes. */
 export interface ImportedModel extends ConvertedSource {
@@ -20,10 +22,13 @@ export interface ImportedModel extends ConvertedSource {
   output: ModelOutput;
   /** Channel groups ippro may remove. */
   prunableGroups: number;
+  /** Fused activations made layers of their own so that ippro can score their units. */
+  separatedActivations: SeparatedActivation[];
 }
 
 /**
- * Converts `source` (.keras or .h5) into the new directory `outDir`, then checks that the result
+ * Converts `source` (.keras or .h5) into the new directory `outDir`, separates the fused
+ * activations ippro cannot score through (separateHidingActivations), then checks that the result
  * loads with tf.loadLayersModel and that ippro builds its channel graph; only then is the
  * directory put in place. Needs a registered tfjs backend.
  */
@@ -32,22 +37,27 @@ export async function importKerasModel(converter: KerasConverter, source: string
   const staging = stagingPath(resolve(outDir));
   try {
     const converted = await converter.importModel(resolve(source), staging);
+    const separatedActivations = await failsAsConversion('TensorFlow.js cannot load the converted model', () => separateHidingActivations(staging));
     const described = await describeConverted(staging);
     await rmdir(outDir).catch(() => undefined); // an empty --out directory gives way to the finished one
     await rename(staging, outDir);
-    return { ...converted, ...described, source, outDir };
+    return { ...converted, ...described, separatedActivations, source, outDir };
   } finally {
     await removeQuietly(staging);
   }
 }
 
-async function describeConverted(dir: string): Promise<Omit<ImportedModel, keyof ConvertedSource | 'source' | 'outDir'>> {
-  let model;
+/** A converted model ippro cannot read is the converter's defect, not the user's input. */
+async function failsAsConversion<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
-    model = await loadLayersModelFromDir(dir);
+    return await work();
   } catch (error) {
-    throw new KerasConverterFailure(`the converted model does not load in TensorFlow.js: ${(error as Error).message}`);
+    throw new KerasConverterFailure(`${what}: ${(error as Error).message}`);
   }
+}
+
+async function describeConverted(dir: string): Promise<Omit<ImportedModel, keyof ConvertedSource | 'source' | 'outDir' | 'separatedActivations'>> {
+  const model = await failsAsConversion('the converted model does not load in TensorFlow.js', () => loadLayersModelFromDir(dir));
   try {
     const summary = describeGraph(buildChannelGraph(model));
     return {

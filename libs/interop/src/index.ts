@@ -17,3 +17,4 @@ export { KerasConverter, withKerasConverter, type ConvertedSource, type KerasCon
 export { importKerasModel, type ImportedModel } from './import-keras';
 export { KERAS_FILE_FORMATS, exportKerasModel } from './export-keras';
 export { modelOutput, type ModelOutput, type OutputKind } from './output-kind';
+export { separateHidingActivations, type SeparatedActivation } from './separate-activations';

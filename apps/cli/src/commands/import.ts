@@ -35,6 +35,9 @@ function renderImport(imported: ImportedModel): string {
     `imported ${imported.source} (Keras ${imported.kerasVersion}, .${imported.format}, ${kind} model '${imported.modelName}') into ${imported.outDir}`,
     `layers: ${imported.layers}  params: ${imported.params} (${formatCount(imported.params)})  input: ${shape}  output: ${output.kind} (${output.activation}, ${output.units} values)`,
     `prunable groups: ${imported.prunableGroups}`,
+    ...imported.separatedActivations.map(
+      (moved) => `separate activation layer ${moved.activationLayer}: ${moved.layer}'s fused ${moved.activation} (ippro scores a unit before its activation; the outputs are the same)`,
+    ),
     '',
   ].join('\n');
 }

@@ -391,7 +391,7 @@ _register(LayerMapping(
     fields=(_plain("alpha", default=0.3, keras3="negative_slope"),),
 ))
 
-_register(LayerMapping("ELU", fields=(_plain("alpha", default=1.0),)))
+_register(LayerMapping("ELU", fields=(_plain("alpha", default=1.0),), checks=(_equals("alpha", 1.0, "tfjs-layers' ELU layer takes alpha=1 only"),)))
 _register(LayerMapping("Softmax", fields=(_axis(),), checks=(_single_axis,)))
 _register(LayerMapping("Dropout", fields=(_plain("rate"), _plain("noise_shape"), _plain("seed"))))
 _register(LayerMapping("Flatten", fields=(_plain("data_format", default="channels_last"),)))
