@@ -20,6 +20,7 @@ import { runCli } from './testing/run-cli';
 const TOLERANCE = 1e-4;
 const DATA = 'synthetic:cifar?n=64&seed=1';
 const INPUT_SHAPE = [32, 32, 3];
+const VALUES_PER_EXAMPLE = 32 * 32 * 3;
 
 const keras = kerasEnvironmentForTests();
 
@@ -27,7 +28,7 @@ async function tfjsOutputs(modelDir: string, inputs: Float32Array): Promise<Floa
   const model = await loadLayersModelFromDir(modelDir);
   try {
     return tf.tidy(() => {
-      const batch = tf.tensor(inputs, [inputs.length / (INPUT_SHAPE[0]! * INPUT_SHAPE[1]! * INPUT_SHAPE[2]!), ...INPUT_SHAPE]);
+      const batch = tf.tensor(inputs, [inputs.length / VALUES_PER_EXAMPLE, ...INPUT_SHAPE]);
       return (model.predict(batch) as tf.Tensor).dataSync() as Float32Array;
     });
   } finally {
