@@ -16,9 +16,7 @@ const EXTENSIONS: Readonly<Record<KerasFileFormat, readonly string[]>> = { keras
  * so a damaged model is bad input before Python runs. Needs a registered tfjs backend.
  */
 export async function exportKerasModel(converter: KerasConverter, modelDir: string, outFile: string, format: KerasFileFormat): Promise<WrittenKerasFile> {
-  const extensions = EXTENSIONS[format];
-  if (!extensions.includes(extname(outFile).toLowerCase())) throw new KerasBadInput(`--out ${outFile}: ${format === 'h5' ? 'an' : 'a'} ${format} file must end in ${extensions.join(' or ')}`);
-  await checkNewFile(outFile);
+  await checkExportTarget(outFile, format);
   try {
     (await loadLayersModelFromDir(modelDir)).dispose();
   } catch (error) {
@@ -32,4 +30,11 @@ export async function exportKerasModel(converter: KerasConverter, modelDir: stri
   } finally {
     await removeQuietly(staging);
   }
+}
+
+/** What an export can check without the converter: `outFile` is new, in a directory that exists, with the format's extension. */
+export async function checkExportTarget(outFile: string, format: KerasFileFormat): Promise<void> {
+  const extensions = EXTENSIONS[format];
+  if (!extensions.includes(extname(outFile).toLowerCase())) throw new KerasBadInput(`--out ${outFile}: ${format === 'h5' ? 'an' : 'a'} ${format} file must end in ${extensions.join(' or ')}`);
+  await checkNewFile(outFile);
 }

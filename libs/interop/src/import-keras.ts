@@ -1,7 +1,7 @@
-import { rename, rmdir } from 'node:fs/promises';
+import { rename, rmdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildChannelGraph, describeGraph, loadLayersModelFromDir } from '@ippro/graph';
-import { KerasConverterFailure } from './errors';
+import { KerasBadInput, KerasConverterFailure } from './errors';
 import type { ConvertedSource, KerasConverter } from './keras-converter';
 import { modelOutput } from './output-kind';
 import type { ModelOutput } from './output-kind';
@@ -33,7 +33,7 @@ export interface ImportedModel extends ConvertedSource {
  * directory put in place. Needs a registered tfjs backend.
  */
 export async function importKerasModel(converter: KerasConverter, source: string, outDir: string): Promise<ImportedModel> {
-  await checkNewDirectory(outDir);
+  await checkImportTarget(source, outDir);
   const staging = stagingPath(resolve(outDir));
   try {
     const converted = await converter.importModel(resolve(source), staging);
@@ -45,6 +45,12 @@ export async function importKerasModel(converter: KerasConverter, source: string
   } finally {
     await removeQuietly(staging);
   }
+}
+
+/** What an import can check without the converter: the source exists, `outDir` is new or empty. */
+export async function checkImportTarget(source: string, outDir: string): Promise<void> {
+  if (!(await stat(source).then(() => true, () => false))) throw new KerasBadInput(`${source} does not exist`);
+  await checkNewDirectory(outDir);
 }
 
 /** A converted model ippro cannot read is the converter's defect, not the user's input. */

@@ -14,7 +14,7 @@ export {
   type KerasEnvironment,
 } from './keras-environment';
 export { KerasConverter, withKerasConverter, type ConvertedSource, type KerasConverterOptions, type KerasFileFormat, type WrittenKerasFile } from './keras-converter';
-export { importKerasModel, type ImportedModel } from './import-keras';
-export { KERAS_FILE_FORMATS, exportKerasModel } from './export-keras';
+export { checkImportTarget, importKerasModel, type ImportedModel } from './import-keras';
+export { KERAS_FILE_FORMATS, checkExportTarget, exportKerasModel } from './export-keras';
 export { modelOutput, type ModelOutput, type OutputKind } from './output-kind';
 export { separateHidingActivations, type SeparatedActivation } from './separate-activations';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { KERAS_ENVIRONMENT_SETTINGS, KERAS_FILE_FORMATS, exportKerasModel } from '@ippro/interop';
+import { KERAS_ENVIRONMENT_SETTINGS, KERAS_FILE_FORMATS, checkExportTarget, exportKerasModel } from '@ippro/interop';
 import { TEXT, oneOf, required, setting, toggle } from '@ippro/settings';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { withKeras } from '../keras-interop';
@@ -23,7 +23,7 @@ export function exportCommand(): Command {
     const settings = commandSettings(self, EXPORT_SETTINGS);
     const out = asUsage(() => required(settings, 'out'));
     const { format, json } = settings.values;
-    const written = await withKeras(settings.values.kerasEnv, (converter) => exportKerasModel(converter, dir, out, format));
+    const written = await withKeras(settings.values.kerasEnv, () => checkExportTarget(out, format), (converter) => exportKerasModel(converter, dir, out, format));
     const result = { model: dir, out, format, ...written };
     process.stdout.write(
       json

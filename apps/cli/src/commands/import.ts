@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { KERAS_ENVIRONMENT_SETTINGS, importKerasModel } from '@ippro/interop';
+import { KERAS_ENVIRONMENT_SETTINGS, checkImportTarget, importKerasModel } from '@ippro/interop';
 import type { ImportedModel } from '@ippro/interop';
 import { TEXT, required, setting, toggle } from '@ippro/settings';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
@@ -22,7 +22,7 @@ export function importCommand(): Command {
   return command.action(async (source: string, _options: unknown, self: Command) => {
     const settings = commandSettings(self, IMPORT_SETTINGS);
     const out = asUsage(() => required(settings, 'out'));
-    const imported = await withKeras(settings.values.kerasEnv, (converter) => importKerasModel(converter, source, out));
+    const imported = await withKeras(settings.values.kerasEnv, () => checkImportTarget(source, out), (converter) => importKerasModel(converter, source, out));
     process.stdout.write(settings.values.json ? `${JSON.stringify(imported, null, 2)}\n` : renderImport(imported));
   });
 }
