@@ -37,7 +37,7 @@ export async function importKerasModel(converter: KerasConverter, source: string
   const staging = stagingPath(resolve(outDir));
   try {
     const converted = await converter.importModel(resolve(source), staging);
-    const separatedActivations = await failsAsConversion('TensorFlow.js cannot load the converted model', () => separateHidingActivations(staging));
+    const separatedActivations = await failsAsConversion('ippro cannot read the converted model', () => separateHidingActivations(staging));
     const described = await describeConverted(staging);
     await rmdir(outDir).catch(() => undefined); // an empty --out directory gives way to the finished one
     await rename(staging, outDir);

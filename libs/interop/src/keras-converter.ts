@@ -84,7 +84,12 @@ export class KerasConverter {
       child.once('exit', onExit);
       lines.once('line', (line) => {
         child.off('exit', onExit);
-        resolve(JSON.parse(line) as Ready);
+        try {
+          resolve(JSON.parse(line) as Ready);
+        } catch {
+          child.kill();
+          reject(new KerasConverterFailure(`the Keras converter printed '${line.slice(0, 200)}' instead of its ready line`));
+        }
       });
     });
     if (!ready.ready) {
@@ -92,7 +97,7 @@ export class KerasConverter {
       throw new KerasBadInput(ready.message);
     }
     const converter = new KerasConverter(child, ready.versions, stderrTail);
-    lines.on('line', (line) => converter.onReply(JSON.parse(line) as Reply));
+    lines.on('line', (line) => converter.onLine(line));
     child.once('exit', (code, signal) => converter.onExit(code, signal));
     return converter;
   }
@@ -124,7 +129,15 @@ export class KerasConverter {
     });
   }
 
-  private onReply(reply: Reply): void {
+  private onLine(line: string): void {
+    let reply: Reply;
+    try {
+      reply = JSON.parse(line) as Reply;
+    } catch {
+      this.child.kill();
+      this.onExit(null, null, `it printed '${line.slice(0, 200)}' where a reply belongs`);
+      return;
+    }
     const waiting = this.pending.get(reply.id);
     if (waiting === undefined) return;
     this.pending.delete(reply.id);
@@ -133,8 +146,9 @@ export class KerasConverter {
     else waiting.reject(new KerasConverterFailure(`the Keras converter failed: ${reply.message}`));
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    this.exited = new KerasConverterFailure(`the Keras converter exited (${signal ?? `code ${code}`}): ${lastLines(this.stderrTail.join('\n'), 3)}`);
+  private onExit(code: number | null, signal: NodeJS.Signals | null, why = lastLines(this.stderrTail.join('\n'), 3)): void {
+    if (this.exited !== undefined) return;
+    this.exited = new KerasConverterFailure(`the Keras converter exited (${signal ?? `code ${code}`}): ${why}`);
     for (const waiting of this.pending.values()) waiting.reject(this.exited);
     this.pending.clear();
   }

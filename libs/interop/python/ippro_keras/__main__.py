@@ -1,7 +1,7 @@
 """The converter's process: `python -m ippro_keras serve` answers JSON requests, one per line.
 
 Its first line on stdout is {"ready": true, "versions": {...}} (or the environment's fault); then each
-request {"id", "op": "import" | "export" | "versions", ...} gets one line {"id", "ok": true, "result"}
+request {"id", "op": "import" | "export", ...} gets one line {"id", "ok": true, "result"}
 or {"id", "ok": false, "kind": "bad_input" | "failure", "message"}. Everything else Keras and
 TensorFlow print goes to stderr, so stdout carries the protocol only."""
 
@@ -29,10 +29,6 @@ def _handle(request):
         from .exporter import export_model
 
         return export_model(request["model"], request["out"], request["format"])
-    if operation == "versions":
-        from .environment import installed_versions
-
-        return installed_versions()
     raise ValueError(f"unknown operation {operation!r}")
 
 
