@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadLayersModelFromDir } from '@ippro/graph';
-import { kerasEnvironmentForTests, maxAbsDifference, readFloat32, runKerasFixtures } from '@ippro/interop/dist/testing/keras-fixtures';
-import type { KerasFixtureModel } from '@ippro/interop/dist/testing/keras-fixtures';
+import { kerasEnvironmentForTests, maxAbsDifference, readFloat32, runKerasFixtures } from '@ippro/interop/testing';
+import type { KerasFixtureModel } from '@ippro/interop/testing';
 import { runCli, workspaceRoot } from './testing/run-cli';
 
 /** Max absolute difference allowed between Keras' and ippro's outputs on the same inputs. */

@@ -1,4 +1,4 @@
-import { artifactKeyOf } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import { datasetToArtifact } from '@ippro/model-artifact';
 import type { DatasetRef } from '@ippro/workflow-core';

@@ -12,8 +12,8 @@ import {
   maxAbsDifference,
   readFloat32,
   runKerasFixtures,
-} from '@ippro/interop/dist/testing/keras-fixtures';
-import type { KerasFixtureModel, KerasPredictionJob } from '@ippro/interop/dist/testing/keras-fixtures';
+} from '@ippro/interop/testing';
+import type { KerasFixtureModel, KerasPredictionJob } from '@ippro/interop/testing';
 import { runCli } from './testing/run-cli';
 
 /** Max absolute difference allowed between Keras' and ippro's (tfjs') outputs on the same inputs. */

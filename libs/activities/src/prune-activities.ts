@@ -1,6 +1,6 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
-import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { ComputeInputError, DatasetResolver, getModel } from '@ippro/compute-core';
 import { DataError, batchCount } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';

@@ -1,4 +1,4 @@
-import { isArtifactKey } from '@ippro/artifacts';
+import { isArtifactKey } from '@ippro/artifact-store';
 import { DatasetSlice, batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import type { ChannelGraph } from '@ippro/graph';

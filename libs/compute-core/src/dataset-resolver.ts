@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { CIFAR10_RECORDS_PER_FILE, CIFAR10_SAMPLE_SHAPE, CIFAR10_SPLIT_FILES, DataError, formatDatasetSpec, parseDatasetSpec, resolveDataset } from '@ippro/data';
 import type { Cifar10Spec, LabeledDataset, SyntheticSpec } from '@ippro/data';
 import { datasetFromArtifact } from '@ippro/model-artifact';

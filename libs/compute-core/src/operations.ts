@@ -1,5 +1,5 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
-import { storeBytes } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import type { LabeledDataset } from '@ippro/data';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { ScoringBatch } from '@ippro/importance';

@@ -1,4 +1,4 @@
-import type { protocol } from '@ippro/artifacts';
+import type { protocol } from '@ippro/protocol';
 import { ComputeInputError } from '@ippro/compute-core';
 import type {
   ComputeProgress,

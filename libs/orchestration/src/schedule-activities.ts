@@ -1,8 +1,8 @@
 import { lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { artifactKeyOf } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { buildChannelGraph, loadLayersModelFromDir } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
 import type {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import { buildChannelGraph } from '@ippro/graph';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
 import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
