@@ -4,6 +4,7 @@ import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
 import type {
   FineTuneConfig,
+  ModelOutputKind,
   PruneCarry,
   PrunePhase,
   PruneWorkflowInput,
@@ -63,6 +64,11 @@ export function resolveSettings(input: PruneWorkflowInput): {
   return { batchShards, layerShards, evaluationShards, maxParallel, replicas, repetitions, steps };
 }
 
+/** The output kind a run's compute calls carry: the input's, left out when absent (old inputs mean 'auto'). */
+export function outputOf(input: { output?: ModelOutputKind }): { output?: ModelOutputKind } {
+  return input.output === undefined ? {} : { output: input.output };
+}
+
 /** Evaluates a model shard by shard and merges the exact sums in shard order. */
 export async function evaluateModel(
   input: PruneWorkflowInput,
@@ -79,7 +85,7 @@ export async function evaluateModel(
     shards,
     maxParallel,
     (batches, index) =>
-      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches }),
+      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches, ...outputOf(input) }),
     (done, total) => host.report('evaluating', done, total),
   );
   return activities.mergeEvaluations({ modelArtifactId, parts });
@@ -156,6 +162,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
         scoring: input.scoring,
         shardPlanArtifactId: shardPlan.shardPlanArtifactId,
         shard,
+        ...outputOf(input),
       });
     },
     (done, total) => host.report('scoring', done, total),
@@ -215,6 +222,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             firstStep: firstStepOf(round, repetition, settings.repetitions, settings.steps),
             ...roundDecay(tune, round, settings),
             seed: input.seed,
+            ...outputOf(input),
           }),
         (done, total) => host.report('fine-tuning', done, total),
       );

@@ -16,6 +16,15 @@ export const GRADIENT_CRITERION_NAMES: readonly CriterionName[] = ['proscore', '
 
 export type TargetMetricName = 'params' | 'flops' | 'channels';
 
+/**
+ * What a model's output holds, which picks its loss and accuracy (@ippro/models' OutputSetting):
+ * 'auto' reads it from the model's last layer. Starters resolve it from the model and send the
+ * kind; absent means 'auto'.
+ */
+export type ModelOutputKind = 'auto' | 'probabilities' | 'logits' | 'sigmoid';
+
+export const MODEL_OUTPUT_KINDS: readonly ModelOutputKind[] = ['auto', 'probabilities', 'logits', 'sigmoid'];
+
 /** A dataset every executor resolves by itself: a spec (`synthetic:cifar?n=48&seed=1&classes=10`, `cifar10:train`) or a dataset artifact. */
 export interface DatasetRef {
   /** Canonical spec text without a sample range; with `artifactId` it only names the data. */
@@ -114,6 +123,8 @@ export interface PruneWorkflowInput {
   /** sha256 of the input model artifact (@ippro/model-artifact `IPMA`). */
   modelArtifactId: string;
   criterion: CriterionName;
+  /** The model's output kind, for scoring, fine-tuning and evaluation alike; absent: 'auto'. */
+  output?: ModelOutputKind;
   /** PROscore's step size; default @ippro/importance's DEFAULT_LAMBDA. */
   lambda?: number;
   /** Scoring data; required by proscore and taylor. */
