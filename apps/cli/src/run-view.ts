@@ -1,11 +1,12 @@
 import type { PruneHandle } from '@ippro/orchestration';
 import { queryProgress } from '@ippro/orchestration';
-import type { PruneProgress, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
+import { accuracyName } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneProgress, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
 import { ProgressBar } from './progress-bar';
 import { formatCount, formatPercent, textTable } from './text-table';
 
-/** The per-round table: params, FLOPs, top-1 (and what was kept of the input model). */
-export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetrics[]): string {
+/** The per-round table: params, FLOPs, accuracy (top-1, or exact match for a sigmoid) and what was kept of the input model. */
+export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetrics[], output?: ModelOutputKind): string {
   const rows = [baseline, ...history].map((round) => [
     round.round,
     formatCount(round.params),
@@ -16,7 +17,7 @@ export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetri
     round.loss.toFixed(4),
     round.removedGroups,
   ]);
-  return textTable(['round', 'params', 'kept', 'FLOPs', 'kept', 'top-1', 'loss', 'groups removed'], rows);
+  return textTable(['round', 'params', 'kept', 'FLOPs', 'kept', accuracyName(output), 'loss', 'groups removed'], rows);
 }
 
 /** One finished round in a line (the live view; the table follows at the end). */
@@ -29,7 +30,7 @@ export function roundLine(baseline: RoundMetrics, round: RoundMetrics): string {
 }
 
 export function renderResult(result: PruneWorkflowResult): string {
-  return `${roundsTable(result.baseline, result.history)}\nresult: round ${result.resultRound} (${result.stoppedBecause})\n`;
+  return `${roundsTable(result.baseline, result.history, result.output)}\nresult: round ${result.resultRound} (${result.stoppedBecause})\n`;
 }
 
 export function describeProgress(progress: PruneProgress): string {

@@ -83,6 +83,8 @@ export interface CriterionScores {
 }
 
 export interface CompareResult {
+  /** The model's output kind the comparison ran with (absent in results of older runs: 'auto'). */
+  output?: ModelOutputKind;
   baseline: ModelMeasure;
   metric: TargetMetricName;
   criteria: CriterionName[];

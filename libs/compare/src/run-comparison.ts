@@ -175,6 +175,7 @@ export async function runComparison(input: CompareInput, host: CompareHost): Pro
   );
   host.report({ ...progress, phase: 'done', done: rows.length, total: rows.length, rowsDone: rows.length });
   return {
+    ...outputOf(input),
     baseline,
     metric: settings.metric,
     criteria: [...input.criteria],

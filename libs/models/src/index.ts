@@ -4,7 +4,7 @@ export { countMultiplyAccumulates } from './multiply-accumulate-count';
 export type { LabeledBatch } from './training/labeled-batch';
 export { classificationLoss, lossOptionsOf, perSampleClassificationLoss, perSampleHits } from './loss';
 export type { LossOptions } from './loss';
-export { accuracyName, classifierHead, CLASSIFIER_OUTPUTS, OUTPUT_SETTINGS, OutputKindError, resolveOutputKind } from './output-kind';
+export { classifierHead, CLASSIFIER_OUTPUTS, OUTPUT_SETTINGS, OutputKindError, resolveOutputKind } from './output-kind';
 export type { ClassifierHead, ClassifierOutput, OutputSetting } from './output-kind';
 export { modelDataMismatch } from './model-data-fit';
 export { SgdTrainer, decayedKernels, disposeMomentumOptimizer, withWeightDecay } from './training/sgd-training';

@@ -28,11 +28,11 @@ export function modelDataMismatch(model: LayersModel, dataset: LabeledDataset, o
   const labels = `${dataset.description} has ${dataset.numClasses} ${multiHot ? 'multi-hot labels' : 'classes'}`;
   if (kind !== 'sigmoid') {
     if (multiHot) return `${dataset.description} has multi-hot labels, which need a sigmoid output; the model outputs ${kind}`;
-    return units === dataset.numClasses ? undefined : `the model outputs ${units} values, but ${labels}`;
+    return units === dataset.numClasses ? undefined : `the model outputs [${units}] values, but ${labels}`;
   }
   if (units === 1) {
     const binary = multiHot ? dataset.numClasses === 1 : dataset.numClasses <= 2;
     return binary ? undefined : `the model's one sigmoid unit takes labels 0/1, but ${labels}`;
   }
-  return units === dataset.numClasses ? undefined : `the model outputs ${units} sigmoid values, but ${labels}`;
+  return units === dataset.numClasses ? undefined : `the model outputs [${units}] sigmoid values, but ${labels}`;
 }

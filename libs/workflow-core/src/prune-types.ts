@@ -25,6 +25,14 @@ export type ModelOutputKind = 'auto' | 'probabilities' | 'logits' | 'sigmoid';
 
 export const MODEL_OUTPUT_KINDS: readonly ModelOutputKind[] = ['auto', 'probabilities', 'logits', 'sigmoid'];
 
+/**
+ * What a run's accuracy counts, as its tables label it: the top-1 class for probabilities and
+ * logits; for a sigmoid an exact match (every unit, thresholded at 0.5, equals its label).
+ */
+export function accuracyName(output: ModelOutputKind | undefined): 'top-1' | 'exact match' {
+  return output === 'sigmoid' ? 'exact match' : 'top-1';
+}
+
 /** A dataset every executor resolves by itself: a spec (`synthetic:cifar?n=48&seed=1&classes=10`, `cifar10:train`) or a dataset artifact. */
 export interface DatasetRef {
   /** Canonical spec text without a sample range; with `artifactId` it only names the data. */
@@ -179,6 +187,8 @@ export interface PruneCarry {
 }
 
 export interface PruneWorkflowResult {
+  /** The model's output kind the run scored, tuned and evaluated with (absent: 'auto', an input without one). */
+  output?: ModelOutputKind;
   /** The result model: the last round within the accuracy budget. */
   modelArtifactId: string;
   /** The round whose model is the result (0 = the input model). */
