@@ -58,7 +58,7 @@ export function specWithNormalize(spec: string, normalize: string | undefined): 
  * prints the class order of data that names its classes (`classes: cat=0, dog=1`).
  */
 export async function openDataset(spec: string, flag: string, options: DataOptions = {}): Promise<LabeledDataset> {
-  const dataset = await asBadInput(`${flag} ${spec}`, () =>
+  const dataset = await asBadInput(flag, () =>
     resolveDataset(specWithNormalize(spec, options.normalize), {
       ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
       ...(options.model === undefined ? {} : { modelInput: options.model.inputs[0]?.shape.slice(1) ?? [] }),
@@ -75,10 +75,10 @@ export function resolveOutput(model: LayersModel, setting: OutputSetting, modelD
   return asBadInput(`model ${modelDir}`, () => resolveOutputKind(model, setting));
 }
 
-/** The model can be trained and evaluated on the dataset (input shape, output kind and labels); bad input otherwise. */
-export function checkModelFits(model: LayersModel, dataset: LabeledDataset, output: OutputSetting, flag: string): void {
+/** The model (`what`, e.g. `model DIR`) can be trained and evaluated on the dataset (input shape, output kind and labels); bad input otherwise. */
+export function checkModelFits(model: LayersModel, dataset: LabeledDataset, output: OutputSetting, flag: string, what: string): void {
   const mismatch = modelDataMismatch(model, dataset, output);
-  if (mismatch !== undefined) throw new UsageError(`${flag} ${dataset.description}: the model does not fit it: ${mismatch}`);
+  if (mismatch !== undefined) throw new UsageError(`${what} does not fit ${flag} ${dataset.description}: ${mismatch}`);
 }
 
 /** --out must be new or empty: a run never overwrites earlier results. */

@@ -12,8 +12,9 @@ export interface RunDataOptions {
   dataDir?: string;
   /** --normalize, written into every spec that has no normalize= of its own. */
   normalize?: string;
-  /** The model the data feeds, and its resolved output kind: every dataset opened here is checked against them. */
+  /** The model the data feeds (named `modelName` in messages), and its resolved output kind: every dataset opened here is checked against them. */
   model: LayersModel;
+  modelName: string;
   output: ClassifierOutput;
   quiet: boolean;
 }
@@ -30,8 +31,8 @@ export function datasetRefMaker(options: RunDataOptions, artifacts: Uint8Array[]
   return async (given, flag) => {
     const known = refs.get(given);
     if (known !== undefined) return known;
-    const spec = await asBadInput(`${flag} ${given}`, () => specWithNormalize(given, options.normalize));
-    const parsed = await asBadInput(`${flag} ${given}`, () => parseDatasetSpec(spec));
+    const spec = await asBadInput(flag, () => specWithNormalize(given, options.normalize));
+    const parsed = await asBadInput(flag, () => parseDatasetSpec(spec));
     const named = parsed.scheme === 'cifar10' || parsed.scheme === 'synthetic';
     const selected = parsed.range !== undefined || parsed.trainVal !== undefined;
     let ref: DatasetRef;
@@ -40,7 +41,7 @@ export function datasetRefMaker(options: RunDataOptions, artifacts: Uint8Array[]
       ref = { spec: formatDatasetSpec(parsed) };
     } else {
       const dataset = await openDataset(spec, flag, { ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), model: options.model, quiet: options.quiet });
-      checkModelFits(options.model, dataset, options.output, flag);
+      checkModelFits(options.model, dataset, options.output, flag, options.modelName);
       if (named && !selected) {
         ref = { spec: formatDatasetSpec(parsed) };
       } else {

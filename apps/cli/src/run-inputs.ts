@@ -41,6 +41,7 @@ export async function prepareRunInputs(settings: Resolved<typeof RUN_INPUT_SETTI
       {
         local: run.local,
         model,
+        modelName: `model ${modelDir}`,
         output,
         quiet: run.quiet,
         ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }),

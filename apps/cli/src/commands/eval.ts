@@ -53,7 +53,7 @@ export function evalCommand(): Command {
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       ...(normalize === undefined ? {} : { normalize }),
     });
-    checkModelFits(model, data, output, '--data');
+    checkModelFits(model, data, output, '--data', `model ${options.model}`);
     // The first batch reads the dataset's files: a missing or corrupt file is bad input.
     await asBadInput('--data', () => (data.multiHotLabel === undefined ? data.label(0) : data.multiHotLabel(0)));
     const bar = new ProgressBar('evaluating');

@@ -60,7 +60,7 @@ export function scoreCommand(): Command {
     const output = await resolveOutput(model, outputSetting, options.model);
     const dataOptions = { model, quiet: options.json === true, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), ...(normalize === undefined ? {} : { normalize }) };
     const dataset = options.data === undefined ? undefined : await openDataset(options.data, '--data', dataOptions);
-    if (dataset !== undefined) checkModelFits(model, dataset, output, '--data');
+    if (dataset !== undefined) checkModelFits(model, dataset, output, '--data', `model ${options.model}`);
     if (needsGradientStats(criterion) && dataset === undefined) {
       await asBadInput('--data', () => {
         throw new Error(`criterion '${criterion}' needs scoring data`);

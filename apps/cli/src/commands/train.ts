@@ -215,8 +215,8 @@ async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
       ...(widthMultiplier === undefined ? {} : { widthMultiplier }),
     }),
   );
-  checkModelFits(model, train, output, '--data');
-  checkModelFits(model, evaluation, output, '--eval-data');
+  checkModelFits(model, train, output, '--data', `--arch ${arch}`);
+  checkModelFits(model, evaluation, output, '--eval-data', `--arch ${arch}`);
   const modelInfo = { arch, ...(widthMultiplier === undefined ? {} : { widthMultiplier }), output, params: model.countParams() };
   return { out: resolve(options.out), trainSpec, model, modelInfo, config, train, evaluation, output, ...(stopAfterEpochs === undefined ? {} : { stopAfterEpochs }) };
 }
@@ -246,7 +246,7 @@ async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFla
     undefined,
   );
   const output = await resolveOutput(checkpoint.model, options.output, `${options.out}'s checkpoint`);
-  checkModelFits(checkpoint.model, train, output, '--data');
+  checkModelFits(checkpoint.model, train, output, '--data', `the checkpoint's model`);
   return {
     out,
     trainSpec,
