@@ -21,6 +21,7 @@ export { ImageFolderDataset, IMAGE_EXTENSIONS, type ImageFolderOptions } from '.
 export { decodeImage, type DecodedImage } from './image-decode';
 export { NpzDataset, type NpzOptions } from './npz-dataset';
 export { readNpy, type NpyArray } from './npy-array';
+export { float32Bytes, int64Bytes, npyBytes, npzBytes, zipBytes, type NpyEntry } from './npz-writer';
 export { crc32, readZipMembers, type ZipMember } from './zip-reader';
 export { trainValIndices } from './train-val-split';
 export * from './cifar10-format';

@@ -6,8 +6,8 @@ import { BYTE_TO_UNIT } from './byte-samples';
 import { DataError } from './data-error';
 import { readSamples } from './read-samples';
 import { resolveDataset } from './resolve-dataset';
-import { float32Bytes, int64Bytes, npzBytes, zipBytes } from './testing/npz-writer';
-import type { NpyEntry } from './testing/npz-writer';
+import { float32Bytes, int64Bytes, npzBytes, zipBytes } from './npz-writer';
+import type { NpyEntry } from './npz-writer';
 import { temporaryDirectory, workspaceRoot } from './testing/shared-data';
 
 const fixtures = join(workspaceRoot(), 'libs', 'data', 'src', 'testing', 'fixtures');

@@ -1,5 +1,10 @@
 import { deflateRawSync } from 'node:zlib';
-import { crc32 } from '../zip-reader';
+
+/*
+ * NumPy's .npy and .npz formats, written: what the npz reader reads (npz-dataset.ts, zip-reader.ts,
+ * npy-array.ts), for handing arrays to NumPy and for making test files, bad ones included.
+ */
+import { crc32 } from './zip-reader';
 
 /** One array for an .npy file: NumPy's dtype text, its shape, and its data bytes (C order, little endian). */
 export interface NpyEntry {
