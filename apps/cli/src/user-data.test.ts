@@ -135,7 +135,7 @@ test('npz: a corrupt zip is refused, naming the file', () => {
 test('a model whose output ippro cannot score is refused, naming the output layer', () => {
   const data = npzFile('good', npzBytes({ x: samples(6), y: classLabels([0, 1, 2, 1, 0, 2]) }));
   assertRefused(pruneArgs(reluModel, `npz:${data}`, out('relu')), `model ${reluModel}: output layer 'scores' (Dense) has activation relu`);
-  assertRefused([...pruneArgs(rgbModel, `npz:${data}`, out('contradiction')), '--output', 'logits'], "--output logits contradicts the model: output layer 'classifier' (Dense) has activation softmax");
+  assertRefused([...pruneArgs(rgbModel, `npz:${data}`, out('contradiction')), '--output', 'logits'], `model ${rgbModel}: output kind logits contradicts the model: output layer 'classifier' (Dense) has activation softmax`);
   const score = runCli(['score', '--model', reluModel, '--data', `npz:${data}`, '--backend', 'cpu']);
   assert.equal(score.status, 2);
   assert.match(score.stderr, /output layer 'scores' \(Dense\) has activation relu/);

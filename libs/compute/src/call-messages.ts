@@ -80,16 +80,23 @@ export function gradStatsCallOf(request: protocol.ComputeGradStatsRequest__Outpu
   };
 }
 
-export function gradStatsRequestOf(call: GradStatsCall): protocol.ComputeGradStatsRequest {
+/** The fields a scoring and an evaluation request share: the model, the data, the batches, the output kind. */
+function batchRequestOf(call: EvaluateCall): protocol.EvaluateRequest {
   return {
     jobId: call.jobId,
     modelArtifactId: call.modelArtifactId,
     dataset: datasetSpecOf(call.dataset),
     batches: call.batches,
     batchSize: call.batchSize,
+    output: outputKindOf(call.output),
+  };
+}
+
+export function gradStatsRequestOf(call: GradStatsCall): protocol.ComputeGradStatsRequest {
+  return {
+    ...batchRequestOf(call),
     groupIds: call.groupIds,
     criterion: { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias },
-    output: outputKindOf(call.output),
   };
 }
 
@@ -166,14 +173,7 @@ export function evaluateCallOf(request: protocol.EvaluateRequest__Output): Evalu
 }
 
 export function evaluateRequestOf(call: EvaluateCall): protocol.EvaluateRequest {
-  return {
-    jobId: call.jobId,
-    modelArtifactId: call.modelArtifactId,
-    dataset: datasetSpecOf(call.dataset),
-    batches: call.batches,
-    batchSize: call.batchSize,
-    output: outputKindOf(call.output),
-  };
+  return batchRequestOf(call);
 }
 
 export function evaluateResultOf(message: protocol.EvaluateResult__Output): EvaluateCallResult {

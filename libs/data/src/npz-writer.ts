@@ -32,6 +32,19 @@ export function npyBytes(entry: NpyEntry): Buffer {
   return Buffer.concat([preamble, Buffer.from(header, 'latin1'), Buffer.from(entry.data)]);
 }
 
+/**
+ * The fields a ZIP local header (from offset 4) and a central directory entry (from offset 6) share:
+ * version needed, flags, method, time, date, CRC-32, sizes, name and extra lengths.
+ */
+function writeSharedFields(header: Buffer, at: number, method: number, crc: number, compressed: number, size: number, nameLength: number): void {
+  header.writeUInt16LE(20, at);
+  header.writeUInt16LE(method, at + 4);
+  header.writeUInt32LE(crc, at + 10);
+  header.writeUInt32LE(compressed, at + 14);
+  header.writeUInt32LE(size, at + 18);
+  header.writeUInt16LE(nameLength, at + 22);
+}
+
 /** A ZIP archive of the members (name -> bytes), stored or deflated, with a central directory (what np.savez writes). */
 export function zipBytes(members: Readonly<Record<string, Uint8Array>>, method: 'stored' | 'deflated'): Buffer {
   const locals: Buffer[] = [];
@@ -40,23 +53,14 @@ export function zipBytes(members: Readonly<Record<string, Uint8Array>>, method: 
   for (const [name, data] of Object.entries(members)) {
     const stored = method === 'stored' ? Buffer.from(data) : deflateRawSync(data);
     const nameBytes = Buffer.from(name, 'utf8');
+    const fields = [method === 'stored' ? 0 : 8, crc32(data), stored.length, data.length, nameBytes.length] as const;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(method === 'stored' ? 0 : 8, 8);
-    local.writeUInt32LE(crc32(data), 14);
-    local.writeUInt32LE(stored.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
+    writeSharedFields(local, 4, ...fields);
     const entry = Buffer.alloc(46);
     entry.writeUInt32LE(0x02014b50, 0);
     entry.writeUInt16LE(20, 4);
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt16LE(method === 'stored' ? 0 : 8, 10);
-    entry.writeUInt32LE(crc32(data), 16);
-    entry.writeUInt32LE(stored.length, 20);
-    entry.writeUInt32LE(data.length, 24);
-    entry.writeUInt16LE(nameBytes.length, 28);
+    writeSharedFields(entry, 6, ...fields);
     entry.writeUInt32LE(offset, 42);
     locals.push(local, nameBytes, stored);
     directory.push(entry, nameBytes);

@@ -63,10 +63,10 @@ test('outputs ippro cannot score are refused, naming the output layer and what w
   rejects(tfl.model({ inputs: features, outputs: [a, b] }), 'auto', /the model has 2 outputs/);
   const pooled = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(tfl.layers.conv2d({ filters: 3, kernelSize: 1 }).apply(input)) as tfl.SymbolicTensor;
   const pooledModel = tfl.model({ inputs: input, outputs: pooled });
-  rejects(pooledModel, 'auto', /output layer 'gap' \(GlobalAveragePooling2D\) has no activation ippro can read; state the kind: --output/);
+  rejects(pooledModel, 'auto', /output layer 'gap' \(GlobalAveragePooling2D\) has no activation ippro can read; state the output kind/);
   assert.equal(resolveOutputKind(pooledModel, 'logits'), 'logits', 'a stated kind covers what auto cannot read');
-  rejects(classifier('softmax'), 'logits', /--output logits contradicts the model: output layer 'out' \(Dense\) has activation softmax, which gives probabilities/);
-  rejects(classifier('linear'), 'sigmoid', /--output sigmoid contradicts the model/);
+  rejects(classifier('softmax'), 'logits', /output kind logits contradicts the model: output layer 'out' \(Dense\) has activation softmax, which gives probabilities/);
+  rejects(classifier('linear'), 'sigmoid', /output kind sigmoid contradicts the model/);
   rejects(classifier('linear'), 'softmax' as OutputSetting, /unknown output kind 'softmax'; known: auto, probabilities, logits, sigmoid/);
 });
 

@@ -143,7 +143,7 @@ export function classifierHead(model: LayersModel, setting: OutputSetting = 'aut
   let output: ClassifierOutput;
   if (setting === 'auto') {
     if (found.activation === undefined) {
-      throw new OutputKindError(`${where} has no activation ippro can read; state the kind: --output probabilities, logits or sigmoid`);
+      throw new OutputKindError(`${where} has no activation ippro can read; state the output kind: probabilities, logits or sigmoid (--output)`);
     }
     if (read === undefined) {
       throw new OutputKindError(`${where} has activation ${found.activation}; ippro scores probabilities (softmax), logits (linear) or sigmoid outputs`);
@@ -151,7 +151,7 @@ export function classifierHead(model: LayersModel, setting: OutputSetting = 'aut
     output = read;
   } else {
     if (read !== undefined && read !== setting) {
-      throw new OutputKindError(`--output ${setting} contradicts the model: ${where} has activation ${found.activation}, which gives ${KIND_TEXT[read]}`);
+      throw new OutputKindError(`output kind ${setting} contradicts the model: ${where} has activation ${found.activation}, which gives ${KIND_TEXT[read]}`);
     }
     output = setting;
   }
