@@ -21,11 +21,11 @@ export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetri
 }
 
 /** One finished round in a line (the live view; the table follows at the end). */
-export function roundLine(baseline: RoundMetrics, round: RoundMetrics): string {
+export function roundLine(baseline: RoundMetrics, round: RoundMetrics, output?: ModelOutputKind): string {
   const label = round.round === 0 ? 'baseline' : `round ${round.round}`;
   return (
     `${label}: params ${formatCount(round.params)} (${formatPercent(round.params / baseline.params)}), ` +
-    `FLOPs ${formatCount(round.flops)} (${formatPercent(round.flops / baseline.flops)}), top-1 ${formatPercent(round.top1)}, loss ${round.loss.toFixed(4)}`
+    `FLOPs ${formatCount(round.flops)} (${formatPercent(round.flops / baseline.flops)}), ${accuracyName(output)} ${formatPercent(round.top1)}, loss ${round.loss.toFixed(4)}`
   );
 }
 
@@ -60,7 +60,7 @@ export async function followRun(handle: PruneHandle, write: (text: string) => vo
       if (rounds > shownRounds && progress.baseline !== undefined) {
         bar.done();
         const baseline = progress.baseline;
-        for (const round of [baseline, ...progress.history].slice(shownRounds + 1)) write(`${roundLine(baseline, round)}\n`);
+        for (const round of [baseline, ...progress.history].slice(shownRounds + 1)) write(`${roundLine(baseline, round, progress.output)}\n`);
         shownRounds = rounds;
       }
       bar.update(progress.shardsDone, progress.shardsTotal, describeProgress(progress));

@@ -218,6 +218,8 @@ export type PrunePhase =
 
 /** The answer of the `progress` query. */
 export interface PruneProgress {
+  /** The run's output kind (absent: 'auto'): what its accuracy counts. */
+  output?: ModelOutputKind;
   phase: PrunePhase;
   /** The round in progress (the next one while paused; 0 while measuring the baseline). */
   round: number;

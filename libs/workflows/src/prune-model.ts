@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import { afterRound, initialCarry, measureBaseline, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
+import { afterRound, initialCarry, measureBaseline, outputOf, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
 import type {
   PruneActivities,
   PruneCarry,
@@ -80,6 +80,7 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
   let cancelRequested = input.carry?.cancelRequested ?? false;
   const rounds = input.plan.rounds;
   const progress: PruneProgress = {
+    ...outputOf(input),
     phase: 'starting',
     round: input.carry?.round ?? 0,
     rounds,
