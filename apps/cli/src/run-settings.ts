@@ -17,6 +17,7 @@ import {
   toggle,
 } from '@ippro/settings';
 import { FINE_TUNE_SCHEDULES } from '@ippro/workflow-core';
+import { MODEL_DATA_SETTINGS } from './model-data-settings';
 import { TARGET_SETTINGS } from './run-artifacts';
 
 const spec = (help: string) => setting({ parse: TEXT, placeholder: 'SPEC', help });
@@ -29,6 +30,7 @@ export const RUN_INPUT_SETTINGS = {
   evalData: { ...spec('evaluation data'), defaultHelp: 'the --data spec' },
   finetuneData: { ...spec('fine-tuning data'), defaultHelp: 'the --data spec' },
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory holding the CIFAR-10 .bin files' }),
+  ...MODEL_DATA_SETTINGS,
   lambda: setting({ parse: POSITIVE_NUMBER, placeholder: 'VALUE', help: 'PROscore step size', defaultHelp: String(DEFAULT_LAMBDA) }),
   ranking: setting({ parse: oneOf(['global', 'uniform'] as const), help: 'global | uniform (per layer)', default: 'global' }),
   maxLayerRatio: setting({ parse: numberWhere('a fraction in (0, 1]', (n) => n > 0 && n <= 1, 'FRACTION'), help: "most of a layer's channels that may go", default: '0.9' }),

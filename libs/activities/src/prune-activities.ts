@@ -3,6 +3,7 @@ import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifact-stor
 import type { ArtifactStorage } from '@ippro/artifact-store';
 import { ComputeInputError, DatasetResolver, getModel } from '@ippro/compute-core';
 import { DataError, batchCount } from '@ippro/data';
+import { outputOf } from '@ippro/workflow-core';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, groupWeights, mergeGradStatsInOrder } from '@ippro/importance';
@@ -218,6 +219,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         groupIds,
         batchNormMode: input.scoring.batchNormMode ?? 'inference',
         includeBias: input.scoring.includeBias ?? false,
+        ...outputOf(input),
       },
       callOptions(),
     );
@@ -336,6 +338,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         },
         seed: input.seed,
         augment,
+        ...outputOf(input),
       },
       callOptions(),
     );
@@ -361,6 +364,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         dataset: input.evaluation.dataset,
         batches: input.batches,
         batchSize: input.evaluation.batchSize,
+        ...outputOf(input),
       },
       callOptions(),
     );

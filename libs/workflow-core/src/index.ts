@@ -10,6 +10,7 @@ export {
   firstStepOf,
   initialCarry,
   measureBaseline,
+  outputOf,
   resolveSettings,
   resultOf,
   runPruneRounds,
