@@ -67,7 +67,7 @@ def load_fixture(directory):
             offset += size
     with open(os.path.join(directory, 'data.json')) as handle:
         data = json.load(handle)
-    images = np.array(data['inputs'], dtype=np.float64).reshape([-1] + data['inputShape'])
+    images = np.array(data['inputs'], dtype=np.float64)
     return params, images, np.array(data['labels'])
 
 

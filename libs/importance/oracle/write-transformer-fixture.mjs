@@ -43,7 +43,9 @@ for (const weight of model.weights) {
 }
 mkdirSync(OUT, { recursive: true });
 await saveLayersModelToDir(model, OUT);
-const inputs = Array.from({ length: SAMPLES }, () => Array.from({ length: 4 * 4 * 2 }, () => round4(normal())));
+// Samples nested [height][width][channels], so `json:` datasets of the CLI read the file as it is.
+const pixel = () => [round4(normal()), round4(normal())];
+const inputs = Array.from({ length: SAMPLES }, () => Array.from({ length: 4 }, () => Array.from({ length: 4 }, pixel)));
 const labels = Array.from({ length: SAMPLES }, (_, i) => (i * 7 + 1) % 3);
-writeFileSync(join(OUT, 'data.json'), `${JSON.stringify({ inputShape: [4, 4, 2], inputs, labels, batchSize: BATCH_SIZE })}\n`);
+writeFileSync(join(OUT, 'data.json'), `${JSON.stringify({ inputs, labels, batchSize: BATCH_SIZE })}\n`);
 console.log(`wrote ${OUT}`);

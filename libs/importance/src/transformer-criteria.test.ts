@@ -32,8 +32,8 @@ function lossAtScale(fixture: TransformerFixture, groupId: string, scale: number
       const previous = taps.get(layer);
       taps.set(layer, (output) => tf.mul(previous ? previous(output) : output, tf.tensor1d(factors)));
     }
-    const { inputs, labels, inputShape } = fixture.data;
-    const images = tf.tensor(inputs.flat(), [inputs.length, ...inputShape]);
+    const { inputs, labels } = fixture.data;
+    const images = tf.tensor(inputs);
     const output = applyWithTaps(fixture.model, images, taps, { training: false });
     return classificationLoss(Array.isArray(output) ? output[0] : output, tf.tensor1d(labels, 'int32')).dataSync()[0];
   });

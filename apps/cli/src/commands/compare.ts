@@ -7,7 +7,6 @@ import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
-import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
@@ -15,7 +14,7 @@ import type { ReadArtifact } from '@ippro/report';
 import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
+import { asBadInput, checkOutputDir, loadModel, loadModelGraph, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
 import { datasetRefMaker } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
@@ -81,7 +80,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
   try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
     modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
   } finally {
     model.dispose();
@@ -110,6 +109,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     randomSeeds: values.seeds,
     seed: values.seed,

@@ -5,7 +5,6 @@ import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
-import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
@@ -14,7 +13,7 @@ import { needsGradientStats } from '@ippro/pruning';
 import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
+import { asBadInput, checkOutputDir, loadModel, loadModelGraph, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
 import { datasetRefMaker } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
@@ -115,7 +114,7 @@ export async function prepareInput(
   const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
   try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
     modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
   } finally {
     model.dispose();
@@ -161,6 +160,7 @@ export async function prepareInput(
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     ...(maxAccuracyDrop === undefined ? {} : { maxAccuracyDrop }),
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { buildChannelGraph } from '@ippro/graph';
+import { addSettingOptions } from '@ippro/settings';
 import { computeModelHash, DEFAULT_LAMBDA } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
 import { needsGradientStats, parseCriterion, scoreModel } from '@ippro/pruning';
@@ -8,11 +8,14 @@ import {
   asBadInput,
   isPositive,
   isPositiveInteger,
+  LAYER_SETTINGS,
   loadModel,
+  loadModelGraph,
   openDataset,
   parseNumberFlag,
   startBackend,
 } from '../cli-inputs';
+import { commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { textTable } from '../text-table';
@@ -32,7 +35,8 @@ interface ScoreOptions {
 }
 
 export function scoreCommand(): Command {
-  return new Command('score')
+  const command = new Command('score');
+  return addSettingOptions(command, LAYER_SETTINGS)
     .description('score every prunable group of a model, without pruning anything')
     .requiredOption('--model <dir>', 'model directory (model.json + weights)')
     .option('--data <spec>', 'scoring data, e.g. cifar10:train[0:2000] or json:samples.json')
@@ -50,7 +54,8 @@ export function scoreCommand(): Command {
       const settings = parseSettings(options, criterion);
       await startBackend(options.backend, options.json === true);
       const model = await loadModel(options.model);
-      const graph = await asBadInput(`model ${options.model}`, () => buildChannelGraph(model));
+      const { strictLayers } = commandSettings(command, LAYER_SETTINGS).values;
+      const graph = await loadModelGraph(model, options.model, { strict: strictLayers, warn: true });
       const dataset = options.data === undefined ? undefined : await openDataset(options.data, '--data', options.dataDir);
       if (needsGradientStats(criterion) && dataset === undefined) {
         await asBadInput('--data', () => {

@@ -20,15 +20,20 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Cl
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The shared material beside the workspace (fixtures, datasets). */
-export function sharedDir(): string {
+/** The workspace root: the nearest ancestor of the tests holding nx.json. */
+export function workspaceRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'nx.json'))) {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('no workspace root (nx.json) above the tests');
     dir = parent;
   }
-  return resolve(dir, '..', 'shared');
+  return dir;
+}
+
+/** The shared material beside the workspace (fixtures, datasets). */
+export function sharedDir(): string {
+  return resolve(workspaceRoot(), '..', 'shared');
 }
 
 /**

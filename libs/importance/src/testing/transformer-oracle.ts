@@ -37,8 +37,8 @@ interface TransformerOracle {
 }
 
 interface TransformerData {
-  inputShape: number[];
-  inputs: number[][];
+  /** Images [height][width][channels]. */
+  inputs: number[][][][];
   labels: number[];
   batchSize: number;
 }
@@ -69,7 +69,7 @@ export function transformerBatches(data: TransformerData): ScoringBatch[] {
   for (let from = 0; from < data.inputs.length; from += data.batchSize) {
     const to = Math.min(data.inputs.length, from + data.batchSize);
     batches.push({
-      inputs: tf.tensor(data.inputs.slice(from, to).flat(), [to - from, ...data.inputShape]),
+      inputs: tf.tensor(data.inputs.slice(from, to)),
       labels: tf.tensor1d(data.labels.slice(from, to), 'int32'),
     });
   }
@@ -132,7 +132,7 @@ export function describeTransformerOracle(backendName: string, selectBackend: ()
       const agreement = new Agreement();
       const check = agreement.check.bind(agreement);
       check('loss', stats.sumLoss / stats.count, oracle.loss, 'loss');
-      const images = tf.tensor(fixture.data.inputs.flat(), [fixture.data.inputs.length, ...fixture.data.inputShape]);
+      const images = tf.tensor(fixture.data.inputs);
       const probabilities = tf.tidy(() => (fixture.model.predict(images) as tf.Tensor).dataSync());
       images.dispose();
       oracle.probs.forEach((value, index) => check('probs', probabilities[index], value, `probs[${index}]`));
