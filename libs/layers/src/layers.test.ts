@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ClassToken, HEADS_TAP_POINT, INTERNAL_TAPS_ARG, MultiHeadAttention, PositionEmbedding, TakeClassToken } from './index';
+import { ClassToken, HEADS_TAP_POINT, INTERNAL_TAPS_ARG, LayerNormalization, layerNormalization, MultiHeadAttention, PositionEmbedding, TakeClassToken } from './index';
 import { kerasVitExpectation, KERAS_VIT_DIR, loadStock, readModelJson, tensorOf } from './testing/keras-reference';
 
 test.before(async () => {
@@ -21,7 +21,7 @@ function buildVit(): tfl.LayersModel {
   x = apply(tfl.layers.reshape({ targetShape: [4, 8], name: 'tokens' }), x);
   x = apply(new ClassToken({ name: 'class_token', tokenInitializer: 'randomNormal' }), x);
   x = apply(new PositionEmbedding({ name: 'position_embedding' }), x);
-  const normed = apply(tfl.layers.layerNormalization({ epsilon: 1e-6, name: 'norm' }), x);
+  const normed = apply(layerNormalization({ epsilon: 1e-6, name: 'norm' }), x);
   const attention = new MultiHeadAttention({ numHeads: 2, keyDim: 4, name: 'attention', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) });
   x = apply(tfl.layers.add({ name: 'add' }), [x, apply(attention, normed)]);
   x = apply(tfl.layers.dense({ units: 16, activation: 'gelu', name: 'mlp1' }), x);
@@ -52,6 +52,15 @@ test('a model using every layer saves and loads back through stock tfjs with the
     'attention/value/kernel', 'attention/value/bias', 'attention/attention_output/kernel', 'attention/attention_output/bias',
   ]);
   tf.dispose([images]);
+  loaded.dispose();
+  model.dispose();
+});
+
+test("LayerNormalization is registered in tfjs's place: a loaded model's LayerNormalization is this package's class", async () => {
+  const model = buildVit();
+  const loaded = await saveAndLoad(model);
+  assert.ok(loaded.getLayer('norm') instanceof LayerNormalization);
+  assert.equal(loaded.getLayer('norm').getClassName(), 'LayerNormalization');
   loaded.dispose();
   model.dispose();
 });

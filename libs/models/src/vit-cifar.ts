@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { ClassToken, MultiHeadAttention, PositionEmbedding, TakeClassToken } from '@ippro/layers';
+import { ClassToken, layerNormalization, MultiHeadAttention, PositionEmbedding, TakeClassToken } from '@ippro/layers';
 import { checkPositiveInteger, LayerSeeds, softmaxClassifier } from './layer-seeds';
 
 /** How the classifier reads the tokens: the class token, or the mean of the patch tokens. */
@@ -47,7 +47,7 @@ function dropout(input: SymbolicTensor, rate: number, name: string): SymbolicTen
 /** x -> LN -> MHA -> Add -> LN -> Dense(gelu) -> Dense -> Add. */
 function encoderBlock(x: SymbolicTensor, options: Required<VitOptions>, prefix: string, seeds: LayerSeeds): SymbolicTensor {
   const { dModel, numHeads, mlpDim, dropout: rate } = options;
-  const norm = (input: SymbolicTensor, name: string) => apply(tf.layers.layerNormalization({ epsilon: LAYER_NORM_EPSILON, name }), input);
+  const norm = (input: SymbolicTensor, name: string) => apply(layerNormalization({ epsilon: LAYER_NORM_EPSILON, name }), input);
   const attentionSeed = seeds.take();
   // The layer draws its four kernels with seeds attentionSeed .. attentionSeed + 3.
   for (let i = 0; i < 3; i++) seeds.take();
@@ -127,7 +127,7 @@ export function buildVit(options: VitOptions = {}): tf.LayersModel {
   });
   x = apply(positions, x);
   for (let block = 1; block <= depth; block++) x = encoderBlock(x, resolved, `block${block}`, seeds);
-  x = apply(tf.layers.layerNormalization({ epsilon: LAYER_NORM_EPSILON, name: 'final_norm' }), x);
+  x = apply(layerNormalization({ epsilon: LAYER_NORM_EPSILON, name: 'final_norm' }), x);
   const pooled =
     pooling === 'class-token'
       ? apply(new TakeClassToken({ name: 'class_output' }), x)

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initRuntime, type BackendName } from '@ippro/runtime';
-import { MultiHeadAttention } from '../index';
+import { LayerNormalization, MultiHeadAttention } from '../index';
 import {
   attentionCases,
   camelCaseKeys,
@@ -91,6 +91,30 @@ export function describeLayerChecks(backend: BackendName): void {
         const error = relativeDifference(runAttentionCase(testCase), testCase.output.values);
         assert.ok(error <= TOLERANCE, `${testCase.name}: relative difference ${error} from Keras`);
       }
+    });
+
+    guarded("LayerNormalization computes tfjs's stock values and gradients (input, gamma, beta) with its own gradient", () => {
+      const layer = new LayerNormalization({ epsilon: 1e-6, name: 'norm' });
+      const x = tf.randomNormal([3, 5, 8], 0, 2, 'float32', 4);
+      layer.apply(x);
+      layer.setWeights([tf.randomNormal([8], 1, 0.3, 'float32', 5), tf.randomNormal([8], 0, 0.3, 'float32', 6)]);
+      const stockCall = (Object.getPrototypeOf(LayerNormalization.prototype) as { call: LayerNormalization['call'] }).call;
+      const projection = tf.randomNormal([3, 5, 8], 0, 1, 'float32', 7);
+      const run = (call: (input: tf.Tensor) => tf.Tensor): Float32Array[] =>
+        tf.tidy(() => {
+          const weights = layer.trainableWeights.map((weight) => weight.read() as tf.Variable);
+          const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(call(x), projection)) as tf.Scalar, weights);
+          const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(call(input), projection)))(x);
+          return [value, dx, ...weights.map((weight) => grads[weight.name])].map((t) => t.dataSync() as Float32Array);
+        });
+      const ours = run((input) => layer.apply(input) as tf.Tensor);
+      const stock = run((input) => stockCall.call(layer, input, {}) as tf.Tensor);
+      ['loss', 'dx', 'dgamma', 'dbeta'].forEach((what, index) => {
+        const error = relativeDifference(ours[index], stock[index]);
+        assert.ok(error <= TOLERANCE, `${what}: relative difference ${error} from the stock computation`);
+      });
+      tf.dispose([x, projection]);
+      layer.dispose();
     });
 
     guarded('a Keras ViT converted to a LayersModel loads with stock tf.loadLayersModel and predicts as Keras', async () => {

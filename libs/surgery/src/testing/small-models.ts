@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { MultiHeadAttention } from '@ippro/layers';
+import { layerNormalization, MultiHeadAttention } from '@ippro/layers';
 import { buildVit } from '@ippro/models';
 
 /** Small models covering every layer kind surgery slices; 8x8 inputs keep the cpu backend fast. */
@@ -148,7 +148,7 @@ export function buildTinyVit(seed = 1): tfl.LayersModel {
 export function buildOddAttentionNet(seed = 1): tfl.LayersModel {
   const tokens = tfl.input({ shape: [5, 6], name: 'tokens' });
   const projected = applier(tfl.layers.dense({ units: 8, name: 'proj', ...seeded(seed) }))(tokens);
-  const normed = applier(tfl.layers.layerNormalization({ name: 'norm1' }))(projected);
+  const normed = applier(layerNormalization({ name: 'norm1' }))(projected);
   const attention = new MultiHeadAttention({
     numHeads: 3,
     keyDim: 2,
@@ -159,7 +159,7 @@ export function buildOddAttentionNet(seed = 1): tfl.LayersModel {
     name: 'attention',
   });
   const attended = applier(tfl.layers.add({ name: 'add1' }))([projected, applier(attention)(normed)]);
-  const hidden = applier(tfl.layers.dense({ units: 10, activation: 'gelu', name: 'mlp1', ...seeded(seed + 5) }))(applier(tfl.layers.layerNormalization({ name: 'norm2' }))(attended));
+  const hidden = applier(tfl.layers.dense({ units: 10, activation: 'gelu', name: 'mlp1', ...seeded(seed + 5) }))(applier(layerNormalization({ name: 'norm2' }))(attended));
   const mixed = applier(tfl.layers.add({ name: 'add2' }))([attended, applier(tfl.layers.dense({ units: 8, name: 'mlp2', ...seeded(seed + 6) }))(hidden)]);
   const pooled = applier(tfl.layers.globalAveragePooling1d({ name: 'pool' }))(mixed);
   const output = applier(tfl.layers.dense({ units: 4, activation: 'softmax', name: 'classifier', ...seeded(seed + 7) }))(pooled);
