@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { buildVit } from '@ippro/models';
 import { buildChannelGraph } from './build-channel-graph';
 import { describeGraph } from './describe-graph';
 import { loadLayersModelFromDir } from './model-io';
@@ -45,8 +46,7 @@ test('describeGraph reports frozen layers and unknowable costs', () => {
   assert.match(swap?.frozenReason ?? '', /has an unknown layer class \(Permute\)/);
 });
 
-test('describeGraph gives every prunable group its kind and what removing it alone saves', async () => {
-  const { buildVit } = await import('@ippro/models');
+test('describeGraph gives every prunable group its kind and what removing it alone saves', () => {
   const model = buildVit({ inputShape: [4, 4, 2], patchSize: 2, dModel: 8, depth: 1, numHeads: 2, mlpDim: 16, numClasses: 3 });
   const summary = describeGraph(buildChannelGraph(model));
   assert.deepEqual(summary.prunableByKind, { channel: 0, head: 2, mlp: 16, embedding: 8 });
