@@ -4,26 +4,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildChannelGraph } from './build-channel-graph';
-import type { ChannelGraph, ChannelGroup, LayerNode } from './channel-graph';
+import { groupOf, layer, memberNames } from './testing/graph-lookups';
 import { concatModel, depthwiseModel, flattenModel, separableModel } from './testing/small-models';
 
 test.before(async () => {
   await tf.setBackend('cpu');
 });
-
-function layer(graph: ChannelGraph, name: string): LayerNode {
-  const node = graph.layers.find((l) => l.name === name);
-  assert.ok(node, `layer ${name}`);
-  return node;
-}
-
-function groupOf(graph: ChannelGraph, name: string, channel: number): ChannelGroup {
-  return graph.groups[layer(graph, name).channelGroups[channel]];
-}
-
-function memberNames(group: ChannelGroup): string[] {
-  return group.members.map((m) => `${m.layer}/${m.channel}:${m.kind}${m.injectionLayer ? `>${m.injectionLayer}` : ''}`);
-}
 
 test('Concatenate maps each input to its channel range at its offset', () => {
   const graph = buildChannelGraph(concatModel(2, 3));

@@ -101,30 +101,16 @@ function describeDepthwise(node: LayerNode, inputs: LayerNode[], config: LayerCo
   expectChannels(node.outputChannels, inputs[0].outputChannels * (node.depthMultiplier as number), 'depthwise output');
 }
 
-function describeNormalization(node: LayerNode, inputs: LayerNode[], config: LayerConfig, layer: tfl.layers.Layer): void {
+/**
+ * BatchNormalization, LayerNormalization, ClassToken, PositionEmbedding: per-channel parameters
+ * that follow the channel (a normalization's axis must be the channel axis).
+ */
+function describePerChannel(node: LayerNode, inputs: LayerNode[], config: LayerConfig, layer: tfl.layers.Layer): void {
   expectInputCount(inputs, 1);
-  expectNotFlattened(inputs, 'BatchNormalization');
+  expectNotFlattened(inputs, node.className);
   if (!isLastAxis(readAxis(config, 'axis', node.name), node.outputShape.length)) {
     throw new UnsupportedLayer('normalizes an axis other than the channel axis');
   }
-  expectChannels(node.outputChannels, inputs[0].outputChannels, 'BatchNormalization output');
-  node.paramsPerChannel = layer.weights.length;
-}
-
-function describeLayerNormalization(node: LayerNode, inputs: LayerNode[], config: LayerConfig, layer: tfl.layers.Layer): void {
-  expectInputCount(inputs, 1);
-  expectNotFlattened(inputs, 'LayerNormalization');
-  if (!isLastAxis(readAxis(config, 'axis', node.name), node.outputShape.length)) {
-    throw new UnsupportedLayer('normalizes axes other than the channel axis alone');
-  }
-  expectChannels(node.outputChannels, inputs[0].outputChannels, 'LayerNormalization output');
-  node.paramsPerChannel = layer.weights.length;
-}
-
-/** ClassToken and PositionEmbedding: every weight entry belongs to one channel. */
-function describeToken(node: LayerNode, inputs: LayerNode[], layer: tfl.layers.Layer): void {
-  expectInputCount(inputs, 1);
-  expectNotFlattened(inputs, node.className);
   expectChannels(node.outputChannels, inputs[0].outputChannels, `${node.className} output`);
   node.paramsPerChannel = layer.countParams() / node.outputChannels;
 }
@@ -191,7 +177,9 @@ function describeByRole(role: LayerRole, node: LayerNode, inputs: LayerNode[], c
       describeDepthwise(node, inputs, config, call.layer);
       break;
     case 'normalization':
-      describeNormalization(node, inputs, config, call.layer);
+    case 'layer-normalization':
+    case 'token':
+      describePerChannel(node, inputs, config, call.layer);
       break;
     case 'passthrough':
       return describePassthrough(node, inputs, config, context);
@@ -203,12 +191,6 @@ function describeByRole(role: LayerRole, node: LayerNode, inputs: LayerNode[], c
       break;
     case 'flatten':
       describeFlatten(node, inputs, call);
-      break;
-    case 'layer-normalization':
-      describeLayerNormalization(node, inputs, config, call.layer);
-      break;
-    case 'token':
-      describeToken(node, inputs, call.layer);
       break;
     default:
       break;

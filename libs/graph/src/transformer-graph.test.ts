@@ -6,9 +6,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { MultiHeadAttention } from '@ippro/layers';
 import { buildVit, type VitOptions } from '@ippro/models';
 import { buildChannelGraph } from './build-channel-graph';
-import type { ChannelGraph, ChannelGroup, LayerNode } from './channel-graph';
+import type { ChannelGroup } from './channel-graph';
 import { applyWithTaps } from './execute-with-taps';
 import { modelCost } from './model-cost';
+import { groupOf, layer as node, memberNames } from './testing/graph-lookups';
 
 test.before(async () => {
   await tf.setBackend('cpu');
@@ -16,20 +17,6 @@ test.before(async () => {
 
 /** 4 patch tokens (+ a class token) of width 8, 2 heads of key size 4, MLP 16, 3 classes. */
 const TINY: VitOptions = { inputShape: [4, 4, 2], patchSize: 2, dModel: 8, depth: 1, numHeads: 2, mlpDim: 16, numClasses: 3, pooling: 'class-token' };
-
-function node(graph: ChannelGraph, name: string): LayerNode {
-  const found = graph.layers.find((layer) => layer.name === name);
-  assert.ok(found, `node ${name}`);
-  return found;
-}
-
-function groupOf(graph: ChannelGraph, name: string, channel: number): ChannelGroup {
-  return graph.groups[node(graph, name).channelGroups[channel]];
-}
-
-function memberNames(group: ChannelGroup): string[] {
-  return group.members.map((m) => `${m.layer}/${m.channel}:${m.kind}${m.injectionLayer ? `>${m.injectionLayer}` : ''}`);
-}
 
 test('a ViT is understood: each attention becomes its heads node and its output node', () => {
   const graph = buildChannelGraph(buildVit(TINY));

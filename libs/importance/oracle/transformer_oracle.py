@@ -41,6 +41,8 @@ import sys
 
 import numpy as np
 
+from tfjs_weights import read_weights
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_FIXTURE = os.path.join(HERE, '..', 'test-data', 'tiny-transformer')
 DEFAULT_OUTPUT = os.path.join(HERE, 'transformer-oracle.json')
@@ -56,15 +58,7 @@ erf = np.vectorize(math.erf)
 
 
 def load_fixture(directory):
-    with open(os.path.join(directory, 'model.json')) as handle:
-        manifest = json.load(handle)['weightsManifest']
-    raw = np.fromfile(os.path.join(directory, 'weights.bin'), dtype='<f4')
-    params, offset = {}, 0
-    for group in manifest:
-        for spec in group['weights']:
-            size = int(np.prod(spec['shape']))
-            params[spec['name']] = raw[offset:offset + size].astype(np.float64).reshape(spec['shape'])
-            offset += size
+    params = read_weights(directory)
     with open(os.path.join(directory, 'data.json')) as handle:
         data = json.load(handle)
     images = np.array(data['inputs'], dtype=np.float64)

@@ -27,6 +27,37 @@ function knownSizes(shape: Shape, layer: tfl.layers.Layer, minimumRank: number):
   return sizes as number[];
 }
 
+/**
+ * A layer with one learned weight shaped from its input (without the batch axis), drawn by the
+ * initializer of config field `initializerField`.
+ */
+abstract class LearnedTokenLayer extends tfl.layers.Layer {
+  protected readonly initializer: Initializer;
+  protected parameter: tfl.LayerVariable | undefined;
+
+  constructor(
+    args: LayerArgs,
+    initializer: ObjectIdentifier<Initializer>,
+    private readonly initializerField: string,
+    private readonly weightName: string,
+  ) {
+    super(args);
+    this.initializer = resolveInitializer(initializer, 'Zeros', this.name, initializerField);
+  }
+
+  /** The weight's shape for an input of these sizes (batch axis left out). */
+  protected abstract weightShape(sizes: number[]): number[];
+
+  override build(inputShape: Shape | Shape[]): void {
+    this.parameter = this.addWeight(this.weightName, this.weightShape(knownSizes(singleShape(inputShape), this, 3)), 'float32', this.initializer);
+    this.built = true;
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    return { ...super.getConfig(), [this.initializerField]: serializeObject(this.initializer) } as serialization.ConfigDict;
+  }
+}
+
 export interface ClassTokenArgs extends LayerArgs {
   /** Default zeros (as in ViT). */
   tokenInitializer?: ObjectIdentifier<Initializer>;
@@ -37,20 +68,15 @@ export interface ClassTokenArgs extends LayerArgs {
  * new token 0 being the weight `token` [d] (ViT's class token). Keras has no such layer: in Keras
  * it is `ippro>ClassToken` of ippro's Python module (libs/layers/python/ippro_layers.py).
  */
-export class ClassToken extends tfl.layers.Layer {
+export class ClassToken extends LearnedTokenLayer {
   static readonly className = 'ippro>ClassToken';
-  private readonly tokenInitializer: Initializer;
-  private token: tfl.LayerVariable | undefined;
 
   constructor(args: ClassTokenArgs = {}) {
-    super(args);
-    this.tokenInitializer = resolveInitializer(args.tokenInitializer, 'Zeros', this.name, 'tokenInitializer');
+    super(args, args.tokenInitializer, 'tokenInitializer', 'token');
   }
 
-  override build(inputShape: Shape | Shape[]): void {
-    const sizes = knownSizes(singleShape(inputShape), this, 3);
-    this.token = this.addWeight('token', [sizes[sizes.length - 1] as number], 'float32', this.tokenInitializer);
-    this.built = true;
+  protected override weightShape(sizes: number[]): number[] {
+    return [sizes[sizes.length - 1] as number];
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
@@ -63,13 +89,9 @@ export class ClassToken extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = singleInput(inputs);
       const width = x.shape[x.rank - 1] as number;
-      const token = tf.reshape((this.token as tfl.LayerVariable).read(), [1, 1, width]);
+      const token = tf.reshape((this.parameter as tfl.LayerVariable).read(), [1, 1, width]);
       return tf.concat([tf.tile(token, [x.shape[0] as number, 1, 1]), x], 1);
     });
-  }
-
-  override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), tokenInitializer: serializeObject(this.tokenInitializer) } as serialization.ConfigDict;
   }
 }
 
@@ -84,25 +106,15 @@ export interface PositionEmbeddingArgs extends LayerArgs {
  * that adds one (keras_hub's PositionEmbedding returns it instead): in Keras it is
  * `ippro>PositionEmbedding` of ippro's Python module.
  */
-export class PositionEmbedding extends tfl.layers.Layer {
+export class PositionEmbedding extends LearnedTokenLayer {
   static readonly className = 'ippro>PositionEmbedding';
-  private readonly embeddingsInitializer: Initializer;
-  private embeddings: tfl.LayerVariable | undefined;
 
   constructor(args: PositionEmbeddingArgs = {}) {
-    super(args);
-    this.embeddingsInitializer = resolveInitializer(
-      args.embeddingsInitializer ?? { className: 'RandomNormal', config: { mean: 0, stddev: 0.02, seed: null } },
-      'RandomNormal',
-      this.name,
-      'embeddingsInitializer',
-    );
+    super(args, args.embeddingsInitializer ?? { className: 'RandomNormal', config: { mean: 0, stddev: 0.02, seed: null } }, 'embeddingsInitializer', 'embeddings');
   }
 
-  override build(inputShape: Shape | Shape[]): void {
-    const sizes = knownSizes(singleShape(inputShape), this, 3);
-    this.embeddings = this.addWeight('embeddings', sizes, 'float32', this.embeddingsInitializer);
-    this.built = true;
+  protected override weightShape(sizes: number[]): number[] {
+    return sizes;
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
@@ -110,11 +122,7 @@ export class PositionEmbedding extends tfl.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => tf.add(singleInput(inputs), (this.embeddings as tfl.LayerVariable).read()));
-  }
-
-  override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), embeddingsInitializer: serializeObject(this.embeddingsInitializer) } as serialization.ConfigDict;
+    return tf.tidy(() => tf.add(singleInput(inputs), (this.parameter as tfl.LayerVariable).read()));
   }
 }
 

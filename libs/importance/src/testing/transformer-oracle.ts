@@ -11,8 +11,8 @@ import type { GradStats } from '../grad-stats';
 import { groupWeights, type GroupWeights } from '../group-weights';
 import { groupNormScores } from '../layer-set-criteria';
 import { proscoreFromStats } from '../proscore';
-import type { ScoreTable } from '../score-table';
-import { relativeError, workspaceRoot } from './fixture';
+import { Agreement, scoreOf } from './criteria-oracle';
+import { workspaceRoot } from './fixture';
 
 /** What libs/importance/oracle/transformer_oracle.py writes for one group. */
 interface TransformerOracleGroup {
@@ -50,8 +50,6 @@ export interface TransformerFixture {
   data: TransformerData;
 }
 
-export const TRANSFORMER_TOLERANCE = 1e-5;
-
 function importanceDir(): string {
   return path.join(workspaceRoot(), 'libs', 'importance');
 }
@@ -78,27 +76,6 @@ export function transformerBatches(data: TransformerData): ScoringBatch[] {
 
 function readOracle(): TransformerOracle {
   return JSON.parse(readFileSync(path.join(importanceDir(), 'oracle', 'transformer-oracle.json'), 'utf8')) as TransformerOracle;
-}
-
-/** The worst relative error per quantity, checked against the tolerance as it goes. */
-class Agreement {
-  private readonly worst = new Map<string, number>();
-
-  check(quantity: string, actual: number, expected: number, what: string, floor = 0): void {
-    const error = relativeError(actual, expected, floor);
-    this.worst.set(quantity, Math.max(this.worst.get(quantity) ?? 0, error));
-    assert.ok(error <= TRANSFORMER_TOLERANCE, `${what}: got ${actual}, oracle ${expected} (relative error ${error})`);
-  }
-
-  report(): string {
-    return [...this.worst].map(([quantity, error]) => `${quantity} ${error.toExponential(1)}`).join(', ');
-  }
-}
-
-function scoreOf(table: ScoreTable, id: string): number {
-  const row = table.rows.find((candidate) => candidate.id === id);
-  assert.ok(row, `group ${id} missing from the ${table.method} table`);
-  return row.score;
 }
 
 /**
