@@ -1,11 +1,10 @@
 import { artifactKeyOf } from '@ippro/artifact-store';
-import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import type { ClassifierOutput } from '@ippro/models';
 import { required } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';
 import type { DatasetRef } from '@ippro/workflow-core';
-import { asBadInput, loadModel, resolveOutput } from './cli-inputs';
+import { asBadInput, loadModel, loadModelGraph, resolveOutput } from './cli-inputs';
 import { asUsage } from './command-settings';
 import { datasetRefMaker } from './dataset-refs';
 import type { RUN_INPUT_SETTINGS } from './run-settings';
@@ -23,7 +22,8 @@ export interface RunInputs {
 }
 
 /**
- * Loads the model (its channel graph must build), resolves its output kind, and opens every
+ * Loads the model (its channel graph must build; a layer it cannot prune is kept whole with a
+ * warning, or refused with --strict-layers), resolves its output kind, and opens every
  * dataset of the run against it (`prune`, `compare`, `schedule create`): any fault is bad input,
  * found before anything is written or started.
  */
@@ -33,7 +33,7 @@ export async function prepareRunInputs(settings: Resolved<typeof RUN_INPUT_SETTI
   const dataSpec = asUsage(() => required(settings, 'data'));
   const model = await loadModel(modelDir);
   try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
     const output = await resolveOutput(model, values.output, modelDir);
     const modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
     const artifacts: Uint8Array[] = [modelBytes];

@@ -97,6 +97,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     randomSeeds: values.seeds,
     seed: values.seed,

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { buildChannelGraph } from '@ippro/graph';
 import { computeModelHash, DEFAULT_LAMBDA } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
 import { needsGradientStats, parseCriterion, scoreModel } from '@ippro/pruning';
@@ -10,7 +9,9 @@ import {
   checkModelFits,
   isPositive,
   isPositiveInteger,
+  LAYER_SETTINGS,
   loadModel,
+  loadModelGraph,
   openDataset,
   parseNumberFlag,
   resolveOutput,
@@ -50,13 +51,14 @@ export function scoreCommand(): Command {
     .option('--include-bias', 'count biases in each group\'s weights F')
     .option('--json', 'print JSON instead of a table')
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
-  return addSettingOptions(command, MODEL_DATA_SETTINGS).action(async (options: ScoreOptions, self: Command) => {
+  return addSettingOptions(addSettingOptions(command, MODEL_DATA_SETTINGS), LAYER_SETTINGS).action(async (options: ScoreOptions, self: Command) => {
     const criterion = await asBadInput('--criterion', () => parseCriterion(options.criterion));
     const settings = parseSettings(options, criterion);
     const { output: outputSetting, normalize } = commandSettings(self, MODEL_DATA_SETTINGS).values;
     await startBackend(options.backend, options.json === true);
     const model = await loadModel(options.model);
-    const graph = await asBadInput(`model ${options.model}`, () => buildChannelGraph(model));
+    const { strictLayers } = commandSettings(self, LAYER_SETTINGS).values;
+    const graph = await loadModelGraph(model, options.model, { strict: strictLayers, warn: true });
     const output = await resolveOutput(model, outputSetting, options.model);
     const dataOptions = { model, quiet: options.json === true, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), ...(normalize === undefined ? {} : { normalize }) };
     const dataset = options.data === undefined ? undefined : await openDataset(options.data, '--data', dataOptions);
