@@ -1,33 +1,56 @@
 import { artifactKeyOf } from '@ippro/artifact-store';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import { datasetToArtifact } from '@ippro/model-artifact';
+import type { ClassifierOutput } from '@ippro/models';
 import type { DatasetRef } from '@ippro/workflow-core';
-import { asBadInput, openDataset } from './cli-inputs';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { asBadInput, checkModelFits, openDataset, specWithNormalize } from './cli-inputs';
+
+/** What a run's datasets are checked against and how they are opened. */
+export interface RunDataOptions {
+  local: boolean;
+  dataDir?: string;
+  /** --normalize, written into every spec that has no normalize= of its own. */
+  normalize?: string;
+  /** The model the data feeds (named `modelName` in messages), and its resolved output kind: every dataset opened here is checked against them. */
+  model: LayersModel;
+  modelName: string;
+  output: ClassifierOutput;
+  quiet: boolean;
+}
 
 /**
  * Dataset specs -> the refs a run's input carries, as `prune` makes them: named data every
  * executor opens by itself (synthetic; CIFAR-10 splits, which workers read from their own copy),
- * and everything else (a file, a sample range) as a dataset artifact added to `artifacts`,
- * because workers never read paths from the network. Each spec is checked (opened) once.
+ * and everything else (a file, an image folder, an npz file, a sample range, a split) as a dataset
+ * artifact added to `artifacts`, because workers never read paths from the network. Each spec is
+ * checked (opened, and fitted against the model) once.
  */
-export function datasetRefMaker(options: { local: boolean; dataDir?: string }, artifacts: Uint8Array[]): (spec: string, flag: string) => Promise<DatasetRef> {
+export function datasetRefMaker(options: RunDataOptions, artifacts: Uint8Array[]): (spec: string, flag: string) => Promise<DatasetRef> {
   const refs = new Map<string, DatasetRef>();
-  return async (spec, flag) => {
-    const known = refs.get(spec);
+  return async (given, flag) => {
+    const known = refs.get(given);
     if (known !== undefined) return known;
+    const spec = await asBadInput(flag, () => specWithNormalize(given, options.normalize));
     const parsed = await asBadInput(flag, () => parseDatasetSpec(spec));
+    const named = parsed.scheme === 'cifar10' || parsed.scheme === 'synthetic';
+    const selected = parsed.range !== undefined || parsed.trainVal !== undefined;
     let ref: DatasetRef;
-    if (parsed.scheme !== 'json' && parsed.range === undefined && !(parsed.scheme === 'cifar10' && !options.local)) {
-      await openDataset(spec, flag, options.dataDir);
-      ref = { spec: formatDatasetSpec(parsed) };
-    } else if (parsed.scheme === 'cifar10' && parsed.range === undefined) {
+    if (named && !selected && parsed.scheme === 'cifar10' && !options.local) {
+      // The workers read their own copy; this host may have none.
       ref = { spec: formatDatasetSpec(parsed) };
     } else {
-      const bytes = datasetToArtifact(await openDataset(spec, flag, options.dataDir));
-      artifacts.push(bytes);
-      ref = { spec: '', artifactId: artifactKeyOf(bytes) };
+      const dataset = await openDataset(spec, flag, { ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), model: options.model, quiet: options.quiet });
+      checkModelFits(options.model, dataset, options.output, flag, options.modelName);
+      if (named && !selected) {
+        ref = { spec: formatDatasetSpec(parsed) };
+      } else {
+        const bytes = datasetToArtifact(dataset);
+        artifacts.push(bytes);
+        ref = { spec: '', artifactId: artifactKeyOf(bytes) };
+      }
     }
-    refs.set(spec, ref);
+    refs.set(given, ref);
     return ref;
   };
 }

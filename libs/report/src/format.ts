@@ -1,4 +1,4 @@
-import type { DatasetRef } from '@ippro/workflow-core';
+import type { DatasetRef, ModelOutputKind } from '@ippro/workflow-core';
 
 /** 0.7305 -> "73.05%". */
 export function percent(fraction: number): string {
@@ -19,4 +19,18 @@ export function datasetText(ref: DatasetRef | undefined): string {
 export function withCallerFacts(given: readonly [string, string][] | undefined, own: readonly [string, string][]): [string, string][] {
   const stated = new Set((given ?? []).map(([name]) => name));
   return [...(given ?? []), ...own.filter(([name]) => !stated.has(name))];
+}
+
+/** The model's output kind as the report states it, with the loss it picked and what its accuracy counts. */
+export function outputText(output: ModelOutputKind | undefined): string {
+  switch (output) {
+    case 'probabilities':
+      return 'probabilities (softmax): categorical cross-entropy, top-1';
+    case 'logits':
+      return 'logits: softmax cross-entropy, top-1';
+    case 'sigmoid':
+      return 'sigmoid: binary cross-entropy per unit, exact match at 0.5';
+    default:
+      return 'auto (read from the model)';
+  }
 }

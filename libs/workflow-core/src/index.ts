@@ -11,6 +11,7 @@ export {
   firstStepOf,
   initialCarry,
   measureBaseline,
+  outputOf,
   resolveSettings,
   resultOf,
   runPruneRounds,

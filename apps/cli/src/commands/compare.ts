@@ -4,20 +4,18 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf, publishDirectory } from '@ippro/artifact-store';
+import { ArtifactStore, publishDirectory } from '@ippro/artifact-store';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
-import { buildChannelGraph, modelLimitsOf, setModelLimits } from '@ippro/graph';
-import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
+import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { datasetRefMaker } from '../dataset-refs';
+import { prepareRunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -78,23 +76,11 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
-  setModelLimits(modelLimitsOf(values));
-  const model = await loadModel(modelDir);
-  let modelBytes: Uint8Array;
-  try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
-  } finally {
-    model.dispose();
-  }
-  const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: values.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasetRef(dataSpec, settings.where('data'));
-  const evaluation = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-  const tuning = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
+  const { modelArtifactId, output, data, evaluation, tuning, artifacts } = await prepareRunInputs(settings, { local: values.local, quiet: values.json });
   const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
-    modelArtifactId: artifactKeyOf(modelBytes),
+    modelArtifactId,
+    output,
     criteria: values.criteria,
     targets,
     metric,
@@ -111,6 +97,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     randomSeeds: values.seeds,
     seed: values.seed,

@@ -4,19 +4,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
-import { ArtifactStore, OutputTakenError, artifactKeyOf, publishDirectory } from '@ippro/artifact-store';
-import { buildChannelGraph, modelLimitsOf, setModelLimits } from '@ippro/graph';
-import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
+import { ArtifactStore, OutputTakenError, publishDirectory } from '@ippro/artifact-store';
+import { writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
-import { effectiveConfig, required } from '@ippro/settings';
+import { effectiveConfig } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
-import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
-import { datasetRefMaker } from '../dataset-refs';
+import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
+import { addSettings, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
+import { prepareRunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -106,26 +105,11 @@ export async function prepareInput(
   run: { local: boolean; out?: string; quiet: boolean },
 ): Promise<PreparedInput> {
   const values = settings.values;
-  const modelDir = asUsage(() => required(settings, 'model'));
-  const dataSpec = asUsage(() => required(settings, 'data'));
   const target = targetOf(settings);
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
   await startBackend(values.backend, run.quiet);
-  setModelLimits(modelLimitsOf(values));
-  const model = await loadModel(modelDir);
-  let modelBytes: Uint8Array;
-  try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
-  } finally {
-    model.dispose();
-  }
-  const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: run.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasetRef(dataSpec, settings.where('data'));
-  const evaluationData = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-  const tuningData = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
+  const { modelArtifactId, output, data, evaluation: evaluationData, tuning: tuningData, artifacts } = await prepareRunInputs(settings, run);
   const scoring = {
     dataset: data,
     batchSize: values.batchSize,
@@ -133,8 +117,9 @@ export async function prepareInput(
     ...(values.includeBias ? { includeBias: true } : {}),
   };
   const input: PruneWorkflowInput = {
-    modelArtifactId: artifactKeyOf(modelBytes),
+    modelArtifactId,
     criterion: values.criterion,
+    output,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
     ...(needsGradientStats(values.criterion) || values.includeBias ? { scoring } : {}),
@@ -162,6 +147,7 @@ export async function prepareInput(
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     ...(maxAccuracyDrop === undefined ? {} : { maxAccuracyDrop }),
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },

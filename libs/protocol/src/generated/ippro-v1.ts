@@ -20,6 +20,7 @@ export * from './ippro/v1/FineTuneResult';
 export * from './ippro/v1/GetCapabilitiesRequest';
 export * from './ippro/v1/GetRequest';
 export * from './ippro/v1/GradStatsSummary';
+export * from './ippro/v1/OutputKind';
 export * from './ippro/v1/Progress';
 export * from './ippro/v1/PutChunk';
 export * from './ippro/v1/PutHeader';

@@ -48,6 +48,7 @@ export interface ProtoGrpcType {
       FineTuneResult: MessageTypeDefinition<_ippro_v1_FineTuneResult, _ippro_v1_FineTuneResult__Output>
       GetCapabilitiesRequest: MessageTypeDefinition<_ippro_v1_GetCapabilitiesRequest, _ippro_v1_GetCapabilitiesRequest__Output>
       GradStatsSummary: MessageTypeDefinition<_ippro_v1_GradStatsSummary, _ippro_v1_GradStatsSummary__Output>
+      OutputKind: EnumTypeDefinition
       Progress: MessageTypeDefinition<_ippro_v1_Progress, _ippro_v1_Progress__Output>
       ReplicaShard: MessageTypeDefinition<_ippro_v1_ReplicaShard, _ippro_v1_ReplicaShard__Output>
       SgdSettings: MessageTypeDefinition<_ippro_v1_SgdSettings, _ippro_v1_SgdSettings__Output>

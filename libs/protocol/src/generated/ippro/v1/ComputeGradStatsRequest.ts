@@ -4,6 +4,7 @@
 import type { DatasetSpec as _ippro_v1_DatasetSpec, DatasetSpec__Output as _ippro_v1_DatasetSpec__Output } from '../../ippro/v1/DatasetSpec';
 import type { BatchRange as _ippro_v1_BatchRange, BatchRange__Output as _ippro_v1_BatchRange__Output } from '../../ippro/v1/BatchRange';
 import type { CriterionParams as _ippro_v1_CriterionParams, CriterionParams__Output as _ippro_v1_CriterionParams__Output } from '../../ippro/v1/CriterionParams';
+import type { OutputKind as _ippro_v1_OutputKind, OutputKind__Output as _ippro_v1_OutputKind__Output } from '../../ippro/v1/OutputKind';
 
 export interface ComputeGradStatsRequest {
   /**
@@ -27,6 +28,7 @@ export interface ComputeGradStatsRequest {
    */
   'groupIds'?: (string)[];
   'criterion'?: (_ippro_v1_CriterionParams | null);
+  'output'?: (_ippro_v1_OutputKind);
 }
 
 export interface ComputeGradStatsRequest__Output {
@@ -51,4 +53,5 @@ export interface ComputeGradStatsRequest__Output {
    */
   'groupIds': (string)[];
   'criterion': (_ippro_v1_CriterionParams__Output | null);
+  'output': (_ippro_v1_OutputKind__Output);
 }

@@ -4,12 +4,14 @@
 
 /**
  * Which data a call reads. Never a file path from the network: the worker resolves `spec`
- * against its own data directory, or fetches `artifact_id`.
+ * against its own data directory, or fetches `artifact_id` (image folders and npz files travel as
+ * dataset artifacts).
  */
 export interface DatasetSpec {
   /**
-   * Canonical text of an @ippro/data dataset spec without a sample range, e.g. "cifar10:train"
-   * or "synthetic:cifar?n=512&seed=0&classes=10". `json:` specs are refused from the network.
+   * Canonical text of an @ippro/data dataset spec without a sample range or split, e.g.
+   * "cifar10:train" or "synthetic:cifar?n=512&seed=0&classes=10", possibly with its normalize
+   * parameter. `json:`, `images:` and `npz:` specs are refused from the network.
    */
   'spec'?: (string);
   /**
@@ -21,12 +23,14 @@ export interface DatasetSpec {
 
 /**
  * Which data a call reads. Never a file path from the network: the worker resolves `spec`
- * against its own data directory, or fetches `artifact_id`.
+ * against its own data directory, or fetches `artifact_id` (image folders and npz files travel as
+ * dataset artifacts).
  */
 export interface DatasetSpec__Output {
   /**
-   * Canonical text of an @ippro/data dataset spec without a sample range, e.g. "cifar10:train"
-   * or "synthetic:cifar?n=512&seed=0&classes=10". `json:` specs are refused from the network.
+   * Canonical text of an @ippro/data dataset spec without a sample range or split, e.g.
+   * "cifar10:train" or "synthetic:cifar?n=512&seed=0&classes=10", possibly with its normalize
+   * parameter. `json:`, `images:` and `npz:` specs are refused from the network.
    */
   'spec': (string);
   /**

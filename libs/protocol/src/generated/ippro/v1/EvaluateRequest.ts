@@ -3,6 +3,7 @@
 
 import type { DatasetSpec as _ippro_v1_DatasetSpec, DatasetSpec__Output as _ippro_v1_DatasetSpec__Output } from '../../ippro/v1/DatasetSpec';
 import type { BatchRange as _ippro_v1_BatchRange, BatchRange__Output as _ippro_v1_BatchRange__Output } from '../../ippro/v1/BatchRange';
+import type { OutputKind as _ippro_v1_OutputKind, OutputKind__Output as _ippro_v1_OutputKind__Output } from '../../ippro/v1/OutputKind';
 
 export interface EvaluateRequest {
   'jobId'?: (string);
@@ -10,6 +11,7 @@ export interface EvaluateRequest {
   'dataset'?: (_ippro_v1_DatasetSpec | null);
   'batches'?: (_ippro_v1_BatchRange | null);
   'batchSize'?: (number);
+  'output'?: (_ippro_v1_OutputKind);
 }
 
 export interface EvaluateRequest__Output {
@@ -18,4 +20,5 @@ export interface EvaluateRequest__Output {
   'dataset': (_ippro_v1_DatasetSpec__Output | null);
   'batches': (_ippro_v1_BatchRange__Output | null);
   'batchSize': (number);
+  'output': (_ippro_v1_OutputKind__Output);
 }

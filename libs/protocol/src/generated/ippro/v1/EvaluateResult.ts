@@ -5,11 +5,11 @@ import type { Long } from '@grpc/proto-loader';
 
 export interface EvaluateResult {
   /**
-   * Top-1 correct predictions.
+   * Correct predictions: top-1 for probabilities and logits, exact matches for a sigmoid.
    */
   'correct'?: (number | string | Long);
   /**
-   * Sum of the per-sample cross-entropy.
+   * Sum of the per-sample loss of the output kind.
    */
   'lossSum'?: (number | string);
   /**
@@ -20,11 +20,11 @@ export interface EvaluateResult {
 
 export interface EvaluateResult__Output {
   /**
-   * Top-1 correct predictions.
+   * Correct predictions: top-1 for probabilities and logits, exact matches for a sigmoid.
    */
   'correct': (number);
   /**
-   * Sum of the per-sample cross-entropy.
+   * Sum of the per-sample loss of the output kind.
    */
   'lossSum': (number);
   /**

@@ -39,12 +39,12 @@ export interface WorkerServiceClient extends grpc.Client {
   computeGradStats(argument: _ippro_v1_ComputeGradStatsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeGradStatsResponse__Output>;
   
   /**
-   * Top-1 correct count and summed loss over a batch range (sums merge exactly by addition).
+   * Correct count and summed loss over a batch range (sums merge exactly by addition).
    */
   Evaluate(argument: _ippro_v1_EvaluateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_EvaluateResponse__Output>;
   Evaluate(argument: _ippro_v1_EvaluateRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_EvaluateResponse__Output>;
   /**
-   * Top-1 correct count and summed loss over a batch range (sums merge exactly by addition).
+   * Correct count and summed loss over a batch range (sums merge exactly by addition).
    */
   evaluate(argument: _ippro_v1_EvaluateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_EvaluateResponse__Output>;
   evaluate(argument: _ippro_v1_EvaluateRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_EvaluateResponse__Output>;
@@ -91,7 +91,7 @@ export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation
   ComputeGradStats: grpc.handleServerStreamingCall<_ippro_v1_ComputeGradStatsRequest__Output, _ippro_v1_ComputeGradStatsResponse>;
   
   /**
-   * Top-1 correct count and summed loss over a batch range (sums merge exactly by addition).
+   * Correct count and summed loss over a batch range (sums merge exactly by addition).
    */
   Evaluate: grpc.handleServerStreamingCall<_ippro_v1_EvaluateRequest__Output, _ippro_v1_EvaluateResponse>;
   
