@@ -159,17 +159,19 @@ for (const [file, document] of documents) {
     if (!builtImages.has(image)) finding(`${where}: image ${image} is built by no Dockerfile in ${relative(root, dockerDir)}`);
     if (container.command !== undefined) continue;
     const parsed = checkCommandLine(image, container.args ?? [], where);
-    if (parsed === undefined) continue;
-    if (image.startsWith('ippro-orchestrator') && parsed.workers !== undefined && parsed.workersTls?.certFile === undefined) {
+    if (image.startsWith('ippro-orchestrator') && parsed?.workers !== undefined && parsed.workersTls?.certFile === undefined) {
       finding(`${where}: the orchestrator calls its workers without mutual TLS (--workers-cert, --workers-key, --workers-ca)`);
     }
     if (!image.startsWith('ippro-worker')) continue;
-    const { worker } = parsed;
+    if (parsed !== undefined) {
+      const { worker } = parsed;
+      if (worker.tls?.clientCaFile === undefined) finding(`${where}: the worker serves without mutual TLS (--tls-cert, --tls-key, --tls-ca)`);
+      if (worker.tls !== undefined && worker.healthAddress === undefined) finding(`${where}: a TLS worker needs --health-port for the probes`);
+    }
     // kubelet's gRPC probes speak plaintext: with mutual TLS they need the health-only port.
-    const probed = worker.healthAddress ?? worker.address;
-    const port = Number(probed.slice(probed.lastIndexOf(':') + 1));
-    if (worker.tls?.clientCaFile === undefined) finding(`${where}: the worker serves without mutual TLS (--tls-cert, --tls-key, --tls-ca)`);
-    if (worker.tls !== undefined && worker.healthAddress === undefined) finding(`${where}: a TLS worker needs --health-port for the probes`);
+    // Read from the arguments themselves, so the probes are checked even when the parser refused them.
+    const flagValue = (flag) => /^--[\w-]+=(\d+)$/.exec((container.args ?? []).find((arg) => arg.startsWith(`${flag}=`)) ?? '')?.[1];
+    const port = Number(flagValue('--health-port') ?? flagValue('--port') ?? 7071);
     for (const [kind, probe] of [['readiness', container.readinessProbe], ['liveness', container.livenessProbe]]) {
       if (probe?.grpc === undefined) finding(`${where}: the ${kind} probe must be a gRPC health check (grpc.health.v1)`);
       else if (probe.grpc.port !== port) finding(`${where}: the ${kind} probe checks port ${probe.grpc.port}, the worker serves health checks on ${port}`);

@@ -43,6 +43,9 @@ test('a broken manifest or Dockerfile fails the check, naming what is wrong', { 
         .replace('--abort-on-term', '--slots=zero')
         .replace('service: ippro.v1.WorkerService', 'service: ippro.v1.Worker'),
     );
+    // A CPU worker without its client CA (no mutual TLS) and without the health port its probes use.
+    const cpuWorker = join(k8s, 'worker-cpu.yaml');
+    writeFileSync(cpuWorker, readFileSync(cpuWorker, 'utf8').replace(/^ *- --tls-ca=.*\n/m, '').replace(/^ *- --health-port=.*\n/m, ''));
     const orchestrator = join(docker, 'orchestrator.Dockerfile');
     writeFileSync(orchestrator, readFileSync(orchestrator, 'utf8').replace('FROM node:20-bookworm-slim', 'FROM node').replace('CMD ["--metrics-port"', 'CMD ["--metrics-port", "-1", "--x"'));
     const broken = check('--k8s-dir', k8s, '--docker-dir', docker);
@@ -52,6 +55,8 @@ test('a broken manifest or Dockerfile fails the check, naming what is wrong', { 
     assert.match(broken.output, /ippro-worker-gpu refuses its arguments .*--slots must be an integer >= 1, got 'zero'/);
     assert.match(broken.output, /the readiness probe must check the service ippro\.v1\.WorkerService/);
     assert.match(broken.output, /orchestrator\.Dockerfile: ippro-orchestrator refuses its arguments/);
+    assert.match(broken.output, /ippro-worker-cpu\/worker: the worker serves without mutual TLS/);
+    assert.match(broken.output, /ippro-worker-cpu\/worker: the readiness probe checks port 7072, the worker serves health checks on 7071/);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
