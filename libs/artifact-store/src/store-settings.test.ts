@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseS3Url } from './s3/location';
-import { StoreSettingsError, describeStoreSettings, parseStoreSettings, storeSettingsForChild } from './store-settings';
+import { STORE_SETTINGS, StoreSettingsError, describeStoreSettings, parseStoreSettings, storeSettingsForChild } from './store-settings';
 
 describe('store settings', () => {
   it('reads an s3:// store with its endpoint, region and credentials from flags', () => {
@@ -55,6 +57,26 @@ describe('store settings', () => {
       [{ store: 's3://bucket', s3Endpoint: 'not a url' }, /--s3-endpoint 'not a url' is not a URL/],
     ];
     for (const [values, message] of refused) assert.throws(() => parseStoreSettings(values, {}), (error: unknown) => error instanceof StoreSettingsError && message.test(error.message));
+  });
+
+  it('reads the S3 secret from a file (a mounted Secret), refusing an empty one and both sources at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ippro-store-secret-'));
+    try {
+      writeFileSync(join(dir, 'secret'), 'secret-from-file\n', { mode: 0o600 });
+      const settings = parseStoreSettings({ store: 's3://bucket', s3AccessKeyId: 'id' }, { IPPRO_S3_SECRET_ACCESS_KEY_FILE: join(dir, 'secret') });
+      assert.deepEqual(settings?.kind === 's3' ? settings.credentials : undefined, { accessKeyId: 'id', secretAccessKey: 'secret-from-file' });
+      assert.equal(STORE_SETTINGS.s3SecretAccessKeyFile.secret, true);
+      writeFileSync(join(dir, 'empty'), '');
+      const refused: [Parameters<typeof parseStoreSettings>[0], RegExp][] = [
+        [{ store: 's3://bucket', s3AccessKeyId: 'id', s3SecretAccessKeyFile: join(dir, 'empty') }, /--s3-secret-access-key-file .*empty: the file is empty/],
+        [{ store: 's3://bucket', s3AccessKeyId: 'id', s3SecretAccessKey: 'x', s3SecretAccessKeyFile: join(dir, 'secret') }, /--s3-secret-access-key and --s3-secret-access-key-file both give the S3 secret; give one/],
+        [{ store: 's3://bucket', s3SecretAccessKeyFile: join(dir, 'secret') }, /--s3-secret-access-key-file and --s3-access-key-id go together/],
+        [{ s3SecretAccessKeyFile: join(dir, 'secret') }, /--s3-secret-access-key-file needs --store s3:\/\/BUCKET/],
+      ];
+      for (const [values, message] of refused) assert.throws(() => parseStoreSettings(values, {}), (error: unknown) => error instanceof StoreSettingsError && message.test(error.message), message.source);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives a child process the same store, with credentials only in its environment', () => {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { SettingsError, TEXT, commandLineFor, resolveSettings, setting, together } from '@ippro/settings';
+import { SECRET_FILE, SettingsError, TEXT, commandLineFor, resolveSettings, setting } from '@ippro/settings';
 import type { GivenFlags, Resolved } from '@ippro/settings';
 import { ArtifactStore } from './artifact-store';
 import type { ArtifactStorage } from './artifact-storage';
@@ -36,6 +36,12 @@ export const STORE_SETTINGS = {
     defaultHelp: '$AWS_SECRET_ACCESS_KEY, which unlike a flag does not show in ps',
     secret: true,
   }),
+  s3SecretAccessKeyFile: setting({
+    parse: SECRET_FILE,
+    help: 'the secret of --s3-access-key-id read from FILE (e.g. a mounted Secret), instead of --s3-secret-access-key',
+    env: 'IPPRO_S3_SECRET_ACCESS_KEY_FILE',
+    secret: true,
+  }),
 };
 
 export type StoreSettingsSet = typeof STORE_SETTINGS;
@@ -57,8 +63,8 @@ function checkEndpoint(endpoint: string, where: string): string {
  * or keys without one are an error. Throws StoreSettingsError naming the flag, key or variable.
  */
 export function storeSettingsOf(resolved: Resolved<StoreSettingsSet>): StoreSettings | undefined {
-  const { store, s3Endpoint, s3Region, s3AccessKeyId, s3SecretAccessKey } = resolved.values;
-  const s3Given = (['s3Endpoint', 's3Region', 's3AccessKeyId', 's3SecretAccessKey'] as const).filter((name) => ['flag', 'file'].includes(resolved.origin(name).kind));
+  const { store, s3Endpoint, s3Region, s3AccessKeyId, s3SecretAccessKeyFile } = resolved.values;
+  const s3Given = (['s3Endpoint', 's3Region', 's3AccessKeyId', 's3SecretAccessKey', 's3SecretAccessKeyFile'] as const).filter((name) => ['flag', 'file'].includes(resolved.origin(name).kind));
   const first = s3Given[0];
   if (store === undefined) {
     if (first !== undefined) throw new StoreSettingsError(`${resolved.where(first)} needs --store s3://BUCKET[/PREFIX]`);
@@ -75,7 +81,15 @@ export function storeSettingsOf(resolved: Resolved<StoreSettingsSet>): StoreSett
   } catch (error) {
     throw new StoreSettingsError(`${resolved.where('store')}: ${(error as Error).message}`);
   }
-  together(resolved, 's3AccessKeyId', 's3SecretAccessKey');
+  if (resolved.values.s3SecretAccessKey !== undefined && s3SecretAccessKeyFile !== undefined) {
+    throw new StoreSettingsError(`${resolved.where('s3SecretAccessKey')} and ${resolved.where('s3SecretAccessKeyFile')} both give the S3 secret; give one`);
+  }
+  const s3SecretAccessKey = resolved.values.s3SecretAccessKey ?? s3SecretAccessKeyFile;
+  const secretFrom = resolved.values.s3SecretAccessKey === undefined ? 's3SecretAccessKeyFile' : 's3SecretAccessKey';
+  if (s3AccessKeyId !== undefined && s3SecretAccessKey === undefined) {
+    throw new StoreSettingsError(`${resolved.where('s3AccessKeyId')} and --s3-secret-access-key go together (or --s3-secret-access-key-file)`);
+  }
+  if (s3AccessKeyId === undefined && s3SecretAccessKey !== undefined) throw new StoreSettingsError(`${resolved.where(secretFrom)} and --s3-access-key-id go together`);
   return {
     kind: 's3',
     ...location,

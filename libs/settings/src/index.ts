@@ -22,6 +22,7 @@ export {
   OPEN_FRACTION,
   POSITIVE_INTEGER,
   POSITIVE_NUMBER,
+  SECRET_FILE,
   TEXT,
   hostPort,
   integerAtLeast,

@@ -1,4 +1,5 @@
-import { InvalidValue } from './setting';
+import { readFileSync } from 'node:fs';
+import { InvalidValue, UnusableValue } from './setting';
 import type { SettingKind, ValueParser } from './setting';
 
 /** A parser from a function; `parse` throws InvalidValue, UnusableValue or an Error naming what is wrong. */
@@ -33,6 +34,24 @@ export function integerAtLeast(min: number): ValueParser<number> {
     return value;
   });
 }
+
+/**
+ * A secret read from a file (a mounted Kubernetes Secret, a file only its owner reads), so it
+ * shows neither in `ps` nor in the environment: the value is the file's text without its
+ * trailing newline. Declare the setting `secret: true`: the value is the secret, not the path.
+ */
+export const SECRET_FILE: ValueParser<string> = parser('text', 'FILE', (path) => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UnusableValue(`${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret.trim() === '') throw new UnusableValue(`${path}: the file is empty`);
+  if (secret.includes('\n')) throw new UnusableValue(`${path}: holds more than one line; a secret file holds the secret alone`);
+  return secret;
+});
 
 /** A TCP port; 0 (a free one) only when `allowZero`. */
 export function port(allowZero: boolean): ValueParser<number> {

@@ -83,6 +83,18 @@ describe('temporalSettingsFrom', () => {
     rejects(() => temporalSettingsFrom({ tlsCa: certs.caCert }, { IPPRO_TEMPORAL_TLS: 'false' }), /\$IPPRO_TEMPORAL_TLS turns TLS off/);
   });
 
+  it('reads the API key from a file (a mounted Secret), refusing an empty or unreadable one and both sources at once', () => {
+    const keyFile = join(dir, 'api-key');
+    writeFileSync(keyFile, 'key-from-file\n', { mode: 0o600 });
+    assert.equal(temporalSettingsFrom({ apiKeyFile: keyFile }, {}).target.apiKey, 'key-from-file');
+    assert.equal(temporalSettingsFrom({}, { IPPRO_TEMPORAL_API_KEY_FILE: keyFile }).target.apiKey, 'key-from-file');
+    assert.equal(TEMPORAL_SETTINGS.apiKeyFile.secret, true, 'the value is the key: redacted wherever settings are shown');
+    writeFileSync(join(dir, 'empty-key'), '\n');
+    rejects(() => temporalSettingsFrom({ apiKeyFile: join(dir, 'empty-key') }, {}), /--api-key-file .*empty-key: the file is empty/);
+    rejects(() => temporalSettingsFrom({ apiKeyFile: join(dir, 'no-such-key') }, {}), /--api-key-file .*no-such-key: cannot read it \(ENOENT\)/);
+    rejects(() => temporalSettingsFrom({ apiKey: 'flag', apiKeyFile: keyFile }, {}), /--api-key and --api-key-file both give the API key; give one/);
+  });
+
   it('documents every setting with its variable', () => {
     const usage = usageLines(TEMPORAL_SETTINGS);
     for (const [name, spec] of Object.entries(TEMPORAL_SETTINGS)) {

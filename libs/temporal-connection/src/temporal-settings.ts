@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SettingsError, TEXT, UnusableValue, hostPort, parser, resolveSettings, setting, toggle } from '@ippro/settings';
+import { SECRET_FILE, SettingsError, TEXT, UnusableValue, hostPort, parser, resolveSettings, setting, toggle } from '@ippro/settings';
 import type { GivenFlags, Resolved } from '@ippro/settings';
 import { TemporalTargetError } from './temporal-target';
 import type { TemporalTarget, TemporalTlsOptions } from './temporal-target';
@@ -39,7 +39,8 @@ export const TEMPORAL_SETTINGS = {
   tlsCert: setting({ parse: PEM_FILE, help: 'mutual TLS: client certificate (PEM), with --tls-key', env: 'IPPRO_TEMPORAL_TLS_CERT' }),
   tlsKey: setting({ parse: PEM_FILE, help: 'mutual TLS: client private key (PEM)', env: 'IPPRO_TEMPORAL_TLS_KEY' }),
   tlsServerName: setting({ parse: NAME, help: 'TLS: name the server certificate must carry', env: 'IPPRO_TEMPORAL_TLS_SERVER_NAME' }),
-  apiKey: setting({ parse: API_KEY, help: 'API key (Temporal Cloud), sent as a bearer token; implies TLS. Prefer the variable', env: 'IPPRO_TEMPORAL_API_KEY', secret: true }),
+  apiKey: setting({ parse: API_KEY, help: 'API key (Temporal Cloud), sent as a bearer token; implies TLS. Prefer the variable or --api-key-file', env: 'IPPRO_TEMPORAL_API_KEY', secret: true }),
+  apiKeyFile: setting({ parse: SECRET_FILE, help: 'the API key read from FILE (e.g. a mounted Secret), instead of --api-key', env: 'IPPRO_TEMPORAL_API_KEY_FILE', secret: true }),
 };
 
 export type TemporalSettingsSet = typeof TEMPORAL_SETTINGS;
@@ -78,7 +79,11 @@ function tlsFrom(resolved: Resolved<TemporalSettingsSet>): boolean | TemporalTls
  * Throws TemporalTargetError naming the flag, variable or key at fault.
  */
 export function temporalTargetFrom(resolved: Resolved<TemporalSettingsSet>): TemporalSettings {
-  const { temporal, namespace, taskQueue, apiKey } = resolved.values;
+  const { temporal, namespace, taskQueue, apiKeyFile } = resolved.values;
+  if (resolved.values.apiKey !== undefined && apiKeyFile !== undefined) {
+    throw new TemporalTargetError(`${resolved.where('apiKey')} and ${resolved.where('apiKeyFile')} both give the API key; give one`);
+  }
+  const apiKey = resolved.values.apiKey ?? apiKeyFile;
   const tls = tlsFrom(resolved);
   const target: TemporalTarget = {
     ...(temporal === undefined ? {} : { address: temporal }),
