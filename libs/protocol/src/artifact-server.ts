@@ -110,7 +110,7 @@ async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string, 
       throw new ArtifactError('invalid-argument', `Put of artifact ${key}: only the first message may be a header; later messages carry data`, key);
     }
     received += message.data.length;
-    if (received > declared) throw new ArtifactError('too-large', `Put of artifact ${key} sent more than the ${declared} bytes its header declared; nothing stored`, key);
+    if (received > declared) throw new ArtifactError('data-loss', `Put of artifact ${key} sent more than the ${declared} bytes its header declared; nothing stored`, key);
     yield message.data;
   }
 }

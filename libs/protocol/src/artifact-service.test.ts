@@ -258,7 +258,7 @@ describe('ArtifactService errors, and the server keeps serving after each', () =
     const bytes = patternBytes(3 * MiB, 11);
     const chunks = [0, 1, 2].map((index) => ({ data: bytes.subarray(index * MiB, (index + 1) * MiB) }));
     await assert.rejects(rawPut(fixture.client.raw, [{ header: { key: artifactKeyOf(bytes), size: MiB } }, ...chunks]), (error: unknown) => {
-      assert.equal(statusOf(error), grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(statusOf(error), grpc.status.DATA_LOSS);
       assert.match((error as grpc.ServiceError).details, /sent more than the 1048576 bytes its header declared; nothing stored/);
       return true;
     });
