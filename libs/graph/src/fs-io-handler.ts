@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
+import { checkLayerGraph } from './layer-graph-check';
 import { checkModelSize } from './model-size-estimate';
 import { repairSeparableDepthMultipliers } from './separable-config-repair';
 import { parseModelJson, weightByteLength } from './weights-manifest';
@@ -102,6 +103,7 @@ async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const { json, manifest } = parseModelJson(fs.readFileSync(modelFile, 'utf8'), modelFile);
   // Before any weights file is read or any tensor allocated.
   checkModelSize(json.modelTopology, manifest.flatMap((group) => group.weights), modelFile);
+  checkLayerGraph(json.modelTopology, modelFile);
   const data = join(manifest.map((group) => loadGroup(dir, group, modelFile)));
   const artifacts: tf.io.ModelArtifacts = {
     ...json,

@@ -21,6 +21,7 @@ export type { ApplyWithTapsOptions, LayerTap } from './execute-with-taps';
 export { loadLayersModelFromDir, saveLayersModelToDir } from './model-io';
 export { fileSystemIOHandler } from './fs-io-handler';
 export { validateModelWeights } from './validate-weights';
+export { checkLayerGraph } from './layer-graph-check';
 export { repairSeparableDepthMultipliers } from './separable-config-repair';
 export { knownLayerClasses } from './layer-classes';
 export {

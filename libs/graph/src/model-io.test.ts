@@ -126,6 +126,38 @@ test('bad model.json: malformed JSON, missing fields and escaping paths name the
   await assert.rejects(loadLayersModelFromDir(path.join(dir, 'absent')), /Model file .*absent\/model.json does not exist/);
 });
 
+test('a layer graph tfjs could never finish building is refused instead of hanging the loader', async (t) => {
+  // A functional model saved by tfjs, whose layers each read the one before.
+  const input = tfl.input({ shape: [4] });
+  const hidden = tfl.layers.dense({ units: 3, name: 'hidden' }).apply(input) as tfl.SymbolicTensor;
+  const output = tfl.layers.dense({ units: 2, name: 'out' }).apply(hidden) as tfl.SymbolicTensor;
+  const dir = temporaryDir(t);
+  await saveLayersModelToDir(tfl.model({ inputs: input, outputs: output }), dir);
+  const modelFile = path.join(dir, 'model.json');
+  const saved = readJson(modelFile);
+  const layersOf = (json: Record<string, unknown>): Record<string, unknown>[] =>
+    ((json['modelTopology'] as Record<string, unknown>)['config'] as { layers: Record<string, unknown>[] }).layers;
+  const broken = (edit: (layers: Record<string, unknown>[]) => void): void => {
+    const json = structuredClone(saved);
+    edit(layersOf(json));
+    fs.writeFileSync(modelFile, JSON.stringify(json));
+  };
+  // Found by fuzzing model.json: each of these kept tfjs' building loop spinning forever.
+  broken((layers) => void ((layers[1] as Record<string, unknown>)['name'] = 51));
+  await assert.rejects(loadLayersModelFromDir(dir), /a layer is named 51 but its config names it "hidden"/);
+  broken((layers) => void ((layers[2] as Record<string, unknown>)['inbound_nodes'] = [[['no_such_layer', 0, 0, {}]]]));
+  await assert.rejects(loadLayersModelFromDir(dir), (e: Error) => e.message.startsWith(modelFile) && /layer "out" reads .*no_such_layer.*which no layer of the model makes/.test(e.message));
+  broken((layers) => void ((layers[2] as Record<string, unknown>)['inbound_nodes'] = [[['hidden', 1, 0, {}]]]));
+  await assert.rejects(loadLayersModelFromDir(dir), /layer "out" reads .*"hidden",1.*which no layer/);
+  broken((layers) => void ((layers[1] as Record<string, unknown>)['inbound_nodes'] = [[['out', 0, 0, {}]]]));
+  await assert.rejects(loadLayersModelFromDir(dir), /which no layer of the model makes \(a missing layer, a node index past its nodes, or a cycle\)/);
+  broken((layers) => void layers.push(structuredClone(layers[2] as Record<string, unknown>)));
+  await assert.rejects(loadLayersModelFromDir(dir), /two layers are named "out"/);
+  // The unbroken model still loads.
+  fs.writeFileSync(modelFile, JSON.stringify(saved));
+  (await loadLayersModelFromDir(dir)).dispose();
+});
+
 test('missing or wrongly sized weights files are named', async (t) => {
   const dir = temporaryDir(t);
   copyFixture(dir);

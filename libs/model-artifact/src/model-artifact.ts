@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkModelSize, repairSeparableDepthMultipliers, validateModelWeights } from '@ippro/graph';
+import { checkLayerGraph, checkModelSize, repairSeparableDepthMultipliers, validateModelWeights } from '@ippro/graph';
 import { canonicalJson } from './canonical-json';
 import { ArtifactFormatError } from './artifact-format-error';
 
@@ -153,6 +153,7 @@ export async function modelFromArtifact(bytes: Uint8Array): Promise<tfl.LayersMo
   try {
     // Before tfjs builds the model, which allocates every weight its config asks for.
     checkModelSize(modelJson.modelTopology, weightSpecs, 'model artifact');
+    checkLayerGraph(modelJson.modelTopology, 'model artifact');
   } catch (error) {
     throw new ArtifactFormatError((error as Error).message, { cause: error });
   }
