@@ -46,7 +46,8 @@ export function checkLayerGraph(topology: unknown, where: string): void {
       const { layer, node } = waiting[0] as { layer: string; node: unknown };
       throw new Error(`${where}: layer "${layer}" reads ${JSON.stringify(node)}, which no layer of the model makes (a missing layer, a node index past its nodes, or a cycle)`);
     }
-    for (const { layer, node } of pending) if (ready(node)) made.set(layer, (made.get(layer) ?? 0) + 1);
+    // A node that reads nothing is dropped without applying its layer, so it makes no node.
+    for (const { layer, node } of pending) if (ready(node) && Array.isArray(node) && node.length > 0) made.set(layer, (made.get(layer) ?? 0) + 1);
     pending = waiting;
   }
 }

@@ -151,6 +151,8 @@ test('a layer graph tfjs could never finish building is refused instead of hangi
   await assert.rejects(loadLayersModelFromDir(dir), /layer "out" reads .*"hidden",1.*which no layer/);
   broken((layers) => void ((layers[1] as Record<string, unknown>)['inbound_nodes'] = [[['out', 0, 0, {}]]]));
   await assert.rejects(loadLayersModelFromDir(dir), /which no layer of the model makes \(a missing layer, a node index past its nodes, or a cycle\)/);
+  broken((layers) => void ((layers[1] as Record<string, unknown>)['inbound_nodes'] = [[]]));
+  await assert.rejects(loadLayersModelFromDir(dir), /layer "out" reads .*"hidden",0.*which no layer/);
   broken((layers) => void layers.push(structuredClone(layers[2] as Record<string, unknown>)));
   await assert.rejects(loadLayersModelFromDir(dir), /two layers are named "out"/);
   // The unbroken model still loads.
