@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { classificationLoss } from '../loss';
+import { classificationLoss, perSampleDistillationLoss } from '../loss';
 import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
 
@@ -14,6 +14,18 @@ export interface SgdSettings {
   labelSmoothing?: number;
   /** Absent: the rate stays learningRate. Loops over global steps apply it (decayedLearningRate). */
   cosineDecay?: CosineDecay;
+}
+
+/**
+ * Knowledge distillation from a teacher model: the objective becomes
+ * (1 - weight) * cross-entropy + weight * mean of perSampleDistillationLoss at `temperature`.
+ * The teacher sees each training batch as the student does (augmented alike), in inference mode.
+ */
+export interface Distillation {
+  teacher: LayersModel;
+  /** In (0, 1]. */
+  weight: number;
+  temperature: number;
 }
 
 /** One step's result: the batch's mean loss and its top-1 hits (from the same forward pass). */
@@ -53,7 +65,11 @@ export class SgdTrainer {
   constructor(
     private readonly model: LayersModel,
     private readonly settings: SgdSettings,
+    private readonly distillation?: Distillation,
   ) {
+    if (distillation !== undefined && !(distillation.weight > 0 && distillation.weight <= 1)) {
+      throw new Error(`the distillation weight must be in (0, 1], got ${distillation.weight}`);
+    }
     this.optimizer = tf.train.momentum(
       settings.learningRate,
       settings.momentum ?? 0.9,
@@ -75,15 +91,17 @@ export class SgdTrainer {
   /** One step, also counting the batch's top-1 hits in the training-mode forward pass. */
   stepWithMetrics(batch: LabeledBatch): StepMetrics {
     const kept: { hits?: tf.Tensor } = {};
+    const teacherOutputs = this.teacherOutputs(batch);
     const loss = this.optimizer.minimize(
       () => {
         const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
         kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
-        return this.objective(batch, probabilities);
+        return this.objective(batch, probabilities, teacherOutputs);
       },
       true,
       this.trainable,
     );
+    teacherOutputs?.dispose();
     const correct = kept.hits?.dataSync()[0] ?? 0;
     kept.hits?.dispose();
     if (loss === null) throw new Error('the optimizer returned no loss');
@@ -103,11 +121,13 @@ export class SgdTrainer {
    */
   gradientsWithMetrics(batch: LabeledBatch): { gradients: tf.Tensor[]; metrics: StepMetrics } {
     const kept: { hits?: tf.Tensor } = {};
+    const teacherOutputs = this.teacherOutputs(batch);
     const { value, grads } = this.optimizer.computeGradients(() => {
       const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
       kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
-      return this.objective(batch, probabilities);
+      return this.objective(batch, probabilities, teacherOutputs);
     }, this.trainable);
+    teacherOutputs?.dispose();
     const gradients = this.trainable.map((variable) => grads[variable.name] as tf.Tensor);
     const correct = kept.hits?.dataSync()[0] ?? 0;
     kept.hits?.dispose();
@@ -176,9 +196,23 @@ export class SgdTrainer {
     disposeMomentumOptimizer(this.optimizer);
   }
 
-  private objective(batch: LabeledBatch, probabilities: tf.Tensor): tf.Scalar {
-    const loss = classificationLoss(probabilities, batch.y, { labelSmoothing: this.settings.labelSmoothing ?? 0 });
-    return withWeightDecay(loss, this.decayed, this.settings.weightDecay ?? 0);
+  /** The teacher's outputs on the batch, outside the gradient tape; none without distillation. */
+  private teacherOutputs(batch: LabeledBatch): tf.Tensor | undefined {
+    const teacher = this.distillation?.teacher;
+    return teacher === undefined ? undefined : tf.tidy(() => teacher.apply(batch.x, { training: false }) as tf.Tensor);
+  }
+
+  private objective(batch: LabeledBatch, probabilities: tf.Tensor, teacherOutputs: tf.Tensor | undefined): tf.Scalar {
+    const crossEntropy = classificationLoss(probabilities, batch.y, { labelSmoothing: this.settings.labelSmoothing ?? 0 });
+    const distillation = this.distillation;
+    const loss =
+      distillation === undefined || teacherOutputs === undefined
+        ? crossEntropy
+        : tf.add(
+            tf.mul(crossEntropy, 1 - distillation.weight),
+            tf.mul(tf.mean(perSampleDistillationLoss(probabilities, teacherOutputs, distillation.temperature)), distillation.weight),
+          );
+    return withWeightDecay(loss as tf.Scalar, this.decayed, this.settings.weightDecay ?? 0);
   }
 }
 
