@@ -10,7 +10,7 @@ import { resolveDataset } from '@ippro/data';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { getModel } from '@ippro/compute-core';
 import { pruneLocally } from '@ippro/pruning/dist/testing/local-prune';
-import { getJson } from './json-artifacts';
+import { getJson } from '@ippro/compute-core';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
 

@@ -11,7 +11,7 @@ import type { CriterionName } from '@ippro/workflow-core';
 import type { GradStatsCall } from '@ippro/compute-core';
 import type { ComputeCallOptions } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
-import { getJson } from './json-artifacts';
+import { getJson } from '@ippro/compute-core';
 import { runCompareInProcess } from './run-compare-in-process';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';

@@ -6,8 +6,11 @@ import { callKey, ModelCall, readModelTopology, TensorSource } from './model-top
 export type LayerTap = (output: tf.Tensor) => tf.Tensor;
 
 export interface ApplyWithTapsOptions {
-  /** Training mode for Dropout and BatchNormalization; false (inference) by default. */
-  training?: boolean;
+  /**
+   * Training mode for Dropout and BatchNormalization; false (inference) by default. A function
+   * chooses per layer (batch normalisation in training mode with dropout off, for instance).
+   */
+  training?: boolean | ((layer: tfl.layers.Layer) => boolean);
 }
 
 function asList(value: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
@@ -38,10 +41,11 @@ function valueOf(values: Map<string, tf.Tensor[]>, source: TensorSource): tf.Ten
   return value;
 }
 
-function runCall(call: ModelCall, values: Map<string, tf.Tensor[]>, training: boolean): tf.Tensor[] {
+function runCall(call: ModelCall, values: Map<string, tf.Tensor[]>, training: NonNullable<ApplyWithTapsOptions['training']>): tf.Tensor[] {
   const inputs = call.inputs.map((source) => valueOf(values, source));
   const callArgs = (call.node.callArgs ?? {}) as Record<string, unknown>;
-  const output = call.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { ...callArgs, training });
+  const layerTraining = typeof training === 'function' ? training(call.layer) : training;
+  const output = call.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { ...callArgs, training: layerTraining });
   return asList(output as tf.Tensor | tf.Tensor[]);
 }
 

@@ -1,6 +1,7 @@
 export * from './prune-types';
 export * from './activity-types';
-export { PruneInputError, checkPruneInput } from './input-checks';
+export { PruneInputError, checkDataset, checkFineTune, checkProscore, checkPruneInput, checkRecalibration } from './input-checks';
+export { contiguousSplit, type IndexRange } from './contiguous-split';
 export { mapBounded } from './map-bounded';
 export { LOST_ARTIFACT_FAILURES, MAX_RECOMPUTATIONS, lostArtifactOf, recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 export {
@@ -10,10 +11,15 @@ export {
   firstStepOf,
   initialCarry,
   measureBaseline,
+  recalibrateBatchNorm,
   resolveSettings,
   resultOf,
+  roundDecay,
   runPruneRounds,
   runRound,
+  stepsForEpochs,
+  teacherOf,
+  type RecalibrationPass,
   type RoundHost,
   type RoundOutcome,
 } from './prune-rounds';

@@ -5,6 +5,7 @@ import type { DatasetSpec as _ippro_v1_DatasetSpec, DatasetSpec__Output as _ippr
 import type { ReplicaShard as _ippro_v1_ReplicaShard, ReplicaShard__Output as _ippro_v1_ReplicaShard__Output } from '../../ippro/v1/ReplicaShard';
 import type { BatchRange as _ippro_v1_BatchRange, BatchRange__Output as _ippro_v1_BatchRange__Output } from '../../ippro/v1/BatchRange';
 import type { SgdSettings as _ippro_v1_SgdSettings, SgdSettings__Output as _ippro_v1_SgdSettings__Output } from '../../ippro/v1/SgdSettings';
+import type { Distillation as _ippro_v1_Distillation, Distillation__Output as _ippro_v1_Distillation__Output } from '../../ippro/v1/Distillation';
 
 export interface FineTuneRequest {
   'jobId'?: (string);
@@ -34,6 +35,10 @@ export interface FineTuneRequest {
    * Pad-crop-flip augmentation.
    */
   'augment'?: (boolean);
+  /**
+   * Absent: plain cross-entropy. Present: knowledge distillation from the teacher.
+   */
+  'distillation'?: (_ippro_v1_Distillation | null);
   /**
    * The replica's data.
    */
@@ -68,6 +73,10 @@ export interface FineTuneRequest__Output {
    * Pad-crop-flip augmentation.
    */
   'augment': (boolean);
+  /**
+   * Absent: plain cross-entropy. Present: knowledge distillation from the teacher.
+   */
+  'distillation': (_ippro_v1_Distillation__Output | null);
   /**
    * The replica's data.
    */
