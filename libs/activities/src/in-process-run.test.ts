@@ -72,6 +72,46 @@ describe('runPruneInProcess', () => {
     }
   });
 
+  it('with recalibration after surgery, distillation from the input model and the per-batch reading, equals pruneLocally byte for byte', async () => {
+    const modelId = await putTinyModel(store, 3);
+    const recalibration = { dataset: { spec: TUNING_SPEC }, batchSize: 8, batches: 5 };
+    const distillation = { weight: 0.7, temperature: 3 };
+    const input = tinyInput(modelId, {
+      proscore: { reading: 'per-batch', order: 'descending' },
+      recalibration,
+      fineTune: { dataset: { spec: TUNING_SPEC }, batchSize: 4, steps: 2, repetitions: 1, replicas: 1, learningRate: 0.05, distillation },
+      shards: { batchShards: 2, layerShards: 1, evaluationShards: 1, maxParallel: 2 },
+    });
+    const result = await runPruneInProcess(input, { store });
+    const model = await getModel(store, modelId);
+    const local = await pruneLocally({
+      model,
+      criterion: 'proscore',
+      lambda: 1,
+      proscore: { reading: 'per-batch', order: 'descending' },
+      recalibration: { data: resolveDataset(TUNING_SPEC), batches: 5, batchSize: 8 },
+      distillation,
+      scoringData: resolveDataset(SCORING_SPEC),
+      scoring: { datasetId: SCORING_SPEC, batchSize: 8, batchShards: 2 },
+      fineTuneData: resolveDataset(TUNING_SPEC),
+      fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
+      evaluationData: resolveDataset(EVALUATION_SPEC),
+      evaluationBatchSize: 8,
+      seed: 7,
+      target: input.plan.target,
+      rounds: input.plan.rounds,
+    });
+    try {
+      assert.deepEqual(await getJson<string[]>(store, result.removedArtifactId as string), local.summary.removedGroupIds);
+      assert.ok(Buffer.from(modelToArtifact(local.model)).equals(await store.get(result.modelArtifactId)), 'the same model bytes');
+      const plain = await runPruneInProcess({ ...input, recalibration: undefined, fineTune: { ...(input.fineTune as NonNullable<typeof input.fineTune>), distillation: undefined } }, { store });
+      assert.notEqual(plain.modelArtifactId, result.modelArtifactId, 'recalibration and distillation changed the result');
+    } finally {
+      local.model.dispose();
+      model.dispose();
+    }
+  });
+
   it('averages replicas by sample count and stops at a boundary when asked', async () => {
     const modelId = await putTinyModel(store, 2);
     const phases = new Set<string>();

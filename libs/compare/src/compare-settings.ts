@@ -1,14 +1,14 @@
-import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES } from '@ippro/workflow-core';
-import type { CriterionName, TargetMetricName } from '@ippro/workflow-core';
+import { checkDataset, checkFineTune, checkProscore, checkRecalibration } from '@ippro/workflow-core';
+import type { TargetMetricName } from '@ippro/workflow-core';
 import type { CompareInput } from './compare-types';
-
-/** Criteria that read gradient statistics (the others read only weights). */
-export const GRADIENT_CRITERIA: readonly CriterionName[] = GRADIENT_CRITERION_NAMES;
+import { needsScoringData, parseCriterionVariant, variantReading } from './criterion-variants';
+import type { CriterionVariant } from './criterion-variants';
 
 export const DEFAULT_MAX_PARALLEL = 4;
 
-export function needsScoringPass(criterion: CriterionName): boolean {
-  return GRADIENT_CRITERIA.includes(criterion);
+/** Whether a criterion or variant (`proscore:per-batch`) needs scoring data. */
+export function needsScoringPass(criterion: string): boolean {
+  return needsScoringData(parseCriterionVariant(criterion));
 }
 
 /** The input's settings with defaults, checked. */
@@ -26,11 +26,18 @@ function positiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
 }
 
-function checkCriteria(criteria: readonly CriterionName[]): void {
+/** The criteria as variants, checked: known, none twice. */
+export function criterionVariants(criteria: readonly string[]): CriterionVariant[] {
   if (!Array.isArray(criteria) || criteria.length === 0) throw new Error('criteria must name at least one criterion');
-  const unknown = criteria.find((criterion) => !CRITERION_NAMES.includes(criterion));
-  if (unknown !== undefined) throw new Error(`criteria: unknown criterion '${String(unknown)}'; expected one of ${CRITERION_NAMES.join(', ')}`);
+  const variants = criteria.map((criterion) => {
+    try {
+      return parseCriterionVariant(criterion);
+    } catch (error) {
+      throw new Error(`criteria: ${(error as Error).message}`);
+    }
+  });
   if (new Set(criteria).size !== criteria.length) throw new Error(`criteria lists a criterion twice: ${criteria.join(', ')}`);
+  return variants;
 }
 
 function checkTargets(targets: readonly number[]): void {
@@ -45,12 +52,26 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
   if (!/^[0-9a-f]{64}$/.test(input.modelArtifactId)) {
     throw new Error(`modelArtifactId must be a sha256 (64 lowercase hex digits), got '${input.modelArtifactId}'`);
   }
-  checkCriteria(input.criteria);
+  const variants = criterionVariants(input.criteria);
   checkTargets(input.targets);
   const metric = input.metric ?? 'flops';
   if (!['params', 'flops', 'channels'].includes(metric)) throw new Error(`metric must be params, flops or channels, got '${String(metric)}'`);
-  if (input.criteria.some(needsScoringPass) && input.scoring === undefined) {
-    throw new Error(`criteria ${input.criteria.filter(needsScoringPass).join(', ')} need scoring data: set scoring`);
+  const scored = variants.filter(needsScoringData);
+  if (scored.length > 0 && input.scoring === undefined) throw new Error(`criteria ${scored.map((variant) => variant.label).join(', ')} need scoring data: set scoring`);
+  for (const variant of variants) checkProscore(variantReading(variant, input.proscore), input.shards, input.scoring?.includeBias === true, `criteria '${variant.label}': proscore`);
+  if (input.scoringSamples !== undefined) {
+    if (!Number.isSafeInteger(input.scoringSamples) || input.scoringSamples < 1) throw new Error(`scoringSamples must be a positive integer, got ${String(input.scoringSamples)}`);
+    if (input.scoring === undefined) throw new Error('scoringSamples draws from scoring.dataset: set scoring');
+  }
+  if (input.seeds !== undefined) {
+    positiveInteger('seeds', input.seeds);
+    if (input.randomSeeds !== undefined) throw new Error('give seeds (runs of every criterion) or randomSeeds (runs of the random criterion), not both');
+  }
+  checkRecalibration(input.recalibration);
+  checkFineTune(input.fineTune);
+  if (input.test !== undefined) {
+    checkDataset('test.dataset', input.test.dataset);
+    positiveInteger('test.batchSize', input.test.batchSize);
   }
   if (input.lambda !== undefined && !(Number.isFinite(input.lambda) && input.lambda > 0)) throw new Error(`lambda must be a finite number > 0, got ${String(input.lambda)}`);
   if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
