@@ -10,6 +10,9 @@ import { resolveDataset } from '@ippro/data';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { getModel } from '@ippro/compute-core';
 import { pruneLocally } from '@ippro/pruning/dist/testing/local-prune';
+import type { LocalPruneRequest } from '@ippro/pruning/dist/testing/local-prune';
+import type { PruneWorkflowInput } from '@ippro/workflow-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { getJson } from '@ippro/compute-core';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
@@ -27,6 +30,24 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The oracle's request for the tiny run of `input`: the same data, batch sizes, seed and plan, fine-tuning 2 steps a round. */
+function oracleRequest(model: LayersModel, input: PruneWorkflowInput, shards: { batchShards: number; layerShards?: number }): LocalPruneRequest {
+  return {
+    model,
+    criterion: 'proscore',
+    lambda: 1,
+    scoringData: resolveDataset(SCORING_SPEC),
+    scoring: { datasetId: SCORING_SPEC, batchSize: 8, ...shards },
+    fineTuneData: resolveDataset(TUNING_SPEC),
+    fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
+    evaluationData: resolveDataset(EVALUATION_SPEC),
+    evaluationBatchSize: 8,
+    seed: 7,
+    target: input.plan.target,
+    rounds: input.plan.rounds,
+  };
+}
+
 describe('runPruneInProcess', () => {
   it('equals @ippro/pruning pruneLocally byte for byte with one replica and one repetition', async () => {
     const modelId = await putTinyModel(store);
@@ -37,20 +58,7 @@ describe('runPruneInProcess', () => {
     const result = await runPruneInProcess(input, { store });
 
     const model = await getModel(store, modelId);
-    const local = await pruneLocally({
-      model,
-      criterion: 'proscore',
-      lambda: 1,
-      scoringData: resolveDataset(SCORING_SPEC),
-      scoring: { datasetId: SCORING_SPEC, batchSize: 8, batchShards: 2, layerShards: 2 },
-      fineTuneData: resolveDataset(TUNING_SPEC),
-      fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
-      evaluationData: resolveDataset(EVALUATION_SPEC),
-      evaluationBatchSize: 8,
-      seed: 7,
-      target: input.plan.target,
-      rounds: input.plan.rounds,
-    });
+    const local = await pruneLocally(oracleRequest(model, input, { batchShards: 2, layerShards: 2 }));
     try {
       assert.equal(result.stoppedBecause, local.summary.stoppedBecause);
       assert.equal(result.resultRound, local.summary.resultRound);
@@ -85,21 +93,10 @@ describe('runPruneInProcess', () => {
     const result = await runPruneInProcess(input, { store });
     const model = await getModel(store, modelId);
     const local = await pruneLocally({
-      model,
-      criterion: 'proscore',
-      lambda: 1,
+      ...oracleRequest(model, input, { batchShards: 2 }),
       proscore: { reading: 'per-batch', order: 'descending' },
       recalibration: { data: resolveDataset(TUNING_SPEC), batches: 5, batchSize: 8 },
       distillation,
-      scoringData: resolveDataset(SCORING_SPEC),
-      scoring: { datasetId: SCORING_SPEC, batchSize: 8, batchShards: 2 },
-      fineTuneData: resolveDataset(TUNING_SPEC),
-      fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
-      evaluationData: resolveDataset(EVALUATION_SPEC),
-      evaluationBatchSize: 8,
-      seed: 7,
-      target: input.plan.target,
-      rounds: input.plan.rounds,
     });
     try {
       assert.deepEqual(await getJson<string[]>(store, result.removedArtifactId as string), local.summary.removedGroupIds);

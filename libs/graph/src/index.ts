@@ -20,3 +20,4 @@ export { fileSystemIOHandler } from './fs-io-handler';
 export { validateModelWeights } from './validate-weights';
 export { repairSeparableDepthMultipliers } from './separable-config-repair';
 export { knownLayerClasses } from './layer-classes';
+export { untrainedModelReason } from './untrained-model';

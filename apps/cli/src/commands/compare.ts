@@ -5,19 +5,19 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
-import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
+import { comparisonTableText, criterionVariants, needsScoringData, resolveCompareSettings, variantReading } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
-import { effectiveConfig, required } from '@ippro/settings';
+import { required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { datasetRefMaker } from '../dataset-refs';
+import { runDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -25,6 +25,8 @@ import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { COMPARE_SETTINGS } from '../run-settings';
 import type { CompareSettingsSet } from '../run-settings';
 import { textTable } from '../text-table';
+import { modelWarnings, printWarnings } from '../model-warnings';
+import { checkScoringSamples, checkTrajectorySteps, fineTuneBudget, fineTuneOf, fineTuneSteps, proscoreOf, recalibrationOf, runConfigOf } from '../run-inputs';
 
 type CompareValues = ValuesOf<CompareSettingsSet>;
 
@@ -39,7 +41,7 @@ export function compareCommand(): Command {
   ).option('--print-config [file]', PRINT_CONFIG_HELP);
   return command.action(async (_options: unknown, self: Command) => {
     const settings = commandSettings(self, COMPARE_SETTINGS);
-    const config = effectiveConfig(settings);
+    const config = runConfigOf(settings);
     if (await printConfigIfAsked(self, settings, 'ippro compare', config)) return;
     const prepared = await prepareInput(settings);
     const options = settings.values;
@@ -58,7 +60,9 @@ interface PreparedInput {
   input: CompareInput;
   artifacts: Uint8Array[];
   /** The settings as given, for the report's facts. */
-  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string };
+  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string; testData?: string };
+  /** What looks wrong with the model (printed on stderr, recorded in compare.json and the report). */
+  warnings: string[];
 }
 
 function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
@@ -74,23 +78,32 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   const values = settings.values;
   const [modelDir, dataSpec, out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
   const { metric, targets } = targetsOf(settings);
-  // Each pruned model is tuned from step 0 in one go: there is no round for a cosine decay to span.
-  if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
   const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
+  let warnings: string[];
   try {
     await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
     modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
+    warnings = modelWarnings(model, modelDir);
   } finally {
     model.dispose();
   }
   const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: values.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasetRef(dataSpec, settings.where('data'));
-  const evaluation = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-  const tuning = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
+  const datasets = runDatasets({ local: values.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
+  const data = await datasets.ref(dataSpec, settings.where('data'));
+  const evaluation = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
+  const test = values.testData === undefined ? undefined : await datasets.ref(values.testData, settings.where('testData'));
+  const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
+  // Each pruned model is tuned once: the whole budget is its own.
+  const steps = fineTuneSteps(fineTuneBudget(settings), await datasets.size(tuning.spec, tuning.flag), values.batchSize, { rounds: 1, repetitions: 1, replicas: 1 });
+  const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps);
+  const recalibration = await recalibrationOf(settings, datasets, tuning);
+  const variants = asUsage(() => criterionVariants(values.criteria));
+  const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory' || variants.some((variant) => variantReading(variant, undefined)?.reading === 'trajectory'));
+  await checkScoringSamples(settings, () => datasets.size(dataSpec, settings.where('data')));
+  await checkTrajectorySteps(settings, () => values.scoringSamples ?? datasets.size(dataSpec, settings.where('data')), values.batchSize);
   const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
     modelArtifactId: artifactKeyOf(modelBytes),
@@ -98,12 +111,14 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     targets,
     metric,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
+    ...(proscore === undefined ? {} : { proscore }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
-    ...(values.criteria.some(needsScoringPass) || values.includeBias ? { scoring } : {}),
-    ...(values.finetuneSteps > 0
-      ? { fineTune: { dataset: tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
-      : {}),
+    ...(variants.some(needsScoringData) || values.includeBias ? { scoring } : {}),
+    ...(values.scoringSamples === undefined ? {} : { scoringSamples: values.scoringSamples }),
+    ...(recalibration === undefined ? {} : { recalibration }),
+    ...(fineTune === undefined ? {} : { fineTune }),
     evaluation: { dataset: evaluation, batchSize: values.evalBatchSize },
+    ...(test === undefined ? {} : { test: { dataset: test, batchSize: values.evalBatchSize } }),
     plan: {
       ranking: values.ranking,
       maxLayerRatio: values.maxLayerRatio,
@@ -111,7 +126,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
     },
-    randomSeeds: values.seeds,
+    seeds: values.seeds,
     seed: values.seed,
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
   };
@@ -126,8 +141,9 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     data: dataSpec,
     ...(values.evalData === undefined ? {} : { evalData: values.evalData }),
     ...(values.finetuneData === undefined ? {} : { finetuneData: values.finetuneData }),
+    ...(values.testData === undefined ? {} : { testData: values.testData }),
   };
-  return { input, artifacts, given };
+  return { input, artifacts, given, warnings };
 }
 
 interface Finished {
@@ -147,6 +163,7 @@ async function runLocal(prepared: PreparedInput, options: CompareValues): Promis
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
+    printWarnings(prepared.warnings);
     const bar = new ProgressBar('comparing');
     const result = await runCompareInProcess(prepared.input, {
       store,
@@ -180,6 +197,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
     const handle = await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    printWarnings(prepared.warnings);
     process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n`);
     const bar = new ProgressBar('comparing');
     const show = progressLine(bar);
@@ -224,13 +242,15 @@ async function writeOutputs(prepared: PreparedInput, result: CompareResult, read
     ['scoring data', options.data],
     ...(input.fineTune === undefined ? [] : [['fine-tuning data', options.finetuneData ?? options.data] as [string, string]]),
     ['evaluation data', options.evalData ?? options.data],
+    ...(options.testData === undefined ? [] : [['test data', options.testData] as [string, string]]),
     ['command', commandLine()],
     ['wall time', `${seconds.toFixed(1)} s`],
   ];
-  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config });
-  const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}`;
+  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config, notes: prepared.warnings });
+  const tested = options.testData === undefined ? '' : ` (choices), tested on ${options.testData} (test columns)`;
+  const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}${tested}`;
   const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
-  const files = comparisonFiles(result, heading, config);
+  const files = comparisonFiles(result, heading, config, prepared.warnings);
   files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);
   const staging = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   await rm(staging, { recursive: true, force: true });

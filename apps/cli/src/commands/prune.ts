@@ -11,12 +11,13 @@ import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } fr
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
-import { effectiveConfig, required } from '@ippro/settings';
+import { required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
+import { PruneInputError, checkPruneInput } from '@ippro/workflow-core';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
-import { datasetRefMaker } from '../dataset-refs';
+import { runDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -24,6 +25,8 @@ import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { PRUNE_SETTINGS } from '../run-settings';
 import type { ACCURACY_BUDGET_SETTINGS, PRUNE_INPUT_SETTINGS, PruneSettingsSet, RUN_INPUT_SETTINGS } from '../run-settings';
 import { pruneReportFiles } from '../prune-report';
+import { checkScoringSamples, checkTrajectorySteps, fineTuneBudget, fineTuneOf, fineTuneSteps, proscoreOf, recalibrationOf, runConfigOf } from '../run-inputs';
+import { modelWarnings, printWarnings } from '../model-warnings';
 import { followRun, renderResult } from '../run-view';
 
 /** The settings a prune run's input is made of (`prune` and `schedule create` take them). */
@@ -48,6 +51,7 @@ export function pruneCommand(): Command {
     const prepared = await prepareInput(settings, { local, quiet: json, ...(out === undefined ? {} : { out }) });
     const run: RunSettings = { values: settings.values, config };
     if (local) {
+      printWarnings(prepared.warnings);
       const result = await runLocal(prepared, run);
       process.stdout.write(json ? `${JSON.stringify({ ...result, config }, null, 2)}\n` : renderResult(result));
     } else {
@@ -86,9 +90,9 @@ export function maxAccuracyDropOf(settings: Resolved<typeof ACCURACY_BUDGET_SETT
   return maxAccuracyDrop ?? (accuracyBudget === undefined ? undefined : accuracyBudget / 100);
 }
 
-/** The effective configuration a run records: the budget always in points. */
+/** The effective configuration a run records (runConfigOf), the accuracy budget always in points. */
 function runConfig(settings: Resolved<PruneSettingsSet>, points: number | undefined): EffectiveConfig {
-  const config = effectiveConfig(settings);
+  const config = runConfigOf(settings);
   if (points !== undefined) config['accuracy-budget'] = points;
   return config;
 }
@@ -98,6 +102,8 @@ export interface PreparedInput {
   input: PruneWorkflowInput;
   /** Artifacts the run needs: the model, and datasets that are not resolvable by name on a worker. */
   artifacts: Uint8Array[];
+  /** What looks wrong with the model (printed on stderr, recorded in summary.json and the report). */
+  warnings: string[];
 }
 
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
@@ -114,19 +120,30 @@ export async function prepareInput(
   await startBackend(values.backend, run.quiet);
   const model = await loadModel(modelDir);
   let modelBytes: Uint8Array;
+  let warnings: string[];
   try {
     await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
     modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
+    warnings = modelWarnings(model, modelDir);
   } finally {
     model.dispose();
   }
   const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: run.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasetRef(dataSpec, settings.where('data'));
-  const evaluationData = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-  const tuningData = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
+  const datasets = runDatasets({ local: run.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
+  const data = await datasets.ref(dataSpec, settings.where('data'));
+  const evaluationData = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
+  const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
+  const steps = fineTuneSteps(fineTuneBudget(settings), await datasets.size(tuning.spec, tuning.flag), values.batchSize, values);
+  const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps);
+  const recalibration = await recalibrationOf(settings, datasets, tuning);
+  const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory');
+  await checkScoringSamples(settings, () => datasets.size(dataSpec, settings.where('data')));
+  await checkTrajectorySteps(settings, () => values.scoringSamples ?? datasets.size(dataSpec, settings.where('data')), values.batchSize);
+  if (proscore !== undefined && values.criterion !== 'proscore') {
+    throw new UsageError(`--proscore-reading, --proscore-order and --proscore-weight-decay read PROscore; --criterion is ${values.criterion}`);
+  }
   const scoring = {
-    dataset: data,
+    dataset: values.scoringSamples === undefined ? data : { ...data, draw: { size: values.scoringSamples, seed: values.seed } },
     batchSize: values.batchSize,
     ...(values.batchNormMode === 'inference' ? {} : { batchNormMode: values.batchNormMode }),
     ...(values.includeBias ? { includeBias: true } : {}),
@@ -135,22 +152,11 @@ export async function prepareInput(
     modelArtifactId: artifactKeyOf(modelBytes),
     criterion: values.criterion,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
+    ...(proscore === undefined ? {} : { proscore }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
     ...(needsGradientStats(values.criterion) || values.includeBias ? { scoring } : {}),
-    ...(values.finetuneSteps > 0
-      ? {
-          fineTune: {
-            dataset: tuningData,
-            batchSize: values.batchSize,
-            steps: values.finetuneSteps,
-            repetitions: values.repetitions,
-            replicas: values.replicas,
-            learningRate: values.finetuneLr,
-            weightDecay: 5e-4,
-            ...(values.finetuneSchedule === 'constant' ? {} : { learningRateSchedule: values.finetuneSchedule }),
-          },
-        }
-      : {}),
+    ...(recalibration === undefined ? {} : { recalibration }),
+    ...(fineTune === undefined ? {} : { fineTune: { ...fineTune, repetitions: values.repetitions, replicas: values.replicas } }),
     evaluation: { dataset: evaluationData, batchSize: values.evalBatchSize },
     plan: {
       target,
@@ -166,7 +172,13 @@ export async function prepareInput(
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
     seed: values.seed,
   };
-  return { input, artifacts };
+  try {
+    checkPruneInput(input);
+  } catch (error) {
+    if (error instanceof PruneInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { input, artifacts, warnings };
 }
 
 async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<PruneWorkflowResult> {
@@ -182,8 +194,8 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
       onProgress: (phase, done, total) => bar.update(done, total, phase),
     });
     bar.done();
-    const report = await pruneReportFiles(prepared.input, result, (id) => store.get(id), run);
-    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), { ...result, config: run.config }, report);
+    const report = await pruneReportFiles(prepared, result, (id) => store.get(id), run);
+    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), summaryOf(prepared, result, run), report);
     return result;
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -209,6 +221,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
     const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    printWarnings(prepared.warnings);
     if (!options.wait) {
       process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId })}\n` : `${workflowId}\n`);
       return;
@@ -220,8 +233,8 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     });
     const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
     const bytes = await artifacts.get(result.modelArtifactId);
-    const report = await pruneReportFiles(prepared.input, result, (id) => artifacts.get(id), run);
-    await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report);
+    const report = await pruneReportFiles(prepared, result, (id) => artifacts.get(id), run);
+    await writeResult(resolve(options.out as string), bytes, summaryOf(prepared, result, run), report);
     process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
   } finally {
     artifacts.close();
@@ -257,8 +270,15 @@ function targetOf(settings: Resolved<typeof PRUNE_INPUT_SETTINGS>): PruningTarge
   return target;
 }
 
+/** What summary.json holds: the run's result, its effective configuration, and what looked wrong with its model. */
+type RunSummary = PruneWorkflowResult & { config: EffectiveConfig; warnings?: string[] };
+
+function summaryOf(prepared: PreparedInput, result: PruneWorkflowResult, run: RunSettings): RunSummary {
+  return { ...result, config: run.config, ...(prepared.warnings.length === 0 ? {} : { warnings: prepared.warnings }) };
+}
+
 /** Written next to the destination, then renamed, so --out never holds a half-written result. */
-async function writeResult(out: string, modelBytes: Uint8Array, summary: PruneWorkflowResult & { config: EffectiveConfig }, report: Record<string, string> = {}): Promise<void> {
+async function writeResult(out: string, modelBytes: Uint8Array, summary: RunSummary, report: Record<string, string> = {}): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   const staging = `${out}.partial-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
