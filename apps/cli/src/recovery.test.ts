@@ -138,6 +138,7 @@ test('bad recovery and reading settings: exit 2 with one clear line, before any 
   assertBadInput([...prune, '--criterion', 'l2', '--proscore-order', 'descending'], /read PROscore; --criterion is l2/);
   assertBadInput([...prune, '--bn-recalibration-batch-size', '4'], /--bn-recalibration-batch-size sets batch-norm recalibration, which is off/);
   assertBadInput([...prune, '--scoring-samples', '40'], /--scoring-samples 40 is more than the 32 samples of --data/);
+  assertBadInput([...prune, '--criterion', 'l2', '--scoring-samples', '16'], /--scoring-samples draws the scoring data, which no criterion of this run reads/);
   const compare = ['compare', '--local', '--model', fixture, '--data', fixtureData, '--backend', 'cpu'];
   assertBadInput([...compare, '--criteria', 'proscore:sideways'], /criterion 'proscore:sideways': unknown modifier 'sideways'/);
   assertBadInput([...compare, '--criteria', 'l2:descending'], /only proscore takes modifiers/);

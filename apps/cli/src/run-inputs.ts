@@ -42,10 +42,11 @@ export function proscoreOf(settings: Resolved<typeof PROSCORE_SETTINGS & Pick<ty
   return Object.keys(config).length === 0 ? undefined : config;
 }
 
-/** A draw of scoring samples fits in --data. */
-export async function checkScoringSamples(settings: RunInputs, dataSize: () => Promise<number>): Promise<void> {
+/** A draw of scoring samples is read by a criterion of the run (`scored`) and fits in --data. */
+export async function checkScoringSamples(settings: RunInputs, scored: boolean, dataSize: () => Promise<number>): Promise<void> {
   const { scoringSamples } = settings.values;
   if (scoringSamples === undefined) return;
+  if (!scored) throw new UsageError(`${settings.where('scoringSamples')} draws the scoring data, which no criterion of this run reads`);
   const size = await dataSize();
   if (scoringSamples > size) throw new UsageError(`${settings.where('scoringSamples')} ${scoringSamples} is more than the ${size} samples of ${settings.where('data')}`);
 }
@@ -86,9 +87,14 @@ export function runConfigOf(settings: RunInputs): EffectiveConfig {
 }
 
 /** K, each replica's steps per repetition, for the budget: stepsForEpochs over the run's rounds, repetitions and replicas. */
-export function fineTuneSteps(budget: FineTuneBudget, samples: number, batchSize: number, shares: { rounds: number; repetitions: number; replicas: number }): number {
+export async function fineTuneSteps(
+  budget: FineTuneBudget,
+  samples: () => Promise<number>,
+  batchSize: number,
+  shares: { rounds: number; repetitions: number; replicas: number },
+): Promise<number> {
   if (budget.epochs === undefined) return budget.steps;
-  return budget.epochs === 0 ? 0 : stepsForEpochs(budget.epochs, samples, batchSize, shares);
+  return budget.epochs === 0 ? 0 : stepsForEpochs(budget.epochs, await samples(), batchSize, shares);
 }
 
 /**

@@ -6,11 +6,6 @@ import type { CriterionVariant } from './criterion-variants';
 
 export const DEFAULT_MAX_PARALLEL = 4;
 
-/** Whether a criterion or variant (`proscore:per-batch`) needs scoring data. */
-export function needsScoringPass(criterion: string): boolean {
-  return needsScoringData(parseCriterionVariant(criterion));
-}
-
 /** The input's settings with defaults, checked. */
 export interface CompareSettings {
   metric: TargetMetricName;

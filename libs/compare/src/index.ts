@@ -9,7 +9,7 @@ export type {
   Evaluation,
   ModelMeasure,
 } from './compare-types';
-export { DEFAULT_MAX_PARALLEL, criterionVariants, needsScoringPass, resolveCompareSettings } from './compare-settings';
+export { DEFAULT_MAX_PARALLEL, criterionVariants, resolveCompareSettings } from './compare-settings';
 export { needsScoringData, parseCriterionVariant, readsScoringPass, variantReading } from './criterion-variants';
 export type { CriterionVariant } from './criterion-variants';
 export type { CompareSettings } from './compare-settings';

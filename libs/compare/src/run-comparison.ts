@@ -244,15 +244,18 @@ export async function runComparison(input: CompareInput, host: CompareHost): Pro
         host.activities.scoreTrajectory({ jobId: `${host.jobPrefix}/${variant.label}${run.index === undefined ? '' : `/k${run.index}`}/trajectory`, ...common, scoring, proscore }),
       );
     } else {
-      const stats = readsScoringPass(variant, input.proscore) && run.scoring !== undefined ? passes.get(JSON.stringify(run.scoring.dataset)) : undefined;
+      // A weight-only criterion's scores do not depend on the run's scoring data (only on whether F holds biases).
+      const readsPass = readsScoringPass(variant, input.proscore);
+      const scoring = readsPass ? run.scoring : input.scoring;
+      const stats = readsPass && scoring !== undefined ? passes.get(JSON.stringify(scoring.dataset)) : undefined;
       const seed = variant.criterion === 'random' ? run.randomSeed : input.seed + 1;
-      output = await merged.get(`${variant.label} ${seed} ${JSON.stringify(run.scoring?.dataset ?? null)}`, () =>
+      output = await merged.get(`${variant.label} ${seed} ${JSON.stringify(scoring?.dataset ?? null)}`, () =>
         host.activities.mergeAndScore({
           ...common,
           criterion: variant.criterion,
           ...(proscore === undefined ? {} : { proscore }),
           seed,
-          ...(input.scoring === undefined ? {} : { scoring: run.scoring ?? input.scoring }),
+          ...(scoring === undefined ? {} : { scoring }),
           statsArtifactIds: stats ?? [],
         }),
       );

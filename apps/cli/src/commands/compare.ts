@@ -97,12 +97,12 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   const test = values.testData === undefined ? undefined : await datasets.ref(values.testData, settings.where('testData'));
   const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
   // Each pruned model is tuned once: the whole budget is its own.
-  const steps = fineTuneSteps(fineTuneBudget(settings), await datasets.size(tuning.spec, tuning.flag), values.batchSize, { rounds: 1, repetitions: 1, replicas: 1 });
+  const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, { rounds: 1, repetitions: 1, replicas: 1 });
   const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps);
   const recalibration = await recalibrationOf(settings, datasets, tuning);
   const variants = asUsage(() => criterionVariants(values.criteria));
   const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory' || variants.some((variant) => variantReading(variant, undefined)?.reading === 'trajectory'));
-  await checkScoringSamples(settings, () => datasets.size(dataSpec, settings.where('data')));
+  await checkScoringSamples(settings, variants.some(needsScoringData), () => datasets.size(dataSpec, settings.where('data')));
   await checkTrajectorySteps(settings, () => values.scoringSamples ?? datasets.size(dataSpec, settings.where('data')), values.batchSize);
   const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {

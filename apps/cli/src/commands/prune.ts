@@ -133,11 +133,11 @@ export async function prepareInput(
   const data = await datasets.ref(dataSpec, settings.where('data'));
   const evaluationData = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
   const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
-  const steps = fineTuneSteps(fineTuneBudget(settings), await datasets.size(tuning.spec, tuning.flag), values.batchSize, values);
+  const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, values);
   const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps);
   const recalibration = await recalibrationOf(settings, datasets, tuning);
   const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory');
-  await checkScoringSamples(settings, () => datasets.size(dataSpec, settings.where('data')));
+  await checkScoringSamples(settings, needsGradientStats(values.criterion), () => datasets.size(dataSpec, settings.where('data')));
   await checkTrajectorySteps(settings, () => values.scoringSamples ?? datasets.size(dataSpec, settings.where('data')), values.batchSize);
   if (proscore !== undefined && values.criterion !== 'proscore') {
     throw new UsageError(`--proscore-reading, --proscore-order and --proscore-weight-decay read PROscore; --criterion is ${values.criterion}`);
