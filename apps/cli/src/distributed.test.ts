@@ -2,13 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { buildSmallCnn } from '@ippro/models';
 import { initRuntime } from '@ippro/runtime';
-import { runCli, splitConfig } from './testing/run-cli';
+import { PNG } from 'pngjs';
+import { runCli, splitConfig, workspaceRoot } from './testing/run-cli';
 
 /**
  * The distributed path end to end: `ippro dev` as a child process (a real Temporal dev server, the
@@ -71,7 +72,33 @@ function files(dir: string): Record<string, Buffer> {
   return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
 }
 
+/** User data: a folder of PNG images (3 classes, 6x6, fitted to the model's 4x4 input), an npz file NumPy wrote, and a model ending in logits. */
+const imagesDir = join(scratch, 'images');
+const logitsModelDir = join(scratch, 'logits-cnn');
+const USER_DATA_ARGS = [
+  '--data', `images:${imagesDir}?split=train&val=0.25`,
+  '--eval-data', `npz:${join(workspaceRoot(), 'libs', 'data', 'src', 'testing', 'fixtures', 'numpy-savez.npz')}`,
+  '--finetune-data', `images:${imagesDir}`,
+  '--normalize', 'mean=0.5,std=0.25',
+  '--target-channels', '0.3', '--rounds', '2', '--lambda', '1',
+  '--finetune-steps', '2', '--finetune-lr', '0.05', '--replicas', '2',
+  '--batch-size', '4', '--eval-batch-size', '2', '--score-shards', '2', '--max-parallel', '2',
+  '--seed', '3', '--backend', 'cpu',
+];
+
+function writeImages(): void {
+  ['circle', 'square', 'triangle'].forEach((name, label) => {
+    mkdirSync(join(imagesDir, name), { recursive: true });
+    for (let i = 0; i < 8; i += 1) {
+      const png = new PNG({ width: 6, height: 6 });
+      for (let p = 0; p < png.data.length; p += 1) png.data[p] = p % 4 === 3 ? 255 : (label * 80 + i * 9 + p * 5) % 256;
+      writeFileSync(join(imagesDir, name, `${i}.png`), PNG.sync.write(png, { colorType: 2 }));
+    }
+  });
+}
+
 let localOut: string;
+let userDataLocalOut: string;
 
 before(async () => {
   await initRuntime({ backend: 'cpu' });
@@ -84,6 +111,14 @@ before(async () => {
   localOut = join(scratch, 'local');
   const local = runCli(['prune', '--local', '--model', modelDir, ...PRUNE_ARGS, ...RECOVERY_ARGS, '--out', localOut, '--json']);
   assert.equal(local.status, 0, local.stderr);
+  writeImages();
+  const logits = buildSmallCnn({ widths: [4, 8], numClasses: 3, seed: 4, inputShape: [4, 4, 3], output: 'logits' });
+  await saveLayersModelToDir(logits, logitsModelDir);
+  logits.dispose();
+  userDataLocalOut = join(scratch, 'user-data-local');
+  const userData = runCli(['prune', '--local', '--model', logitsModelDir, ...USER_DATA_ARGS, '--out', userDataLocalOut]);
+  assert.equal(userData.status, 0, userData.stderr);
+  assert.match(userData.stderr, /classes: circle=0, square=1, triangle=2 \(--data images:/);
 });
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -121,6 +156,19 @@ for (const workers of [1, 2]) {
       assert.deepEqual(listed.find((run) => run.runId === `equal-${workers}`)?.status, 'COMPLETED');
 
       if (workers === 2) {
+        // An image folder, an npz file and a model ending in logits: the data travels as dataset
+        // artifacts, and the run ends with the model --local makes, byte for byte.
+        const userOut = join(scratch, 'user-data-distributed');
+        const userData = runCli(['prune', '--model', logitsModelDir, ...USER_DATA_ARGS, '--state-dir', stack.stateDir, '--out', userOut]);
+        assert.equal(userData.status, 0, `${userData.stderr}\n${readFileSync(stack.log, 'utf8')}`);
+        const [localFiles, distributedFiles] = [files(userDataLocalOut), files(userOut)];
+        assert.ok(localFiles['weights.bin']?.equals(distributedFiles['weights.bin'] as Buffer), 'weights.bin differs');
+        assert.ok(localFiles['model.json']?.equals(distributedFiles['model.json'] as Buffer), 'model.json differs');
+        const summary = splitConfig(distributedFiles['summary.json']);
+        assert.deepEqual(summary.result, splitConfig(localFiles['summary.json']).result);
+        assert.equal((JSON.parse(summary.result) as { output: string }).output, 'logits');
+        assert.equal(summary.config['output'], 'auto');
+
         // A worker killed mid-run: its calls are retried on the other one; `watch` follows the run to
         // its end, and the result is still byte-identical to --local.
         const faultArgs = ['--model', wideModelDir, ...PRUNE_ARGS, '--rounds', '2', '--target-channels', '0.5'];

@@ -1,15 +1,24 @@
-import { effectiveConfig } from '@ippro/settings';
+import { artifactKeyOf } from '@ippro/artifact-store';
+import { buildChannelGraph } from '@ippro/graph';
+import { modelToArtifact } from '@ippro/model-artifact';
+import { SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
+import type { ClassifierOutput } from '@ippro/models';
+import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved } from '@ippro/settings';
 import { FINE_TUNE_WEIGHT_DECAY, stepsForEpochs } from '@ippro/workflow-core';
 import type { DatasetRef, DistillationConfig, FineTuneConfig, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
+import { asBadInput, loadModel, resolveOutput } from './cli-inputs';
+import { asUsage } from './command-settings';
+import { runDatasets } from './dataset-refs';
 import type { RunDatasets } from './dataset-refs';
 import { UsageError } from './exit-codes';
+import { modelWarnings } from './model-warnings';
 import { DEFAULT_DISTILLATION_TEMPERATURE, DEFAULT_FINETUNE_EPOCHS } from './run-settings';
 import type { PROSCORE_SETTINGS, RUN_INPUT_SETTINGS } from './run-settings';
 
 /** The parts of a run's input that `prune` and `compare` make alike from their shared settings. */
 
-type RunInputs = Resolved<typeof RUN_INPUT_SETTINGS>;
+type RunInputSettings = Resolved<typeof RUN_INPUT_SETTINGS>;
 
 const TRAJECTORY_SETTINGS = ['trajectorySteps', 'trajectoryLr', 'trajectoryMomentum'] as const;
 
@@ -43,7 +52,7 @@ export function proscoreOf(settings: Resolved<typeof PROSCORE_SETTINGS & Pick<ty
 }
 
 /** A draw of scoring samples is read by a criterion of the run (`scored`) and fits in --data. */
-export async function checkScoringSamples(settings: RunInputs, scored: boolean, dataSize: () => Promise<number>): Promise<void> {
+export async function checkScoringSamples(settings: RunInputSettings, scored: boolean, dataSize: () => Promise<number>): Promise<void> {
   const { scoringSamples } = settings.values;
   if (scoringSamples === undefined) return;
   if (!scored) throw new UsageError(`${settings.where('scoringSamples')} draws the scoring data, which no criterion of this run reads`);
@@ -64,7 +73,7 @@ export async function checkTrajectorySteps(settings: Resolved<typeof PROSCORE_SE
 /** The fine-tuning budget: K steps as given, or E epochs (--finetune-epochs, DEFAULT_FINETUNE_EPOCHS when neither is given). */
 export type FineTuneBudget = { steps: number; epochs?: undefined } | { epochs: number; steps?: undefined };
 
-export function fineTuneBudget(settings: RunInputs): FineTuneBudget {
+export function fineTuneBudget(settings: RunInputSettings): FineTuneBudget {
   const { finetuneSteps, finetuneEpochs } = settings.values;
   if (finetuneSteps !== undefined && finetuneEpochs !== undefined) {
     throw new UsageError(`${settings.where('finetuneSteps')} and ${settings.where('finetuneEpochs')} both set the fine-tuning budget; give one`);
@@ -76,7 +85,7 @@ export function fineTuneBudget(settings: RunInputs): FineTuneBudget {
  * The effective configuration with what the run used where a setting was left to its default that
  * depends on others: the fine-tuning epochs, and distillation's temperature.
  */
-export function runConfigOf(settings: RunInputs): EffectiveConfig {
+export function runConfigOf(settings: RunInputSettings): EffectiveConfig {
   const budget = fineTuneBudget(settings);
   const { distillWeight, temperature } = settings.values;
   return {
@@ -101,8 +110,8 @@ export async function fineTuneSteps(
  * The fine-tuning of a run's input (what a pruned model gets in `compare`; `prune` adds its
  * replicas and repetitions), undefined for 0 steps, where distillation settings are bad input.
  */
-export function fineTuneOf(settings: RunInputs, dataset: DatasetRef, steps: number): Omit<FineTuneConfig, 'replicas' | 'repetitions'> | undefined {
-  const distillation = distillationOf(settings, steps > 0);
+export function fineTuneOf(settings: RunInputSettings, dataset: DatasetRef, steps: number, output: ClassifierOutput): Omit<FineTuneConfig, 'replicas' | 'repetitions'> | undefined {
+  const distillation = distillationOf(settings, steps > 0, output);
   if (steps === 0) return undefined;
   const { batchSize, finetuneLr, finetuneSchedule } = settings.values;
   return {
@@ -116,19 +125,23 @@ export function fineTuneOf(settings: RunInputs, dataset: DatasetRef, steps: numb
   };
 }
 
-/** Distillation from the input model; undefined at weight 0. Refused without fine-tuning, which is where it acts. */
-function distillationOf(settings: RunInputs, fineTuning: boolean): DistillationConfig | undefined {
+/**
+ * Distillation from the input model; undefined at weight 0. Refused without fine-tuning, which is
+ * where it acts, and for a sigmoid output (@ippro/models' SIGMOID_DISTILLATION_REFUSAL).
+ */
+function distillationOf(settings: RunInputSettings, fineTuning: boolean, output: ClassifierOutput): DistillationConfig | undefined {
   const { distillWeight, temperature } = settings.values;
   if (distillWeight === 0) {
     if (settings.given('temperature')) throw new UsageError(`${settings.where('temperature')} is distillation's temperature; set --distill-weight above 0 to distil`);
     return undefined;
   }
   if (!fineTuning) throw new UsageError(`${settings.where('distillWeight')} distils while fine-tuning, but this run does not fine-tune`);
+  if (output === 'sigmoid') throw new UsageError(`${settings.where('distillWeight')}: ${SIGMOID_DISTILLATION_REFUSAL}`);
   return { weight: distillWeight, temperature: temperature ?? DEFAULT_DISTILLATION_TEMPERATURE };
 }
 
 /** Batch-norm recalibration after surgery; undefined for 0 batches. Its data defaults to the fine-tuning data. */
-export async function recalibrationOf(settings: RunInputs, datasets: RunDatasets, tuning: { spec: string; flag: string }): Promise<RecalibrationConfig | undefined> {
+export async function recalibrationOf(settings: RunInputSettings, datasets: RunDatasets, tuning: { spec: string; flag: string }): Promise<RecalibrationConfig | undefined> {
   const { bnRecalibrationBatches, bnRecalibrationData, bnRecalibrationBatchSize, batchSize } = settings.values;
   if (bnRecalibrationBatches === 0) {
     const stray = (['bnRecalibrationData', 'bnRecalibrationBatchSize'] as const).find((name) => settings.given(name));
@@ -137,4 +150,87 @@ export async function recalibrationOf(settings: RunInputs, datasets: RunDatasets
   }
   const dataset = bnRecalibrationData === undefined ? await datasets.ref(tuning.spec, tuning.flag) : await datasets.ref(bnRecalibrationData, settings.where('bnRecalibrationData'));
   return { dataset, batchSize: bnRecalibrationBatchSize ?? batchSize, batches: bnRecalibrationBatches };
+}
+
+/** A run's model and data, checked against each other, and the recovery settings made from them, ready for its input. */
+export interface RunInputs {
+  modelArtifactId: string;
+  /** The model's output kind, resolved from --output and the model. */
+  output: ClassifierOutput;
+  /** What looks wrong with the model (printed on stderr, recorded in summary.json and the report). */
+  warnings: string[];
+  data: DatasetRef;
+  evaluation: DatasetRef;
+  /** The report-only test data, when the command takes one and it is given. */
+  test?: DatasetRef;
+  /** Fine-tuning (fineTuneOf) of the budget split over `shares`; undefined for 0 steps. */
+  fineTune?: Omit<FineTuneConfig, 'replicas' | 'repetitions'>;
+  recalibration?: RecalibrationConfig;
+  /** How many samples --data holds (for the checks of a scoring draw and of the trajectory). */
+  dataSize(): Promise<number>;
+  /** The model artifact first, then the datasets that travel as artifacts. */
+  artifacts: Uint8Array[];
+}
+
+/** How a run uses its inputs: where it runs, and how the fine-tuning budget is shared (fineTuneSteps). */
+export interface RunShape {
+  local: boolean;
+  quiet: boolean;
+  shares: { rounds: number; repetitions: number; replicas: number };
+  /** --test-data's spec and flag, for commands that take it. */
+  test?: { spec: string; flag: string };
+}
+
+/**
+ * Loads the model (its channel graph must build), resolves its output kind, and opens every
+ * dataset of the run against it (`prune`, `compare`, `schedule create`): any fault is bad input,
+ * found before anything is written or started.
+ */
+export async function prepareRunInputs(settings: RunInputSettings, run: RunShape): Promise<RunInputs> {
+  const values = settings.values;
+  const modelDir = asUsage(() => required(settings, 'model'));
+  const dataSpec = asUsage(() => required(settings, 'data'));
+  const model = await loadModel(modelDir);
+  try {
+    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    const output = await resolveOutput(model, values.output, modelDir);
+    const modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
+    const warnings = modelWarnings(model, modelDir);
+    const artifacts: Uint8Array[] = [modelBytes];
+    const datasets: RunDatasets = runDatasets(
+      {
+        local: run.local,
+        model,
+        modelName: `model ${modelDir}`,
+        output,
+        quiet: run.quiet,
+        ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }),
+        ...(values.normalize === undefined ? {} : { normalize: values.normalize }),
+      },
+      artifacts,
+    );
+    const data = await datasets.ref(dataSpec, settings.where('data'));
+    const evaluation = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
+    const test = run.test === undefined ? undefined : await datasets.ref(run.test.spec, run.test.flag);
+    const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
+    const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, run.shares);
+    const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps, output);
+    const recalibration = await recalibrationOf(settings, datasets, tuning);
+    // --data was opened (or sized from its spec) above: its size needs the model no more.
+    const dataSize = (): Promise<number> => datasets.size(dataSpec, settings.where('data'));
+    return {
+      modelArtifactId: artifactKeyOf(modelBytes),
+      output,
+      warnings,
+      data,
+      evaluation,
+      ...(test === undefined ? {} : { test }),
+      ...(fineTune === undefined ? {} : { fineTune }),
+      ...(recalibration === undefined ? {} : { recalibration }),
+      dataSize,
+      artifacts,
+    };
+  } finally {
+    model.dispose();
+  }
 }

@@ -19,6 +19,7 @@ import {
 } from '@ippro/settings';
 import { FINE_TUNE_SCHEDULES, PROSCORE_READINGS, REMOVAL_ORDERS } from '@ippro/workflow-core';
 import type { FineTuneSchedule } from '@ippro/workflow-core';
+import { MODEL_DATA_SETTINGS } from './model-data-settings';
 import { TARGET_SETTINGS } from './run-artifacts';
 
 const spec = (help: string) => setting({ parse: TEXT, placeholder: 'SPEC', help });
@@ -65,6 +66,7 @@ export const RUN_INPUT_SETTINGS = {
   evalData: { ...spec('evaluation data'), defaultHelp: 'the --data spec' },
   finetuneData: { ...spec('fine-tuning data'), defaultHelp: 'the --data spec' },
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory holding the CIFAR-10 .bin files' }),
+  ...MODEL_DATA_SETTINGS,
   lambda: setting({ parse: POSITIVE_NUMBER, placeholder: 'VALUE', help: 'PROscore step size', defaultHelp: String(DEFAULT_LAMBDA) }),
   ...PROSCORE_SETTINGS,
   ranking: setting({ parse: oneOf(['global', 'uniform'] as const), help: 'global | uniform (per layer)', default: DEFAULT_RANKING }),
@@ -97,7 +99,7 @@ export const RUN_INPUT_SETTINGS = {
   }),
   distillWeight: setting({
     parse: numberWhere('a weight in [0, 1]', (n) => n >= 0 && n <= 1, 'W'),
-    help: 'knowledge distillation from the input model while fine-tuning: loss = (1 - W) cross-entropy + W T^2 KL(teacher || student) at temperature T; 0: none',
+    help: 'knowledge distillation from the input model while fine-tuning: loss = (1 - W) loss of the output kind + W T^2 KL(teacher || student) of the logits at temperature T (probabilities: their log; a sigmoid output is refused); 0: none',
     default: '0',
   }),
   temperature: setting({ parse: POSITIVE_NUMBER, placeholder: 'T', help: "distillation's softmax temperature", defaultHelp: String(DEFAULT_DISTILLATION_TEMPERATURE) }),

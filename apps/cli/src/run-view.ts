@@ -1,11 +1,12 @@
 import type { PruneHandle } from '@ippro/orchestration';
 import { queryProgress } from '@ippro/orchestration';
-import type { PruneProgress, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
+import { accuracyName } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneProgress, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
 import { ProgressBar } from './progress-bar';
 import { formatCount, formatPercent, textTable } from './text-table';
 
-/** The per-round table: params, FLOPs, top-1 (and what was kept of the input model). */
-export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetrics[]): string {
+/** The per-round table: params, FLOPs, accuracy (top-1, or exact match for a sigmoid) and what was kept of the input model. */
+export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetrics[], output?: ModelOutputKind): string {
   const rows = [baseline, ...history].map((round) => [
     round.round,
     formatCount(round.params),
@@ -16,20 +17,20 @@ export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetri
     round.loss.toFixed(4),
     round.removedGroups,
   ]);
-  return textTable(['round', 'params', 'kept', 'FLOPs', 'kept', 'top-1', 'loss', 'groups removed'], rows);
+  return textTable(['round', 'params', 'kept', 'FLOPs', 'kept', accuracyName(output), 'loss', 'groups removed'], rows);
 }
 
 /** One finished round in a line (the live view; the table follows at the end). */
-export function roundLine(baseline: RoundMetrics, round: RoundMetrics): string {
+export function roundLine(baseline: RoundMetrics, round: RoundMetrics, output?: ModelOutputKind): string {
   const label = round.round === 0 ? 'baseline' : `round ${round.round}`;
   return (
     `${label}: params ${formatCount(round.params)} (${formatPercent(round.params / baseline.params)}), ` +
-    `FLOPs ${formatCount(round.flops)} (${formatPercent(round.flops / baseline.flops)}), top-1 ${formatPercent(round.top1)}, loss ${round.loss.toFixed(4)}`
+    `FLOPs ${formatCount(round.flops)} (${formatPercent(round.flops / baseline.flops)}), ${accuracyName(output)} ${formatPercent(round.top1)}, loss ${round.loss.toFixed(4)}`
   );
 }
 
 export function renderResult(result: PruneWorkflowResult): string {
-  return `${roundsTable(result.baseline, result.history)}\nresult: round ${result.resultRound} (${result.stoppedBecause})\n`;
+  return `${roundsTable(result.baseline, result.history, result.output)}\nresult: round ${result.resultRound} (${result.stoppedBecause})\n`;
 }
 
 export function describeProgress(progress: PruneProgress): string {
@@ -59,7 +60,7 @@ export async function followRun(handle: PruneHandle, write: (text: string) => vo
       if (rounds > shownRounds && progress.baseline !== undefined) {
         bar.done();
         const baseline = progress.baseline;
-        for (const round of [baseline, ...progress.history].slice(shownRounds + 1)) write(`${roundLine(baseline, round)}\n`);
+        for (const round of [baseline, ...progress.history].slice(shownRounds + 1)) write(`${roundLine(baseline, round, progress.output)}\n`);
         shownRounds = rounds;
       }
       bar.update(progress.shardsDone, progress.shardsTotal, describeProgress(progress));

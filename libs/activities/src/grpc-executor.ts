@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { artifactKeyOfStatus } from '@ippro/artifacts';
-import type { ClientTlsOptions } from '@ippro/artifacts';
+import { artifactKeyOfStatus } from '@ippro/protocol';
+import type { ClientTlsOptions } from '@ippro/protocol';
 import {
   batchNormStatisticsRequestOf,
   batchNormStatisticsResultOf,

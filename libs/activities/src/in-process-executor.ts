@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { computeBatchNormStatistics, computeGradStats, computeTrajectoryScores, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
 import type {
   BatchNormStatisticsCall,

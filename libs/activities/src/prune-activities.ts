@@ -1,8 +1,9 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
-import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { ComputeInputError, DatasetResolver, getJson, getModel, getScores, putJson, putScores } from '@ippro/compute-core';
 import { DataError, batchCount } from '@ippro/data';
+import { outputOf } from '@ippro/workflow-core';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, groupWeights, mergeGradStatsInOrder } from '@ippro/importance';
@@ -228,6 +229,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         groupIds,
         batchNormMode: input.scoring.batchNormMode ?? 'inference',
         includeBias: input.scoring.includeBias ?? false,
+        ...outputOf(input),
       },
       callOptions(),
     );
@@ -271,11 +273,11 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const batchNormMode = scoring.batchNormMode ?? 'inference';
     const includeBias = scoring.includeBias ?? false;
     const scoringBatches = await batchesOf(scoring.dataset, scoring.batchSize, 'scoring');
-    const options = trajectoryOptions(proscore, { ...(input.lambda === undefined ? {} : { lambda: input.lambda }), scoringBatches, includeBias, batchNormMode });
+    const options = trajectoryOptions(proscore, { ...(input.lambda === undefined ? {} : { lambda: input.lambda }), scoringBatches, includeBias, batchNormMode, output: input.output ?? 'auto' });
     heartbeat({ done: 0, total: options.steps });
     const { steps, learningRate, momentum, weightDecay, order } = options;
     return executor.computeTrajectoryScores(
-      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: scoring.dataset, batchSize: scoring.batchSize, steps, learningRate, momentum, weightDecay, batchNormMode, includeBias, order },
+      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: scoring.dataset, batchSize: scoring.batchSize, steps, learningRate, momentum, weightDecay, batchNormMode, includeBias, order, ...outputOf(input) },
       callOptions(),
     );
   }
@@ -336,7 +338,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const { recalibration } = input;
     heartbeat({ done: 0, total: input.batches.end - input.batches.start });
     return executor.computeBatchNormStatistics(
-      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: recalibration.dataset, batches: input.batches, batchSize: recalibration.batchSize, seed: input.seed },
+      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: recalibration.dataset, batches: input.batches, batchSize: recalibration.batchSize, seed: input.seed, ...outputOf(input) },
       callOptions(),
     );
   }
@@ -383,6 +385,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         seed: input.seed,
         augment,
         ...(distillation === undefined || input.teacherModelArtifactId === undefined ? {} : { distillation: { teacherModelArtifactId: input.teacherModelArtifactId, ...distillation } }),
+        ...outputOf(input),
       },
       callOptions(),
     );
@@ -408,6 +411,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         dataset: input.evaluation.dataset,
         batches: input.batches,
         batchSize: input.evaluation.batchSize,
+        ...outputOf(input),
       },
       callOptions(),
     );

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { runPruneRounds } from '@ippro/workflow-core';
 import type { PruneCarry, PrunePhase, PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import type { ComputeExecutor } from './compute-executor';

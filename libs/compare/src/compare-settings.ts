@@ -1,4 +1,4 @@
-import { checkDataset, checkFineTune, checkProscore, checkRecalibration } from '@ippro/workflow-core';
+import { checkDataset, checkDistillationOutput, checkFineTune, checkProscore, checkRecalibration, MODEL_OUTPUT_KINDS } from '@ippro/workflow-core';
 import type { TargetMetricName } from '@ippro/workflow-core';
 import type { CompareInput } from './compare-types';
 import { needsScoringData, parseCriterionVariant, variantReading } from './criterion-variants';
@@ -68,6 +68,8 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
     checkDataset('test.dataset', input.test.dataset);
     positiveInteger('test.batchSize', input.test.batchSize);
   }
+  if (input.output !== undefined && !MODEL_OUTPUT_KINDS.includes(input.output)) throw new Error(`output must be one of ${MODEL_OUTPUT_KINDS.join(', ')}, got '${String(input.output)}'`);
+  checkDistillationOutput(input.fineTune, input.output);
   if (input.lambda !== undefined && !(Number.isFinite(input.lambda) && input.lambda > 0)) throw new Error(`lambda must be a finite number > 0, got ${String(input.lambda)}`);
   if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
   const fineTuneSteps = input.fineTune?.steps ?? 0;

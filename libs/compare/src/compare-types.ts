@@ -2,6 +2,7 @@ import type {
   ActivityConfig,
   EvaluationConfig,
   FineTuneConfig,
+  ModelOutputKind,
   PlanConfig,
   ProscoreConfig,
   RecalibrationConfig,
@@ -28,6 +29,8 @@ export interface CompareInput {
   targets: number[];
   /** Default 'flops'. */
   metric?: TargetMetricName;
+  /** The model's output kind, for scoring, fine-tuning and evaluation alike; absent: 'auto'. */
+  output?: ModelOutputKind;
   /** PROscore's step size; default @ippro/importance's DEFAULT_LAMBDA. */
   lambda?: number;
   /** How plain `proscore` is read; a variant's modifiers override it. Absent: pooled, ascending, no weight decay. */
@@ -112,6 +115,8 @@ export interface CriterionScores {
 }
 
 export interface CompareResult {
+  /** The model's output kind the comparison ran with (absent in results of older runs: 'auto'). */
+  output?: ModelOutputKind;
   baseline: ModelMeasure;
   metric: TargetMetricName;
   criteria: string[];

@@ -1,3 +1,4 @@
+import { accuracyName } from '@ippro/workflow-core';
 import type { CompareResult } from './compare-types';
 import { summariseComparison } from './comparison-summary';
 import type { Spread, SummaryRow } from './comparison-summary';
@@ -29,15 +30,17 @@ function stagesOf(result: CompareResult): { recalibrated: boolean; tuned: boolea
 
 /**
  * The comparison as text cells: the input model first, then one row per criterion and target.
- * Top-1 after pruning, after recalibration and after fine-tuning on the evaluation data, then the
- * same on the test data (`test top-1 ...`), each stage only when the comparison has it.
+ * Accuracy (top-1, or exact match for a sigmoid) after pruning, after recalibration and after
+ * fine-tuning on the evaluation data, then the same on the test data (`test top-1 ...`), each stage
+ * only when the comparison has it.
  */
 export function comparisonTableText(result: CompareResult): TableText {
   const { recalibrated, tuned, test } = stagesOf(result);
+  const accuracy = accuracyName(result.output);
   const stageHeaders = (prefix: string): string[] => [
-    `${prefix}top-1 pruned`,
-    ...(recalibrated ? [`${prefix}top-1 recalibrated`] : []),
-    ...(tuned ? [`${prefix}top-1 after ${result.fineTuneSteps} steps`] : []),
+    `${prefix}${accuracy} pruned`,
+    ...(recalibrated ? [`${prefix}${accuracy} recalibrated`] : []),
+    ...(tuned ? [`${prefix}${accuracy} after ${result.fineTuneSteps} steps`] : []),
   ];
   const stageCells = (pruned: string, recalibratedCell: string, tunedCell: string): string[] => [pruned, ...(recalibrated ? [recalibratedCell] : []), ...(tuned ? [tunedCell] : [])];
   const headers = ['criterion', `${result.metric} removed`, 'runs', 'params kept', 'FLOPs kept', ...stageHeaders(''), ...(test ? stageHeaders('test ') : [])];

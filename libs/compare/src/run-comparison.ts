@@ -1,4 +1,4 @@
-import { mapBounded, recalibrateBatchNorm, roundDecay, teacherOf } from '@ippro/workflow-core';
+import { mapBounded, outputOf, recalibrateBatchNorm, roundDecay, teacherOf } from '@ippro/workflow-core';
 import type { BatchRangeRef, EvaluationConfig, MergeAndScoreOutput, PruneActivities, ScoringConfig } from '@ippro/workflow-core';
 import { criterionVariants, resolveCompareSettings } from './compare-settings';
 import type { CompareSettings } from './compare-settings';
@@ -45,7 +45,7 @@ interface Run {
 async function evaluateOn(context: Context, set: EvaluationSet, modelArtifactId: string, jobId: string): Promise<Evaluation & Omit<ModelMeasure, 'test'>> {
   const { activities } = context.host;
   const parts = await mapBounded(set.shards, context.settings.maxParallel, (batches, index) =>
-    activities.evaluateShard({ jobId: `${jobId}/eval${index}`, modelArtifactId, evaluation: set.config, batches }),
+    activities.evaluateShard({ jobId: `${jobId}/eval${index}`, modelArtifactId, evaluation: set.config, batches, ...outputOf(context.input) }),
   );
   return { modelArtifactId, ...(await activities.mergeEvaluations({ modelArtifactId, parts })) };
 }
@@ -117,7 +117,7 @@ async function scoringPass(context: Context, variant: CriterionVariant, scoring:
   const stats = await mapBounded(
     plan.shards,
     settings.maxParallel,
-    (shard) => host.activities.computeGradStats({ jobId: `${jobPrefix}/s${shard.index}`, modelArtifactId: input.modelArtifactId, scoring, shardPlanArtifactId: planId, shard }),
+    (shard) => host.activities.computeGradStats({ jobId: `${jobPrefix}/s${shard.index}`, modelArtifactId: input.modelArtifactId, scoring, shardPlanArtifactId: planId, shard, ...outputOf(input) }),
     report,
   );
   const byLayerShard: string[][] = [];
@@ -183,6 +183,7 @@ async function oneShot(context: Context, scored: ScoredRun, pruned: Pruned, targ
       maxParallel: settings.maxParallel,
       seed: run.seed,
       jobId: `${jobId}/recalibrate`,
+      ...outputOf(input),
     });
     row.recalibrated = await measure(context, modelArtifactId, `${jobId}/recalibrated`);
   }
@@ -197,6 +198,7 @@ async function oneShot(context: Context, scored: ScoredRun, pruned: Pruned, targ
     ...roundDecay(tune, 1, { repetitions: 1, steps: settings.fineTuneSteps }),
     seed: run.seed,
     ...teacherOf(tune, input.modelArtifactId),
+    ...outputOf(input),
   });
   const after = await measure(context, tuned.modelArtifactId, `${jobId}/tuned`);
   return { ...row, tuned: { ...after, fineTuneLoss: tuned.sampleCount === 0 ? 0 : tuned.lossSum / tuned.sampleCount } };
@@ -241,7 +243,7 @@ export async function runComparison(input: CompareInput, host: CompareHost): Pro
     if (proscore?.reading === 'trajectory' && run.scoring !== undefined) {
       const scoring = run.scoring;
       output = await merged.get(`${variant.label} ${JSON.stringify(scoring.dataset)}`, () =>
-        host.activities.scoreTrajectory({ jobId: `${host.jobPrefix}/${variant.label}${run.index === undefined ? '' : `/k${run.index}`}/trajectory`, ...common, scoring, proscore }),
+        host.activities.scoreTrajectory({ jobId: `${host.jobPrefix}/${variant.label}${run.index === undefined ? '' : `/k${run.index}`}/trajectory`, ...common, scoring, proscore, ...outputOf(input) }),
       );
     } else {
       // A weight-only criterion's scores do not depend on the run's scoring data (only on whether F holds biases).
@@ -291,6 +293,7 @@ export async function runComparison(input: CompareInput, host: CompareHost): Pro
   host.report({ ...progress, phase: 'done', done: rows.length, total: rows.length, rowsDone: rows.length });
   const firstPass = passes.values().next().value;
   return {
+    ...outputOf(input),
     baseline,
     metric: settings.metric,
     criteria: [...input.criteria],

@@ -1,5 +1,5 @@
 import type { BatchNormMode, RemovalOrder } from '@ippro/importance';
-import type { CosineDecay } from '@ippro/models';
+import type { CosineDecay, OutputSetting } from '@ippro/models';
 import type {
   BatchNormStatisticsOutput,
   BatchRangeRef,
@@ -29,6 +29,8 @@ export interface GradStatsCall {
   groupIds: string[];
   batchNormMode: BatchNormMode;
   includeBias: boolean;
+  /** The model's output kind (picks the loss); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 }
 
 export type GradStatsCallResult = ComputeGradStatsOutput;
@@ -58,7 +60,7 @@ export type FineTuneShard = { replica: ReplicaRef; batches?: undefined } | { bat
  */
 export type FineTuneCall = FineTuneShard & {
   jobId: string;
-  /** Knowledge distillation from a teacher model during the steps; absent: plain cross-entropy. */
+  /** Knowledge distillation from a teacher model during the steps; absent: the loss of the output kind alone. */
   distillation?: DistillationCall;
   startModelArtifactId: string;
   dataset: DatasetRef;
@@ -69,6 +71,8 @@ export type FineTuneCall = FineTuneShard & {
   optimizer: SgdCallSettings;
   seed: number;
   augment: boolean;
+  /** The model's output kind (picks the loss); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 };
 
 export type FineTuneCallResult = FineTuneReplicaOutput;
@@ -92,6 +96,8 @@ export interface BatchNormStatisticsCall {
   batches: BatchRangeRef;
   batchSize: number;
   seed: number;
+  /** The model's output kind, checked against the data as every call's; absent: 'auto', read from the model. */
+  output?: OutputSetting;
 }
 
 export type BatchNormStatisticsCallResult = BatchNormStatisticsOutput;
@@ -112,17 +118,21 @@ export interface ScoreTrajectoryCall {
   batchNormMode: BatchNormMode;
   includeBias: boolean;
   order: RemovalOrder;
+  /** The model's output kind (picks the loss); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 }
 
 export type ScoreTrajectoryCallResult = MergeAndScoreOutput;
 
-/** Top-1 hits and summed loss over batches [start, end), in order (exact sums, merged by addition). */
+/** Hits (top-1, or exact match for a sigmoid) and summed loss over batches [start, end), in order (exact sums, merged by addition). */
 export interface EvaluateCall {
   jobId: string;
   modelArtifactId: string;
   dataset: DatasetRef;
   batches: BatchRangeRef;
   batchSize: number;
+  /** The model's output kind (picks the loss and the accuracy); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 }
 
 export type EvaluateCallResult = EvaluationSumsRef;

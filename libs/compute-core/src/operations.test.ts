@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ArtifactStore, storeBytes } from '@ippro/artifacts';
+import { ArtifactStore, storeBytes } from '@ippro/artifact-store';
 import { DrawnSamples, resolveDataset } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, serializeGradStats } from '@ippro/importance';
@@ -180,6 +180,19 @@ describe('the operations compute what the library computes', () => {
     teacherModel.dispose();
   });
 
+  it('fineTune of a logits model with a logits teacher: the library fineTune distilling the logits, byte for byte', async () => {
+    const student = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 5, output: 'logits' });
+    const teacher = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 8, output: 'logits' });
+    const studentId = await putModel(store, student);
+    const teacherId = await putModel(store, teacher);
+    const result = await fineTune(tuning({ startModelArtifactId: studentId, output: 'logits', distillation: { teacherModelArtifactId: teacherId, weight: 0.6, temperature: 3 } }), deps, recorder());
+    const data = shardDataset(resolveDataset(SPEC), { start: 3, end: 5 }, 4);
+    fineTuneInProcess(student, data, { ...SGD, output: 'logits', steps: 3, batchSize: 4, seed: 9, firstStep: 2, augment: true, distillation: { teacher, weight: 0.6, temperature: 3 } });
+    assert.ok((await store.get(result.modelArtifactId)).equals(modelToArtifact(student)));
+    student.dispose();
+    teacher.dispose();
+  });
+
   it("computeBatchNormStatistics: @ippro/pruning's batchNormStatistics over the seeded batches, past the end of an epoch", async () => {
     const context = recorder();
     const result = await computeBatchNormStatistics(statistics(), deps, context);
@@ -244,6 +257,14 @@ describe('a stopped call', () => {
   });
 });
 
+/** A fine-tune of a sigmoid model distilling from itself. */
+async function sigmoidDistillation(): Promise<unknown> {
+  const model = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 5, output: 'sigmoid' });
+  const id = await putModel(store, model);
+  model.dispose();
+  return fineTune(tuning({ startModelArtifactId: id, distillation: { teacherModelArtifactId: id, weight: 0.5, temperature: 2 } }), deps, recorder());
+}
+
 describe('bad input: a ComputeInputError naming the field', () => {
   const refusals: [string, () => Promise<unknown>, RegExp][] = [
     ['a model id that is not a sha256', () => evaluate(evaluation({ modelArtifactId: '../etc/passwd' }), deps, recorder()), /^model_artifact_id "..\/etc\/passwd" is not an artifact id/],
@@ -265,6 +286,7 @@ describe('bad input: a ComputeInputError naming the field', () => {
     ['a draw larger than the data', () => evaluate(evaluation({ dataset: { spec: SPEC, draw: { size: 21, seed: 0 } } }), deps, recorder()), /^dataset.draw.size must be 1 to 20 \(the samples of dataset\), got 21/],
     ['a distillation weight of 0', () => fineTune(tuning({ distillation: { teacherModelArtifactId: modelId, weight: 0, temperature: 2 } }), deps, recorder()), /^distillation.weight must be in \(0, 1\], got 0/],
     ['a teacher id that is not a sha256', () => fineTune(tuning({ distillation: { teacherModelArtifactId: 'teacher', weight: 0.5, temperature: 2 } }), deps, recorder()), /^distillation.teacher_model_artifact_id "teacher" is not an artifact id/],
+    ['distillation of a sigmoid model', () => sigmoidDistillation(), /^distillation needs a softmax output \(probabilities or logits\)/],
     ['an empty recalibration range', () => computeBatchNormStatistics(statistics({ batches: { start: 2, end: 2 } }), deps, recorder()), /^batches \[2, 2\) is empty or inverted/],
     ['more trajectory steps than batches', () => computeTrajectoryScores(trajectory({ steps: 5 }), deps, recorder()), /^steps 5: the trajectory takes one scoring batch per step, and the data has only 4 batches of 6/],
     ['weight decay with biases in F', () => computeTrajectoryScores(trajectory({ includeBias: true }), deps, recorder()), /^weight_decay: the training objective decays kernels only/],

@@ -1,5 +1,5 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
-import { storeBytes } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
@@ -28,8 +28,10 @@ import {
   checkBatchRange,
   checkBatchSize,
   checkDistillation,
+  checkDistillationOutput,
   checkGroupIds,
   checkModelFitsData,
+  checkOutput,
   checkSeed,
   checkSgd,
   checkSteps,
@@ -93,10 +95,11 @@ async function* scoringBatches(dataset: LabeledDataset, range: BatchRangeRef, ba
 export async function computeGradStats(call: GradStatsCall, deps: ComputeDeps, context: CallContext): Promise<GradStatsCallResult> {
   const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const output = checkOutput(call.output);
   const { dataset, datasetId } = await deps.datasets.resolve(call.dataset);
   const range = checkBatchRange(call.batches, dataset, batchSize);
   return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model, graph }) => {
-    checkModelFitsData(model, dataset, modelId);
+    checkModelFitsData(model, dataset, modelId, output);
     const groups = checkGroupIds(call.groupIds, graph(), modelId);
     const stats = await accumulateGradStats(model, graph(), scoringBatches(dataset, range, batchSize, context), {
       datasetId,
@@ -105,6 +108,7 @@ export async function computeGradStats(call: GradStatsCall, deps: ComputeDeps, c
       batchNormMode: call.batchNormMode,
       includeBias: call.includeBias,
       modelHash: modelId,
+      output,
     });
     await context.checkpoint();
     const bytes = serializeGradStats(stats);
@@ -119,15 +123,16 @@ export async function fineTune(call: FineTuneCall, deps: ComputeDeps, context: C
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
   const steps = checkSteps(call.steps);
   const sgd = checkSgd(call.optimizer);
+  const output = checkOutput(call.output);
   const distillation = call.distillation === undefined ? undefined : checkDistillation(call.distillation);
   const { dataset: whole } = await deps.datasets.resolve(call.dataset);
   const range = call.replica === undefined ? checkBatchRange(call.batches, whole, batchSize) : replicaRange(whole, batchSize, call.replica);
   const data = shardDataset(whole, range, batchSize);
   checkAugment(call.augment, data);
   return deps.models.borrow(modelId, 'start_model_artifact_id', 'changes', async ({ model }) => {
-    checkModelFitsData(model, data, modelId);
+    checkModelFitsData(model, data, modelId, output);
     const tune = async (teacher?: Distillation): Promise<FineTuneCallResult> => {
-      const settings = { ...sgd, steps, batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment, ...(teacher === undefined ? {} : { distillation: teacher }) };
+      const settings = { ...sgd, output, steps, batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment, ...(teacher === undefined ? {} : { distillation: teacher }) };
       const { samples, lossSum } = await fineTuneWithHooks(model, data, settings, {
         beforeStep: () => context.checkpoint(),
         afterStep: (done, samplesSoFar, lossSoFar) => context.progress({ done, total: steps, samples: samplesSoFar, meanLoss: lossSoFar / samplesSoFar }),
@@ -137,9 +142,10 @@ export async function fineTune(call: FineTuneCall, deps: ComputeDeps, context: C
       return { modelArtifactId, sampleCount: samples, steps, lossSum };
     };
     if (distillation === undefined) return tune();
+    checkDistillationOutput(model, output);
     // The teacher only runs forward: it goes back to the pool for the next call (the other replicas').
     return deps.models.borrow(distillation.teacherModelArtifactId, 'distillation.teacher_model_artifact_id', 'reads', async ({ model: teacher }) => {
-      checkModelFitsData(teacher, data, distillation.teacherModelArtifactId);
+      checkModelFitsData(teacher, data, distillation.teacherModelArtifactId, output);
       return tune({ teacher, weight: distillation.weight, temperature: distillation.temperature });
     });
   });
@@ -168,9 +174,10 @@ export async function computeBatchNormStatistics(call: BatchNormStatisticsCall, 
   checkBatchSize(call.batchSize, deps.maxBatchSize);
   const range = checkStreamRange(call.batches);
   checkSeed(call.seed);
+  const output = checkOutput(call.output);
   const { dataset } = await deps.datasets.resolve(call.dataset);
   return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model }) => {
-    checkModelFitsData(model, dataset, modelId);
+    checkModelFitsData(model, dataset, modelId, output);
     const stats = await batchNormStatistics(model, recalibrationInputs(dataset, range, call, context));
     await context.checkpoint();
     const statsArtifactId = await storeBytes(deps.artifacts, serializeBatchNormStatistics(stats));
@@ -185,12 +192,13 @@ export async function computeBatchNormStatistics(call: BatchNormStatisticsCall, 
 export async function computeTrajectoryScores(call: ScoreTrajectoryCall, deps: ComputeDeps, context: CallContext): Promise<ScoreTrajectoryCallResult> {
   const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const output = checkOutput(call.output);
   const { dataset } = await deps.datasets.resolve(call.dataset);
   const steps = checkTrajectory(call, batchCount(dataset, batchSize));
   return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model, graph }) => {
-    checkModelFitsData(model, dataset, modelId);
+    checkModelFitsData(model, dataset, modelId, output);
     const proscore = { reading: 'trajectory' as const, order: call.order, weightDecay: call.weightDecay, trajectory: { steps, learningRate: call.learningRate, momentum: call.momentum } };
-    const table = await scoreTrajectory(model, graph(), dataset, { proscore, batchSize, includeBias: call.includeBias, batchNormMode: call.batchNormMode }, {
+    const table = await scoreTrajectory(model, graph(), dataset, { proscore, batchSize, includeBias: call.includeBias, batchNormMode: call.batchNormMode, output }, {
       beforeStep: () => context.checkpoint(),
       afterStep: (done, total, samples) => context.progress({ done, total, samples, meanLoss: 0 }),
     });
@@ -199,16 +207,18 @@ export async function computeTrajectoryScores(call: ScoreTrajectoryCall, deps: C
   });
 }
 
-/** Top-1 hits and summed loss over a batch range, batch by batch in order (@ippro/models' evaluateDataset). */
+/** Hits (top-1, or exact match for a sigmoid) and summed loss over a batch range, batch by batch in order (@ippro/models' evaluateDataset). */
 export async function evaluate(call: EvaluateCall, deps: ComputeDeps, context: CallContext): Promise<EvaluateCallResult> {
   const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const output = checkOutput(call.output);
   const { dataset } = await deps.datasets.resolve(call.dataset);
   const range = checkBatchRange(call.batches, dataset, batchSize);
   return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model }) => {
-    checkModelFitsData(model, dataset, modelId);
+    checkModelFitsData(model, dataset, modelId, output);
     const { correct, lossSum, count } = await evaluateDataset(model, dataset, {
       batchSize,
+      output,
       batches: range,
       beforeBatch: () => context.checkpoint(),
       afterBatch: (done, total, sums) => context.progress({ done, total, samples: sums.count, meanLoss: sums.lossSum / sums.count }),

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import type { ScoreTable } from '@ippro/importance';
 import { decodeNumber, getJson, putJson } from './json-artifacts';
 

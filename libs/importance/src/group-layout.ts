@@ -47,13 +47,22 @@ function injectionChannels(group: ChannelGroup, point: InjectionPoint): Injectio
  */
 const HOMOGENEOUS_ACTIVATIONS = new Set(['linear', 'relu']);
 
-/** A unit injected at its own output must not hide a non-homogeneous fused activation. */
-function checkInjectionActivation(model: LayersModel, member: GroupMember, point: InjectionPoint): void {
-  if (injectionLayerOf(member, point) !== member.layer) {
-    return;
+/**
+ * The non-homogeneous activation fused into a unit's layer when the unit is injected at that
+ * layer's own output (which then is not y_u), else undefined.
+ */
+export function hidingFusedActivation(model: LayersModel, member: GroupMember, point: InjectionPoint = 'element-wise'): string | undefined {
+  if (!isUnitMember(member) || injectionLayerOf(member, point) !== member.layer) {
+    return undefined;
   }
   const activation = requireLayer(model, member.layer).getConfig()['activation'];
-  if (typeof activation === 'string' && !HOMOGENEOUS_ACTIVATIONS.has(activation)) {
+  return typeof activation === 'string' && !HOMOGENEOUS_ACTIVATIONS.has(activation) ? activation : undefined;
+}
+
+/** A unit injected at its own output must not hide a non-homogeneous fused activation. */
+function checkInjectionActivation(model: LayersModel, member: GroupMember, point: InjectionPoint): void {
+  const activation = hidingFusedActivation(model, member, point);
+  if (activation !== undefined) {
     throw new Error(
       `unit layer '${member.layer}' has a fused '${activation}' activation: its output is not the injection point y_u of IPPRO.md §1; use a separate activation layer`,
     );

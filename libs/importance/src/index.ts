@@ -7,6 +7,7 @@ export { serializeGradStats, deserializeGradStats } from './serialize-grad-stats
 export { computeModelHash } from './model-hash';
 export { preserveBatchNormStatistics } from './batch-norm-statistics';
 export { findLayerWeight } from './layer-weights';
+export { hidingFusedActivation } from './group-layout';
 export { groupWeights } from './group-weights';
 export type { GroupWeightEntry, GroupWeights, GroupWeightsOptions } from './group-weights';
 export { proscoreFromStats, DEFAULT_LAMBDA, DEFAULT_DENOMINATOR_EPSILON } from './proscore';

@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ClassifierOutput } from './output-kind';
 import { buildMlp } from './mlp';
 import { buildMobileNetV2Cifar } from './mobilenetv2-cifar';
 import { buildResNetCifar } from './resnet-cifar';
@@ -15,6 +16,8 @@ export interface ModelOptions {
   inputShape?: number[];
   /** Width multiplier (alpha); only for architectures that have one (mobilenetv2). */
   widthMultiplier?: number;
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
 }
 
 interface Architecture {
@@ -31,10 +34,11 @@ function imageShape(options: ModelOptions): { inputShape?: [number, number, numb
   return { inputShape: options.inputShape as [number, number, number] };
 }
 
-function common(options: ModelOptions): { numClasses?: number; seed?: number } {
+function common(options: ModelOptions): { numClasses?: number; seed?: number; output?: ClassifierOutput } {
   return {
     ...(options.numClasses === undefined ? {} : { numClasses: options.numClasses }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.output === undefined ? {} : { output: options.output }),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   taylorScores,
 } from '@ippro/importance';
 import type { BatchNormMode, GradStats, GroupWeights, ProscoreOptions, ScoreTable, TrajectoryOptions } from '@ippro/importance';
+import type { OutputSetting } from '@ippro/models';
 import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES } from '@ippro/workflow-core';
 import type { CriterionName, ProscoreConfig } from '@ippro/workflow-core';
 import { PruningInputError } from './pruning-input-error';
@@ -53,6 +54,8 @@ export interface TrajectoryContext {
   scoringBatches: number;
   includeBias: boolean;
   batchNormMode: BatchNormMode;
+  /** The model's output kind (@ippro/models), which picks the loss; 'auto' reads it from the model. */
+  output: OutputSetting;
 }
 
 /** The trajectory's options, every default filled in. */
@@ -77,6 +80,7 @@ export function trajectoryOptions(proscore: ProscoreConfig, context: TrajectoryC
     order: proscore.order ?? 'ascending',
     includeBias: context.includeBias,
     batchNormMode: context.batchNormMode,
+    output: context.output,
   };
 }
 

@@ -13,7 +13,7 @@ export interface FineTuneSettings extends SgdSettings {
   firstStep?: number;
   /** Pad-crop-flip augmentation; default on for images (samples of rank 3). */
   augment?: boolean;
-  /** Knowledge distillation from a teacher (which sees each augmented batch too); absent: plain cross-entropy. */
+  /** Knowledge distillation from a teacher (which sees each augmented batch too); absent: the loss of the output kind alone. */
   distillation?: Distillation;
 }
 

@@ -4,6 +4,7 @@ import type { ChannelGraph } from '@ippro/graph';
 import { groupWeights, proscoreTrajectory } from '@ippro/importance';
 import type { BatchNormMode, ScoreTable, ScoringBatch } from '@ippro/importance';
 import type { ProscoreConfig } from '@ippro/workflow-core';
+import type { OutputSetting } from '@ippro/models';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { needsGradientStats, scoreByCriterion, statsReading, trajectoryOptions } from './criteria';
 import type { Criterion } from './criteria';
@@ -37,7 +38,7 @@ export async function scoreTrajectory(
   model: LayersModel,
   graph: ChannelGraph,
   dataset: LabeledDataset,
-  settings: { proscore: ProscoreConfig; lambda?: number; batchSize: number; includeBias: boolean; batchNormMode?: BatchNormMode | undefined },
+  settings: { proscore: ProscoreConfig; lambda?: number; batchSize: number; includeBias: boolean; batchNormMode?: BatchNormMode | undefined; output?: OutputSetting | undefined },
   hooks: TrajectoryHooks = {},
 ): Promise<ScoreTable> {
   const options = trajectoryOptions(settings.proscore, {
@@ -45,6 +46,7 @@ export async function scoreTrajectory(
     scoringBatches: batchCount(dataset, settings.batchSize),
     includeBias: settings.includeBias,
     batchNormMode: settings.batchNormMode ?? 'inference',
+    output: settings.output ?? 'auto',
   });
   let done = 0;
   let samples = 0;
@@ -86,8 +88,8 @@ export async function scoreModel(
   }
   const lambda = settings.lambda === undefined ? {} : { lambda: settings.lambda };
   if (settings.criterion === 'proscore' && settings.proscore?.reading === 'trajectory') {
-    const { batchSize, batchNormMode } = settings.scoring;
-    return scoreTrajectory(model, graph, dataset, { proscore: settings.proscore, ...lambda, batchSize, includeBias, batchNormMode }, onShardDone === undefined ? {} : { afterStep: onShardDone });
+    const { batchSize, batchNormMode, output } = settings.scoring;
+    return scoreTrajectory(model, graph, dataset, { proscore: settings.proscore, ...lambda, batchSize, includeBias, batchNormMode, output }, onShardDone === undefined ? {} : { afterStep: onShardDone });
   }
   const stats = await computeShardedGradStats(model, graph, dataset, settings.scoring, onShardDone);
   return scoreByCriterion(settings.criterion, { weights, stats, ...lambda, proscoreReading: statsReading(settings.proscore) });

@@ -2,7 +2,8 @@ import { comparisonTableText, summariseComparison } from '@ippro/compare';
 import type { CompareInput, CompareResult } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { statsReading } from '@ippro/pruning';
-import { datasetText, fineTuneText, percent, readingText, recalibrationText, withCallerFacts } from './format';
+import { accuracyName } from '@ippro/workflow-core';
+import { datasetText, fineTuneText, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { AccuracySeries, ReadArtifact, RunConfig, RunRecord, WidthChart } from './run-record';
@@ -54,6 +55,7 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
   const lambda = input.lambda ?? DEFAULT_LAMBDA;
   const facts = withCallerFacts(context.facts, [
     ['criteria', result.criteria.join(', ')],
+    ['model output', outputText(input.output)],
     ['targets', `${result.targets.map(percent).join(', ')} of ${result.metric} removed, one shot, ${input.plan?.ranking ?? 'global'} ranking`],
     ['lambda', String(lambda)],
     ['PROscore reading', `${readingText(input.proscore)} (variants: their modifiers over it)`],
@@ -79,6 +81,7 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
     title: context.title ?? `ippro compare: ${result.criteria.join(', ')}`,
     facts,
     table: { title: 'Results', ...table },
+    accuracyName: accuracyName(result.output),
     accuracy: accuracySeries(result),
     widths: await widthCharts(result, context.read),
     scoring,

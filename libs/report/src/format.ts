@@ -1,4 +1,4 @@
-import type { DatasetRef, DistillationConfig, FineTuneConfig, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
+import type { DatasetRef, DistillationConfig, FineTuneConfig, ModelOutputKind, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
 
 /** 0.7305 -> "73.05%". */
 export function percent(fraction: number): string {
@@ -43,4 +43,18 @@ export function fineTuneText(tune: Pick<FineTuneConfig, 'steps' | 'dataset' | 'l
 export function withCallerFacts(given: readonly [string, string][] | undefined, own: readonly [string, string][]): [string, string][] {
   const stated = new Set((given ?? []).map(([name]) => name));
   return [...(given ?? []), ...own.filter(([name]) => !stated.has(name))];
+}
+
+/** The model's output kind as the report states it, with the loss it picked and what its accuracy counts. */
+export function outputText(output: ModelOutputKind | undefined): string {
+  switch (output) {
+    case 'probabilities':
+      return 'probabilities (softmax): categorical cross-entropy, top-1';
+    case 'logits':
+      return 'logits: softmax cross-entropy, top-1';
+    case 'sigmoid':
+      return 'sigmoid: binary cross-entropy per unit, exact match at 0.5';
+    default:
+      return 'auto (read from the model)';
+  }
 }

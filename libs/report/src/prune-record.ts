@@ -1,7 +1,8 @@
 import { DEFAULT_LAMBDA } from '@ippro/importance';
-import type { PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
 import { statsReading } from '@ippro/pruning';
-import { datasetText, fineTuneText, lossText, percent, readingText, recalibrationText, withCallerFacts } from './format';
+import { accuracyName } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
+import { datasetText, fineTuneText, lossText, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
@@ -20,8 +21,8 @@ export interface PruneRecordContext {
 
 export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss'];
 
-/** The per-round table: round 0 is the input model. */
-export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
+/** The per-round table: round 0 is the input model; the accuracy column is named for the output kind. */
+export function pruneRoundsTable(result: PruneWorkflowResult, output?: ModelOutputKind): RecordTable {
   const flops0 = result.baseline.flops;
   const row = (metrics: RoundMetrics): string[] => [
     String(metrics.round),
@@ -33,7 +34,8 @@ export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
     lossText(metrics.loss),
     lossText(metrics.fineTuneLoss),
   ];
-  return { title: 'Rounds', headers: [...PRUNE_TABLE_HEADERS], rows: [result.baseline, ...result.history].map(row) };
+  const headers = PRUNE_TABLE_HEADERS.map((header) => (header === 'top-1' ? accuracyName(output) : header));
+  return { title: 'Rounds', headers, rows: [result.baseline, ...result.history].map(row) };
 }
 
 /** The model each round scored: round r scores the model round r - 1 left. */
@@ -60,6 +62,7 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
   const target = input.plan.target;
   const facts = withCallerFacts(context.facts, [
     ['criterion', input.criterion],
+    ['model output', outputText(input.output)],
     ['target', `${percent(target.fraction)} of ${target.metric} removed in ${input.plan.rounds} round(s), ${input.plan.ranking ?? 'global'} ranking`],
     ['lambda', String(input.lambda ?? DEFAULT_LAMBDA)],
     ...(input.criterion === 'proscore' ? [['PROscore reading', readingText(input.proscore)] as [string, string]] : []),
@@ -83,10 +86,11 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
     kind: 'prune',
     title: context.title ?? `ippro prune: ${input.criterion}, ${percent(target.fraction)} of ${target.metric} removed`,
     facts,
-    table: pruneRoundsTable(result),
+    table: pruneRoundsTable(result, input.output),
+    accuracyName: accuracyName(input.output),
     accuracy: [
       {
-        label: `top-1 per round (${input.criterion})`,
+        label: `${accuracyName(input.output)} per round (${input.criterion})`,
         points: rounds.map((metrics) => ({ flopsKept: metrics.flops / result.baseline.flops, top1: metrics.top1, label: `round ${metrics.round}` })),
       },
     ],

@@ -3,6 +3,7 @@ import type {
   CriterionName,
   EvaluationConfig,
   FineTuneConfig,
+  ModelOutputKind,
   PlanConfig,
   ProscoreConfig,
   RecalibrationConfig,
@@ -39,6 +40,8 @@ export interface ComputeGradStatsInput {
   scoring: ScoringConfig;
   shardPlanArtifactId: string;
   shard: ScoringShardRef;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 export interface ComputeGradStatsOutput {
@@ -80,6 +83,8 @@ export interface ScoreTrajectoryInput {
   lambda?: number;
   /** Reading 'trajectory', with its steps and optimizer. */
   proscore: ProscoreConfig;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 /** Batches [start, end) of a recalibration pass (batch i as RecalibrationConfig says). */
@@ -90,6 +95,8 @@ export interface BatchNormStatisticsInput {
   batches: BatchRangeRef;
   /** Seeds the shuffle that picks the batches. */
   seed: number;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 export interface BatchNormStatisticsOutput {
@@ -154,6 +161,8 @@ export interface FineTuneReplicaInput {
   /** The round's learning-rate decay over global steps [startStep, startStep + steps); absent: constant. */
   cosineDecay?: { startStep: number; steps: number };
   seed: number;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
   /** The teacher of fineTune.distillation: the run's input model. */
   teacherModelArtifactId?: string;
 }
@@ -188,6 +197,8 @@ export interface EvaluateShardInput {
   modelArtifactId: string;
   evaluation: EvaluationConfig;
   batches: BatchRangeRef;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 /** Exact sums: they merge by addition. */

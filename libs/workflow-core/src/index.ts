@@ -1,6 +1,6 @@
 export * from './prune-types';
 export * from './activity-types';
-export { PruneInputError, checkDataset, checkFineTune, checkProscore, checkPruneInput, checkRecalibration } from './input-checks';
+export { PruneInputError, checkDataset, checkDistillationOutput, checkFineTune, checkProscore, checkPruneInput, checkRecalibration } from './input-checks';
 export { contiguousSplit, type IndexRange } from './contiguous-split';
 export { mapBounded } from './map-bounded';
 export { LOST_ARTIFACT_FAILURES, MAX_RECOMPUTATIONS, lostArtifactOf, recomputingLostArtifacts, stepInputs } from './lost-artifacts';
@@ -11,6 +11,7 @@ export {
   firstStepOf,
   initialCarry,
   measureBaseline,
+  outputOf,
   recalibrateBatchNorm,
   resolveSettings,
   resultOf,

@@ -45,6 +45,8 @@ describe('checkPruneInput', () => {
     ['a layer ratio above 1', { plan: { target: { metric: 'flops', fraction: 0.5 }, rounds: 1, maxLayerRatio: 1.5 } }, /^plan\.maxLayerRatio must be a fraction in \(0, 1\], got 1\.5$/],
     ['an accuracy budget of 1', { maxAccuracyDrop: 1 }, /^maxAccuracyDrop must be a fraction in \[0, 1\), got 1$/],
     ['a negative seed', { seed: -1 }, /^seed must be a non-negative integer, got -1$/],
+    ['an unknown output kind', { output: 'softmax' as 'auto' }, /^output must be one of auto, probabilities, logits, sigmoid, got 'softmax'$/],
+    ['an images: dataset spec (a folder path)', { scoring: { dataset: { spec: 'images:/data/train' }, batchSize: 8 } }, /^scoring\.dataset\.spec 'images:\/data\/train' names a file/],
     ['a json: dataset spec (a path)', { evaluation: { dataset: { spec: 'json:/data/x.json' }, batchSize: 8 } }, /^evaluation\.dataset\.spec 'json:\/data\/x\.json' names a file; send the data as a dataset artifact/],
     ['a dataset artifact id that is not a sha256', { evaluation: { dataset: { spec: '', artifactId: 'x.bin' }, batchSize: 8 } }, /^evaluation\.dataset\.artifactId must be a sha256/],
     ['an empty dataset reference', { evaluation: { dataset: { spec: ' ' }, batchSize: 8 } }, /^evaluation\.dataset\.spec must be a dataset spec when artifactId is not set/],
@@ -60,6 +62,11 @@ describe('checkPruneInput', () => {
     ['weight decay with biases in F', { proscore: { weightDecay: 5e-4 }, scoring: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, includeBias: true } }, /^proscore\.weightDecay: the training objective decays kernels only/],
     ['a draw of no samples', { scoring: { dataset: { spec: 'cifar10:train', draw: { size: 0, seed: 1 } }, batchSize: 8 } }, /^scoring\.dataset\.draw\.size must be a positive integer, got 0$/],
     ['no recalibration batches', { recalibration: { dataset: { spec: 'cifar10:train' }, batchSize: 8, batches: 0 } }, /^recalibration\.batches must be a positive integer, got 0$/],
+    [
+      'distillation of a sigmoid output',
+      { output: 'sigmoid', fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1, distillation: { weight: 0.5, temperature: 2 } } },
+      /^fineTune\.distillation needs a softmax output \(probabilities or logits\), but the model output is sigmoid/,
+    ],
     ['a distillation weight of 0', { fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1, distillation: { weight: 0, temperature: 2 } } }, /^fineTune\.distillation\.weight must be a weight in \(0, 1\], got 0$/],
   ];
   for (const [name, overrides, says] of refusals) {

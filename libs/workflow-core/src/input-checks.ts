@@ -1,5 +1,5 @@
-import type { DatasetRef, FineTuneConfig, ProscoreConfig, PruneWorkflowInput, RecalibrationConfig, ShardConfig } from './prune-types';
-import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES, PROSCORE_READINGS, REMOVAL_ORDERS } from './prune-types';
+import type { DatasetRef, FineTuneConfig, ModelOutputKind, ProscoreConfig, PruneWorkflowInput, RecalibrationConfig, ShardConfig } from './prune-types';
+import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS, PROSCORE_READINGS, REMOVAL_ORDERS } from './prune-types';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
 export class PruneInputError extends Error {
@@ -31,10 +31,13 @@ function checkOneOf(field: string, value: unknown, allowed: readonly string[], o
   if (typeof value !== 'string' || !allowed.includes(value)) fail(field, `one of ${allowed.join(', ')}`, value);
 }
 
+/** Spec schemes that name files or folders (on whatever machine reads them). */
+const FILE_SCHEMES = ['json', 'images', 'npz'];
+
 /**
- * A dataset reference: a spec a worker resolves by name, or a dataset artifact. `json:` specs
- * name files on whatever machine reads them, so a run never carries one: the data travels as an
- * artifact instead (`ippro prune` converts them).
+ * A dataset reference: a spec a worker resolves by name, or a dataset artifact. `json:`,
+ * `images:` and `npz:` specs name files on whatever machine reads them, so a run never carries
+ * one: the data travels as an artifact instead (`ippro prune` packs them).
  */
 export function checkDataset(field: string, ref: DatasetRef | undefined): void {
   if (typeof ref !== 'object' || ref === null) fail(field, 'a dataset reference { spec, artifactId? }', ref);
@@ -49,7 +52,7 @@ export function checkDataset(field: string, ref: DatasetRef | undefined): void {
     return;
   }
   if (ref.spec.trim() === '') fail(`${field}.spec`, 'a dataset spec when artifactId is not set', ref.spec);
-  if (ref.spec.startsWith('json:')) {
+  if (FILE_SCHEMES.some((scheme) => ref.spec.startsWith(`${scheme}:`))) {
     throw new PruneInputError(`${field}.spec '${show(ref.spec).slice(1, -1)}' names a file; send the data as a dataset artifact (${field}.artifactId)`);
   }
 }
@@ -132,6 +135,16 @@ function checkPlan(input: PruneWorkflowInput): void {
 }
 
 /**
+ * Distillation matches the teacher's class distribution (@ippro/models' perSampleDistillationLoss):
+ * a sigmoid output's units are independent probabilities, so it is refused.
+ */
+export function checkDistillationOutput(tune: Pick<FineTuneConfig, 'distillation'> | undefined, output: ModelOutputKind | undefined): void {
+  if (tune?.distillation !== undefined && output === 'sigmoid') {
+    throw new PruneInputError('fineTune.distillation needs a softmax output (probabilities or logits), but the model output is sigmoid; set the distillation weight to 0');
+  }
+}
+
+/**
  * Checks everything in a workflow input that can be checked without reading an artifact, so a
  * bad run fails before any work starts. Throws PruneInputError naming the field.
  */
@@ -139,6 +152,7 @@ export function checkPruneInput(input: PruneWorkflowInput): void {
   if (typeof input !== 'object' || input === null) fail('the input', 'an object', input);
   if (typeof input.modelArtifactId !== 'string' || !SHA256.test(input.modelArtifactId)) fail('modelArtifactId', 'a sha256 (64 lowercase hex digits)', input.modelArtifactId);
   checkOneOf('criterion', input.criterion, CRITERION_NAMES, false);
+  checkOneOf('output', input.output, MODEL_OUTPUT_KINDS);
   checkNumber('lambda', input.lambda, (n) => n > 0, 'a positive number');
   if (input.scoring === undefined) {
     if (GRADIENT_CRITERION_NAMES.includes(input.criterion)) throw new PruneInputError(`criterion '${input.criterion}' scores from gradients and needs scoring data: set scoring`);
@@ -151,6 +165,7 @@ export function checkPruneInput(input: PruneWorkflowInput): void {
   checkProscore(input.proscore, input.shards, input.scoring?.includeBias === true);
   checkRecalibration(input.recalibration);
   checkFineTune(input.fineTune);
+  checkDistillationOutput(input.fineTune, input.output);
   if (typeof input.evaluation !== 'object' || input.evaluation === null) fail('evaluation', 'an object { dataset, batchSize }', input.evaluation);
   checkDataset('evaluation.dataset', input.evaluation.dataset);
   checkBatchSize('evaluation.batchSize', input.evaluation.batchSize);

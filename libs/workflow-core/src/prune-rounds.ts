@@ -5,6 +5,7 @@ import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
 import type {
   FineTuneConfig,
+  ModelOutputKind,
   PruneCarry,
   PrunePhase,
   PruneWorkflowInput,
@@ -65,6 +66,11 @@ export function resolveSettings(input: PruneWorkflowInput): {
   return { batchShards, layerShards, evaluationShards, maxParallel, replicas, repetitions, steps };
 }
 
+/** The output kind a run's compute calls carry: the input's, left out when absent (old inputs mean 'auto'). */
+export function outputOf(input: { output?: ModelOutputKind }): { output?: ModelOutputKind } {
+  return input.output === undefined ? {} : { output: input.output };
+}
+
 /** Evaluates a model shard by shard and merges the exact sums in shard order. */
 export async function evaluateModel(
   input: PruneWorkflowInput,
@@ -81,7 +87,7 @@ export async function evaluateModel(
     shards,
     maxParallel,
     (batches, index) =>
-      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches }),
+      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches, ...outputOf(input) }),
     (done, total) => host.report('evaluating', done, total),
   );
   return activities.mergeEvaluations({ modelArtifactId, parts });
@@ -148,6 +154,8 @@ export interface RecalibrationPass {
   /** Job id prefix of the pass's compute calls. */
   jobId: string;
   report?: (done: number, total: number) => void;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 /**
@@ -161,7 +169,7 @@ export async function recalibrateBatchNorm(activities: PruneActivities, modelArt
   const parts = await mapBounded(
     ranges,
     pass.maxParallel,
-    (batches, index) => activities.batchNormStatistics({ jobId: `${pass.jobId}/bn${index}`, modelArtifactId, recalibration, batches, seed: pass.seed }),
+    (batches, index) => activities.batchNormStatistics({ jobId: `${pass.jobId}/bn${index}`, modelArtifactId, recalibration, batches, seed: pass.seed, ...outputOf(pass) }),
     pass.report,
   );
   const recalibrated = await activities.recalibrateModel({ modelArtifactId, statsArtifactIds: parts.map((part) => part.statsArtifactId) });
@@ -187,6 +195,7 @@ async function scoreRound(
       scoring: input.scoring,
       ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
       proscore: input.proscore,
+      ...outputOf(input),
     });
     host.report('scoring', 1, 1);
     return { scores, statsArtifactIds: [] };
@@ -211,6 +220,7 @@ async function scoreRound(
         scoring: input.scoring,
         shardPlanArtifactId: shardPlan.shardPlanArtifactId,
         shard,
+        ...outputOf(input),
       });
     },
     (done, total) => host.report('scoring', done, total),
@@ -276,6 +286,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
       seed: input.seed,
       jobId: prefix,
       report: (done, total) => host.report('recalibrating', done, total),
+      ...outputOf(input),
     });
   }
   let fineTuneLoss: number | undefined;
@@ -300,6 +311,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             ...roundDecay(tune, round, settings),
             seed: input.seed,
             ...teacherOf(tune, input.modelArtifactId),
+            ...outputOf(input),
           }),
         (done, total) => host.report('fine-tuning', done, total),
       );
@@ -345,8 +357,9 @@ function byLayerShard(shards: readonly { layerShard: number }[], ids: readonly s
 }
 
 /** The result when the run stops with `carry` as its last finished state. */
-export function resultOf(carry: PruneCarry, stoppedBecause: StopReason, reason?: string): PruneWorkflowResult {
+export function resultOf(input: PruneWorkflowInput, carry: PruneCarry, stoppedBecause: StopReason, reason?: string): PruneWorkflowResult {
   return {
+    ...outputOf(input),
     modelArtifactId: carry.modelArtifactId,
     resultRound: carry.round - 1,
     stoppedBecause,
@@ -370,13 +383,13 @@ export function afterRound(
   outcome: RoundOutcome,
 ): { next: PruneCarry; result?: undefined } | { result: PruneWorkflowResult; next?: undefined } {
   if (outcome.kind === 'nothing-removed') {
-    return { result: resultOf(carry, outcome.reachedGoal ? 'target-reached' : 'nothing-to-remove', outcome.reason) };
+    return { result: resultOf(input, carry, outcome.reachedGoal ? 'target-reached' : 'nothing-to-remove', outcome.reason) };
   }
   const { metrics } = outcome;
   const history = [...carry.history, metrics];
   if (input.maxAccuracyDrop !== undefined && metrics.top1 < carry.baseline.top1 - input.maxAccuracyDrop) {
     const reason = `round ${metrics.round}: top-1 ${metrics.top1} fell more than the allowed ${input.maxAccuracyDrop} below the baseline ${carry.baseline.top1}`;
-    return { result: resultOf({ ...carry, history }, 'accuracy-budget', reason) };
+    return { result: resultOf(input, { ...carry, history }, 'accuracy-budget', reason) };
   }
   const next: PruneCarry = {
     ...carry,
@@ -387,7 +400,7 @@ export function afterRound(
     history,
   };
   if (metrics.round >= input.plan.rounds) {
-    return { result: resultOf(next, metrics.reachedGoal === true ? 'target-reached' : 'rounds-done') };
+    return { result: resultOf(input, next, metrics.reachedGoal === true ? 'target-reached' : 'rounds-done') };
   }
   return { next };
 }
@@ -405,7 +418,7 @@ export async function runPruneRounds(
   let carry = input.carry ?? initialCarry(input, await measureBaseline(input, host));
   for (;;) {
     if (atBoundary !== undefined && (await atBoundary(carry)) === 'cancel') {
-      return resultOf(carry, 'cancelled', 'cancelled at a round boundary');
+      return resultOf(input, carry, 'cancelled', 'cancelled at a round boundary');
     }
     const step = afterRound(input, carry, await runRound(input, carry, host));
     if (step.result !== undefined) {

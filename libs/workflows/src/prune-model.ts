@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import { afterRound, initialCarry, measureBaseline, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
+import { afterRound, initialCarry, measureBaseline, outputOf, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
 import type {
   PruneActivities,
   PruneCarry,
@@ -83,6 +83,7 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
   let cancelRequested = input.carry?.cancelRequested ?? false;
   const rounds = input.plan.rounds;
   const progress: PruneProgress = {
+    ...outputOf(input),
     phase: 'starting',
     round: input.carry?.round ?? 0,
     rounds,
@@ -148,12 +149,12 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
     progress.phase = 'paused';
     await condition(() => !paused || cancelRequested);
   }
-  if (cancelRequested) return finish(resultOf(carry, 'cancelled', 'cancelled at a round boundary'));
+  if (cancelRequested) return finish(resultOf(input, carry, 'cancelled', 'cancelled at a round boundary'));
 
   const outcome = await runRound(input, carry, host);
   const step = afterRound(input, carry, outcome);
   if (step.result !== undefined) return finish(step.result);
-  if (cancelRequested) return finish(resultOf(step.next, 'cancelled', 'cancelled at a round boundary'));
+  if (cancelRequested) return finish(resultOf(input, step.next, 'cancelled', 'cancelled at a round boundary'));
   Object.assign(progress, { phase: 'starting', history: step.next.history, currentModelArtifactId: step.next.modelArtifactId });
   return continueAsNew<typeof pruneModel>({ ...input, carry: { ...step.next, paused, cancelRequested } });
 }

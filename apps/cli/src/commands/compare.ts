@@ -4,20 +4,17 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { comparisonTableText, criterionVariants, needsScoringData, resolveCompareSettings, variantReading } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
-import { buildChannelGraph } from '@ippro/graph';
-import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import { required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
+import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { runDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -25,8 +22,8 @@ import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { COMPARE_SETTINGS } from '../run-settings';
 import type { CompareSettingsSet } from '../run-settings';
 import { textTable } from '../text-table';
-import { modelWarnings, printWarnings } from '../model-warnings';
-import { checkScoringSamples, checkTrajectorySteps, fineTuneBudget, fineTuneOf, fineTuneSteps, proscoreOf, recalibrationOf, runConfigOf } from '../run-inputs';
+import { printWarnings } from '../model-warnings';
+import { checkScoringSamples, checkTrajectorySteps, prepareRunInputs, proscoreOf, runConfigOf } from '../run-inputs';
 
 type CompareValues = ValuesOf<CompareSettingsSet>;
 
@@ -80,33 +77,21 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   const { metric, targets } = targetsOf(settings);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
-  const model = await loadModel(modelDir);
-  let modelBytes: Uint8Array;
-  let warnings: string[];
-  try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
-    warnings = modelWarnings(model, modelDir);
-  } finally {
-    model.dispose();
-  }
-  const artifacts: Uint8Array[] = [modelBytes];
-  const datasets = runDatasets({ local: values.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasets.ref(dataSpec, settings.where('data'));
-  const evaluation = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
-  const test = values.testData === undefined ? undefined : await datasets.ref(values.testData, settings.where('testData'));
-  const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
   // Each pruned model is tuned once: the whole budget is its own.
-  const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, { rounds: 1, repetitions: 1, replicas: 1 });
-  const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps);
-  const recalibration = await recalibrationOf(settings, datasets, tuning);
+  const { modelArtifactId, output, warnings, data, evaluation, test, fineTune, recalibration, dataSize, artifacts } = await prepareRunInputs(settings, {
+    local: values.local,
+    quiet: values.json,
+    shares: { rounds: 1, repetitions: 1, replicas: 1 },
+    ...(values.testData === undefined ? {} : { test: { spec: values.testData, flag: settings.where('testData') } }),
+  });
   const variants = asUsage(() => criterionVariants(values.criteria));
   const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory' || variants.some((variant) => variantReading(variant, undefined)?.reading === 'trajectory'));
-  await checkScoringSamples(settings, variants.some(needsScoringData), () => datasets.size(dataSpec, settings.where('data')));
-  await checkTrajectorySteps(settings, () => values.scoringSamples ?? datasets.size(dataSpec, settings.where('data')), values.batchSize);
+  await checkScoringSamples(settings, variants.some(needsScoringData), dataSize);
+  await checkTrajectorySteps(settings, () => values.scoringSamples ?? dataSize(), values.batchSize);
   const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
-    modelArtifactId: artifactKeyOf(modelBytes),
+    modelArtifactId,
+    output,
     criteria: values.criteria,
     targets,
     metric,

@@ -4,20 +4,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runPruneInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
-import { buildChannelGraph } from '@ippro/graph';
-import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
+import { ArtifactStore } from '@ippro/artifact-store';
+import { writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
-import { required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import { PruneInputError, checkPruneInput } from '@ippro/workflow-core';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
-import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
-import { runDatasets } from '../dataset-refs';
+import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
+import { addSettings, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -25,8 +22,8 @@ import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { PRUNE_SETTINGS } from '../run-settings';
 import type { ACCURACY_BUDGET_SETTINGS, PRUNE_INPUT_SETTINGS, PruneSettingsSet, RUN_INPUT_SETTINGS } from '../run-settings';
 import { pruneReportFiles } from '../prune-report';
-import { checkScoringSamples, checkTrajectorySteps, fineTuneBudget, fineTuneOf, fineTuneSteps, proscoreOf, recalibrationOf, runConfigOf } from '../run-inputs';
-import { modelWarnings, printWarnings } from '../model-warnings';
+import { checkScoringSamples, checkTrajectorySteps, prepareRunInputs, proscoreOf, runConfigOf } from '../run-inputs';
+import { printWarnings } from '../model-warnings';
 import { followRun, renderResult } from '../run-view';
 
 /** The settings a prune run's input is made of (`prune` and `schedule create` take them). */
@@ -112,33 +109,18 @@ export async function prepareInput(
   run: { local: boolean; out?: string; quiet: boolean },
 ): Promise<PreparedInput> {
   const values = settings.values;
-  const modelDir = asUsage(() => required(settings, 'model'));
-  const dataSpec = asUsage(() => required(settings, 'data'));
   const target = targetOf(settings);
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
   await startBackend(values.backend, run.quiet);
-  const model = await loadModel(modelDir);
-  let modelBytes: Uint8Array;
-  let warnings: string[];
-  try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
-    warnings = modelWarnings(model, modelDir);
-  } finally {
-    model.dispose();
-  }
-  const artifacts: Uint8Array[] = [modelBytes];
-  const datasets = runDatasets({ local: run.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasets.ref(dataSpec, settings.where('data'));
-  const evaluationData = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
-  const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
-  const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, values);
-  const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps);
-  const recalibration = await recalibrationOf(settings, datasets, tuning);
+  const { modelArtifactId, output, warnings, data, evaluation: evaluationData, fineTune, recalibration, dataSize, artifacts } = await prepareRunInputs(settings, {
+    local: run.local,
+    quiet: run.quiet,
+    shares: { rounds: values.rounds, repetitions: values.repetitions, replicas: values.replicas },
+  });
   const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory');
-  await checkScoringSamples(settings, needsGradientStats(values.criterion), () => datasets.size(dataSpec, settings.where('data')));
-  await checkTrajectorySteps(settings, () => values.scoringSamples ?? datasets.size(dataSpec, settings.where('data')), values.batchSize);
+  await checkScoringSamples(settings, needsGradientStats(values.criterion), dataSize);
+  await checkTrajectorySteps(settings, () => values.scoringSamples ?? dataSize(), values.batchSize);
   if (proscore !== undefined && values.criterion !== 'proscore') {
     throw new UsageError(`--proscore-reading, --proscore-order and --proscore-weight-decay read PROscore; --criterion is ${values.criterion}`);
   }
@@ -149,8 +131,9 @@ export async function prepareInput(
     ...(values.includeBias ? { includeBias: true } : {}),
   };
   const input: PruneWorkflowInput = {
-    modelArtifactId: artifactKeyOf(modelBytes),
+    modelArtifactId,
     criterion: values.criterion,
+    output,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
     ...(proscore === undefined ? {} : { proscore }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.

@@ -47,7 +47,7 @@ export function statusCommand(): Command {
         const lines = [`run ${runId}: ${description.status.name}`];
         if (progress !== undefined) {
           lines.push(`  ${describeProgress(progress)}${progress.stoppedBecause === undefined ? '' : `, stopped: ${progress.stoppedBecause}`}`);
-          if (progress.baseline !== undefined) lines.push(roundsTable(progress.baseline, progress.history));
+          if (progress.baseline !== undefined) lines.push(roundsTable(progress.baseline, progress.history, progress.output));
         }
         process.stdout.write(`${lines.join('\n')}\n`);
       });

@@ -4,8 +4,9 @@ import { computeModelHash } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
 import { needsGradientStats, scoreModel } from '@ippro/pruning';
 import { combineSets, required, toggle } from '@ippro/settings';
-import { asBadInput, loadModel, openDataset, startBackend } from '../cli-inputs';
+import { asBadInput, checkModelFits, loadModel, openDataset, resolveOutput, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
+import { MODEL_DATA_SETTINGS } from '../model-data-settings';
 import { UsageError } from '../exit-codes';
 import { modelWarnings, printWarnings } from '../model-warnings';
 import { ProgressBar } from '../progress-bar';
@@ -28,6 +29,7 @@ const SCORE_SETTINGS = combineSets(
     backend: RUN_INPUT_SETTINGS.backend,
     json: toggle({ help: 'print JSON instead of a table' }),
   },
+  MODEL_DATA_SETTINGS,
   PROSCORE_SETTINGS,
 );
 
@@ -44,10 +46,18 @@ export function scoreCommand(): Command {
     await startBackend(values.backend, values.json);
     const model = await loadModel(modelDir);
     const graph = await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    const output = await resolveOutput(model, values.output, modelDir);
     const warnings = modelWarnings(model, modelDir);
-    const dataset = values.data === undefined ? undefined : await openDataset(values.data, settings.where('data'), values.dataDir);
+    const dataOptions = {
+      model,
+      quiet: values.json,
+      ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }),
+      ...(values.normalize === undefined ? {} : { normalize: values.normalize }),
+    };
+    const dataset = values.data === undefined ? undefined : await openDataset(values.data, settings.where('data'), dataOptions);
+    if (dataset !== undefined) checkModelFits(model, dataset, output, settings.where('data'), `model ${modelDir}`);
     if (needsGradientStats(criterion) && dataset === undefined) throw new UsageError(`--data: criterion '${criterion}' needs scoring data`);
-    const scoring = { datasetId: values.data ?? 'none', batchSize: values.batchSize, batchNormMode: values.batchNormMode, includeBias: values.includeBias, modelHash: computeModelHash(model) };
+    const scoring = { datasetId: values.data ?? 'none', batchSize: values.batchSize, batchNormMode: values.batchNormMode, includeBias: values.includeBias, modelHash: computeModelHash(model), output };
     if (dataset !== undefined) await checkTrajectorySteps(settings, () => dataset.size, values.batchSize);
     printWarnings(warnings);
     const bar = new ProgressBar(proscore?.reading === 'trajectory' ? 'trajectory steps' : 'scoring shards');

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { classificationLoss, perSampleDistillationLoss } from '../loss';
+import { classificationLoss, lossOptionsOf, perSampleDistillationLoss, perSampleHits, SIGMOID_DISTILLATION_REFUSAL } from '../loss';
+import { classifierHead } from '../output-kind';
+import type { ClassifierHead, OutputSetting } from '../output-kind';
 import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
 
@@ -14,12 +16,16 @@ export interface SgdSettings {
   labelSmoothing?: number;
   /** Absent: the rate stays learningRate. Loops over global steps apply it (decayedLearningRate). */
   cosineDecay?: CosineDecay;
+  /** The model's output kind, which picks the loss; default 'auto' (read from the model). */
+  output?: OutputSetting;
 }
 
 /**
  * Knowledge distillation from a teacher model: the objective becomes
  * (1 - weight) * cross-entropy + weight * mean of perSampleDistillationLoss at `temperature`.
- * The teacher sees each training batch as the student does (augmented alike), in inference mode.
+ * The teacher sees each training batch as the student does (augmented alike), in inference mode,
+ * and is read as the student's output kind: logits as they are, probabilities through their log;
+ * a sigmoid student is refused (SIGMOID_DISTILLATION_REFUSAL).
  */
 export interface Distillation {
   teacher: LayersModel;
@@ -28,7 +34,7 @@ export interface Distillation {
   temperature: number;
 }
 
-/** One step's result: the batch's mean loss and its top-1 hits (from the same forward pass). */
+/** One step's result: the batch's mean loss and its hits (top-1, or exact match for a sigmoid; from the same forward pass). */
 export interface StepMetrics {
   loss: number;
   correct: number;
@@ -61,6 +67,9 @@ export class SgdTrainer {
   private readonly decayed: tf.Variable[];
   /** Explicit, so the momentum buffers follow the model's weight order (and no other model's). */
   private readonly trainable: tf.Variable[];
+  private readonly head: ClassifierHead;
+  /** The teacher read as the student's output kind; absent without distillation. */
+  private readonly teacherHead: ClassifierHead | undefined;
 
   constructor(
     private readonly model: LayersModel,
@@ -75,6 +84,11 @@ export class SgdTrainer {
       settings.momentum ?? 0.9,
       settings.nesterov ?? false,
     );
+    this.head = classifierHead(model, settings.output ?? 'auto');
+    if (distillation !== undefined) {
+      if (this.head.output === 'sigmoid') throw new Error(SIGMOID_DISTILLATION_REFUSAL);
+      this.teacherHead = classifierHead(distillation.teacher, this.head.output);
+    }
     this.decayed = decayedKernels(model);
     this.trainable = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   }
@@ -94,9 +108,9 @@ export class SgdTrainer {
     const teacherOutputs = this.teacherOutputs(batch);
     const loss = this.optimizer.minimize(
       () => {
-        const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
-        kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
-        return this.objective(batch, probabilities, teacherOutputs);
+        const outputs = this.head.forward(batch.x, true);
+        kept.hits = tf.keep(tf.sum(perSampleHits(outputs, batch.y, lossOptionsOf(this.head))));
+        return this.objective(batch, outputs, teacherOutputs);
       },
       true,
       this.trainable,
@@ -123,9 +137,9 @@ export class SgdTrainer {
     const kept: { hits?: tf.Tensor } = {};
     const teacherOutputs = this.teacherOutputs(batch);
     const { value, grads } = this.optimizer.computeGradients(() => {
-      const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
-      kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
-      return this.objective(batch, probabilities, teacherOutputs);
+      const outputs = this.head.forward(batch.x, true);
+      kept.hits = tf.keep(tf.sum(perSampleHits(outputs, batch.y, lossOptionsOf(this.head))));
+      return this.objective(batch, outputs, teacherOutputs);
     }, this.trainable);
     teacherOutputs?.dispose();
     const gradients = this.trainable.map((variable) => grads[variable.name] as tf.Tensor);
@@ -196,21 +210,21 @@ export class SgdTrainer {
     disposeMomentumOptimizer(this.optimizer);
   }
 
-  /** The teacher's outputs on the batch, outside the gradient tape; none without distillation. */
+  /** The teacher's outputs on the batch (of the student's kind), outside the gradient tape; none without distillation. */
   private teacherOutputs(batch: LabeledBatch): tf.Tensor | undefined {
-    const teacher = this.distillation?.teacher;
-    return teacher === undefined ? undefined : tf.tidy(() => teacher.apply(batch.x, { training: false }) as tf.Tensor);
+    const teacher = this.teacherHead;
+    return teacher === undefined ? undefined : tf.tidy(() => teacher.forward(batch.x, false));
   }
 
-  private objective(batch: LabeledBatch, probabilities: tf.Tensor, teacherOutputs: tf.Tensor | undefined): tf.Scalar {
-    const crossEntropy = classificationLoss(probabilities, batch.y, { labelSmoothing: this.settings.labelSmoothing ?? 0 });
+  private objective(batch: LabeledBatch, outputs: tf.Tensor, teacherOutputs: tf.Tensor | undefined): tf.Scalar {
+    const crossEntropy = classificationLoss(outputs, batch.y, lossOptionsOf(this.head, this.settings.labelSmoothing ?? 0));
     const distillation = this.distillation;
     const loss =
       distillation === undefined || teacherOutputs === undefined
         ? crossEntropy
         : tf.add(
             tf.mul(crossEntropy, 1 - distillation.weight),
-            tf.mul(tf.mean(perSampleDistillationLoss(probabilities, teacherOutputs, distillation.temperature)), distillation.weight),
+            tf.mul(tf.mean(perSampleDistillationLoss(outputs, teacherOutputs, distillation.temperature, this.head.output)), distillation.weight),
           );
     return withWeightDecay(loss as tf.Scalar, this.decayed, this.settings.weightDecay ?? 0);
   }

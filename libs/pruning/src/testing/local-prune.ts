@@ -2,6 +2,7 @@ import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { accuracyOf, evaluateDataset, meanLossOf } from '@ippro/models';
+import type { OutputSetting } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
 import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import { removeGroups, survivingGroupIds } from '@ippro/surgery';
@@ -39,6 +40,8 @@ export interface LocalPruneRequest extends PlanSettings {
   seed: number;
   /** Stop when top-1 falls more than this (a fraction, e.g. 0.015) below the input model's. */
   maxAccuracyDrop?: number;
+  /** The model's output kind for scoring, fine-tuning and evaluation; default 'auto'. */
+  output?: OutputSetting;
 }
 
 /** A round's metrics as the pruneModel workflow records them; the oracle keeps models, not artifact ids. */
@@ -136,7 +139,7 @@ async function planRound(request: LocalPruneRequest, state: RunState, round: num
     {
       criterion: request.criterion,
       seed: request.seed + round,
-      scoring: request.scoring,
+      scoring: { ...request.scoring, ...outputOf(request) },
       ...(request.lambda === undefined ? {} : { lambda: request.lambda }),
       ...(request.proscore === undefined ? {} : { proscore: request.proscore }),
     },
@@ -180,6 +183,7 @@ function tuneRound(request: LocalPruneRequest, model: LayersModel, round: number
   if (data === undefined || request.fineTune.steps === 0) return undefined;
   const settings = {
     ...request.fineTune,
+    ...outputOf(request),
     seed: request.seed,
     firstStep: (round - 1) * request.fineTune.steps,
     ...(request.distillation === undefined ? {} : { distillation: { teacher: request.model, ...request.distillation } }),
@@ -196,7 +200,7 @@ async function measure(
   report: Report,
 ): Promise<LocalRoundMetrics> {
   const cost = modelCost(graph);
-  const sums = await evaluateDataset(model, request.evaluationData, { batchSize: request.evaluationBatchSize, afterBatch: report });
+  const sums = await evaluateDataset(model, request.evaluationData, { batchSize: request.evaluationBatchSize, afterBatch: report, ...outputOf(request) });
   return {
     ...counts,
     params: cost.params,
@@ -206,6 +210,10 @@ async function measure(
     loss: meanLossOf(sums),
     evaluated: sums.count,
   };
+}
+
+function outputOf(request: LocalPruneRequest): { output?: OutputSetting } {
+  return request.output === undefined ? {} : { output: request.output };
 }
 
 function overBudget(request: LocalPruneRequest, baseline: LocalRoundMetrics, metrics: LocalRoundMetrics): boolean {
