@@ -1,10 +1,11 @@
 import { stat, readdir } from 'node:fs/promises';
 import { formatDatasetSpec, parseDatasetSpec, parseNormalization, resolveDataset } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
-import { loadLayersModelFromDir } from '@ippro/graph';
+import { buildChannelGraph, loadLayersModelFromDir, type ChannelGraph } from '@ippro/graph';
 import { modelDataMismatch, resolveOutputKind } from '@ippro/models';
 import type { ClassifierOutput, OutputSetting } from '@ippro/models';
 import { initRuntime, parseBackendRequest } from '@ippro/runtime';
+import { toggle } from '@ippro/settings';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UsageError } from './exit-codes';
 
@@ -35,6 +36,27 @@ export async function startBackend(name: string, quiet: boolean): Promise<void> 
 
 export function loadModel(dir: string): Promise<LayersModel> {
   return asBadInput(`model ${dir}`, () => loadLayersModelFromDir(dir));
+}
+
+/** How a command treats a layer the channel graph cannot prune. */
+export const LAYER_SETTINGS = {
+  strictLayers: toggle({
+    help: 'refuse a model with a layer ippro cannot prune (an unknown class, a shared layer, an attention with a mask, cross-attention or other axes), exit 2, instead of keeping that layer whole with a warning',
+  }),
+};
+
+/**
+ * The model's channel graph. A layer the graph cannot prune is kept whole, with one warning on
+ * stderr naming it and why (`warn`); with `strict` it is bad input (exit 2) instead.
+ */
+export async function loadModelGraph(model: LayersModel, dir: string, options: { strict: boolean; warn: boolean }): Promise<ChannelGraph> {
+  const graph = await asBadInput(`model ${dir}`, () => buildChannelGraph(model, { unknownLayers: options.strict ? 'error' : 'freeze' }));
+  if (options.warn) {
+    for (const layer of graph.layers.filter((node) => node.frozenReason !== undefined)) {
+      process.stderr.write(`ippro: warning: layer '${layer.name}' (${layer.className}) is kept whole: it ${layer.frozenReason}\n`);
+    }
+  }
+  return graph;
 }
 
 /** How a command opens its datasets: where CIFAR-10 is, --normalize, and the model the data feeds (images are fitted to its input). */

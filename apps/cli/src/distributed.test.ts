@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveLayersModelToDir } from '@ippro/graph';
-import { buildSmallCnn } from '@ippro/models';
+import { buildSmallCnn, buildVit } from '@ippro/models';
 import { initRuntime } from '@ippro/runtime';
 import { PNG } from 'pngjs';
 import { runCli, splitConfig, workspaceRoot } from './testing/run-cli';
@@ -22,6 +22,8 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const modelDir = join(scratch, 'tiny-cnn');
 /** Wider (8 and 16 filters), so that every one of 8 rounds has channels to remove. */
 const wideModelDir = join(scratch, 'wide-cnn');
+/** A ViT of 16 patch tokens and a class token, width 8, two blocks of 2 heads: heads, MLP neurons and embedding channels go. */
+const vitModelDir = join(scratch, 'tiny-vit');
 
 const PRUNE_ARGS = [
   '--data', 'synthetic:cifar?n=32&seed=1&classes=10',
@@ -99,6 +101,7 @@ function writeImages(): void {
 
 let localOut: string;
 let userDataLocalOut: string;
+let vitLocalOut: string;
 
 before(async () => {
   await initRuntime({ backend: 'cpu' });
@@ -108,6 +111,12 @@ before(async () => {
   const wide = buildSmallCnn({ widths: [8, 16], numClasses: 10, seed: 2 });
   await saveLayersModelToDir(wide, wideModelDir);
   wide.dispose();
+  const vit = buildVit({ patchSize: 8, dModel: 8, depth: 2, numHeads: 2, mlpDim: 12, numClasses: 10, seed: 3, pooling: 'class-token' });
+  await saveLayersModelToDir(vit, vitModelDir);
+  vit.dispose();
+  vitLocalOut = join(scratch, 'vit-local');
+  const vitLocal = runCli(['prune', '--local', '--model', vitModelDir, ...PRUNE_ARGS, '--out', vitLocalOut, '--json']);
+  assert.equal(vitLocal.status, 0, vitLocal.stderr);
   localOut = join(scratch, 'local');
   const local = runCli(['prune', '--local', '--model', modelDir, ...PRUNE_ARGS, ...RECOVERY_ARGS, '--out', localOut, '--json']);
   assert.equal(local.status, 0, local.stderr);
@@ -154,6 +163,15 @@ for (const workers of [1, 2]) {
       assert.equal(runs.status, 0, runs.stderr);
       const listed = JSON.parse(runs.stdout) as { runId: string; status: string }[];
       assert.deepEqual(listed.find((run) => run.runId === `equal-${workers}`)?.status, 'COMPLETED');
+
+      // A transformer through the same workflow and workers: heads, MLP neurons and embedding channels scored in shards, removed, tuned.
+      const vitOut = join(scratch, `vit-distributed-${workers}`);
+      const vit = runCli(['prune', '--model', vitModelDir, ...PRUNE_ARGS, '--state-dir', stack.stateDir, '--out', vitOut, '--json', '--run-id', `vit-${workers}`]);
+      assert.equal(vit.status, 0, `${vit.stderr}\n${readFileSync(stack.log, 'utf8')}`);
+      const [vitLocal, vitDistributed] = [files(vitLocalOut), files(vitOut)];
+      assert.ok(vitLocal['weights.bin']?.equals(vitDistributed['weights.bin'] as Buffer), 'ViT weights.bin differs');
+      assert.ok(vitLocal['model.json']?.equals(vitDistributed['model.json'] as Buffer), 'ViT model.json differs');
+      assert.deepEqual(splitConfig(vitDistributed['summary.json']).result, splitConfig(vitLocal['summary.json']).result);
 
       if (workers === 2) {
         // An image folder, an npz file and a model ending in logits: the data travels as dataset

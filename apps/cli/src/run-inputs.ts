@@ -1,5 +1,4 @@
 import { artifactKeyOf } from '@ippro/artifact-store';
-import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { ClassifierOutput } from '@ippro/models';
@@ -7,7 +6,7 @@ import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved } from '@ippro/settings';
 import { FINE_TUNE_WEIGHT_DECAY, stepsForEpochs } from '@ippro/workflow-core';
 import type { DatasetRef, DistillationConfig, FineTuneConfig, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
-import { asBadInput, loadModel, resolveOutput } from './cli-inputs';
+import { asBadInput, loadModel, loadModelGraph, resolveOutput } from './cli-inputs';
 import { asUsage } from './command-settings';
 import { runDatasets } from './dataset-refs';
 import type { RunDatasets } from './dataset-refs';
@@ -182,7 +181,8 @@ export interface RunShape {
 }
 
 /**
- * Loads the model (its channel graph must build), resolves its output kind, and opens every
+ * Loads the model (its channel graph must build; a layer it cannot prune is kept whole with a
+ * warning, or refused with --strict-layers), resolves its output kind, and opens every
  * dataset of the run against it (`prune`, `compare`, `schedule create`): any fault is bad input,
  * found before anything is written or started.
  */
@@ -192,7 +192,7 @@ export async function prepareRunInputs(settings: RunInputSettings, run: RunShape
   const dataSpec = asUsage(() => required(settings, 'data'));
   const model = await loadModel(modelDir);
   try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
     const output = await resolveOutput(model, values.output, modelDir);
     const modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
     const warnings = modelWarnings(model, modelDir);

@@ -1,6 +1,7 @@
 import { parseCriteriaList, parseFractionList } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { CRITERIA, parseCriterion } from '@ippro/pruning';
+import { GROUP_KINDS } from '@ippro/graph';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import {
   NON_NEGATIVE_INTEGER,
@@ -19,6 +20,7 @@ import {
 } from '@ippro/settings';
 import { FINE_TUNE_SCHEDULES, PROSCORE_READINGS, REMOVAL_ORDERS } from '@ippro/workflow-core';
 import type { FineTuneSchedule } from '@ippro/workflow-core';
+import { LAYER_SETTINGS } from './cli-inputs';
 import { MODEL_DATA_SETTINGS } from './model-data-settings';
 import { TARGET_SETTINGS } from './run-artifacts';
 
@@ -74,6 +76,12 @@ export const RUN_INPUT_SETTINGS = {
   minChannels: count('fewest channels a layer keeps', '1'),
   roundTo: setting({ parse: POSITIVE_INTEGER, help: 'keep layer widths a multiple of N' }),
   ignoreLayers: setting({ parse: listOf(TEXT), placeholder: 'NAMES', help: 'comma-separated layers never pruned (the output layer never is)' }),
+  groupKinds: setting({
+    parse: listOf(oneOf(GROUP_KINDS, 'KIND'), 'KINDS'),
+    help: `comma-separated kinds of group the run may remove: ${GROUP_KINDS.join(', ')} (attention heads, transformer MLP neurons, the residual stream's width)`,
+    defaultHelp: 'all',
+  }),
+  ...LAYER_SETTINGS,
   batchNormMode: setting({ parse: oneOf(['inference', 'batch'] as const, 'MODE'), help: 'batch normalization during scoring: inference | batch', default: 'inference' }),
   includeBias: toggle({ help: "include each unit's bias in F (PROscore, magnitudes, Taylor)" }),
   batchSize: count('scoring and fine-tuning batch size', '64'),

@@ -11,7 +11,7 @@ import type { GradStats } from '@ippro/importance';
 import { ArtifactFormatError, modelToArtifact } from '@ippro/model-artifact';
 import { accuracyOf, meanLossOf, mergeEvaluations as mergeEvaluationSums } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
-import type { RemovalPlan } from '@ippro/planner';
+import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import {
   PruningInputError,
   applyBatchNormStatistics,
@@ -172,8 +172,9 @@ function guarded<A, R>(work: (input: A) => Promise<R>, kind: 'compute' | 'bookke
   };
 }
 
-function planSettings(plan: PlanConfig): PlanConfig {
-  return Object.fromEntries(Object.entries(plan).filter(([, value]) => value !== undefined)) as unknown as PlanConfig;
+/** The workflow's plan settings as the planner takes them; it checks them, group kinds by name included. */
+function planSettings(plan: PlanConfig): Omit<PlanRemovalInput, 'graph' | 'scores' | 'round'> {
+  return Object.fromEntries(Object.entries(plan).filter(([, value]) => value !== undefined)) as unknown as Omit<PlanRemovalInput, 'graph' | 'scores' | 'round'>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { buildMobileNetV2Cifar } from './mobilenetv2-cifar';
 import { buildResNetCifar } from './resnet-cifar';
 import { buildSmallCnn } from './small-cnn';
 import { buildVggCifar } from './vgg-cifar';
+import { buildVit } from './vit-cifar';
 
 /** What every architecture of the zoo accepts. */
 export interface ModelOptions {
@@ -90,6 +91,14 @@ const ARCHITECTURES: ReadonlyMap<string, Architecture> = new Map<string, Archite
       widthMultiplier: false,
       build: (options) =>
         buildMlp({ ...common(options), ...(options.inputShape === undefined ? {} : { inputShape: options.inputShape }) }),
+    },
+  ],
+  [
+    'vit',
+    {
+      description: 'a Vision Transformer for 32x32 images: patch 4, width 128, 6 pre-norm blocks of 4 heads, MLP 256, average pooling',
+      widthMultiplier: false,
+      build: (options) => buildVit({ ...common(options), ...imageShape(options) }),
     },
   ],
 ]);

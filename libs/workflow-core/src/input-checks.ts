@@ -132,6 +132,9 @@ function checkPlan(input: PruneWorkflowInput): void {
   if (plan.ignoredLayers !== undefined && !(Array.isArray(plan.ignoredLayers) && plan.ignoredLayers.every((name) => typeof name === 'string'))) {
     fail('plan.ignoredLayers', 'a list of layer names', plan.ignoredLayers);
   }
+  if (plan.groupKinds !== undefined && !(Array.isArray(plan.groupKinds) && plan.groupKinds.length > 0 && plan.groupKinds.every((kind) => typeof kind === 'string'))) {
+    fail('plan.groupKinds', 'a non-empty list of group kinds', plan.groupKinds);
+  }
 }
 
 /**

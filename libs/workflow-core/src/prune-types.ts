@@ -171,6 +171,8 @@ export interface PlanConfig {
   minChannels?: number;
   roundTo?: number;
   ignoredLayers?: string[];
+  /** The kinds of group the run may remove (@ippro/graph's GROUP_KINDS, checked by the planner); default all. */
+  groupKinds?: string[];
 }
 
 export interface ShardConfig {

@@ -110,6 +110,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     seeds: values.seeds,
     seed: values.seed,

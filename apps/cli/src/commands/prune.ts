@@ -150,6 +150,7 @@ export async function prepareInput(
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     ...(maxAccuracyDrop === undefined ? {} : { maxAccuracyDrop }),
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },

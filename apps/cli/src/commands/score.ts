@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import { buildChannelGraph } from '@ippro/graph';
 import { computeModelHash } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
 import { needsGradientStats, scoreModel } from '@ippro/pruning';
 import { combineSets, required, toggle } from '@ippro/settings';
-import { asBadInput, checkModelFits, loadModel, openDataset, resolveOutput, startBackend } from '../cli-inputs';
+import { checkModelFits, LAYER_SETTINGS, loadModel, loadModelGraph, openDataset, resolveOutput, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { MODEL_DATA_SETTINGS } from '../model-data-settings';
 import { UsageError } from '../exit-codes';
@@ -31,6 +30,7 @@ const SCORE_SETTINGS = combineSets(
   },
   MODEL_DATA_SETTINGS,
   PROSCORE_SETTINGS,
+  LAYER_SETTINGS,
 );
 
 export function scoreCommand(): Command {
@@ -45,7 +45,7 @@ export function scoreCommand(): Command {
     if (proscore !== undefined && criterion !== 'proscore') throw new UsageError(`--proscore-reading, --proscore-order and --proscore-weight-decay read PROscore, not '${criterion}'`);
     await startBackend(values.backend, values.json);
     const model = await loadModel(modelDir);
-    const graph = await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
+    const graph = await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
     const output = await resolveOutput(model, values.output, modelDir);
     const warnings = modelWarnings(model, modelDir);
     const dataOptions = {

@@ -18,7 +18,7 @@ import type { ScoringSettings } from '../sharded-grad-stats';
 /** How each round's plan is made: the planner's settings that stay fixed for a run. */
 export type PlanSettings = Pick<
   PlanRemovalInput,
-  'target' | 'rounds' | 'schedule' | 'ranking' | 'maxLayerRatio' | 'minChannels' | 'roundTo' | 'ignoredLayers'
+  'target' | 'rounds' | 'schedule' | 'ranking' | 'maxLayerRatio' | 'minChannels' | 'roundTo' | 'ignoredLayers' | 'groupKinds'
 >;
 
 export interface LocalPruneRequest extends PlanSettings {
@@ -159,8 +159,8 @@ async function planRound(request: LocalPruneRequest, state: RunState, round: num
 }
 
 function planSettings(request: LocalPruneRequest): PlanSettings {
-  const { target, rounds, schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers } = request;
-  const optional = { schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers };
+  const { target, rounds, schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers, groupKinds } = request;
+  const optional = { schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers, groupKinds };
   const given = Object.entries(optional).filter(([, value]) => value !== undefined);
   return { target, rounds, ...(Object.fromEntries(given) as Partial<PlanSettings>) };
 }
