@@ -44,7 +44,7 @@ import type {
   ScoringShardRef,
 } from '@ippro/workflow-core';
 import { averageModelArtifacts } from './average-models';
-import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
+import type { ComputeCallOptions, ComputeCallProgress, ComputeExecutor } from './compute-executor';
 import { decodeNumber, getJson, putJson } from './json-artifacts';
 
 export interface PruneActivityDeps {
@@ -55,6 +55,18 @@ export interface PruneActivityDeps {
   /** Datasets the orchestrator opens itself (to count batches for shard plans); default a resolver over `store`. */
   datasets?: DatasetResolver;
   cifar10Dir?: string;
+  /**
+   * Outside Temporal (the in-process run), where there are no heartbeats: each compute call's
+   * progress after every batch or step, and `undefined` when the call ends.
+   */
+  onComputeProgress?: (call: ComputeCallRef, progress: ComputeCallProgress | undefined) => void;
+}
+
+/** Which compute call a progress report is about. */
+export interface ComputeCallRef {
+  /** computeGradStats, fineTuneReplica or evaluateShard. */
+  activity: string;
+  jobId: string;
 }
 
 /** The shard plan artifact: the groups of each layer shard. */
@@ -73,12 +85,14 @@ function activityContext() {
 }
 
 /**
- * Progress → heartbeat (the SDK throttles them); the activity's cancellation → the call's signal;
- * a call silent for the heartbeat timeout is abandoned (Temporal has timed this attempt out by then).
+ * Progress → heartbeat (the SDK throttles them; clients read the latest from the run's pending
+ * activities); the activity's cancellation → the call's signal; a call silent for the heartbeat
+ * timeout is abandoned (Temporal has timed this attempt out by then). Outside Temporal, progress
+ * goes to `report`.
  */
-function callOptions(): ComputeCallOptions {
+function callOptions(report: ((progress: ComputeCallProgress) => void) | undefined): ComputeCallOptions {
   const context = activityContext();
-  if (context === undefined) return {};
+  if (context === undefined) return report === undefined ? {} : { onProgress: report };
   const silenceMs = context.info.heartbeatTimeoutMs;
   return {
     signal: context.cancellationSignal,
@@ -181,18 +195,28 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
       model.dispose();
     }
   }
+  /** Runs a compute call, telling onComputeProgress (outside Temporal) how it goes and when it ends. */
+  async function reporting<T>(activity: string, jobId: string, call: (options: ComputeCallOptions) => Promise<T>): Promise<T> {
+    const tell = deps.onComputeProgress;
+    const ref = { activity, jobId };
+    try {
+      return await call(callOptions(tell === undefined ? undefined : (progress) => tell(ref, progress)));
+    } finally {
+      tell?.(ref, undefined);
+    }
+  }
   const graphOf = (id: string): Promise<ChannelGraph> => withModel(id, (model) => buildChannelGraph(model));
   const removedOf = async (id: string | undefined): Promise<string[]> => (id === undefined ? [] : getJson<string[]>(store, id));
-  const batchesOf = async (ref: DatasetRef, batchSize: number, field: string): Promise<number> => {
+  const batchesOf = async (ref: DatasetRef, batchSize: number, field: string): Promise<{ batches: number; size: number }> => {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComputeInputError(`${field}.batchSize must be a positive integer, got ${batchSize}`);
     const { size } = await datasets.shape(ref, `${field}.dataset`);
-    return batchCount(size, batchSize);
+    return { batches: batchCount(size, batchSize), size };
   };
 
   async function planScoringShards(input: PlanScoringShardsInput): Promise<PlanScoringShardsOutput> {
     if (!needsGradientStats(input.criterion)) return { shards: [] };
     if (input.scoring === undefined) throw new ComputeInputError(`criterion '${input.criterion}' needs scoring data: set scoring`);
-    const batches = await batchesOf(input.scoring.dataset, input.scoring.batchSize, 'scoring');
+    const { batches, size } = await batchesOf(input.scoring.dataset, input.scoring.batchSize, 'scoring');
     const groups = layerShards(await graphOf(input.modelArtifactId), input.layerShards);
     const ranges = batchShards(batches, input.batchShards);
     const shardPlanArtifactId = await putJson(store, { layerShards: groups } satisfies ShardPlanDocument);
@@ -200,7 +224,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     groups.forEach((_, layerShard) => {
       for (const range of ranges) shards.push({ index: shards.length, layerShard, batches: { start: range.start, end: range.end } });
     });
-    return { shardPlanArtifactId, shards };
+    return { shardPlanArtifactId, shards, datasetSize: size };
   }
 
   async function computeGradStats(input: ComputeGradStatsInput): Promise<ComputeGradStatsOutput> {
@@ -208,18 +232,20 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const groupIds = plan.layerShards[input.shard.layerShard];
     if (groupIds === undefined) throw new ComputeInputError(`shard ${input.shard.index}: layer shard ${input.shard.layerShard} is not in shard plan ${input.shardPlanArtifactId}`);
     heartbeat({ done: 0, total: input.shard.batches.end - input.shard.batches.start });
-    return executor.computeGradStats(
-      {
-        jobId: input.jobId,
-        modelArtifactId: input.modelArtifactId,
-        dataset: input.scoring.dataset,
-        batches: input.shard.batches,
-        batchSize: input.scoring.batchSize,
-        groupIds,
-        batchNormMode: input.scoring.batchNormMode ?? 'inference',
-        includeBias: input.scoring.includeBias ?? false,
-      },
-      callOptions(),
+    return reporting('computeGradStats', input.jobId, (options) =>
+      executor.computeGradStats(
+        {
+          jobId: input.jobId,
+          modelArtifactId: input.modelArtifactId,
+          dataset: input.scoring.dataset,
+          batches: input.shard.batches,
+          batchSize: input.scoring.batchSize,
+          groupIds,
+          batchNormMode: input.scoring.batchNormMode ?? 'inference',
+          includeBias: input.scoring.includeBias ?? false,
+        },
+        options,
+      ),
     );
   }
 
@@ -317,27 +343,29 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
       augment = sampleShape.length === 3;
     }
     heartbeat({ done: 0, total: tune.steps });
-    return executor.fineTune(
-      {
-        jobId: input.jobId,
-        startModelArtifactId: input.startModelArtifactId,
-        dataset: tune.dataset,
-        replica: input.replica,
-        batchSize: tune.batchSize,
-        steps: tune.steps,
-        firstStep: input.firstStep,
-        optimizer: {
-          learningRate: tune.learningRate,
-          momentum: tune.momentum ?? 0.9,
-          nesterov: tune.nesterov ?? false,
-          weightDecay: tune.weightDecay ?? 0,
-          labelSmoothing: tune.labelSmoothing ?? 0,
-          ...(input.cosineDecay === undefined ? {} : { cosineDecay: input.cosineDecay }),
+    return reporting('fineTuneReplica', input.jobId, (options) =>
+      executor.fineTune(
+        {
+          jobId: input.jobId,
+          startModelArtifactId: input.startModelArtifactId,
+          dataset: tune.dataset,
+          replica: input.replica,
+          batchSize: tune.batchSize,
+          steps: tune.steps,
+          firstStep: input.firstStep,
+          optimizer: {
+            learningRate: tune.learningRate,
+            momentum: tune.momentum ?? 0.9,
+            nesterov: tune.nesterov ?? false,
+            weightDecay: tune.weightDecay ?? 0,
+            labelSmoothing: tune.labelSmoothing ?? 0,
+            ...(input.cosineDecay === undefined ? {} : { cosineDecay: input.cosineDecay }),
+          },
+          seed: input.seed,
+          augment,
         },
-        seed: input.seed,
-        augment,
-      },
-      callOptions(),
+        options,
+      ),
     );
   }
 
@@ -348,21 +376,23 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   }
 
   async function planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput> {
-    const batches = await batchesOf(input.evaluation.dataset, input.evaluation.batchSize, 'evaluation');
-    return { shards: batchShards(batches, input.shards).map(({ start, end }) => ({ start, end })) };
+    const { batches, size } = await batchesOf(input.evaluation.dataset, input.evaluation.batchSize, 'evaluation');
+    return { shards: batchShards(batches, input.shards).map(({ start, end }) => ({ start, end })), datasetSize: size };
   }
 
   async function evaluateShard(input: EvaluateShardInput): Promise<EvaluationSumsRef> {
     heartbeat({ done: 0, total: input.batches.end - input.batches.start });
-    const { correct, lossSum, count } = await executor.evaluate(
-      {
-        jobId: input.jobId,
-        modelArtifactId: input.modelArtifactId,
-        dataset: input.evaluation.dataset,
-        batches: input.batches,
-        batchSize: input.evaluation.batchSize,
-      },
-      callOptions(),
+    const { correct, lossSum, count } = await reporting('evaluateShard', input.jobId, (options) =>
+      executor.evaluate(
+        {
+          jobId: input.jobId,
+          modelArtifactId: input.modelArtifactId,
+          dataset: input.evaluation.dataset,
+          batches: input.batches,
+          batchSize: input.evaluation.batchSize,
+        },
+        options,
+      ),
     );
     return { correct, lossSum, count };
   }
