@@ -1,6 +1,6 @@
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import type { PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
-import { datasetText, lossText, percent, withCallerFacts } from './format';
+import { ROUND_TIMING_HEADERS, datasetText, lossText, percent, roundTimingCells, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
@@ -15,9 +15,9 @@ export interface PruneRecordContext {
   config?: RunConfig;
 }
 
-export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss'];
+export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss', ...ROUND_TIMING_HEADERS];
 
-/** The per-round table: round 0 is the input model. */
+/** The per-round table: round 0 is the input model; each round's wall time and images/s per phase close it. */
 export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
   const flops0 = result.baseline.flops;
   const row = (metrics: RoundMetrics): string[] => [
@@ -29,6 +29,7 @@ export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
     percent(metrics.top1),
     lossText(metrics.loss),
     lossText(metrics.fineTuneLoss),
+    ...roundTimingCells(metrics),
   ];
   return { title: 'Rounds', headers: [...PRUNE_TABLE_HEADERS], rows: [result.baseline, ...result.history].map(row) };
 }
