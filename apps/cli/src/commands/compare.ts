@@ -17,7 +17,8 @@ import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { datasetRefMaker } from '../dataset-refs';
+import { datasetFacts, runDatasets } from '../dataset-refs';
+import type { RunDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -58,7 +59,9 @@ interface PreparedInput {
   input: CompareInput;
   artifacts: Uint8Array[];
   /** The settings as given, for the report's facts. */
-  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string };
+  given: { out: string; model: string };
+  /** The spec each dataset of the input was given as. */
+  specOf: RunDatasets['specOf'];
 }
 
 function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
@@ -72,7 +75,7 @@ function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetr
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
 async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<PreparedInput> {
   const values = settings.values;
-  const [modelDir, dataSpec, out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
+  const [modelDir, , out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
   const { metric, targets } = targetsOf(settings);
   // Each pruned model is tuned from step 0 in one go: there is no round for a cosine decay to span.
   if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
@@ -87,11 +90,8 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     model.dispose();
   }
   const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: values.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasetRef(dataSpec, settings.where('data'));
-  const evaluation = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-  const tuning = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
-  const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
+  const datasets = await runDatasets(settings, values.local, artifacts);
+  const scoring = { dataset: datasets.scoring, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
     modelArtifactId: artifactKeyOf(modelBytes),
     criteria: values.criteria,
@@ -101,9 +101,9 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
     ...(values.criteria.some(needsScoringPass) || values.includeBias ? { scoring } : {}),
     ...(values.finetuneSteps > 0
-      ? { fineTune: { dataset: tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
+      ? { fineTune: { dataset: datasets.tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
       : {}),
-    evaluation: { dataset: evaluation, batchSize: values.evalBatchSize },
+    evaluation: { dataset: datasets.evaluation, batchSize: values.evalBatchSize },
     plan: {
       ranking: values.ranking,
       maxLayerRatio: values.maxLayerRatio,
@@ -120,14 +120,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const given = {
-    out,
-    model: modelDir,
-    data: dataSpec,
-    ...(values.evalData === undefined ? {} : { evalData: values.evalData }),
-    ...(values.finetuneData === undefined ? {} : { finetuneData: values.finetuneData }),
-  };
-  return { input, artifacts, given };
+  return { input, artifacts, given: { out, model: modelDir }, specOf: datasets.specOf };
 }
 
 interface Finished {
@@ -217,18 +210,16 @@ function commandLine(): string {
 
 /** Tables and the report, written to a staging directory next to --out and renamed when complete. */
 async function writeOutputs(prepared: PreparedInput, result: CompareResult, read: ReadArtifact, seconds: number, config: EffectiveConfig): Promise<void> {
-  const { input, given: options } = prepared;
+  const { input, given: options, specOf } = prepared;
   const out = resolve(options.out);
   const facts: [string, string][] = [
     ['model', options.model],
-    ['scoring data', options.data],
-    ...(input.fineTune === undefined ? [] : [['fine-tuning data', options.finetuneData ?? options.data] as [string, string]]),
-    ['evaluation data', options.evalData ?? options.data],
+    ...datasetFacts(input, specOf),
     ['command', commandLine()],
     ['wall time', `${seconds.toFixed(1)} s`],
   ];
   const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config });
-  const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}`;
+  const heading = `ippro compare: ${options.model}, evaluated on ${specOf(input.evaluation.dataset)}`;
   const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
   const files = comparisonFiles(result, heading, config);
   files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);

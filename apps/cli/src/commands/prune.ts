@@ -16,7 +16,8 @@ import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
-import { datasetRefMaker } from '../dataset-refs';
+import { runDatasets } from '../dataset-refs';
+import type { RunDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -98,6 +99,8 @@ export interface PreparedInput {
   input: PruneWorkflowInput;
   /** Artifacts the run needs: the model, and datasets that are not resolvable by name on a worker. */
   artifacts: Uint8Array[];
+  /** The spec each dataset of the input was given as. */
+  specOf: RunDatasets['specOf'];
 }
 
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
@@ -107,7 +110,7 @@ export async function prepareInput(
 ): Promise<PreparedInput> {
   const values = settings.values;
   const modelDir = asUsage(() => required(settings, 'model'));
-  const dataSpec = asUsage(() => required(settings, 'data'));
+  asUsage(() => required(settings, 'data'));
   const target = targetOf(settings);
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
@@ -121,12 +124,9 @@ export async function prepareInput(
     model.dispose();
   }
   const artifacts: Uint8Array[] = [modelBytes];
-  const datasetRef = datasetRefMaker({ local: run.local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const data = await datasetRef(dataSpec, settings.where('data'));
-  const evaluationData = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-  const tuningData = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
+  const datasets = await runDatasets(settings, run.local, artifacts);
   const scoring = {
-    dataset: data,
+    dataset: datasets.scoring,
     batchSize: values.batchSize,
     ...(values.batchNormMode === 'inference' ? {} : { batchNormMode: values.batchNormMode }),
     ...(values.includeBias ? { includeBias: true } : {}),
@@ -140,7 +140,7 @@ export async function prepareInput(
     ...(values.finetuneSteps > 0
       ? {
           fineTune: {
-            dataset: tuningData,
+            dataset: datasets.tuning,
             batchSize: values.batchSize,
             steps: values.finetuneSteps,
             repetitions: values.repetitions,
@@ -151,7 +151,7 @@ export async function prepareInput(
           },
         }
       : {}),
-    evaluation: { dataset: evaluationData, batchSize: values.evalBatchSize },
+    evaluation: { dataset: datasets.evaluation, batchSize: values.evalBatchSize },
     plan: {
       target,
       rounds: values.rounds,
@@ -166,7 +166,7 @@ export async function prepareInput(
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
     seed: values.seed,
   };
-  return { input, artifacts };
+  return { input, artifacts, specOf: datasets.specOf };
 }
 
 async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<PruneWorkflowResult> {
@@ -182,7 +182,7 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
       onProgress: (phase, done, total) => bar.update(done, total, phase),
     });
     bar.done();
-    const report = await pruneReportFiles(prepared.input, result, (id) => store.get(id), run);
+    const report = await pruneReportFiles(prepared, result, (id) => store.get(id), run);
     await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), { ...result, config: run.config }, report);
     return result;
   } finally {
@@ -220,7 +220,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     });
     const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
     const bytes = await artifacts.get(result.modelArtifactId);
-    const report = await pruneReportFiles(prepared.input, result, (id) => artifacts.get(id), run);
+    const report = await pruneReportFiles(prepared, result, (id) => artifacts.get(id), run);
     await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report);
     process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
   } finally {
