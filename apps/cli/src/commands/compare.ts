@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
-import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
+import type { CompareInput, CompareResult } from '@ippro/compare';
 import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
-import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
+import { RunIdTakenError, checkRunIdFree, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import { effectiveConfig, required } from '@ippro/settings';
@@ -20,8 +20,9 @@ import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIf
 import { datasetFacts, runDatasets } from '../dataset-refs';
 import type { RunDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
-import { ProgressBar } from '../progress-bar';
-import { connectTarget, resolveTarget } from '../remote';
+import { ProgressView, compareProgressLines, viewOptions } from '../progress-view';
+import { connectTarget, resolveTarget, runLink } from '../remote';
+import { followComparison } from '../run-view';
 import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { COMPARE_SETTINGS } from '../run-settings';
 import type { CompareSettingsSet } from '../run-settings';
@@ -130,23 +131,19 @@ interface Finished {
   finish: () => Promise<void>;
 }
 
-function progressLine(bar: ProgressBar): (progress: CompareProgress) => void {
-  return (progress) => bar.update(progress.done, progress.total, `${progress.phase}, ${progress.rowsDone}/${progress.rowsTotal} pruned models`);
-}
-
 async function runLocal(prepared: PreparedInput, options: CompareValues): Promise<Finished> {
   const root = await mkdtemp(join(tmpdir(), 'ippro-compare-'));
   const finish = (): Promise<void> => rm(root, { recursive: true, force: true });
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
-    const bar = new ProgressBar('comparing');
+    const view = new ProgressView(viewOptions(options));
     const result = await runCompareInProcess(prepared.input, {
       store,
       ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
-      onProgress: progressLine(bar),
+      onProgress: (progress) => view.show(compareProgressLines(progress, [], options.verbose)),
     });
-    bar.done();
+    view.done();
     return { result, read: (id) => store.get(id), finish };
   } catch (error) {
     await finish();
@@ -172,20 +169,10 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
     await asBadInput(artifacts.description, async () => {
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
-    const handle = await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
-    process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n`);
-    const bar = new ProgressBar('comparing');
-    const show = progressLine(bar);
-    let settled = false;
-    const resultPromise = handle.result().finally(() => {
-      settled = true;
-    });
-    while (!settled) {
-      await Promise.race([resultPromise.catch(() => undefined), new Promise((wake) => setTimeout(wake, 500))]);
-      if (!settled) show(await queryCompareProgress(handle).catch(() => ({ phase: 'baseline' as const, done: 0, total: 0, rowsDone: 0, rowsTotal: 0 })));
-    }
-    bar.done();
-    const result = await resultPromise;
+    await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    const ui = runLink(target, workflowId);
+    process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n${ui === undefined ? '' : `  Temporal UI: ${ui}\n`}`);
+    const result = await followComparison(client, workflowId, viewOptions(options));
     return { result, read: (id) => artifacts.get(id), finish };
   } catch (error) {
     await finish();
@@ -235,7 +222,7 @@ async function writeOutputs(prepared: PreparedInput, result: CompareResult, read
   }
 }
 
-function screenTable(result: CompareResult): string {
+export function screenTable(result: CompareResult): string {
   const { headers, rows } = comparisonTableText(result);
   return textTable(headers, rows);
 }

@@ -3,24 +3,26 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runPruneInProcess } from '@ippro/activities';
+import { startPruneInProcess } from '@ippro/activities';
 import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
 import { buildChannelGraph } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
-import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
+import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, pruneRunProgressOf, startPrune } from '@ippro/orchestration';
+import type { PruneRunProgress } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
 import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
+import { liveProgress } from '@ippro/workflow-core';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
 import { runDatasets } from '../dataset-refs';
 import type { RunDatasets } from '../dataset-refs';
 import { UsageError } from '../exit-codes';
-import { ProgressBar } from '../progress-bar';
-import { connectTarget, resolveTarget } from '../remote';
+import { viewOptions } from '../progress-view';
+import { connectTarget, resolveTarget, runLink } from '../remote';
 import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { PRUNE_SETTINGS } from '../run-settings';
 import type { ACCURACY_BUDGET_SETTINGS, PRUNE_INPUT_SETTINGS, PruneSettingsSet, RUN_INPUT_SETTINGS } from '../run-settings';
@@ -175,13 +177,12 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
-    const bar = new ProgressBar('pruning');
-    const result = await runPruneInProcess(prepared.input, {
-      store,
-      ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
-      onProgress: (phase, done, total) => bar.update(done, total, phase),
-    });
-    bar.done();
+    const local = startPruneInProcess(prepared.input, { store, ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }) });
+    const read = async (): Promise<PruneRunProgress> => {
+      const progress = local.progress();
+      return { progress, live: liveProgress(progress, local.running(), Date.now()) };
+    };
+    const result = await followRun({ name: 'local', result: local.result, read }, viewOptions(options), process.stderr);
     const report = await pruneReportFiles(prepared, result, (id) => store.get(id), run);
     await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), { ...result, config: run.config }, report);
     return result;
@@ -209,20 +210,28 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
     const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    const ui = runLink(target, workflowId);
     if (!options.wait) {
-      process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId })}\n` : `${workflowId}\n`);
+      if (ui !== undefined && !options.json) say(`Temporal UI: ${ui}`);
+      process.stdout.write(options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }) })}\n` : `${workflowId}\n`);
       return;
     }
-    say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})`);
+    say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})${ui === undefined ? '' : `\n  Temporal UI: ${ui}`}`);
     process.once('SIGINT', () => {
       say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId}' follows it, 'ippro cancel ${workflowId}' stops it`);
       process.exit(130);
     });
-    const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
+    const result = await followRun(
+      { name: workflowId, result: handle.result(), read: () => pruneRunProgressOf(client, workflowId) },
+      viewOptions(options),
+      options.json ? process.stderr : process.stdout,
+    );
     const bytes = await artifacts.get(result.modelArtifactId);
     const report = await pruneReportFiles(prepared, result, (id) => artifacts.get(id), run);
     await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report);
-    process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
+    process.stdout.write(
+      options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }), ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`,
+    );
   } finally {
     artifacts.close();
     await client.connection.close();
