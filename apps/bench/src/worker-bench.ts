@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { measureArtifactThroughput, measureS3Throughput } from '@ippro/artifacts';
+import { measureS3Throughput } from '@ippro/artifact-store/testing';
+import { measureArtifactThroughput } from '@ippro/protocol/testing';
 import { measureCallOverhead, measureWorkerPeakRss } from '@ippro/compute';
 
 /** The worker entry point, started as a child process (apps are never imported). */

@@ -1,68 +1,61 @@
-import { artifactKeyOf } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
 import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
 import { datasetToArtifact } from '@ippro/model-artifact';
-import { required } from '@ippro/settings';
-import type { Resolved } from '@ippro/settings';
+import type { ClassifierOutput } from '@ippro/models';
 import type { DatasetRef } from '@ippro/workflow-core';
-import { asBadInput, openDataset } from './cli-inputs';
-import { asUsage } from './command-settings';
-import type { RUN_INPUT_SETTINGS } from './run-settings';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { asBadInput, checkModelFits, openDataset, specWithNormalize } from './cli-inputs';
+
+/** What a run's datasets are checked against and how they are opened. */
+export interface RunDataOptions {
+  local: boolean;
+  dataDir?: string;
+  /** --normalize, written into every spec that has no normalize= of its own. */
+  normalize?: string;
+  /** The model the data feeds (named `modelName` in messages), and its resolved output kind: every dataset opened here is checked against them. */
+  model: LayersModel;
+  modelName: string;
+  output: ClassifierOutput;
+  quiet: boolean;
+}
 
 /**
  * Dataset specs -> the refs a run's input carries, as `prune` makes them: named data every
  * executor opens by itself (synthetic; CIFAR-10 splits, which workers read from their own copy),
- * and everything else (a file, a sample range) as a dataset artifact added to `artifacts`,
- * because workers never read paths from the network. Each spec is checked (opened) once.
+ * and everything else (a file, an image folder, an npz file, a sample range, a split) as a dataset
+ * artifact added to `artifacts`, because workers never read paths from the network. Each spec is
+ * checked (opened, and fitted against the model) once.
  */
-export function datasetRefMaker(options: { local: boolean; dataDir?: string }, artifacts: Uint8Array[]): (spec: string, flag: string) => Promise<DatasetRef> {
+export function datasetRefMaker(options: RunDataOptions, artifacts: Uint8Array[]): (spec: string, flag: string) => Promise<DatasetRef> {
   const refs = new Map<string, DatasetRef>();
-  return async (spec, flag) => {
-    const known = refs.get(spec);
+  return async (given, flag) => {
+    const known = refs.get(given);
     if (known !== undefined) return known;
+    const spec = await asBadInput(flag, () => specWithNormalize(given, options.normalize));
     const parsed = await asBadInput(flag, () => parseDatasetSpec(spec));
+    const named = parsed.scheme === 'cifar10' || parsed.scheme === 'synthetic';
+    const selected = parsed.range !== undefined || parsed.trainVal !== undefined;
     let ref: DatasetRef;
-    if (parsed.scheme !== 'json' && parsed.range === undefined && !(parsed.scheme === 'cifar10' && !options.local)) {
-      await openDataset(spec, flag, options.dataDir);
-      ref = { spec: formatDatasetSpec(parsed) };
-    } else if (parsed.scheme === 'cifar10' && parsed.range === undefined) {
+    if (named && !selected && parsed.scheme === 'cifar10' && !options.local) {
+      // The workers read their own copy; this host may have none.
       ref = { spec: formatDatasetSpec(parsed) };
     } else {
-      const bytes = datasetToArtifact(await openDataset(spec, flag, options.dataDir));
-      artifacts.push(bytes);
-      ref = { spec: '', artifactId: artifactKeyOf(bytes) };
+      const dataset = await openDataset(spec, flag, { ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), model: options.model, quiet: options.quiet });
+      checkModelFits(options.model, dataset, options.output, flag, options.modelName);
+      if (named && !selected) {
+        ref = { spec: formatDatasetSpec(parsed) };
+      } else {
+        const bytes = datasetToArtifact(dataset);
+        artifacts.push(bytes);
+        ref = { spec: '', artifactId: artifactKeyOf(bytes) };
+      }
     }
-    refs.set(spec, ref);
+    refs.set(given, ref);
     return ref;
   };
 }
 
-/** A run's datasets as its input carries them, and the spec each ref was made from. */
-export interface RunDatasets {
-  scoring: DatasetRef;
-  evaluation: DatasetRef;
-  /** The fine-tuning data (the scoring data unless --finetune-data is given and there is fine-tuning). */
-  tuning: DatasetRef;
-  /** The spec a ref of this run was made from, as it was given. */
-  specOf(ref: DatasetRef): string;
-}
-
-/** --data, --eval-data and --finetune-data as refs (each checked, and made an artifact where it must travel as one). */
-export async function runDatasets(settings: Resolved<typeof RUN_INPUT_SETTINGS>, local: boolean, artifacts: Uint8Array[]): Promise<RunDatasets> {
-  const values = settings.values;
-  const refOf = datasetRefMaker({ local, ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }) }, artifacts);
-  const specs = new Map<DatasetRef, string>();
-  const make = async (spec: string, name: 'data' | 'evalData' | 'finetuneData'): Promise<DatasetRef> => {
-    const ref = await refOf(spec, settings.where(name));
-    if (!specs.has(ref)) specs.set(ref, spec);
-    return ref;
-  };
-  const scoring = await make(asUsage(() => required(settings, 'data')), 'data');
-  const evaluation = values.evalData === undefined ? scoring : await make(values.evalData, 'evalData');
-  const tuning = values.finetuneData === undefined || values.finetuneSteps === 0 ? scoring : await make(values.finetuneData, 'finetuneData');
-  return { scoring, evaluation, tuning, specOf: (ref) => specs.get(ref) ?? ref.spec };
-}
-
-/** The report's facts about the data a run's input uses: what each part of the run actually read. */
+/** The report's facts about the data a run's input uses: what each part of the run actually read, by the spec it was given as. */
 export function datasetFacts(input: { scoring?: { dataset: DatasetRef }; fineTune?: { dataset: DatasetRef }; evaluation: { dataset: DatasetRef } }, specOf: (ref: DatasetRef) => string): [string, string][] {
   return [
     ['scoring data', input.scoring === undefined ? 'none (the criterion reads only the weights)' : specOf(input.scoring.dataset)],

@@ -2,17 +2,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveLayersModelToDir } from '@ippro/graph';
-import { buildSmallCnn } from '@ippro/models';
+import { buildSmallCnn, buildVit } from '@ippro/models';
 import { pruneRunProgressOf } from '@ippro/orchestration';
 import { initRuntime } from '@ippro/runtime';
 import { connectTemporalClient } from '@ippro/temporal-connection';
 import type { LiveProgress, PruneProgress, RoundMetrics, WorkPhase } from '@ippro/workflow-core';
+import { PNG } from 'pngjs';
 import type { DevStackInfo } from './stack';
-import { runCli, splitRun } from './testing/run-cli';
+import { runCli, splitRun, workspaceRoot } from './testing/run-cli';
 
 /**
  * The distributed path end to end: `ippro dev` as a child process (a real Temporal dev server, the
@@ -24,6 +25,8 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const modelDir = join(scratch, 'tiny-cnn');
 /** Wider (8 and 16 filters), so that every one of 8 rounds has channels to remove. */
 const wideModelDir = join(scratch, 'wide-cnn');
+/** A ViT of 16 patch tokens and a class token, width 8, two blocks of 2 heads: heads, MLP neurons and embedding channels go. */
+const vitModelDir = join(scratch, 'tiny-vit');
 
 const PRUNE_ARGS = [
   '--data', 'synthetic:cifar?n=32&seed=1&classes=10',
@@ -93,7 +96,34 @@ function files(dir: string): Record<string, Buffer> {
   return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
 }
 
+/** User data: a folder of PNG images (3 classes, 6x6, fitted to the model's 4x4 input), an npz file NumPy wrote, and a model ending in logits. */
+const imagesDir = join(scratch, 'images');
+const logitsModelDir = join(scratch, 'logits-cnn');
+const USER_DATA_ARGS = [
+  '--data', `images:${imagesDir}?split=train&val=0.25`,
+  '--eval-data', `npz:${join(workspaceRoot(), 'libs', 'data', 'src', 'testing', 'fixtures', 'numpy-savez.npz')}`,
+  '--finetune-data', `images:${imagesDir}`,
+  '--normalize', 'mean=0.5,std=0.25',
+  '--target-channels', '0.3', '--rounds', '2', '--lambda', '1',
+  '--finetune-steps', '2', '--finetune-lr', '0.05', '--replicas', '2',
+  '--batch-size', '4', '--eval-batch-size', '2', '--score-shards', '2', '--max-parallel', '2',
+  '--seed', '3', '--backend', 'cpu',
+];
+
+function writeImages(): void {
+  ['circle', 'square', 'triangle'].forEach((name, label) => {
+    mkdirSync(join(imagesDir, name), { recursive: true });
+    for (let i = 0; i < 8; i += 1) {
+      const png = new PNG({ width: 6, height: 6 });
+      for (let p = 0; p < png.data.length; p += 1) png.data[p] = p % 4 === 3 ? 255 : (label * 80 + i * 9 + p * 5) % 256;
+      writeFileSync(join(imagesDir, name, `${i}.png`), PNG.sync.write(png, { colorType: 2 }));
+    }
+  });
+}
+
 let localOut: string;
+let userDataLocalOut: string;
+let vitLocalOut: string;
 
 before(async () => {
   await initRuntime({ backend: 'cpu' });
@@ -103,9 +133,23 @@ before(async () => {
   const wide = buildSmallCnn({ widths: [8, 16], numClasses: 10, seed: 2 });
   await saveLayersModelToDir(wide, wideModelDir);
   wide.dispose();
+  const vit = buildVit({ patchSize: 8, dModel: 8, depth: 2, numHeads: 2, mlpDim: 12, numClasses: 10, seed: 3, pooling: 'class-token' });
+  await saveLayersModelToDir(vit, vitModelDir);
+  vit.dispose();
+  vitLocalOut = join(scratch, 'vit-local');
+  const vitLocal = runCli(['prune', '--local', '--model', vitModelDir, ...PRUNE_ARGS, '--out', vitLocalOut, '--json']);
+  assert.equal(vitLocal.status, 0, vitLocal.stderr);
   localOut = join(scratch, 'local');
   const local = runCli(['prune', '--local', '--model', modelDir, ...PRUNE_ARGS, '--out', localOut, '--json']);
   assert.equal(local.status, 0, local.stderr);
+  writeImages();
+  const logits = buildSmallCnn({ widths: [4, 8], numClasses: 3, seed: 4, inputShape: [4, 4, 3], output: 'logits' });
+  await saveLayersModelToDir(logits, logitsModelDir);
+  logits.dispose();
+  userDataLocalOut = join(scratch, 'user-data-local');
+  const userData = runCli(['prune', '--local', '--model', logitsModelDir, ...USER_DATA_ARGS, '--out', userDataLocalOut]);
+  assert.equal(userData.status, 0, userData.stderr);
+  assert.match(userData.stderr, /classes: circle=0, square=1, triangle=2 \(--data images:/);
 });
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -141,6 +185,15 @@ function checkEqualsLocal(stack: DevStack, workers: number): void {
   assert.equal(runs.status, 0, runs.stderr);
   const listed = JSON.parse(runs.stdout) as { runId: string; status: string; kind: string }[];
   assert.deepEqual(listed.find((run) => run.runId === `equal-${workers}`)?.status, 'COMPLETED');
+
+  // A transformer through the same workflow and workers: heads, MLP neurons and embedding channels scored in shards, removed, tuned.
+  const vitOut = join(scratch, `vit-distributed-${workers}`);
+  const vit = runCli(['prune', '--model', vitModelDir, ...PRUNE_ARGS, '--state-dir', stack.stateDir, '--out', vitOut, '--json', '--run-id', `vit-${workers}`]);
+  assert.equal(vit.status, 0, `${vit.stderr}\n${readFileSync(stack.log, 'utf8')}`);
+  const [vitLocal, vitDistributed] = [files(vitLocalOut), files(vitOut)];
+  assert.ok(vitLocal['weights.bin']?.equals(vitDistributed['weights.bin'] as Buffer), 'ViT weights.bin differs');
+  assert.ok(vitLocal['model.json']?.equals(vitDistributed['model.json'] as Buffer), 'ViT model.json differs');
+  assert.deepEqual(splitRun(vitDistributed['summary.json']).result, splitRun(vitLocal['summary.json']).result);
 }
 
 test("ippro prune on 'ippro dev' with 1 worker equals --local byte for byte; status and runs show it, and a comparison by its kind", async () => {
@@ -173,6 +226,19 @@ describe("'ippro dev' with 2 workers", () => {
   });
 
   test('ippro prune equals --local byte for byte; status and runs show it', () => checkEqualsLocal(stack, 2));
+
+  test('an image folder, an npz file and a model ending in logits: the data travels as dataset artifacts, and the run ends with the model --local makes', () => {
+    const userOut = join(scratch, 'user-data-distributed');
+    const userData = runCli(['prune', '--model', logitsModelDir, ...USER_DATA_ARGS, '--state-dir', stack.stateDir, '--out', userOut]);
+    assert.equal(userData.status, 0, `${userData.stderr}\n${readFileSync(stack.log, 'utf8')}`);
+    const [localFiles, distributedFiles] = [files(userDataLocalOut), files(userOut)];
+    assert.ok(localFiles['weights.bin']?.equals(distributedFiles['weights.bin'] as Buffer), 'weights.bin differs');
+    assert.ok(localFiles['model.json']?.equals(distributedFiles['model.json'] as Buffer), 'model.json differs');
+    const summary = splitRun(distributedFiles['summary.json']);
+    assert.deepEqual(summary.result, splitRun(localFiles['summary.json']).result);
+    assert.equal((JSON.parse(summary.result) as { output: string }).output, 'logits');
+    assert.equal(summary.config['output'], 'auto');
+  });
 
   test('a worker killed mid-run is started again: the pool is back to its size within seconds, and the run ends byte-identical to --local', async () => {
     // Its calls are retried on the other worker meanwhile; `watch` follows the run to its end.

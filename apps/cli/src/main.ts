@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { inspectCommand } from './commands/inspect';
+import { importCommand } from './commands/import';
+import { exportCommand } from './commands/export';
 import { pruneCommand } from './commands/prune';
 import { compareCommand } from './commands/compare';
 import { reportCommand } from './commands/report';
@@ -20,11 +22,13 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   for (const command of [
     devCommand(),
+    importCommand(),
     inspectCommand(),
     scoreCommand(),
     pruneCommand(),
     compareCommand(),
     reportCommand(),
+    exportCommand(),
     statusCommand(),
     watchCommand(),
     cancelCommand(),

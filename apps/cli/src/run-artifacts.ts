@@ -1,5 +1,6 @@
-import { ArtifactClient, STORE_SETTINGS, describeStoreSettings, openArtifactStorage, storeSettingsOf } from '@ippro/artifacts';
-import type { ArtifactStorage, StoreSettings, StoreSettingsSet } from '@ippro/artifacts';
+import { STORE_SETTINGS, describeStoreSettings, openArtifactStorage, storeSettingsOf } from '@ippro/artifact-store';
+import type { ArtifactStorage, StoreSettings, StoreSettingsSet } from '@ippro/artifact-store';
+import { ArtifactClient } from '@ippro/protocol';
 import { combineSets, resolveSettings } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';
 import { asUsage } from './command-settings';

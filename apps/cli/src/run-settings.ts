@@ -1,6 +1,7 @@
 import { parseCriteriaList, parseFractionList } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { parseCriterion } from '@ippro/pruning';
+import { GROUP_KINDS } from '@ippro/graph';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import {
   NON_NEGATIVE_INTEGER,
@@ -17,6 +18,8 @@ import {
   toggle,
 } from '@ippro/settings';
 import { FINE_TUNE_SCHEDULES } from '@ippro/workflow-core';
+import { LAYER_SETTINGS } from './cli-inputs';
+import { MODEL_DATA_SETTINGS } from './model-data-settings';
 import { PROGRESS_SETTINGS } from './progress-view';
 import { TARGET_SETTINGS } from './run-artifacts';
 
@@ -30,12 +33,19 @@ export const RUN_INPUT_SETTINGS = {
   evalData: { ...spec('evaluation data'), defaultHelp: 'the --data spec' },
   finetuneData: { ...spec('fine-tuning data'), defaultHelp: 'the --data spec' },
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory holding the CIFAR-10 .bin files' }),
+  ...MODEL_DATA_SETTINGS,
   lambda: setting({ parse: POSITIVE_NUMBER, placeholder: 'VALUE', help: 'PROscore step size', defaultHelp: String(DEFAULT_LAMBDA) }),
   ranking: setting({ parse: oneOf(['global', 'uniform'] as const), help: 'global | uniform (per layer)', default: 'global' }),
   maxLayerRatio: setting({ parse: numberWhere('a fraction in (0, 1]', (n) => n > 0 && n <= 1, 'FRACTION'), help: "most of a layer's channels that may go", default: '0.9' }),
   minChannels: count('fewest channels a layer keeps', '1'),
   roundTo: setting({ parse: POSITIVE_INTEGER, help: 'keep layer widths a multiple of N' }),
   ignoreLayers: setting({ parse: listOf(TEXT), placeholder: 'NAMES', help: 'comma-separated layers never pruned (the output layer never is)' }),
+  groupKinds: setting({
+    parse: listOf(oneOf(GROUP_KINDS, 'KIND'), 'KINDS'),
+    help: `comma-separated kinds of group the run may remove: ${GROUP_KINDS.join(', ')} (attention heads, transformer MLP neurons, the residual stream's width)`,
+    defaultHelp: 'all',
+  }),
+  ...LAYER_SETTINGS,
   batchNormMode: setting({ parse: oneOf(['inference', 'batch'] as const, 'MODE'), help: 'batch normalization during scoring: inference | batch', default: 'inference' }),
   includeBias: toggle({ help: "include each unit's bias in F (PROscore, magnitudes, Taylor)" }),
   batchSize: count('scoring and fine-tuning batch size', '64'),

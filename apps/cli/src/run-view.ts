@@ -1,5 +1,6 @@
 import { ROUND_TIMING_HEADERS, formatDuration, roundTimingCells } from '@ippro/report';
-import type { PruneProgress, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
+import { accuracyName } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
 import type { Client } from '@temporalio/client';
 import type { CompareResult } from '@ippro/compare';
 import { compareHandle, compareRunProgressOf } from '@ippro/orchestration';
@@ -8,8 +9,11 @@ import { ProgressView, compareProgressLines, pruneProgressLines } from './progre
 import type { ProgressViewOptions } from './progress-view';
 import { formatCount, formatPercent, textTable } from './text-table';
 
-/** The per-round table: params, FLOPs, top-1 (and what was kept of the input model), then the round's wall time and images/s per phase. */
-export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetrics[]): string {
+/**
+ * The per-round table: params, FLOPs, accuracy (top-1, or exact match for a sigmoid) and what was
+ * kept of the input model, then the round's wall time and images/s per phase.
+ */
+export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetrics[], output?: ModelOutputKind): string {
   const rows = [baseline, ...history].map((round) => [
     round.round,
     formatCount(round.params),
@@ -21,27 +25,21 @@ export function roundsTable(baseline: RoundMetrics, history: readonly RoundMetri
     round.removedGroups,
     ...roundTimingCells(round),
   ]);
-  return textTable(['round', 'params', 'kept', 'FLOPs', 'kept', 'top-1', 'loss', 'groups removed', ...ROUND_TIMING_HEADERS], rows);
+  return textTable(['round', 'params', 'kept', 'FLOPs', 'kept', accuracyName(output), 'loss', 'groups removed', ...ROUND_TIMING_HEADERS], rows);
 }
 
 /** One finished round in a line (the live view; the table follows at the end). */
-export function roundLine(baseline: RoundMetrics, round: RoundMetrics): string {
+export function roundLine(baseline: RoundMetrics, round: RoundMetrics, output?: ModelOutputKind): string {
   const label = round.round === 0 ? 'baseline' : `round ${round.round}`;
   const time = round.timing === undefined ? '' : ` (${formatDuration(round.timing.seconds)})`;
   return (
     `${label}${time}: params ${formatCount(round.params)} (${formatPercent(round.params / baseline.params)}), ` +
-    `FLOPs ${formatCount(round.flops)} (${formatPercent(round.flops / baseline.flops)}), top-1 ${formatPercent(round.top1)}, loss ${round.loss.toFixed(4)}`
+    `FLOPs ${formatCount(round.flops)} (${formatPercent(round.flops / baseline.flops)}), ${accuracyName(output)} ${formatPercent(round.top1)}, loss ${round.loss.toFixed(4)}`
   );
 }
 
 export function renderResult(result: PruneWorkflowResult): string {
-  return `${roundsTable(result.baseline, result.history)}\nresult: round ${result.resultRound} (${result.stoppedBecause})\n`;
-}
-
-export function describeProgress(progress: PruneProgress): string {
-  const round = progress.round === 0 ? 'baseline' : `round ${progress.round}/${progress.rounds}`;
-  const flags = [progress.paused ? 'paused' : '', progress.cancelRequested ? 'cancel requested' : ''].filter(Boolean).join(', ');
-  return `${round} ${progress.phase}${flags === '' ? '' : ` (${flags})`}`;
+  return `${roundsTable(result.baseline, result.history, result.output)}\nresult: round ${result.resultRound} (${result.stoppedBecause})\n`;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -72,7 +70,7 @@ export async function followRun(run: FollowedRun, options: ProgressViewOptions, 
       const { progress, live } = read;
       const baseline = progress.baseline;
       if (baseline !== undefined && progress.history.length > shownRounds) {
-        for (const round of [baseline, ...progress.history].slice(shownRounds + 1)) view.say(roundLine(baseline, round), rounds);
+        for (const round of [baseline, ...progress.history].slice(shownRounds + 1)) view.say(roundLine(baseline, round, progress.output), rounds);
         shownRounds = progress.history.length;
       }
       if (!finished) view.show(pruneProgressLines(live, options.verbose));

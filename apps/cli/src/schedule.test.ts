@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { artifactKeyOf } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { modelArtifactFromDir } from '@ippro/model-artifact';
 import { buildSmallCnn } from '@ippro/models';

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTestCertificates } from '@ippro/artifacts/dist/testing/certificates';
-import type { TestCertificates } from '@ippro/artifacts/dist/testing/certificates';
+import { makeTestCertificates } from '@ippro/protocol/testing';
+import type { TestCertificates } from '@ippro/protocol/testing';
 import { DEFAULT_ARTIFACTS_LISTEN, bundleManifestPath, checkWorkflowBundle, writeWorkflowBundle } from '@ippro/orchestration';
 import { OrchestratorUsageError, parseOrchestratorArgs } from './orchestrator-args';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { DatasetResolver } from '@ippro/compute-core';
 import { InProcessExecutor } from './in-process-executor';
 import { createPruneActivities } from './prune-activities';

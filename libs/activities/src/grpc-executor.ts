@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { artifactKeyOfStatus } from '@ippro/artifacts';
-import type { ClientTlsOptions } from '@ippro/artifacts';
+import { artifactKeyOfStatus } from '@ippro/protocol';
+import type { ClientTlsOptions } from '@ippro/protocol';
 import { evaluateRequestOf, evaluateResultOf, fineTuneRequestOf, fineTuneResultOf, gradStatsRequestOf, gradStatsResultOf, progressOf } from '@ippro/compute';
 import type { LongCallOptions, WorkerClient } from '@ippro/compute';
 import { ComputeInputError } from '@ippro/compute-core';

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { computeGradStats, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
 import type {
   CallContext,

@@ -1,5 +1,5 @@
-import { storeBytes } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 
 /** JSON with non-finite numbers as the strings "Infinity", "-Infinity" (NaN is refused). */
 function encode(value: unknown): string {

@@ -1,8 +1,9 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
-import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { ComputeInputError, DatasetResolver, getModel } from '@ippro/compute-core';
 import { DataError, batchCount } from '@ippro/data';
+import { outputOf } from '@ippro/workflow-core';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, groupWeights, mergeGradStatsInOrder } from '@ippro/importance';
@@ -10,7 +11,7 @@ import type { GradStats } from '@ippro/importance';
 import { ArtifactFormatError, modelToArtifact } from '@ippro/model-artifact';
 import { accuracyOf, meanLossOf, mergeEvaluations as mergeEvaluationSums } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
-import type { RemovalPlan } from '@ippro/planner';
+import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import { PruningInputError, batchShards, layerShards, needsGradientStats, scoreByCriterion } from '@ippro/pruning';
 import { SurgeryError, removeGroups, survivingGroupIds } from '@ippro/surgery';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -175,8 +176,9 @@ function guarded<A, R>(work: (input: A) => Promise<R>, kind: 'compute' | 'bookke
   };
 }
 
-function planSettings(plan: PlanConfig): PlanConfig {
-  return Object.fromEntries(Object.entries(plan).filter(([, value]) => value !== undefined)) as unknown as PlanConfig;
+/** The workflow's plan settings as the planner takes them; it checks them, group kinds by name included. */
+function planSettings(plan: PlanConfig): Omit<PlanRemovalInput, 'graph' | 'scores' | 'round'> {
+  return Object.fromEntries(Object.entries(plan).filter(([, value]) => value !== undefined)) as unknown as Omit<PlanRemovalInput, 'graph' | 'scores' | 'round'>;
 }
 
 /**
@@ -243,6 +245,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
           groupIds,
           batchNormMode: input.scoring.batchNormMode ?? 'inference',
           includeBias: input.scoring.includeBias ?? false,
+          ...outputOf(input),
         },
         options,
       ),
@@ -363,6 +366,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
           },
           seed: input.seed,
           augment,
+          ...outputOf(input),
         },
         options,
       ),
@@ -390,6 +394,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
           dataset: input.evaluation.dataset,
           batches: input.batches,
           batchSize: input.evaluation.batchSize,
+          ...outputOf(input),
         },
         options,
       ),

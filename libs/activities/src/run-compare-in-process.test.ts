@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import type { CompareInput } from '@ippro/compare';
 import type { CriterionName } from '@ippro/workflow-core';
 import type { GradStatsCall } from '@ippro/compute-core';

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { runComparison } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import type { ComputeExecutor } from './compute-executor';

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { RunProgress, runPruneRounds } from '@ippro/workflow-core';
 import type { PruneCarry, PrunePhase, PruneProgress, PruneWorkflowInput, PruneWorkflowResult, RunningWork } from '@ippro/workflow-core';
 import type { ComputeExecutor } from './compute-executor';

@@ -1,8 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtocol } from '@ippro/artifacts';
-import type { ClientTlsOptions } from '@ippro/artifacts';
-import { channelCredentials, tlsChannelOptions } from '@ippro/artifacts';
+import { loadProtocol, channelCredentials, tlsChannelOptions } from '@ippro/protocol';
+import type { ClientTlsOptions } from '@ippro/protocol';
 import { WORKER_SERVICE_NAME, WorkerClient } from '@ippro/compute';
 
 /**

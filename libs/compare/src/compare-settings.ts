@@ -1,4 +1,4 @@
-import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES } from '@ippro/workflow-core';
+import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS } from '@ippro/workflow-core';
 import type { CriterionName, TargetMetricName } from '@ippro/workflow-core';
 import type { CompareInput } from './compare-types';
 
@@ -52,6 +52,7 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
   if (input.criteria.some(needsScoringPass) && input.scoring === undefined) {
     throw new Error(`criteria ${input.criteria.filter(needsScoringPass).join(', ')} need scoring data: set scoring`);
   }
+  if (input.output !== undefined && !MODEL_OUTPUT_KINDS.includes(input.output)) throw new Error(`output must be one of ${MODEL_OUTPUT_KINDS.join(', ')}, got '${String(input.output)}'`);
   if (input.lambda !== undefined && !(Number.isFinite(input.lambda) && input.lambda > 0)) throw new Error(`lambda must be a finite number > 0, got ${String(input.lambda)}`);
   if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
   const fineTuneSteps = input.fineTune?.steps ?? 0;

@@ -3,6 +3,7 @@ import type {
   CriterionName,
   EvaluationConfig,
   FineTuneConfig,
+  ModelOutputKind,
   PlanConfig,
   ScoringConfig,
   ShardConfig,
@@ -26,6 +27,8 @@ export interface CompareInput {
   targets: number[];
   /** Default 'flops'. */
   metric?: TargetMetricName;
+  /** The model's output kind, for scoring, fine-tuning and evaluation alike; absent: 'auto'. */
+  output?: ModelOutputKind;
   /** PROscore's step size; default @ippro/importance's DEFAULT_LAMBDA. */
   lambda?: number;
   /** Scoring data; required when a criterion needs gradient statistics (proscore, taylor). */
@@ -80,6 +83,8 @@ export interface CriterionScores {
 }
 
 export interface CompareResult {
+  /** The model's output kind the comparison ran with (absent in results of older runs: 'auto'). */
+  output?: ModelOutputKind;
   baseline: ModelMeasure;
   metric: TargetMetricName;
   criteria: CriterionName[];

@@ -1,3 +1,4 @@
+import { accuracyName } from '@ippro/workflow-core';
 import type { CompareResult } from './compare-types';
 import { summariseComparison } from './comparison-summary';
 import type { Spread, SummaryRow } from './comparison-summary';
@@ -20,14 +21,15 @@ export interface TableText {
 /** The comparison as text cells: the input model first, then one row per criterion and target. */
 export function comparisonTableText(result: CompareResult): TableText {
   const tuned = result.fineTuneSteps > 0;
+  const accuracy = accuracyName(result.output);
   const headers = [
     'criterion',
     `${result.metric} removed`,
     'runs',
     'params kept',
     'FLOPs kept',
-    'top-1 pruned',
-    ...(tuned ? [`top-1 after ${result.fineTuneSteps} steps`] : []),
+    `${accuracy} pruned`,
+    ...(tuned ? [`${accuracy} after ${result.fineTuneSteps} steps`] : []),
   ];
   const baseline = ['input model', '-', '1', '100.00%', '100.00%', `${percentText(result.baseline.top1)}%`, ...(tuned ? ['-'] : [])];
   const rows = summariseComparison(result).map((row: SummaryRow) => [

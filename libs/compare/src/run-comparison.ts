@@ -1,4 +1,4 @@
-import { mapBounded } from '@ippro/workflow-core';
+import { mapBounded, outputOf } from '@ippro/workflow-core';
 import type { BatchRangeRef, CriterionName, PruneActivities } from '@ippro/workflow-core';
 import { needsScoringPass, resolveCompareSettings } from './compare-settings';
 import type { CompareSettings } from './compare-settings';
@@ -28,7 +28,7 @@ async function measure(context: Context, modelArtifactId: string, jobId: string)
   const { activities } = context.host;
   const evaluation = context.input.evaluation;
   const parts = await mapBounded(context.evaluationShards, context.settings.maxParallel, (batches, index) =>
-    activities.evaluateShard({ jobId: `${jobId}/eval${index}`, modelArtifactId, evaluation, batches }),
+    activities.evaluateShard({ jobId: `${jobId}/eval${index}`, modelArtifactId, evaluation, batches, ...outputOf(context.input) }),
   );
   const merged = await activities.mergeEvaluations({ modelArtifactId, parts });
   return { modelArtifactId, ...merged };
@@ -58,7 +58,7 @@ async function scoreOnce(context: Context, progress: CompareProgress): Promise<s
     plan.shards,
     settings.maxParallel,
     (shard) =>
-      host.activities.computeGradStats({ jobId: `${host.jobPrefix}/score/s${shard.index}`, modelArtifactId: input.modelArtifactId, scoring, shardPlanArtifactId: planId, shard }),
+      host.activities.computeGradStats({ jobId: `${host.jobPrefix}/score/s${shard.index}`, modelArtifactId: input.modelArtifactId, scoring, shardPlanArtifactId: planId, shard, ...outputOf(input) }),
     report,
   );
   const byLayerShard: string[][] = [];
@@ -118,6 +118,7 @@ async function pruneOneShot(context: Context, scores: CriterionScores, target: n
     replica: { index: 0, count: 1 },
     firstStep: 0,
     seed: input.seed,
+    ...outputOf(input),
   });
   const after = await measure(context, tuned.modelArtifactId, `${jobId}/tuned`);
   const fineTuneLoss = tuned.sampleCount === 0 ? 0 : tuned.lossSum / tuned.sampleCount;
@@ -174,6 +175,7 @@ export async function runComparison(input: CompareInput, host: CompareHost): Pro
   );
   host.report({ ...progress, phase: 'done', done: rows.length, total: rows.length, rowsDone: rows.length });
   return {
+    ...outputOf(input),
     baseline,
     metric: settings.metric,
     criteria: [...input.criteria],

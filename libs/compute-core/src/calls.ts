@@ -1,5 +1,5 @@
 import type { BatchNormMode } from '@ippro/importance';
-import type { CosineDecay } from '@ippro/models';
+import type { CosineDecay, OutputSetting } from '@ippro/models';
 import type { BatchRangeRef, ComputeGradStatsOutput, DatasetRef, EvaluationSumsRef, FineTuneReplicaOutput } from '@ippro/workflow-core';
 
 /**
@@ -21,6 +21,8 @@ export interface GradStatsCall {
   groupIds: string[];
   batchNormMode: BatchNormMode;
   includeBias: boolean;
+  /** The model's output kind (picks the loss); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 }
 
 export type GradStatsCallResult = ComputeGradStatsOutput;
@@ -59,17 +61,21 @@ export type FineTuneCall = FineTuneShard & {
   optimizer: SgdCallSettings;
   seed: number;
   augment: boolean;
+  /** The model's output kind (picks the loss); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 };
 
 export type FineTuneCallResult = FineTuneReplicaOutput;
 
-/** Top-1 hits and summed loss over batches [start, end), in order (exact sums, merged by addition). */
+/** Hits (top-1, or exact match for a sigmoid) and summed loss over batches [start, end), in order (exact sums, merged by addition). */
 export interface EvaluateCall {
   jobId: string;
   modelArtifactId: string;
   dataset: DatasetRef;
   batches: BatchRangeRef;
   batchSize: number;
+  /** The model's output kind (picks the loss and the accuracy); absent: 'auto', read from the model. */
+  output?: OutputSetting;
 }
 
 export type EvaluateCallResult = EvaluationSumsRef;

@@ -1,9 +1,9 @@
-import { isArtifactKey } from '@ippro/artifacts';
+import { isArtifactKey } from '@ippro/artifact-store';
 import { DatasetSlice, batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import type { ChannelGraph } from '@ippro/graph';
-import { modelDataMismatch } from '@ippro/models';
-import type { SgdSettings } from '@ippro/models';
+import { modelDataMismatch, OUTPUT_SETTINGS } from '@ippro/models';
+import type { OutputSetting, SgdSettings } from '@ippro/models';
 import { batchShards } from '@ippro/pruning';
 import type { BatchRangeRef } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -79,9 +79,19 @@ export function checkGroupIds(ids: readonly string[], graph: ChannelGraph, model
   return ids;
 }
 
-/** The model can run on the dataset (one input of the samples' shape, one output per class). */
-export function checkModelFitsData(model: LayersModel, dataset: LabeledDataset, modelId: string): void {
-  const mismatch = modelDataMismatch(model, dataset);
+/** An output kind the models library knows; absent means 'auto'. */
+export function checkOutput(output: OutputSetting | undefined): OutputSetting {
+  if (output === undefined) return 'auto';
+  if (!OUTPUT_SETTINGS.includes(output)) throw invalid(`output must be one of ${OUTPUT_SETTINGS.join(', ')}, got '${String(output)}'`);
+  return output;
+}
+
+/**
+ * The model can run on the dataset: one input of the samples' shape, an output of the stated kind
+ * (or one 'auto' recognises) that fits the labels.
+ */
+export function checkModelFitsData(model: LayersModel, dataset: LabeledDataset, modelId: string, output: OutputSetting): void {
+  const mismatch = modelDataMismatch(model, dataset, output);
   if (mismatch !== undefined) throw invalid(`model ${modelId} does not fit dataset ${dataset.description}: ${mismatch}`);
 }
 

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { CIFAR10_RECORDS_PER_FILE, CIFAR10_SAMPLE_SHAPE, CIFAR10_SPLIT_FILES, DataError, formatDatasetSpec, parseDatasetSpec, resolveDataset } from '@ippro/data';
 import type { Cifar10Spec, LabeledDataset, SyntheticSpec } from '@ippro/data';
 import { datasetFromArtifact } from '@ippro/model-artifact';
@@ -6,7 +6,7 @@ import type { DatasetRef } from '@ippro/workflow-core';
 import { checkArtifactId } from './checks';
 import { ComputeInputError } from './compute-input-error';
 
-/** The spec schemes a DatasetRef may name (`json:` names a file, so it is refused); the data itself may also come as a dataset artifact. */
+/** The spec schemes a DatasetRef may name (`json:`, `images:` and `npz:` name files, so they are refused); the data itself may also come as a dataset artifact. */
 export const DATASET_REF_SCHEMES = ['cifar10', 'synthetic'] as const;
 
 /** A dataset a call reads, and the id that names it in statistics headers. */
@@ -32,8 +32,8 @@ export interface DatasetResolverOptions {
 /**
  * Opens the dataset of a DatasetRef: a named dataset (`cifar10:train`, `synthetic:cifar?...`)
  * opened here, or a dataset artifact read from the store by sha256. A few are kept open (they
- * are small, or read lazily by their readers). Refused: `json:` specs (a file path: send the
- * data as a dataset artifact) and specs with a sample range (calls select data by batch range).
+ * are small, or read lazily by their readers). Refused: `json:`, `images:` and `npz:` specs (paths: send the
+ * data as a dataset artifact) and specs with a sample range or a split (calls select data by batch range).
  */
 export class DatasetResolver {
   private readonly cache = new Map<string, ResolvedDataset>();
@@ -77,13 +77,15 @@ export class DatasetResolver {
       if (error instanceof DataError) throw new ComputeInputError(`${field}.spec: ${error.message}`, 'InvalidArgument', { cause: error });
       throw error;
     }
-    if (spec.scheme === 'json') {
+    if (spec.scheme === 'json' || spec.scheme === 'images' || spec.scheme === 'npz') {
       throw new ComputeInputError(
-        `${field}.spec '${ref.spec}': json: specs name files and are refused from the network; upload the data as a dataset artifact and set ${field}.artifact_id`,
+        `${field}.spec '${ref.spec}': ${spec.scheme}: specs name files and are refused from the network; upload the data as a dataset artifact and set ${field}.artifact_id`,
       );
     }
-    if (spec.range !== undefined) {
-      throw new ComputeInputError(`${field}.spec '${ref.spec}' carries a sample range; send the whole dataset's spec and select data with the batch range`);
+    if (spec.range !== undefined || spec.trainVal !== undefined) {
+      throw new ComputeInputError(
+        `${field}.spec '${ref.spec}' carries a ${spec.range !== undefined ? 'sample range' : 'train/validation split'}; send the whole dataset's spec and select data with the batch range (or send the selection as a dataset artifact)`,
+      );
     }
     return spec;
   }

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { buildChannelGraph } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { modelFromArtifact } from '@ippro/model-artifact';

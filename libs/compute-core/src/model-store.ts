@@ -1,5 +1,5 @@
-import { storeBytes } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 

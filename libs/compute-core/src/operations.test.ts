@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ArtifactStore, storeBytes } from '@ippro/artifacts';
+import { ArtifactStore, storeBytes } from '@ippro/artifact-store';
 import { resolveDataset } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, serializeGradStats } from '@ippro/importance';

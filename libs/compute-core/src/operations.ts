@@ -1,5 +1,5 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
-import { storeBytes } from '@ippro/artifacts';
+import { storeBytes } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import type { LabeledDataset } from '@ippro/data';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { ScoringBatch } from '@ippro/importance';
@@ -14,6 +14,7 @@ import {
   checkBatchSize,
   checkGroupIds,
   checkModelFitsData,
+  checkOutput,
   checkSgd,
   checkSteps,
   replicaRange,
@@ -73,10 +74,11 @@ async function* scoringBatches(dataset: LabeledDataset, range: BatchRangeRef, ba
 export async function computeGradStats(call: GradStatsCall, deps: ComputeDeps, context: CallContext): Promise<GradStatsCallResult> {
   const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const output = checkOutput(call.output);
   const { dataset, datasetId } = await deps.datasets.resolve(call.dataset);
   const range = checkBatchRange(call.batches, dataset, batchSize);
   return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model, graph }) => {
-    checkModelFitsData(model, dataset, modelId);
+    checkModelFitsData(model, dataset, modelId, output);
     const groups = checkGroupIds(call.groupIds, graph(), modelId);
     const stats = await accumulateGradStats(model, graph(), scoringBatches(dataset, range, batchSize, context), {
       datasetId,
@@ -85,6 +87,7 @@ export async function computeGradStats(call: GradStatsCall, deps: ComputeDeps, c
       batchNormMode: call.batchNormMode,
       includeBias: call.includeBias,
       modelHash: modelId,
+      output,
     });
     await context.checkpoint();
     const bytes = serializeGradStats(stats);
@@ -99,13 +102,14 @@ export async function fineTune(call: FineTuneCall, deps: ComputeDeps, context: C
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
   const steps = checkSteps(call.steps);
   const sgd = checkSgd(call.optimizer);
+  const output = checkOutput(call.output);
   const { dataset: whole } = await deps.datasets.resolve(call.dataset);
   const range = call.replica === undefined ? checkBatchRange(call.batches, whole, batchSize) : replicaRange(whole, batchSize, call.replica);
   const data = shardDataset(whole, range, batchSize);
   checkAugment(call.augment, data);
   return deps.models.borrow(modelId, 'start_model_artifact_id', 'changes', async ({ model }) => {
-    checkModelFitsData(model, data, modelId);
-    const settings = { ...sgd, steps, batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment };
+    checkModelFitsData(model, data, modelId, output);
+    const settings = { ...sgd, output, steps, batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment };
     const { samples, lossSum } = await fineTuneWithHooks(model, data, settings, {
       beforeStep: () => context.checkpoint(),
       afterStep: (done, samplesSoFar, lossSoFar) => context.progress({ done, total: steps, samples: samplesSoFar, meanLoss: lossSoFar / samplesSoFar }),
@@ -116,16 +120,18 @@ export async function fineTune(call: FineTuneCall, deps: ComputeDeps, context: C
   });
 }
 
-/** Top-1 hits and summed loss over a batch range, batch by batch in order (@ippro/models' evaluateDataset). */
+/** Hits (top-1, or exact match for a sigmoid) and summed loss over a batch range, batch by batch in order (@ippro/models' evaluateDataset). */
 export async function evaluate(call: EvaluateCall, deps: ComputeDeps, context: CallContext): Promise<EvaluateCallResult> {
   const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
   const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const output = checkOutput(call.output);
   const { dataset } = await deps.datasets.resolve(call.dataset);
   const range = checkBatchRange(call.batches, dataset, batchSize);
   return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model }) => {
-    checkModelFitsData(model, dataset, modelId);
+    checkModelFitsData(model, dataset, modelId, output);
     const { correct, lossSum, count } = await evaluateDataset(model, dataset, {
       batchSize,
+      output,
       batches: range,
       beforeBatch: () => context.checkpoint(),
       afterBatch: (done, total, sums) => context.progress({ done, total, samples: sums.count, meanLoss: sums.lossSum / sums.count }),

@@ -1,4 +1,4 @@
-import type { protocol } from '@ippro/artifacts';
+import type { protocol } from '@ippro/protocol';
 import { ComputeInputError } from '@ippro/compute-core';
 import type {
   ComputeProgress,
@@ -33,6 +33,28 @@ function datasetSpecOf(ref: DatasetRef): protocol.DatasetSpec {
   return { spec: ref.spec, artifactId: ref.artifactId ?? '' };
 }
 
+type OutputSetting = NonNullable<GradStatsCall['output']>;
+
+const OUTPUT_KIND_OF: Readonly<Record<protocol.OutputKind__Output, OutputSetting>> = {
+  OUTPUT_KIND_UNSPECIFIED: 'auto',
+  OUTPUT_KIND_PROBABILITIES: 'probabilities',
+  OUTPUT_KIND_LOGITS: 'logits',
+  OUTPUT_KIND_SIGMOID: 'sigmoid',
+};
+
+/** The call's output kind; an unspecified kind (an older caller) is 'auto', a kind this worker does not know is refused. */
+function outputOf(kind: protocol.OutputKind__Output | undefined): OutputSetting {
+  const output = OUTPUT_KIND_OF[kind ?? 'OUTPUT_KIND_UNSPECIFIED'];
+  if (output === undefined) throw new ComputeInputError(`output ${String(kind)} is not an output kind this worker knows (${Object.keys(OUTPUT_KIND_OF).join(', ')})`);
+  return output;
+}
+
+function outputKindOf(output: OutputSetting | undefined): protocol.OutputKind__Output {
+  const entry = Object.entries(OUTPUT_KIND_OF).find(([, setting]) => setting === (output ?? 'auto'));
+  if (entry === undefined) throw new ComputeInputError(`output must be one of ${Object.values(OUTPUT_KIND_OF).join(', ')}, got '${String(output)}'`);
+  return entry[0] as protocol.OutputKind__Output;
+}
+
 function batchNormModeOf(criterion: protocol.CriterionParams__Output | null): GradStatsCall['batchNormMode'] {
   switch (criterion?.batchNormMode) {
     case 'BATCH_NORM_MODE_INFERENCE':
@@ -54,16 +76,25 @@ export function gradStatsCallOf(request: protocol.ComputeGradStatsRequest__Outpu
     groupIds: request.groupIds,
     batchNormMode: batchNormModeOf(request.criterion),
     includeBias: request.criterion?.includeBias ?? false,
+    output: outputOf(request.output),
   };
 }
 
-export function gradStatsRequestOf(call: GradStatsCall): protocol.ComputeGradStatsRequest {
+/** The fields a scoring and an evaluation request share: the model, the data, the batches, the output kind. */
+function batchRequestOf(call: EvaluateCall): protocol.EvaluateRequest {
   return {
     jobId: call.jobId,
     modelArtifactId: call.modelArtifactId,
     dataset: datasetSpecOf(call.dataset),
     batches: call.batches,
     batchSize: call.batchSize,
+    output: outputKindOf(call.output),
+  };
+}
+
+export function gradStatsRequestOf(call: GradStatsCall): protocol.ComputeGradStatsRequest {
+  return {
+    ...batchRequestOf(call),
     groupIds: call.groupIds,
     criterion: { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias },
   };
@@ -106,6 +137,7 @@ export function fineTuneCallOf(request: protocol.FineTuneRequest__Output): FineT
     optimizer: { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...(cosineDecay == null ? {} : { cosineDecay }) },
     seed: request.seed,
     augment: request.augment,
+    output: outputOf(request.output),
   };
 }
 
@@ -121,6 +153,7 @@ export function fineTuneRequestOf(call: FineTuneCall): protocol.FineTuneRequest 
     optimizer: call.optimizer,
     seed: call.seed,
     augment: call.augment,
+    output: outputKindOf(call.output),
   };
 }
 
@@ -135,11 +168,12 @@ export function evaluateCallOf(request: protocol.EvaluateRequest__Output): Evalu
     dataset: datasetRefOf(request.dataset),
     batches: required(request.batches, 'batches'),
     batchSize: request.batchSize,
+    output: outputOf(request.output),
   };
 }
 
 export function evaluateRequestOf(call: EvaluateCall): protocol.EvaluateRequest {
-  return { jobId: call.jobId, modelArtifactId: call.modelArtifactId, dataset: datasetSpecOf(call.dataset), batches: call.batches, batchSize: call.batchSize };
+  return batchRequestOf(call);
 }
 
 export function evaluateResultOf(message: protocol.EvaluateResult__Output): EvaluateCallResult {

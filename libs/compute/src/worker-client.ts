@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { MAX_MESSAGE_BYTES, channelCredentials, clientChannelOptions, loadProtocol, tlsChannelOptions } from '@ippro/artifacts';
-import type { ClientTlsOptions, protocol } from '@ippro/artifacts';
+import { MAX_MESSAGE_BYTES, channelCredentials, clientChannelOptions, loadProtocol, tlsChannelOptions } from '@ippro/protocol';
+import type { ClientTlsOptions, protocol } from '@ippro/protocol';
 
 export interface WorkerClientOptions {
   /** TLS (with certFile/keyFile: mutual TLS). Default insecure. */

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
-import { ArtifactError, artifactKeyMetadata } from '@ippro/artifacts';
+import { ArtifactError } from '@ippro/artifact-store';
+import { artifactKeyMetadata } from '@ippro/protocol';
 import { ComputeInputError } from '@ippro/compute-core';
 import type { ComputeInputErrorType } from '@ippro/compute-core';
 import { DataError } from '@ippro/data';

@@ -9,7 +9,7 @@ import { deserializeGradStats, groupWeights, mergeGradStatsInOrder, proscoreFrom
 import type { GradStats } from '@ippro/importance';
 import { datasetFromArtifact, modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
 import { shardDataset } from '@ippro/compute-core';
-import { buildSmallCnn, evaluateDataset } from '@ippro/models';
+import { buildSmallCnn, buildVit, evaluateDataset } from '@ippro/models';
 import { batchShards, computeShardedGradStats, fineTune, scoringShards } from '@ippro/pruning';
 import type { FineTuneSettings } from '@ippro/pruning';
 import { PROSCORE_FIXTURE, startCluster } from './testing/worker-fixture';
@@ -136,6 +136,26 @@ describe('ComputeGradStats parity with the in-process reference', () => {
     const remote = mergeGradStatsInOrder(rows);
     const sharded = await computeShardedGradStats(model, graph, dataset, { ...settings, batchShards: 2, layerShards: 2 });
     assert.deepEqual(Buffer.from(serializeGradStats(remote)), Buffer.from(serializeGradStats(sharded)));
+    built.dispose();
+    model.dispose();
+  });
+});
+
+describe('ComputeGradStats parity on a transformer', () => {
+  it('a tiny ViT (heads, MLP neurons, embedding channels), 2 batch shards x 2 layer shards: the bytes of the in-process pass', async () => {
+    const built = buildVit({ patchSize: 8, dModel: 8, depth: 1, numHeads: 2, mlpDim: 12, numClasses: 4, seed: 5, pooling: 'class-token' });
+    const modelId = await cluster.putModel(built);
+    const model = await modelFromArtifact(modelToArtifact(built));
+    const spec = 'synthetic:cifar?n=20&seed=4&classes=4';
+    const dataset = resolveDataset(spec);
+    const graph = buildChannelGraph(model);
+    assert.deepEqual([...new Set(graph.groups.filter((group) => group.prunable).map((group) => group.kind))], ['embedding', 'head', 'mlp']);
+    const settings = { datasetId: spec, batchSize: 6, modelHash: modelId };
+    const plan = scoringShards(graph, dataset, { ...settings, batchShards: 2, layerShards: 2 });
+    const remote = await statsThroughWorker(modelId, { spec }, plan, 6);
+    const sharded = await computeShardedGradStats(model, graph, dataset, { ...settings, batchShards: 2, layerShards: 2 });
+    assert.deepEqual(Buffer.from(serializeGradStats(remote)), Buffer.from(serializeGradStats(sharded)));
+    assertSameStats(remote, await computeShardedGradStats(model, graph, dataset, settings));
     built.dispose();
     model.dispose();
   });

@@ -2,22 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import {
-  ARTIFACT_SERVICE_NAME,
-  ArtifactClient,
-  ArtifactStore,
-  CachedStorage,
-  HealthService,
-  MAX_MESSAGE_BYTES,
-  ServiceStorage,
-  addArtifactService,
-  addStandardServices,
-  loadProtocol,
-  openArtifactStorage,
-  serverCredentials,
-  serverOptions,
-} from '@ippro/artifacts';
-import type { ArtifactStorage, ClientTlsOptions, ServerTlsOptions, StoreSettings } from '@ippro/artifacts';
+import { ArtifactStore, CachedStorage, openArtifactStorage } from '@ippro/artifact-store';
+import type { ArtifactStorage, StoreSettings } from '@ippro/artifact-store';
+import { ARTIFACT_SERVICE_NAME, ArtifactClient, HealthService, MAX_MESSAGE_BYTES, ServiceStorage, addArtifactService, addStandardServices, loadProtocol, serverCredentials, serverOptions } from '@ippro/protocol';
+import type { ClientTlsOptions, ServerTlsOptions } from '@ippro/protocol';
 import { initRuntime } from '@ippro/runtime';
 import type { BackendRequest } from '@ippro/runtime';
 import { MeteredStorage, workerMetrics } from '@ippro/telemetry';

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ArtifactClient, loadProtocol } from '@ippro/artifacts';
+import { ArtifactClient, loadProtocol } from '@ippro/protocol';
+import { makeTestCertificates } from '@ippro/protocol/testing';
+import type { TestCertificates } from '@ippro/protocol/testing';
 import { JsonDataset } from '@ippro/data';
 import { loadLayersModelFromDir } from '@ippro/graph';
 import { deserializeGradStats } from '@ippro/importance';
 import { datasetToArtifact, modelArtifactParts, modelToArtifact, packModelArtifact } from '@ippro/model-artifact';
 import { buildSmallCnn } from '@ippro/models';
-import { makeTestCertificates } from '@ippro/artifacts/dist/testing/certificates';
-import type { TestCertificates } from '@ippro/artifacts/dist/testing/certificates';
 import { PROSCORE_FIXTURE, makeTempDir, startCluster, statusOf } from './testing/worker-fixture';
 import type { Cluster } from './testing/worker-fixture';
 import { WorkerClient } from './worker-client';
@@ -134,6 +134,14 @@ describe('capabilities, health and results', () => {
     assert.equal((await cluster.client.evaluate(request)).count, 4);
   });
 
+  it('reads the output kind from the model when a message has none (an older caller), as OUTPUT_KIND_UNSPECIFIED says', async () => {
+    const request = { modelArtifactId: mlpId, dataset: { artifactId: mlpDataId }, batches: { start: 0, end: 4 }, batchSize: 8 };
+    const unstated = await cluster.client.evaluate(request);
+    const stated = await cluster.client.evaluate({ ...request, output: 'OUTPUT_KIND_PROBABILITIES' });
+    assert.deepEqual(stated, unstated);
+    assert.equal(unstated.count, 32);
+  });
+
   it('writes the statistics as an artifact and caches the model by its id', async () => {
     const result = await cluster.client.computeGradStats(mlpScoring({ groupIds: ['dense1:0', 'residual_add:2'] }));
     const stats = deserializeGradStats(await cluster.artifacts.getArtifact(result.statsArtifactId));
@@ -159,6 +167,9 @@ describe('bad input: a clear status naming the field, and the worker keeps servi
     ['a frozen group id', () => cluster.client.computeGradStats(mlpScoring({ groupIds: ['classifier:0'] })), status.INVALID_ARGUMENT, /group_ids\[0\] 'classifier:0' is not prunable \(touches the output of output layer "classifier"\)/],
     ['a model that does not fit the data', () => cluster.client.evaluate({ ...mlpScoring(), modelArtifactId: cnnId }), status.INVALID_ARGUMENT, /does not fit dataset .*inputs of shape \[32, 32, 3\]/],
     ['a replica index beyond the count', () => cluster.client.fineTune({ startModelArtifactId: mlpId, dataset: { artifactId: mlpDataId }, replica: { index: 2, count: 2 }, batchSize: 8, steps: 1, optimizer: { learningRate: 0.1 } }), status.INVALID_ARGUMENT, /replica 2 of 2/],
+    ['an output kind the model contradicts', () => cluster.client.evaluate({ ...mlpScoring(), output: 'OUTPUT_KIND_LOGITS' }), status.INVALID_ARGUMENT, /output kind logits contradicts the model: output layer 'classifier' \(Dense\) has activation softmax/],
+    ['an output kind this worker does not know', () => cluster.client.evaluate({ ...mlpScoring(), output: 7 as never }), status.INVALID_ARGUMENT, /output 7 is not an output kind this worker knows/],
+    ['an images: spec (a folder path) from the network', () => cluster.client.evaluate({ ...mlpScoring(), dataset: { spec: 'images:/data/train' } }), status.INVALID_ARGUMENT, /images: specs name files and are refused from the network/],
     ['a missing optimizer', () => cluster.client.fineTune({ startModelArtifactId: mlpId, dataset: { artifactId: mlpDataId }, batches: { start: 0, end: 1 }, batchSize: 8, steps: 1 }), status.INVALID_ARGUMENT, /optimizer is required/],
   ];
   for (const [what, call, code, message] of cases) {

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ArtifactStorage, protocol } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
+import type { protocol } from '@ippro/protocol';
 import { DATASET_REF_SCHEMES, computeGradStats, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
 import type { CallContext, ComputeDeps } from '@ippro/compute-core';
 import { recordWorkerCall, workerMetrics } from '@ippro/telemetry';

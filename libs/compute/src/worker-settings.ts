@@ -1,4 +1,5 @@
-import { STORE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings, storeSettingsOf } from '@ippro/artifacts';
+import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
+import { clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { SettingsError, TEXT, integerAtLeast, port, setting, toggle } from '@ippro/settings';
 import type { Resolved } from '@ippro/settings';

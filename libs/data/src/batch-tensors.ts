@@ -6,7 +6,7 @@ import type { LabeledDataset } from './labeled-dataset';
 export interface TensorBatch {
   /** [n, ...sampleShape] float32, e.g. [n, 32, 32, 3] for CIFAR-10. */
   readonly x: tf.Tensor;
-  /** One-hot [n, numClasses] float32. */
+  /** Targets [n, numClasses] float32: one-hot, or multi-hot on multi-label data. */
   readonly y: tf.Tensor2D;
   readonly labels: Int32Array;
   readonly indices: Uint32Array;

@@ -2,7 +2,7 @@ import { applyCropFlip, cropFlipFor } from './augmentation';
 import { normalizeChannels } from './cifar10-normalization';
 import { DataError } from './data-error';
 import { epochPermutation } from './epoch-permutation';
-import { sampleLength, type LabeledDataset } from './labeled-dataset';
+import { sampleLength, writeTargets, type LabeledDataset } from './labeled-dataset';
 
 export interface BatchOptions {
   readonly batchSize: number;
@@ -39,8 +39,9 @@ export interface BatchArrays {
   readonly numClasses: number;
   /** Samples, row-major, channels last. */
   readonly x: Float32Array;
-  /** One-hot labels, [size, numClasses]. */
+  /** Targets [size, numClasses]: one-hot rows, or the multi-hot labels of multi-label data. */
   readonly y: Float32Array;
+  /** Class index of each sample; -1 on multi-label data (its labels are in `y`). */
   readonly labels: Int32Array;
   /** Dataset index of each sample. */
   readonly indices: Uint32Array;
@@ -107,13 +108,16 @@ export function batchArraysAt(dataset: LabeledDataset, options: BatchOptions): B
     applyCropFlip(scratch, x, i * length, dataset.sampleShape, cropFlip);
   });
   if (normalize && dataset.normalization) normalizeChannels(x, dataset.normalization);
-  const labels = Int32Array.from(indices, (sampleIndex) => dataset.label(sampleIndex));
+  const multiHot = dataset.multiHotLabel !== undefined;
+  const labels = Int32Array.from(indices, (sampleIndex) => (multiHot ? -1 : dataset.label(sampleIndex)));
+  const y = new Float32Array(indices.length * dataset.numClasses);
+  indices.forEach((sampleIndex, i) => writeTargets(dataset, sampleIndex, y, i * dataset.numClasses));
   return {
     shape: [indices.length, ...dataset.sampleShape],
     size: indices.length,
     numClasses: dataset.numClasses,
     x,
-    y: oneHot(labels, dataset.numClasses),
+    y,
     labels,
     indices,
   };
@@ -129,14 +133,6 @@ function partOf(indices: Uint32Array, part: BatchPart | undefined): Uint32Array 
     );
   }
   return indices.slice(start, end);
-}
-
-function oneHot(labels: Int32Array, numClasses: number): Float32Array {
-  const y = new Float32Array(labels.length * numClasses);
-  labels.forEach((label, i) => {
-    y[i * numClasses + label] = 1;
-  });
-  return y;
 }
 
 function checkBatchSize(batchSize: number): void {

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import {
+  CIFAR10_CHANNELS,
   CIFAR10_IMAGE_SIDE,
   CIFAR10_NUM_CLASSES,
   CIFAR10_RECORD_BYTES,
@@ -110,6 +111,19 @@ export class Cifar10File implements LabeledDataset {
     const pixels = index * CIFAR10_RECORD_BYTES + 1;
     planarBytesToNhwc(this.bytes(), pixels, target, offset, CIFAR10_IMAGE_SIDE ** 2);
   }
+
+  /** The image's bytes channels last (writeSample's values times 255). */
+  readonly sampleBytes = (index: number): Uint8Array => {
+    checkSampleIndex(this, index);
+    const records = this.bytes();
+    const planes = index * CIFAR10_RECORD_BYTES + 1;
+    const pixels = CIFAR10_IMAGE_SIDE ** 2;
+    const image = new Uint8Array(pixels * CIFAR10_CHANNELS);
+    for (let c = 0; c < CIFAR10_CHANNELS; c += 1) {
+      for (let p = 0; p < pixels; p += 1) image[p * CIFAR10_CHANNELS + c] = records[planes + c * pixels + p] as number;
+    }
+    return image;
+  };
 
   private bytes(): Buffer {
     if (this.records === undefined) {

@@ -9,6 +9,7 @@ export class ConcatenatedDataset implements LabeledDataset {
   readonly sampleShape: readonly number[];
   readonly numClasses: number;
   readonly normalization: LabeledDataset['normalization'];
+  readonly sampleBytes: LabeledDataset['sampleBytes'];
   /** starts[k] is the global index of part k's first sample. */
   private readonly starts: number[];
 
@@ -27,6 +28,12 @@ export class ConcatenatedDataset implements LabeledDataset {
     this.sampleShape = parts[0].sampleShape;
     this.numClasses = Math.max(...parts.map((p) => p.numClasses));
     this.normalization = parts[0].normalization;
+    if (parts.every((part) => part.sampleBytes !== undefined)) {
+      this.sampleBytes = (index) => {
+        const [part, local] = this.locate(index);
+        return (part.sampleBytes as (index: number) => Uint8Array)(local);
+      };
+    }
   }
 
   label(index: number): number {

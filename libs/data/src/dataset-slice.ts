@@ -1,4 +1,5 @@
 import { DataError } from './data-error';
+import { DatasetView } from './dataset-view';
 import { checkSampleIndex, type LabeledDataset } from './labeled-dataset';
 
 /** A half-open sample range [start, end) of a dataset. */
@@ -8,17 +9,15 @@ export interface SampleRange {
 }
 
 /** Samples [start, end) of `base`, re-indexed from 0; the range must lie inside the dataset. */
-export class DatasetSlice implements LabeledDataset {
+export class DatasetSlice extends DatasetView {
   readonly size: number;
-  readonly sampleShape: readonly number[];
-  readonly numClasses: number;
-  readonly normalization: LabeledDataset['normalization'];
 
   constructor(
-    readonly description: string,
-    private readonly base: LabeledDataset,
+    description: string,
+    base: LabeledDataset,
     private readonly range: SampleRange,
   ) {
+    super(description, base);
     const { start, end } = range;
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end) {
       throw new DataError(
@@ -34,18 +33,10 @@ export class DatasetSlice implements LabeledDataset {
       );
     }
     this.size = end - start;
-    this.sampleShape = base.sampleShape;
-    this.numClasses = base.numClasses;
-    this.normalization = base.normalization;
   }
 
-  label(index: number): number {
+  protected baseIndex(index: number): number {
     checkSampleIndex(this, index);
-    return this.base.label(this.range.start + index);
-  }
-
-  writeSample(index: number, target: Float32Array, offset: number): void {
-    checkSampleIndex(this, index);
-    this.base.writeSample(this.range.start + index, target, offset);
+    return this.range.start + index;
   }
 }

@@ -81,3 +81,45 @@ test('bad specs are refused with the spec and what is wrong', () => {
   rejects('synthetic:cifar?classes=1', /classes must be at least 2/);
   rejects('json:', /needs a file path/);
 });
+
+test('images, npz, splits and normalization: one parameter syntax for every scheme', () => {
+  assert.deepEqual(parseDatasetSpec('images:data/train?size=32x24&fit=crop&channels=3&convert=true'), {
+    scheme: 'images',
+    path: 'data/train',
+    size: [32, 24],
+    fit: 'crop',
+    channels: 3,
+    convert: true,
+  });
+  assert.deepEqual(parseDatasetSpec('npz:a.npz?x=images&y=labels[0:10]'), { scheme: 'npz', path: 'a.npz', x: 'images', y: 'labels', range: { start: 0, end: 10 } });
+  assert.deepEqual(parseDatasetSpec('images:dir?split=val&val=0.2&split-seed=3').trainVal, { part: 'val', fraction: 0.2, seed: 3 });
+  assert.deepEqual(parseDatasetSpec('cifar10:train?split=train').trainVal, { part: 'train', fraction: 0.1, seed: 0 });
+  assert.deepEqual(parseDatasetSpec('cifar10:test?normalize=mean=0.5,0.4,0.3,std=0.2,0.2,0.2').normalize, { mean: [0.5, 0.4, 0.3], std: [0.2, 0.2, 0.2] });
+  assert.equal(parseDatasetSpec('synthetic:cifar?normalize=none').normalize, 'none');
+  for (const text of [
+    'images:data/train?size=32x24&fit=crop&split=val&val=0.25&split-seed=1[0:8]',
+    'npz:a.npz?x=images&normalize=mean=0.5,std=0.25',
+    'cifar10:train?split=train&val=0.1&split-seed=0&normalize=none[0:100]',
+    'json:data.json?split=val&val=0.5&split-seed=2',
+  ]) {
+    const spec = parseDatasetSpec(text);
+    assert.equal(formatDatasetSpec(spec), text);
+    assert.deepEqual(parseDatasetSpec(formatDatasetSpec(spec)), spec);
+  }
+});
+
+test('bad parameters are refused naming the parameter', () => {
+  rejects('images:dir?size=32', /parameter size must be HEIGHTxWIDTH in pixels/);
+  rejects('images:dir?fit=stretch', /parameter fit must be resize or crop/);
+  rejects('images:dir?channels=2', /parameter channels must be 1, 3 or 4/);
+  rejects('images:', /images: needs a folder path/);
+  rejects('npz:a.npz?x=a/b', /parameter x must name an array/);
+  rejects('cifar10:train?split=test', /parameter split must be train or val/);
+  rejects('cifar10:train?val=0.2', /parameter val needs split=train or split=val/);
+  rejects('cifar10:train?split=val&val=1', /parameter val must be a fraction in \(0, 1\)/);
+  rejects('cifar10:train?normalize=mean=0.5', /parameter normalize: must be mean=R,G,B,std=R,G,B/);
+  rejects('cifar10:train?normalize=mean=0.5,0.5,std=0.2', /mean has 2 values and std 1/);
+  rejects('cifar10:train?normalize=mean=0.5,std=0', /std must be positive/);
+  rejects('cifar10:train?colour=red', /unknown parameter 'colour'; known: split, val, split-seed, normalize/);
+  rejects('cifar10:train?split=val&split=train', /parameter split is given twice/);
+});

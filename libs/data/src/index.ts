@@ -3,8 +3,27 @@ export { SeededRandom, combineSeeds } from './seeded-random';
 export {
   type LabeledDataset,
   type ChannelNormalization,
+  noClassLabel,
   sampleLength,
+  writeTargets,
 } from './labeled-dataset';
+export { BYTE_TO_UNIT, bytesToUnit } from './byte-samples';
+export {
+  checkNormalization,
+  formatNormalization,
+  normalizationMismatch,
+  parseNormalization,
+  type NormalizationSetting,
+} from './normalization-setting';
+export { readSidecar, SIDECAR_FILE, type DataSidecar } from './data-sidecar';
+export { DatasetView, DatasetSubset, RestatedDataset, type ViewOverrides } from './dataset-view';
+export { ImageFolderDataset, IMAGE_EXTENSIONS, type ImageFolderOptions } from './image-folder-dataset';
+export { decodeImage, type DecodedImage } from './image-decode';
+export { NpzDataset, type NpzOptions } from './npz-dataset';
+export { readNpy, type NpyArray } from './npy-array';
+export { float32Bytes, int64Bytes, npyBytes, npzBytes, zipBytes, type NpyEntry } from './npz-writer';
+export { crc32, readZipMembers, type ZipMember } from './zip-reader';
+export { trainValIndices } from './train-val-split';
 export * from './cifar10-format';
 export { CIFAR10_NORMALIZATION, normalizeChannels } from './cifar10-normalization';
 export { planarBytesToNhwc } from './planar-to-nhwc';
@@ -20,11 +39,17 @@ export {
   parseDatasetSpec,
   formatDatasetSpec,
   baseSpecText,
+  sourceSpec,
   type DatasetSpec,
   type Cifar10Spec,
   type SyntheticSpec,
   type JsonSpec,
+  type ImagesSpec,
+  type ImageFit,
+  type NpzSpec,
+  type SpecCommon,
   type SpecRange,
+  type TrainValSplit,
 } from './dataset-spec';
 export { resolveDataset, type ResolveDatasetOptions } from './resolve-dataset';
 export { readSamples, type SampleArrays } from './read-samples';

@@ -1,6 +1,5 @@
+import { BYTE_TO_UNIT } from './byte-samples';
 import { CIFAR10_CHANNELS, CIFAR10_PIXELS_PER_CHANNEL } from './cifar10-format';
-
-const BYTE_TO_UNIT = 1 / 255;
 
 /**
  * Converts one channel-planar image (all R bytes, then all G, then all B) into channels-last

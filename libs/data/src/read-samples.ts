@@ -6,6 +6,7 @@ export interface SampleArrays {
   /** [count, ...sampleShape] */
   readonly shape: readonly number[];
   readonly x: Float32Array;
+  /** Class indices; -1 on multi-label data (its labels: multiHotLabel). */
   readonly labels: Int32Array;
 }
 
@@ -26,7 +27,7 @@ export function readSamples(dataset: LabeledDataset, start = 0, end = dataset.si
   const labels = new Int32Array(end - start);
   for (let i = start; i < end; i++) {
     dataset.writeSample(i, x, (i - start) * length);
-    labels[i - start] = dataset.label(i);
+    labels[i - start] = dataset.multiHotLabel === undefined ? dataset.label(i) : -1;
   }
   return { shape: [end - start, ...dataset.sampleShape], x, labels };
 }

@@ -1,11 +1,18 @@
-import type { ChannelGroup, GroupMember, LayerNode, MemberKind } from './channel-graph';
+import { isTokenSequence, isUnitKind, type ChannelGroup, type GroupKind, type GroupMember, type LayerNode, type MemberKind } from './channel-graph';
 import type { ChannelSpace } from './channel-space';
 
 const MEMBER_KIND: Partial<Record<LayerNode['role'], MemberKind>> = {
   producer: 'kernel',
   depthwise: 'depthwise',
+  'attention-heads': 'head',
+  attention: 'kernel',
   normalization: 'batchnorm',
+  'layer-normalization': 'layernorm',
+  token: 'token',
 };
+
+/** Roles whose channels are a transformer's residual stream (what LayerNormalization, tokens and attention output touch). */
+const STREAM_ROLES: ReadonlySet<LayerNode['role']> = new Set(['elementwise', 'layer-normalization', 'token', 'attention']);
 
 /** A channel id with the sort position of its member: its unit's layer, its own layer, channel. */
 interface PlacedMember {
@@ -14,9 +21,6 @@ interface PlacedMember {
   layerIndex: number;
 }
 
-function isUnit(kind: MemberKind): boolean {
-  return kind !== 'batchnorm';
-}
 
 /** Channel ids per coupled set, sets in order of their first channel (layer order, channel). */
 function coupledSets(space: ChannelSpace): number[][] {
@@ -47,8 +51,9 @@ function placeMembers(space: ChannelSpace, ids: number[], injectionLayers: Reado
     const layer = space.layers[layerIndex];
     const kind = MEMBER_KIND[layer.role];
     if (kind === undefined) continue;
-    const member: GroupMember = { layer: layer.name, channel: space.channel(id), kind };
-    if (isUnit(kind)) member.injectionLayer = injectionLayers.get(layer.name) ?? layer.name;
+    // A head belongs to its MultiHeadAttention layer (whose weights make it); its channel lives in the heads node.
+    const member: GroupMember = { layer: layer.ownerLayer ?? layer.name, channel: space.channel(id), kind };
+    if (isUnitKind(kind)) member.injectionLayer = injectionLayers.get(layer.name) ?? layer.name;
     placed.push({ member, ownerIndex: ownerOfInjection.get(layer.name) ?? layerIndex, layerIndex });
   }
   return placed.sort(
@@ -56,11 +61,23 @@ function placeMembers(space: ChannelSpace, ids: number[], injectionLayers: Reado
   );
 }
 
+/**
+ * `head` when the group has a head; for groups reaching a token sequence ([tokens, channels]
+ * per example): `embedding` when they pass through a residual Add, a LayerNormalization, a
+ * token layer or an attention output, else `mlp`; otherwise `channel`.
+ */
+function kindOf(space: ChannelSpace, ids: number[], members: GroupMember[]): GroupKind {
+  if (members.some((member) => member.kind === 'head')) return 'head';
+  const nodes = ids.map((id) => space.layers[space.layerIndex(id)]);
+  if (!nodes.some(isTokenSequence)) return 'channel';
+  return nodes.some((node) => STREAM_ROLES.has(node.role)) ? 'embedding' : 'mlp';
+}
+
 /** The topologically first elementwise channel, else the first unit's, else the first channel. */
 function anchorOf(space: ChannelSpace, ids: number[]): string {
   const elementwise = ids.find((id) => space.layers[space.layerIndex(id)].role === 'elementwise');
   if (elementwise !== undefined) return `${space.layers[space.layerIndex(elementwise)].name}:${space.channel(elementwise)}`;
-  const unitIds = ids.filter((id) => isUnit(MEMBER_KIND[space.layers[space.layerIndex(id)].role] ?? 'batchnorm'));
+  const unitIds = ids.filter((id) => isUnitKind(MEMBER_KIND[space.layers[space.layerIndex(id)].role] ?? 'batchnorm'));
   const first = unitIds.length > 0 ? unitIds[0] : ids[0];
   return `${space.layers[space.layerIndex(first)].name}:${space.channel(first)}`;
 }
@@ -70,7 +87,7 @@ function frozenReasonOf(space: ChannelSpace, ids: number[], members: GroupMember
     const reason = space.freezeReason(id);
     if (reason !== undefined) return reason;
   }
-  return members.some((m) => isUnit(m.kind)) ? undefined : 'no unit (kernel or depthwise channel) produces these channels';
+  return members.some((m) => isUnitKind(m.kind)) ? undefined : 'no unit (kernel or depthwise channel) produces these channels';
 }
 
 /**
@@ -85,6 +102,7 @@ export function assembleGroups(space: ChannelSpace, injectionLayers: ReadonlyMap
     const group: ChannelGroup = {
       id: anchorOf(space, ids),
       index,
+      kind: kindOf(space, ids, members),
       members,
       channels: ids.map((id) => ({ layer: space.layers[space.layerIndex(id)].name, channel: space.channel(id) })),
       prunable: frozenReason === undefined,

@@ -1,9 +1,10 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ChannelGraph, LayerNode } from './channel-graph';
+import { isTokenSequence, type ChannelGraph, type LayerNode } from './channel-graph';
 import { assembleGroups } from './assemble-groups';
 import { linkLayerChannels } from './channel-links';
 import { ChannelSpace } from './channel-space';
 import { describeLayer, frozenNode, LayerContext, UnsupportedLayer } from './describe-layer';
+import { isPerElementClass } from './layer-classes';
 import { ModelCall, readModelTopology } from './model-topology';
 
 export interface BuildChannelGraphOptions {
@@ -30,12 +31,12 @@ function describeAll(
   const sharedLayers = new Set([...byLayer].filter(([, calls]) => calls.length > 1).map(([layer]) => layer.name));
   for (const [layer, calls] of byLayer) {
     const context: LayerContext = { calls, described, sharedLayers, outputLayers };
-    described.set(layer.name, describeOrFreeze(layer, context, options));
+    for (const node of describeOrFreeze(layer, context, options)) described.set(node.name, node);
   }
   return [...described.values()];
 }
 
-function describeOrFreeze(layer: tfl.layers.Layer, context: LayerContext, options: BuildChannelGraphOptions): LayerNode {
+function describeOrFreeze(layer: tfl.layers.Layer, context: LayerContext, options: BuildChannelGraphOptions): LayerNode[] {
   try {
     return describeLayer(layer, context);
   } catch (error) {
@@ -45,7 +46,7 @@ function describeOrFreeze(layer: tfl.layers.Layer, context: LayerContext, option
         `Layer "${layer.name}" (class ${layer.getClassName()}) is not supported by the channel graph: it ${error.message}`,
       );
     }
-    return frozenNode(layer, context, error.message);
+    return [frozenNode(layer, context, error.message)];
   }
 }
 
@@ -60,17 +61,34 @@ function consumersOf(calls: readonly ModelCall[]): Map<string, string[]> {
   return consumers;
 }
 
-/** Unit layer -> injection layer: the BatchNormalization fed only by the unit, else the unit. */
+/**
+ * Unit node -> the node whose output is its injection point (docs/ippro.md section 2): the
+ * BatchNormalization fed only by the unit; for a token-sequence Dense, the activation layer fed
+ * only by it (an MLP neuron is scaled after its activation); from a producer, the chain of
+ * Reshape and token layers (ClassToken, PositionEmbedding) each fed only by the previous one,
+ * which makes a patch embedding's injection point the residual stream it starts; else the unit
+ * itself (for heads: the heads node, scaled before the output projection).
+ */
 function injectionLayers(layers: readonly LayerNode[], calls: readonly ModelCall[], outputLayers: ReadonlySet<string>) {
   const consumers = consumersOf(calls);
   const byName = new Map(layers.map((layer) => [layer.name, layer]));
+  const onlyConsumer = (node: LayerNode): LayerNode | undefined => {
+    const next = consumers.get(node.name) ?? [];
+    return next.length === 1 && !outputLayers.has(node.name) ? byName.get(next[0]) : undefined;
+  };
   const injection = new Map<string, string>();
   for (const layer of layers) {
-    if (layer.role !== 'producer' && layer.role !== 'depthwise') continue;
-    const next = consumers.get(layer.name) ?? [];
-    const onlyConsumer = next.length === 1 ? byName.get(next[0]) : undefined;
-    const feedsOnlyBatchNorm = onlyConsumer?.role === 'normalization' && !outputLayers.has(layer.name);
-    injection.set(layer.name, feedsOnlyBatchNorm ? (onlyConsumer as LayerNode).name : layer.name);
+    if (layer.role !== 'producer' && layer.role !== 'depthwise' && layer.role !== 'attention' && layer.role !== 'attention-heads') continue;
+    let point = layer;
+    const next = onlyConsumer(layer);
+    if (next?.role === 'normalization') point = next;
+    else if (next !== undefined && isPerElementClass(next.className) && isTokenSequence(layer) && layer.className === 'Dense') point = next;
+    else {
+      for (let chain = next; chain !== undefined && (chain.role === 'token' || chain.className === 'Reshape'); chain = onlyConsumer(chain)) {
+        point = chain;
+      }
+    }
+    injection.set(layer.name, point.name);
   }
   return injection;
 }

@@ -4,26 +4,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildChannelGraph } from './build-channel-graph';
-import type { ChannelGraph, ChannelGroup, LayerNode } from './channel-graph';
+import { groupOf, layer, memberNames } from './testing/graph-lookups';
 import { concatModel, depthwiseModel, flattenModel, separableModel } from './testing/small-models';
 
 test.before(async () => {
   await tf.setBackend('cpu');
 });
-
-function layer(graph: ChannelGraph, name: string): LayerNode {
-  const node = graph.layers.find((l) => l.name === name);
-  assert.ok(node, `layer ${name}`);
-  return node;
-}
-
-function groupOf(graph: ChannelGraph, name: string, channel: number): ChannelGroup {
-  return graph.groups[layer(graph, name).channelGroups[channel]];
-}
-
-function memberNames(group: ChannelGroup): string[] {
-  return group.members.map((m) => `${m.layer}/${m.channel}:${m.kind}${m.injectionLayer ? `>${m.injectionLayer}` : ''}`);
-}
 
 test('Concatenate maps each input to its channel range at its offset', () => {
   const graph = buildChannelGraph(concatModel(2, 3));
@@ -98,34 +84,50 @@ test('Flatten keeps channels with H*W features each, through Dropout into the De
   assert.deepEqual(graph.groups.filter((g) => g.prunable).map((g) => g.id), ['conv:0', 'conv:1', 'conv:2', 'fc:0', 'fc:1', 'fc:2', 'fc:3', 'fc:4']);
 });
 
-function reshapeModel(): tfl.LayersModel {
+/** Permute is a layer class the graph does not know. */
+function unknownLayerModel(): tfl.LayersModel {
   const input = tfl.input({ shape: [4, 4, 2], name: 'image' });
   const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'conv' }).apply(input);
-  const reshaped = tfl.layers.reshape({ targetShape: [48], name: 'to_vector' }).apply(conv);
-  const hidden = tfl.layers.dense({ units: 4, name: 'hidden' }).apply(reshaped);
+  const permuted = tfl.layers.permute({ dims: [3, 1, 2], name: 'permute' }).apply(conv);
+  const flat = tfl.layers.flatten({ name: 'flatten' }).apply(permuted);
+  const hidden = tfl.layers.dense({ units: 4, name: 'hidden' }).apply(flat);
   const out = tfl.layers.dense({ units: 2, name: 'out' }).apply(hidden) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out });
 }
 
 test('an unknown layer is frozen: the groups it touches are unprunable, others are not', () => {
-  const graph = buildChannelGraph(reshapeModel());
-  const reshape = layer(graph, 'to_vector');
-  assert.equal(reshape.role, 'frozen');
-  assert.match(reshape.frozenReason ?? '', /has an unknown layer class \(Reshape\)/);
-  assert.equal(reshape.fixedParams, 0);
+  const graph = buildChannelGraph(unknownLayerModel());
+  const permute = layer(graph, 'permute');
+  assert.equal(permute.role, 'frozen');
+  assert.match(permute.frozenReason ?? '', /has an unknown layer class \(Permute\)/);
+  assert.equal(permute.fixedParams, 0);
   for (let c = 0; c < 3; c++) {
     const group = groupOf(graph, 'conv', c);
     assert.equal(group.prunable, false);
-    assert.match(group.frozenReason ?? '', /touches frozen layer "to_vector" \(Reshape\), which has an unknown layer class/);
+    assert.match(group.frozenReason ?? '', /touches frozen layer "permute" \(Permute\), which has an unknown layer class/);
   }
   assert.equal(groupOf(graph, 'hidden', 0).prunable, true);
 });
 
 test("unknownLayers: 'error' names the layer and its class", () => {
   assert.throws(
-    () => buildChannelGraph(reshapeModel(), { unknownLayers: 'error' }),
-    /Layer "to_vector" \(class Reshape\) is not supported by the channel graph: it has an unknown layer class \(Reshape\)/,
+    () => buildChannelGraph(unknownLayerModel(), { unknownLayers: 'error' }),
+    /Layer "permute" \(class Permute\) is not supported by the channel graph: it has an unknown layer class \(Permute\)/,
   );
+});
+
+test('a Reshape that keeps the channel axis passes channels through; one that changes it is frozen, saying why', () => {
+  const input = tfl.input({ shape: [4, 4, 2], name: 'image' });
+  const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'conv' }).apply(input);
+  const tokens = tfl.layers.reshape({ targetShape: [16, 3], name: 'tokens' }).apply(conv);
+  const vector = tfl.layers.reshape({ targetShape: [48], name: 'to_vector' }).apply(tokens);
+  const out = tfl.layers.dense({ units: 2, name: 'out' }).apply(vector) as tfl.SymbolicTensor;
+  const graph = buildChannelGraph(tfl.model({ inputs: input, outputs: out }));
+  assert.equal(layer(graph, 'tokens').role, 'passthrough');
+  assert.deepEqual(layer(graph, 'tokens').channelGroups, layer(graph, 'conv').channelGroups);
+  assert.equal(layer(graph, 'to_vector').role, 'frozen');
+  assert.match(layer(graph, 'to_vector').frozenReason ?? '', /has 48 channels where 3 were expected \(Reshape output\)/);
+  assert.equal(groupOf(graph, 'conv', 0).prunable, false);
 });
 
 test('a shared layer is frozen, or an error naming it', () => {

@@ -1,3 +1,5 @@
+import { HEADS_TAP_POINT } from '@ippro/layers';
+
 /**
  * The channel dependency graph of a LayersModel: which output channels of which layers must
  * be removed together (groups), and how each layer relates its input channels to its output
@@ -22,6 +24,18 @@ export type LayerRole =
   | 'concatenate'
   /** Flatten: one channel becomes H*W features of the next Dense. */
   | 'flatten'
+  /**
+   * The heads of a MultiHeadAttention (a node of the graph, not a layer of the model, named
+   * `<layer>/heads`): head h is a unit made by the query, key and value kernels' slices [:, h, :];
+   * it consumes the channels of the attention's input.
+   */
+  | 'attention-heads'
+  /** MultiHeadAttention's output: new channels made by its output projection from the heads. */
+  | 'attention'
+  /** LayerNormalization on the channel axis: gamma and beta follow the channel (its statistics mix them). */
+  | 'layer-normalization'
+  /** ippro>ClassToken, ippro>PositionEmbedding: learned per-channel token parameters that follow the channel. */
+  | 'token'
   /** A layer the graph does not understand: none of its channels is ever removed. */
   | 'frozen';
 
@@ -31,23 +45,46 @@ export interface ChannelRef {
   channel: number;
 }
 
-/** What a member of a group is: the unit's own weights, or per-channel parameters. */
-export type MemberKind = 'kernel' | 'depthwise' | 'batchnorm';
+/**
+ * What a member of a group is: a unit's own weights (`kernel`, `depthwise`, `head`), or
+ * per-channel parameters that go with the channel (`batchnorm`, `layernorm`, `token`).
+ */
+export type MemberKind = 'kernel' | 'depthwise' | 'head' | 'batchnorm' | 'layernorm' | 'token';
 
 /**
- * A member of a group: an output channel of a layer that owns weights for it.
- * `kernel` and `depthwise` members are units (they contribute to F_g); `batchnorm` members
- * carry gamma/beta/moving statistics that are removed with the group.
+ * What a group is, for choosing which groups a run may remove (docs/ippro.md section 1):
+ * `head` an attention head, `mlp` a neuron of a transformer block's MLP, `embedding` a channel
+ * of a transformer's residual stream, `channel` everything else (convolution filters, Dense
+ * neurons of CNNs and MLPs).
+ */
+export type GroupKind = 'channel' | 'head' | 'mlp' | 'embedding';
+
+export const GROUP_KINDS: readonly GroupKind[] = ['channel', 'head', 'mlp', 'embedding'];
+
+/**
+ * A member of a group: an output channel of a layer that owns weights for it (for a `head`,
+ * head `channel` of the MultiHeadAttention `layer`). Units (`kernel`, `depthwise`, `head`)
+ * contribute to F_g; the other kinds carry per-channel parameters removed with the group.
  */
 export interface GroupMember {
   layer: string;
   channel: number;
   kind: MemberKind;
   /**
-   * For units: the layer whose output tensor is the unit's injection point (IPPRO.md §1):
-   * the BatchNormalization directly after the producer when there is one, else the producer.
+   * For units: the graph node whose output tensor is the unit's injection point (IPPRO.md §1;
+   * docs/ippro.md section 2), e.g. the BatchNormalization directly after the producer, else the
+   * producer; for a head, the heads node `<layer>/heads`.
    */
   injectionLayer?: string;
+}
+
+/** Whether members of this kind are units: they own producing weights, which make up F_g. */
+export function isUnitKind(kind: MemberKind): boolean {
+  return kind === 'kernel' || kind === 'depthwise' || kind === 'head';
+}
+
+export function isUnitMember(member: GroupMember): boolean {
+  return isUnitKind(member.kind);
 }
 
 /** A set of channels that must be removed together. Groups are scored, ranked and removed. */
@@ -59,6 +96,7 @@ export interface ChannelGroup {
   id: string;
   /** Position in `ChannelGraph.groups`. */
   index: number;
+  kind: GroupKind;
   /**
    * Members unit by unit in the model's layer order, each unit (kernel/depthwise) followed by
    * the channel of its injection BatchNormalization; other batchnorm members at their own
@@ -73,8 +111,21 @@ export interface ChannelGroup {
   frozenReason?: string;
 }
 
+/** The sizes a MultiHeadAttention's cost depends on (both of its nodes carry them). */
+export interface AttentionGeometry {
+  keyDim: number;
+  valueDim: number;
+  /** Query and key tokens (self-attention: equal). */
+  queryTokens: number;
+  keyTokens: number;
+  useBias: boolean;
+}
+
 export interface LayerNode {
+  /** The model layer's name; for a node inside a layer (`attention-heads`), `<layer>/heads`. */
   name: string;
+  /** For a node inside a model layer: that layer's name. */
+  ownerLayer?: string;
   /** The Keras class name, e.g. 'Conv2D'. */
   className: string;
   role: LayerRole;
@@ -106,6 +157,25 @@ export interface LayerNode {
   paramsPerChannel?: number;
   /** Frozen layers: their parameter count, which never changes. */
   fixedParams?: number;
+  /** Both nodes of a MultiHeadAttention. */
+  attention?: AttentionGeometry;
+  /** Embedding: rows of the embedding table (the vocabulary size). */
+  embeddingRows?: number;
+}
+
+/** Whether a node's output is a sequence of tokens: [tokens, channels] per example, not behind a Flatten. */
+export function isTokenSequence(node: LayerNode): boolean {
+  return node.outputShape.length === 2 && node.spatialSize === undefined;
+}
+
+/** The graph node of a MultiHeadAttention's heads. */
+export function headsNodeName(layer: string): string {
+  return `${layer}/${HEADS_TAP_POINT}`;
+}
+
+/** The graph node whose output channel a unit member is (the heads node for a head). */
+export function unitNodeName(member: GroupMember): string {
+  return member.kind === 'head' ? headsNodeName(member.layer) : member.layer;
 }
 
 export interface ChannelGraph {

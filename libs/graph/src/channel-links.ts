@@ -37,10 +37,16 @@ export function linkLayerChannels(
     case 'producer':
       if (node.frozenReason !== undefined) space.freezeLayer(node.name, node.frozenReason);
       break;
+    case 'attention-heads':
+    case 'attention':
+      // New channels (heads; the output projection's): nothing to tie.
+      break;
     case 'depthwise':
       tieDepthwise(space, node);
       break;
     case 'normalization':
+    case 'layer-normalization':
+    case 'token':
     case 'passthrough':
     case 'flatten':
       tieSameIndex(space, node, node.inputs[0]);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { buildVit } from '@ippro/models';
 import { buildChannelGraph } from './build-channel-graph';
 import { describeGraph } from './describe-graph';
 import { loadLayersModelFromDir } from './model-io';
@@ -43,4 +44,17 @@ test('describeGraph reports frozen layers and unknowable costs', () => {
   const swap = summary.layers.find((l) => l.name === 'swap');
   assert.equal(swap?.role, 'frozen');
   assert.match(swap?.frozenReason ?? '', /has an unknown layer class \(Permute\)/);
+});
+
+test('describeGraph gives every prunable group its kind and what removing it alone saves', () => {
+  const model = buildVit({ inputShape: [4, 4, 2], patchSize: 2, dModel: 8, depth: 1, numHeads: 2, mlpDim: 16, numClasses: 3 });
+  const summary = describeGraph(buildChannelGraph(model));
+  assert.deepEqual(summary.prunableByKind, { channel: 0, head: 2, mlp: 16, embedding: 8 });
+  const head = summary.groupCosts?.find((group) => group.id === 'block1_attention/heads:1');
+  // 4 tokens of width 8, heads of key size 4: q/k/v columns and biases plus output rows; projections, scores, weighted sum, output projection.
+  assert.deepEqual(head, { id: 'block1_attention/heads:1', kind: 'head', unitLayers: ['block1_attention/heads'], units: 1, params: 8 * 12 + 12 + 4 * 8, macs: 4 * 8 * 12 + 4 * 4 * 8 + 4 * 4 * 8 });
+  const embedding = summary.groupCosts?.find((group) => group.id === 'block1_add1:0');
+  assert.deepEqual(embedding?.unitLayers, ['patch_embed', 'block1_attention', 'block1_mlp2']);
+  assert.equal(embedding?.kind, 'embedding');
+  model.dispose();
 });

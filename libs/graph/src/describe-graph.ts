@@ -1,4 +1,4 @@
-import type { ChannelGraph, LayerRole } from './channel-graph';
+import { GROUP_KINDS, isUnitMember, unitNodeName, type ChannelGraph, type GroupKind, type LayerRole } from './channel-graph';
 import { modelCost, ModelCost } from './model-cost';
 
 /** One layer as `ippro inspect` shows it. */
@@ -12,12 +12,27 @@ export interface LayerSummary {
   frozenReason?: string;
 }
 
+/** One prunable group as `ippro inspect` lists it: what removing it alone saves. */
+export interface GroupSummary {
+  id: string;
+  kind: GroupKind;
+  /** The graph nodes its units are output channels of (`<attention>/heads` for a head). */
+  unitLayers: string[];
+  units: number;
+  params: number;
+  macs: number;
+}
+
 /** A JSON-friendly summary of a channel graph. */
 export interface GraphSummary {
   modelName: string;
   outputLayers: string[];
   groups: number;
   prunableGroups: number;
+  /** Prunable groups of each kind. */
+  prunableByKind: Record<GroupKind, number>;
+  /** Every prunable group with its own cost; null when the cost is unavailable. */
+  groupCosts: GroupSummary[] | null;
   /** Null when the model has sizes the cost model cannot know (e.g. variable image size). */
   cost: ModelCost | null;
   costUnavailable?: string;
@@ -32,7 +47,27 @@ function costOrReason(graph: ChannelGraph): Pick<GraphSummary, 'cost' | 'costUna
   }
 }
 
-/** A JSON-friendly summary for `ippro inspect`: per layer its role, channels and prunable groups. */
+function groupCosts(graph: ChannelGraph, whole: ModelCost): GroupSummary[] {
+  return graph.groups
+    .filter((group) => group.prunable)
+    .map((group) => {
+      const without = modelCost(graph, new Set([group.index]));
+      const units = group.members.filter(isUnitMember);
+      return {
+        id: group.id,
+        kind: group.kind,
+        unitLayers: [...new Set(units.map(unitNodeName))],
+        units: units.length,
+        params: whole.params - without.params,
+        macs: whole.macs - without.macs,
+      };
+    });
+}
+
+/**
+ * A JSON-friendly summary for `ippro inspect`: per layer its role, channels and prunable groups;
+ * per prunable group its kind and what removing it saves.
+ */
 export function describeGraph(graph: ChannelGraph): GraphSummary {
   const layers = graph.layers.map((layer) => {
     const prunable = new Set(layer.channelGroups.filter((index) => graph.groups[index].prunable));
@@ -46,12 +81,16 @@ export function describeGraph(graph: ChannelGraph): GraphSummary {
     if (layer.frozenReason !== undefined) summary.frozenReason = layer.frozenReason;
     return summary;
   });
+  const prunable = graph.groups.filter((group) => group.prunable);
+  const cost = costOrReason(graph);
   return {
     modelName: graph.modelName,
     outputLayers: [...graph.outputLayers],
     groups: graph.groups.length,
-    prunableGroups: graph.groups.filter((group) => group.prunable).length,
-    ...costOrReason(graph),
+    prunableGroups: prunable.length,
+    prunableByKind: Object.fromEntries(GROUP_KINDS.map((kind) => [kind, prunable.filter((group) => group.kind === kind).length])) as Record<GroupKind, number>,
+    ...cost,
+    groupCosts: cost.cost === null ? null : groupCosts(graph, cost.cost),
     layers,
   };
 }

@@ -1,5 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { LayerNode, LayerRole } from './channel-graph';
+import { MultiHeadAttention } from '@ippro/layers';
+import { headsNodeName, type AttentionGeometry, type LayerNode, type LayerRole } from './channel-graph';
 import { isPerElementClass, roleOfClass } from './layer-classes';
 import { LayerConfig, readActivation, readAxis, readBoolean, readPair, readPositiveInteger } from './layer-config';
 import { InputWidth, layerCost } from './layer-cost';
@@ -66,6 +67,11 @@ function expectChannels(actual: number, expected: number, what: string): void {
 
 /** Kernel geometry and bias of the weight-owning layers, for the cost model. */
 function weightGeometry(node: LayerNode, config: LayerConfig, layer: tfl.layers.Layer): void {
+  if (node.className === 'Embedding') {
+    node.embeddingRows = readPositiveInteger(config, 'inputDim', node.name);
+    node.useBias = false;
+    return;
+  }
   if (node.className !== 'Dense') {
     node.kernelSize = readPair(config, 'kernelSize', node.name);
     node.strides = readPair(config, 'strides', node.name);
@@ -81,7 +87,7 @@ function weightGeometry(node: LayerNode, config: LayerConfig, layer: tfl.layers.
 function describeProducer(node: LayerNode, inputs: LayerNode[], config: LayerConfig, call: ModelCall, context: LayerContext): void {
   const layer = call.layer;
   expectInputCount(inputs, 1);
-  if (node.className !== 'Dense') expectNotFlattened(inputs, node.className);
+  if (node.className !== 'Dense' && node.className !== 'Embedding') expectNotFlattened(inputs, node.className);
   weightGeometry(node, config, layer);
   if (readActivation(config) === 'softmax' && !context.outputLayers.has(node.name)) {
     node.frozenReason = `the softmax activation of hidden layer "${node.name}" couples all its channels`;
@@ -95,14 +101,18 @@ function describeDepthwise(node: LayerNode, inputs: LayerNode[], config: LayerCo
   expectChannels(node.outputChannels, inputs[0].outputChannels * (node.depthMultiplier as number), 'depthwise output');
 }
 
-function describeNormalization(node: LayerNode, inputs: LayerNode[], config: LayerConfig, layer: tfl.layers.Layer): void {
+/**
+ * BatchNormalization, LayerNormalization, ClassToken, PositionEmbedding: per-channel parameters
+ * that follow the channel (a normalization's axis must be the channel axis).
+ */
+function describePerChannel(node: LayerNode, inputs: LayerNode[], config: LayerConfig, layer: tfl.layers.Layer): void {
   expectInputCount(inputs, 1);
-  expectNotFlattened(inputs, 'BatchNormalization');
+  expectNotFlattened(inputs, node.className);
   if (!isLastAxis(readAxis(config, 'axis', node.name), node.outputShape.length)) {
     throw new UnsupportedLayer('normalizes an axis other than the channel axis');
   }
-  expectChannels(node.outputChannels, inputs[0].outputChannels, 'BatchNormalization output');
-  node.paramsPerChannel = layer.weights.length;
+  expectChannels(node.outputChannels, inputs[0].outputChannels, `${node.className} output`);
+  node.paramsPerChannel = layer.countParams() / node.outputChannels;
 }
 
 /** Softmax over the channel axis mixes every channel into every other. */
@@ -167,7 +177,9 @@ function describeByRole(role: LayerRole, node: LayerNode, inputs: LayerNode[], c
       describeDepthwise(node, inputs, config, call.layer);
       break;
     case 'normalization':
-      describeNormalization(node, inputs, config, call.layer);
+    case 'layer-normalization':
+    case 'token':
+      describePerChannel(node, inputs, config, call.layer);
       break;
     case 'passthrough':
       return describePassthrough(node, inputs, config, context);
@@ -187,12 +199,54 @@ function describeByRole(role: LayerRole, node: LayerNode, inputs: LayerNode[], c
 }
 
 /** The cost model must reproduce the layer's real parameter count, or the layer is not understood. */
-function checkParameterCount(node: LayerNode, inputs: LayerNode[], layer: tfl.layers.Layer): void {
-  const modelled = layerCost(node, inputs.map(widthOf), node.outputChannels).params;
+function checkParameterCount(modelled: number, layer: tfl.layers.Layer): void {
   const actual = layer.countParams();
   if (modelled !== actual) {
     throw new UnsupportedLayer(`has ${actual} parameters but the channel cost model expects ${modelled}`);
   }
+}
+
+/** The attention configurations ippro prunes: self-attention over the tokens of [batch, tokens, d]. */
+function checkPrunableAttention(layer: MultiHeadAttention, node: LayerNode, inputs: LayerNode[]): void {
+  if (inputs.length !== 1) throw new UnsupportedLayer(`attends from one tensor to another (cross-attention over ${inputs.length} inputs)`);
+  expectNotFlattened(inputs, 'MultiHeadAttention');
+  if (node.outputShape.length !== 2) {
+    throw new UnsupportedLayer(`attends over inputs of rank ${node.outputShape.length + 1}; ippro prunes attention over [batch, tokens, features]`);
+  }
+  const axes = layer.attentionAxesArg;
+  if (axes !== null && !(axes.length === 1 && (axes[0] === 1 || axes[0] === -2))) {
+    throw new UnsupportedLayer(`attends over axes [${axes.join(', ')}] rather than the tokens (axis 1)`);
+  }
+  if (layer.usesCausalMask) throw new UnsupportedLayer('uses a causal mask');
+  if (!(node.outputShape[0] > 0)) throw new UnsupportedLayer('has an unknown number of tokens');
+}
+
+/**
+ * A MultiHeadAttention is two nodes: its heads (`<layer>/heads`, role attention-heads, reading the
+ * attention's input) and its output (role attention, reading the heads).
+ */
+function describeAttention(node: LayerNode, inputs: LayerNode[], call: ModelCall): LayerNode[] {
+  const layer = call.layer;
+  if (!(layer instanceof MultiHeadAttention)) throw new UnsupportedLayer('is not the MultiHeadAttention of @ippro/layers');
+  checkPrunableAttention(layer, node, inputs);
+  const tokens = node.outputShape[0];
+  const geometry: AttentionGeometry = { keyDim: layer.keyDim, valueDim: layer.valueDim, queryTokens: tokens, keyTokens: tokens, useBias: layer.useBias };
+  const heads: LayerNode = {
+    name: headsNodeName(layer.name),
+    ownerLayer: layer.name,
+    className: node.className,
+    role: 'attention-heads',
+    inputs: node.inputs,
+    outputShape: [tokens, layer.numHeads],
+    outputChannels: layer.numHeads,
+    channelGroups: [],
+    attention: geometry,
+  };
+  Object.assign(node, { role: 'attention', inputs: [heads.name], attention: geometry });
+  const modelled =
+    layerCost(heads, inputs.map(widthOf), heads.outputChannels).params + layerCost(node, [widthOf(heads)], node.outputChannels).params;
+  checkParameterCount(modelled, layer);
+  return [heads, node];
 }
 
 function baseNode(layer: tfl.layers.Layer, call: ModelCall): LayerNode {
@@ -209,11 +263,12 @@ function baseNode(layer: tfl.layers.Layer, call: ModelCall): LayerNode {
 }
 
 /**
- * Describes one layer: its role, channel count and cost geometry (channelGroups left empty).
- * Throws UnsupportedLayer when the graph cannot follow its channels; the message is a clause
- * about the layer ("has an unknown layer class (Reshape)", "is shared (called 2 times)").
+ * Describes one layer: its role, channel count and cost geometry (channelGroups left empty);
+ * one node, or two for a MultiHeadAttention (its heads, then its output). Throws
+ * UnsupportedLayer when the graph cannot follow its channels; the message is a clause about the
+ * layer ("has an unknown layer class (Lambda)", "is shared (called 2 times)").
  */
-export function describeLayer(layer: tfl.layers.Layer, context: LayerContext): LayerNode {
+export function describeLayer(layer: tfl.layers.Layer, context: LayerContext): LayerNode[] {
   const call = context.calls[0];
   const node = baseNode(layer, call);
   const role = roleOfClass(node.className);
@@ -222,9 +277,10 @@ export function describeLayer(layer: tfl.layers.Layer, context: LayerContext): L
   if (call.node.outputTensors.length !== 1) throw new UnsupportedLayer(`has ${call.node.outputTensors.length} outputs`);
   if (role !== 'input' && node.outputChannels <= 0) throw new UnsupportedLayer('has an unknown channel count');
   const inputs = inputNodes(call, context);
+  if (role === 'attention') return describeAttention(node, inputs, call);
   node.role = describeByRole(role, node, inputs, call, context);
-  if (node.role !== 'frozen') checkParameterCount(node, inputs, layer);
-  return node;
+  if (node.role !== 'frozen') checkParameterCount(layerCost(node, inputs.map(widthOf), node.outputChannels).params, layer);
+  return [node];
 }
 
 /** The node of a layer the graph does not follow: all its channels are frozen. */

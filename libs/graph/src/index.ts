@@ -1,18 +1,21 @@
 export type {
+  AttentionGeometry,
   ChannelGraph,
   ChannelGroup,
   ChannelRef,
+  GroupKind,
   GroupMember,
   LayerNode,
   LayerRole,
   MemberKind,
 } from './channel-graph';
+export { GROUP_KINDS, headsNodeName, isTokenSequence, isUnitKind, isUnitMember, unitNodeName } from './channel-graph';
 export { buildChannelGraph } from './build-channel-graph';
 export type { BuildChannelGraphOptions } from './build-channel-graph';
 export { modelCost } from './model-cost';
 export type { ModelCost } from './model-cost';
 export { describeGraph } from './describe-graph';
-export type { GraphSummary, LayerSummary } from './describe-graph';
+export type { GraphSummary, GroupSummary, LayerSummary } from './describe-graph';
 export { applyWithTaps } from './execute-with-taps';
 export type { ApplyWithTapsOptions, LayerTap } from './execute-with-taps';
 export { loadLayersModelFromDir, saveLayersModelToDir } from './model-io';

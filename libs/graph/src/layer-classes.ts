@@ -1,3 +1,4 @@
+import { ClassToken, MultiHeadAttention, PositionEmbedding, TakeClassToken } from '@ippro/layers';
 import type { LayerRole } from './channel-graph';
 
 /** Keras class names the channel graph understands, by the role they play. */
@@ -6,6 +7,7 @@ const ROLE_BY_CLASS: ReadonlyMap<string, LayerRole> = new Map<string, LayerRole>
   ['Conv2D', 'producer'],
   ['Dense', 'producer'],
   ['SeparableConv2D', 'producer'],
+  ['Embedding', 'producer'],
   ['DepthwiseConv2D', 'depthwise'],
   ['BatchNormalization', 'normalization'],
   ['Activation', 'passthrough'],
@@ -22,6 +24,10 @@ const ROLE_BY_CLASS: ReadonlyMap<string, LayerRole> = new Map<string, LayerRole>
   ['AveragePooling2D', 'passthrough'],
   ['GlobalAveragePooling2D', 'passthrough'],
   ['GlobalMaxPooling2D', 'passthrough'],
+  ['GlobalAveragePooling1D', 'passthrough'],
+  ['GlobalMaxPooling1D', 'passthrough'],
+  ['Reshape', 'passthrough'],
+  [TakeClassToken.className, 'passthrough'],
   ['ZeroPadding2D', 'passthrough'],
   ['Cropping2D', 'passthrough'],
   ['UpSampling2D', 'passthrough'],
@@ -33,6 +39,10 @@ const ROLE_BY_CLASS: ReadonlyMap<string, LayerRole> = new Map<string, LayerRole>
   ['Minimum', 'elementwise'],
   ['Concatenate', 'concatenate'],
   ['Flatten', 'flatten'],
+  [MultiHeadAttention.className, 'attention'],
+  ['LayerNormalization', 'layer-normalization'],
+  [ClassToken.className, 'token'],
+  [PositionEmbedding.className, 'token'],
 ]);
 
 /** Passthrough layers that act on each feature alone, so they may follow a Flatten. */

@@ -1,6 +1,8 @@
 import type { ChannelGraph, LayerNode } from './channel-graph';
 import { layerCost } from './layer-cost';
 
+const UNIT_ROLES: ReadonlySet<LayerNode['role']> = new Set(['producer', 'depthwise', 'attention', 'attention-heads']);
+
 /** Size of a model: parameters, multiply-accumulates per example, and unit channels. */
 export interface ModelCost {
   /** Every weight, trainable or not; equals `model.countParams()` of the pruned model. */
@@ -8,11 +10,13 @@ export interface ModelCost {
   /**
    * Multiply-accumulates of one forward pass for one example. Counted: Conv2D
    * (Hout*Wout*kh*kw*Cin*Cout), Dense (positions*in*out), DepthwiseConv2D (Hout*Wout*kh*kw*Cin*m),
-   * SeparableConv2D (depthwise + Hout*Wout*Cin*m*Cout). Not counted (0): bias adds,
-   * BatchNormalization, activations, pooling, merges and frozen layers.
+   * SeparableConv2D (depthwise + Hout*Wout*Cin*m*Cout), MultiHeadAttention with h heads of key
+   * size k and value size v on T tokens of d channels (T*d*h*(2k+v) + h*T*T*(k+v) + T*h*v*out).
+   * Not counted (0): bias adds, normalizations, token layers, softmax, activations, pooling,
+   * merges, embedding lookups and frozen layers.
    */
   macs: number;
-  /** Output channels of all unit layers (role producer or depthwise), output layers included. */
+  /** Units: output channels of producer, depthwise and attention layers and attention heads, output layers included. */
   channels: number;
 }
 
@@ -48,7 +52,7 @@ export function modelCost(graph: ChannelGraph, removedGroups: ReadonlySet<number
     }
     total.params += cost.params;
     total.macs += cost.macs;
-    if (layer.role === 'producer' || layer.role === 'depthwise') total.channels += outChannels;
+    if (UNIT_ROLES.has(layer.role)) total.channels += outChannels;
   }
   return total;
 }

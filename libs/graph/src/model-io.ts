@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
+// Registers the transformer layers, so models using them load like any other.
+import '@ippro/layers';
 import { fileSystemIOHandler, MODEL_FILE } from './fs-io-handler';
 import { validateModelWeights } from './validate-weights';
 
 /**
  * Loads a LayersModel saved in the standard format (model.json + weights files) from a
- * directory. Errors name the file, weight or layer that is wrong.
+ * directory, @ippro/layers' classes included. Errors name the file, weight or layer that is wrong.
  */
 export async function loadLayersModelFromDir(dir: string): Promise<tfl.LayersModel> {
   const handler = fileSystemIOHandler(dir);

@@ -21,6 +21,8 @@ import sys
 
 import numpy as np
 
+from tfjs_weights import read_weights
+
 SELF_CHECK_TOLERANCE = 1e-9
 PROBABILITY_EPSILON = 1e-7
 LAMBDAS = ['0.1', '1.0']
@@ -37,15 +39,7 @@ KERNELS = ['dense1/kernel', 'dense2/kernel', 'dense3/kernel', 'classifier/kernel
 
 
 def load_fixture(directory):
-    with open(os.path.join(directory, 'model.json')) as handle:
-        manifest = json.load(handle)['weightsManifest']
-    raw = np.fromfile(os.path.join(directory, 'weights.bin'), dtype='<f4')
-    params, offset = {}, 0
-    for group in manifest:
-        for spec in group['weights']:
-            size = int(np.prod(spec['shape']))
-            params[spec['name']] = raw[offset:offset + size].astype(np.float64).reshape(spec['shape'])
-            offset += size
+    params = read_weights(directory)
     with open(os.path.join(directory, 'data.json')) as handle:
         data = json.load(handle)
     with open(os.path.join(directory, 'expected.json')) as handle:

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
-import { classificationLoss } from '@ippro/models';
+import { classificationLoss, classifierHead, lossOptionsOf } from '@ippro/models';
+import type { ClassifierHead, OutputSetting } from '@ippro/models';
 import { applyWithTaps } from '@ippro/graph';
+import type { LayerTap } from '@ippro/graph';
 import type { BatchNormMode, BatchStats, GradStats, InjectionPoint } from './grad-stats';
 import type { GroupLayout } from './group-layout';
 import { checkInjectionPoints, layoutGroup, selectGroups } from './group-layout';
@@ -35,6 +37,8 @@ export interface AccumulateGradStatsOptions {
   injectionPoint?: InjectionPoint;
   /** The model's identity in the header; default computeModelHash(model). */
   modelHash?: string;
+  /** The model's output kind, which picks the loss (@ippro/models); default 'auto' (read from the model). */
+  output?: OutputSetting;
 }
 
 /** What one forward+backward pass of a batch yields, already copied out of tensors. */
@@ -48,6 +52,7 @@ interface BatchGradients {
 
 interface PassContext {
   model: LayersModel;
+  head: ClassifierHead;
   graph: ChannelGraph;
   layouts: GroupLayout[];
   scales: InjectedScales;
@@ -72,9 +77,18 @@ export function singleOutput(output: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return output;
   }
   if (output.length !== 1) {
-    throw new Error(`the model has ${output.length} outputs; scoring supports one softmax output`);
+    throw new Error(`the model has ${output.length} outputs; scoring supports one classifier output`);
   }
   return output[0];
+}
+
+/**
+ * The loss scoring differentiates: the model run call by call with the taps (applyWithTaps on the
+ * head's body), then the head's loss for its output kind.
+ */
+export function tappedLoss(head: ClassifierHead, batch: ScoringBatch, taps: ReadonlyMap<string, LayerTap>, training: boolean): tf.Scalar {
+  const output = applyWithTaps(head.body, batch.inputs, taps, { training });
+  return classificationLoss(head.finish(singleOutput(output)), batch.labels, lossOptionsOf(head));
 }
 
 /** Each variable's gradient as values, keyed like `names`. */
@@ -98,10 +112,7 @@ function forwardBackward(context: PassContext, batch: ScoringBatch): BatchGradie
   const taps = context.scales.taps();
   let result: BatchGradients | undefined;
   tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => {
-      const output = applyWithTaps(context.model, batch.inputs, taps, { training: context.training });
-      return classificationLoss(singleOutput(output), batch.labels);
-    }, varList);
+    const { value, grads } = tf.variableGrads(() => tappedLoss(context.head, batch, taps, context.training), varList);
     result = {
       loss: value.dataSync()[0],
       scaleGradients: readGradients(scaleVariables, grads),
@@ -296,7 +307,7 @@ export async function accumulateGradStats(
   const weightVariables = distinctWeightVariables(layouts);
   const restoreTrainable = makeTrainable(weightVariables);
   const restoreStatistics = training ? preserveBatchNormStatistics(model) : () => undefined;
-  const context: PassContext = { model, graph, layouts, scales, weightVariables, training };
+  const context: PassContext = { model, head: classifierHead(model, options.output ?? 'auto'), graph, layouts, scales, weightVariables, training };
   try {
     for await (const batch of batches) {
       const size = batchSize(batch);

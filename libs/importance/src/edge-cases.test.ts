@@ -16,6 +16,7 @@ function syntheticGroup(id: string, index: number): ChannelGroup {
   return {
     id,
     index,
+    kind: 'channel',
     members: [{ layer: 'conv', channel: index, kind: 'kernel', injectionLayer: 'conv' }],
     channels: [{ layer: 'conv', channel: index }],
     prunable: true,

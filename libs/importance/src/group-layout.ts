@@ -1,9 +1,9 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { ChannelGraph, ChannelGroup, GroupMember } from '@ippro/graph';
+import { isUnitMember, unitNodeName, type ChannelGraph, type ChannelGroup, type GroupMember } from '@ippro/graph';
 import type { InjectionPoint } from './grad-stats';
 import { requireLayer } from './layer-weights';
 import type { WeightSlice } from './unit-slices';
-import { isUnitMember, unitWeightSlices } from './unit-slices';
+import { unitWeightSlices } from './unit-slices';
 
 /** One channel of an injection-point tensor. */
 export interface InjectionChannel {
@@ -21,9 +21,9 @@ export interface GroupLayout {
   injection: InjectionChannel[];
 }
 
-/** The layer whose output a unit's scale multiplies. */
+/** The graph node whose output a unit's scale multiplies (for a head: the heads node, before the output projection). */
 function injectionLayerOf(member: GroupMember, point: InjectionPoint): string {
-  return point === 'producer' ? member.layer : (member.injectionLayer ?? member.layer);
+  return point === 'producer' ? unitNodeName(member) : (member.injectionLayer ?? unitNodeName(member));
 }
 
 function injectionChannels(group: ChannelGroup, point: InjectionPoint): InjectionChannel[] {
@@ -47,21 +47,35 @@ function injectionChannels(group: ChannelGroup, point: InjectionPoint): Injectio
  */
 const HOMOGENEOUS_ACTIVATIONS = new Set(['linear', 'relu']);
 
-/** A unit injected at its own output must not hide a non-homogeneous fused activation. */
-function checkInjectionActivation(model: LayersModel, member: GroupMember, point: InjectionPoint): void {
-  if (injectionLayerOf(member, point) !== member.layer) {
-    return;
+/**
+ * The non-homogeneous activation fused into a unit's layer when the unit is injected at that
+ * layer's own output (which then is not y_u), else undefined.
+ */
+export function hidingFusedActivation(model: LayersModel, member: GroupMember, point: InjectionPoint = 'element-wise'): string | undefined {
+  if (!isUnitMember(member) || injectionLayerOf(member, point) !== member.layer) {
+    return undefined;
   }
   const activation = requireLayer(model, member.layer).getConfig()['activation'];
-  if (typeof activation === 'string' && !HOMOGENEOUS_ACTIVATIONS.has(activation)) {
+  return typeof activation === 'string' && !HOMOGENEOUS_ACTIVATIONS.has(activation) ? activation : undefined;
+}
+
+/** A unit injected at its own output must not hide a non-homogeneous fused activation. */
+function checkInjectionActivation(model: LayersModel, member: GroupMember, point: InjectionPoint): void {
+  const activation = hidingFusedActivation(model, member, point);
+  if (activation !== undefined) {
     throw new Error(
       `unit layer '${member.layer}' has a fused '${activation}' activation: its output is not the injection point y_u of IPPRO.md §1; use a separate activation layer`,
     );
   }
 }
 
-/** Checks every unit of the group can be injected at its injection layer's output. */
+/**
+ * Checks every unit of the group can be injected at its injection layer's output. An MLP
+ * neuron is scaled after its activation by definition (docs/ippro.md section 2), so its fused
+ * gelu is where its scale belongs.
+ */
 export function checkInjectionPoints(model: LayersModel, group: ChannelGroup, point: InjectionPoint = 'element-wise'): void {
+  if (group.kind === 'mlp') return;
   group.members.filter(isUnitMember).forEach((member) => checkInjectionActivation(model, member, point));
 }
 

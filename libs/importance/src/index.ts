@@ -5,6 +5,7 @@ export { validateGradStats } from './grad-stats';
 export { mergeGradStats, mergeGradStatsInOrder } from './merge-grad-stats';
 export { serializeGradStats, deserializeGradStats } from './serialize-grad-stats';
 export { computeModelHash } from './model-hash';
+export { hidingFusedActivation } from './group-layout';
 export { groupWeights } from './group-weights';
 export type { GroupWeightEntry, GroupWeights, GroupWeightsOptions } from './group-weights';
 export { proscoreFromStats, DEFAULT_LAMBDA, DEFAULT_DENOMINATOR_EPSILON } from './proscore';

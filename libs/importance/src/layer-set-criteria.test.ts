@@ -18,6 +18,7 @@ function weightsOf(specs: Spec[]): GroupWeights {
     const group: ChannelGroup = {
       id: `${spec.layers[0]}:${index}`,
       index,
+      kind: 'channel',
       members: spec.layers.map((layer) => ({ layer, channel: index, kind: 'kernel', injectionLayer: layer })),
       channels: spec.layers.map((layer) => ({ layer, channel: index })),
       prunable: true,

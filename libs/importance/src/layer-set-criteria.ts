@@ -1,7 +1,7 @@
 import type { GroupWeightEntry, GroupWeights } from './group-weights';
 import type { ScoreMethod, ScoreTable } from './score-table';
 import { scoreRow } from './score-table';
-import { isUnitMember } from './unit-slices';
+import { isUnitMember, unitNodeName } from '@ippro/graph';
 
 /**
  * The groups whose unit members come from exactly the same layers, in graph order: one layer's
@@ -11,7 +11,7 @@ import { isUnitMember } from './unit-slices';
 export function layerSets(weights: GroupWeights): GroupWeightEntry[][] {
   const sets = new Map<string, GroupWeightEntry[]>();
   for (const entry of weights.groups) {
-    const layers = [...new Set(entry.group.members.filter(isUnitMember).map((member) => member.layer))].join('\u0000');
+    const layers = [...new Set(entry.group.members.filter(isUnitMember).map(unitNodeName))].join('\u0000');
     sets.set(layers, [...(sets.get(layers) ?? []), entry]);
   }
   return [...sets.values()];

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ChannelGraph } from '@ippro/graph';
-import { applyWithTaps } from '@ippro/graph';
-import { classificationLoss, decayedKernels, disposeMomentumOptimizer, withWeightDecay } from '@ippro/models';
+import { classifierHead, decayedKernels, disposeMomentumOptimizer, withWeightDecay } from '@ippro/models';
+import type { ClassifierHead, OutputSetting } from '@ippro/models';
 import type { ScoringBatch } from './accumulate-grad-stats';
-import { batchSize, checkBatchNormMode, injectedR, readGradients, singleOutput } from './accumulate-grad-stats';
+import { batchSize, checkBatchNormMode, injectedR, readGradients, tappedLoss } from './accumulate-grad-stats';
 import { preserveBatchNormStatistics } from './batch-norm-statistics';
 import type { BatchNormMode } from './grad-stats';
 import type { GroupLayout } from './group-layout';
@@ -29,6 +29,8 @@ export interface TrajectoryOptions extends ScoreReadingOptions {
   includeBias?: boolean;
   /** 'inference' (default) or 'batch', as in the scoring pass. */
   batchNormMode?: BatchNormMode;
+  /** The model's output kind (@ippro/models); default 'auto' (read from the model). */
+  output?: OutputSetting;
 }
 
 interface CheckedOptions {
@@ -107,17 +109,15 @@ class TrainedLift {
 
 /** One optimizer step of the model's weights; returns the objective and dL/dscale per injection layer. */
 function stepWeights(
-  model: LayersModel,
   batch: ScoringBatch,
-  context: { optimizer: tf.Optimizer; trained: tf.Variable[]; decayed: tf.Variable[]; scales: InjectedScales; settings: CheckedOptions },
+  context: { head: ClassifierHead; optimizer: tf.Optimizer; trained: tf.Variable[]; decayed: tf.Variable[]; scales: InjectedScales; settings: CheckedOptions },
 ): { loss: number; scaleGradients: Map<string, Float32Array> } {
-  const { optimizer, trained, decayed, scales, settings } = context;
+  const { head, optimizer, trained, decayed, scales, settings } = context;
   const taps = scales.taps();
   let result: { loss: number; scaleGradients: Map<string, Float32Array> } | undefined;
   tf.tidy(() => {
     const { value, grads } = optimizer.computeGradients(() => {
-      const output = applyWithTaps(model, batch.inputs, taps, { training: settings.training });
-      return withWeightDecay(classificationLoss(singleOutput(output), batch.labels), decayed, settings.weightDecay);
+      return withWeightDecay(tappedLoss(head, batch, taps, settings.training), decayed, settings.weightDecay);
     }, [...trained, ...scales.variables.values()]);
     const loss = value.dataSync()[0];
     const scaleGradients = readGradients(scales.variables, grads);
@@ -176,13 +176,13 @@ export async function proscoreTrajectory(
   const restoreStatistics = settings.training ? preserveBatchNormStatistics(model) : () => undefined;
   const lift = new TrainedLift(layouts, norms, scales);
   const optimizer = tf.train.momentum(settings.learningRate, settings.momentum, false);
-  const context = { optimizer, trained, decayed: decayedKernels(model), scales, settings };
+  const context = { head: classifierHead(model, options.output ?? 'auto'), optimizer, trained, decayed: decayedKernels(model), scales, settings };
   try {
     let step = 0;
     let sample = 0;
     for await (const batch of batches) {
       const size = batchSize(batch);
-      const { loss, scaleGradients } = stepWeights(model, batch, context);
+      const { loss, scaleGradients } = stepWeights(batch, context);
       if (!Number.isFinite(loss)) {
         throw new Error(`non-finite objective (${loss}) at trajectory step ${step + 1} on samples [${sample}, ${sample + size}) of the stream`);
       }

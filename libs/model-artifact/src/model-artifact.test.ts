@@ -7,6 +7,8 @@ import { before, describe, it } from 'node:test';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { JsonDataset, batchArraysAt, resolveDataset } from '@ippro/data';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import type { LabeledDataset } from '@ippro/data';
 import { loadLayersModelFromDir } from '@ippro/graph';
 import { buildSmallCnn } from '@ippro/models';
@@ -108,5 +110,66 @@ describe('dataset artifacts', () => {
     const broken = Buffer.from(bytes);
     broken.writeInt32LE(7, broken.length - 4);
     assert.throws(() => datasetFromArtifact(broken), /label 31 is 7, outside 0..2/);
+  });
+
+  it('keeps version 1 bytes for float samples with class labels', () => {
+    const dataset = JsonDataset.read(join(FIXTURE, 'data.json'));
+    const bytes = datasetToArtifact(dataset);
+    assert.equal(bytes.readUInt32LE(4), 1);
+    const header = bytes.readUInt32LE(8);
+    assert.equal(bytes.length, 12 + header + dataset.size * 6 * 4 + dataset.size * 4);
+    assert.doesNotMatch(bytes.toString('utf8', 12, 12 + header), /sampleType|labelType/);
+  });
+
+  it('stores image bytes as bytes and multi-hot labels as bytes (version 2), batching exactly like the source', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ippro-images-'));
+    try {
+      for (const [folder, count] of [['cat', 40], ['dog', 24]] as const) {
+        mkdirSync(join(root, folder));
+        for (let i = 0; i < count; i += 1) {
+          const png = new PNG({ width: 32, height: 32 });
+          for (let p = 0; p < png.data.length; p += 1) png.data[p] = p % 4 === 3 ? 255 : (p * 7 + i * 13 + folder.length) % 256;
+          writeFileSync(join(root, folder, `${String(i).padStart(3, '0')}.png`), PNG.sync.write(png, { colorType: 2 }));
+        }
+      }
+      const images = resolveDataset(`images:${root}?normalize=mean=0.5,0.4,0.3,std=0.25,0.25,0.25`);
+      const bytes = datasetToArtifact(images);
+      const header = bytes.readUInt32LE(8);
+      assert.equal(bytes.readUInt32LE(4), 2);
+      assert.equal(bytes.length, 12 + header + 64 * 32 * 32 * 3 + 64 * 4, 'one byte per value, an int32 per label');
+      const back = datasetFromArtifact(bytes);
+      assert.deepEqual(back.normalization, images.normalization);
+      for (const index of [0, 1]) {
+        const a = batchArraysAt(images, { batchSize: 48, index });
+        const b = batchArraysAt(back, { batchSize: 48, index });
+        assert.deepEqual(Array.from(b.x), Array.from(a.x));
+        assert.deepEqual(Array.from(b.labels), Array.from(a.labels));
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    const multi = resolveDataset(`npz:${resolve(__dirname, '../../data/src/testing/fixtures/numpy-savez-compressed.npz')}`);
+    const back = datasetFromArtifact(datasetToArtifact(multi));
+    assert.equal(datasetToArtifact(multi).readUInt32LE(4), 2);
+    assert.deepEqual(Array.from(batchArraysAt(back, { batchSize: 5, index: 0 }).y), Array.from(batchArraysAt(multi, { batchSize: 5, index: 0 }).y));
+    assert.throws(() => back.label(0), /multi-hot/);
+  });
+
+  it('a CIFAR-10 range travels as bytes and batches exactly as the files do', (t) => {
+    const dir = resolve(__dirname, '../../../../shared/datasets/cifar10');
+    let range: LabeledDataset;
+    try {
+      range = resolveDataset('cifar10:test[100:164]', { cifar10Dir: dir });
+      range.label(0);
+    } catch {
+      return t.skip('real CIFAR-10 not found at ../shared/datasets/cifar10');
+    }
+    const bytes = datasetToArtifact(range);
+    assert.ok(bytes.length < 64 * 3072 + 4096, `${bytes.length} bytes`);
+    const back = datasetFromArtifact(bytes);
+    const a = batchArraysAt(range, { batchSize: 64, index: 0, augment: true, shuffle: true, seed: 3 });
+    const b = batchArraysAt(back, { batchSize: 64, index: 0, augment: true, shuffle: true, seed: 3 });
+    assert.deepEqual(Array.from(b.x), Array.from(a.x));
+    assert.deepEqual(Array.from(b.y), Array.from(a.y));
   });
 });

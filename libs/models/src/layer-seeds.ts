@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import type { ClassifierOutput } from './output-kind';
 
 /** Hands out a distinct, deterministic seed per initialiser, in construction order. */
 export class LayerSeeds {
@@ -54,12 +55,15 @@ export function convBnRelu(
   return activation(batchNorm(convolved, `${prefix}_bn`), 'relu', `${prefix}_relu`);
 }
 
-/** The softmax output layer every ippro classifier ends with (its name is 'classifier'). */
-export function softmaxClassifier(input: SymbolicTensor, numClasses: number, seeds: LayerSeeds): SymbolicTensor {
+/** The activation of each output kind's last layer. */
+const CLASSIFIER_ACTIVATIONS = { probabilities: 'softmax', logits: 'linear', sigmoid: 'sigmoid' } as const;
+
+/** The output layer every ippro classifier ends with (its name is 'classifier'): softmax by default, linear for logits, or sigmoid. */
+export function classifierLayer(input: SymbolicTensor, numClasses: number, seeds: Pick<LayerSeeds, 'take'>, output: ClassifierOutput = 'probabilities'): SymbolicTensor {
   return tf.layers
     .dense({
       units: numClasses,
-      activation: 'softmax',
+      activation: CLASSIFIER_ACTIVATIONS[output],
       kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
       name: 'classifier',
     })

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { activation, batchNorm, checkPositiveInteger, LayerSeeds, softmaxClassifier } from './layer-seeds';
+import { activation, batchNorm, checkPositiveInteger, LayerSeeds, classifierLayer } from './layer-seeds';
+import type { ClassifierOutput } from './output-kind';
 
 export interface MlpOptions {
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
   /** The shape of one sample; anything of rank > 1 is flattened first. Default [32, 32, 3]. */
   inputShape?: number[];
   /** Widths of the hidden Dense layers. Default [256, 128]. */
@@ -37,5 +40,5 @@ export function buildMlp(options: MlpOptions = {}): tf.LayersModel {
     if (useBatchNorm) x = batchNorm(x, `${name}_bn`);
     x = activation(x, 'relu', `${name}_relu`);
   });
-  return tf.model({ inputs: input, outputs: softmaxClassifier(x, numClasses, seeds), name: 'mlp' });
+  return tf.model({ inputs: input, outputs: classifierLayer(x, numClasses, seeds, options.output), name: 'mlp' });
 }

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { activation, batchNorm, conv2d, LayerSeeds, softmaxClassifier, checkPositiveInteger } from './layer-seeds';
+import { activation, batchNorm, conv2d, LayerSeeds, classifierLayer, checkPositiveInteger } from './layer-seeds';
+import type { ClassifierOutput } from './output-kind';
 
 export interface MobileNetV2CifarOptions {
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
   /** Scales every width (alpha in the paper), rounded to a multiple of 8. Default 1. */
   widthMultiplier?: number;
   numClasses?: number;
@@ -105,5 +108,5 @@ export function buildMobileNetV2Cifar(options: MobileNetV2CifarOptions = {}): tf
   x = activation(batchNorm(x, 'head_bn'), 'relu6', 'head_relu');
   const pooled = tf.layers.globalAveragePooling2d({ name: 'global_avg_pool' }).apply(x) as SymbolicTensor;
   const suffix = widthMultiplier === 1 ? '' : `_x${widthMultiplier}`;
-  return tf.model({ inputs: input, outputs: softmaxClassifier(pooled, numClasses, seeds), name: `mobilenetv2${suffix}_cifar`.replace(/\./g, '_') });
+  return tf.model({ inputs: input, outputs: classifierLayer(pooled, numClasses, seeds, options.output), name: `mobilenetv2${suffix}_cifar`.replace(/\./g, '_') });
 }

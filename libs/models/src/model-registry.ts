@@ -1,9 +1,11 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ClassifierOutput } from './output-kind';
 import { buildMlp } from './mlp';
 import { buildMobileNetV2Cifar } from './mobilenetv2-cifar';
 import { buildResNetCifar } from './resnet-cifar';
 import { buildSmallCnn } from './small-cnn';
 import { buildVggCifar } from './vgg-cifar';
+import { buildVit } from './vit-cifar';
 
 /** What every architecture of the zoo accepts. */
 export interface ModelOptions {
@@ -15,6 +17,8 @@ export interface ModelOptions {
   inputShape?: number[];
   /** Width multiplier (alpha); only for architectures that have one (mobilenetv2). */
   widthMultiplier?: number;
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
 }
 
 interface Architecture {
@@ -31,10 +35,11 @@ function imageShape(options: ModelOptions): { inputShape?: [number, number, numb
   return { inputShape: options.inputShape as [number, number, number] };
 }
 
-function common(options: ModelOptions): { numClasses?: number; seed?: number } {
+function common(options: ModelOptions): { numClasses?: number; seed?: number; output?: ClassifierOutput } {
   return {
     ...(options.numClasses === undefined ? {} : { numClasses: options.numClasses }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.output === undefined ? {} : { output: options.output }),
   };
 }
 
@@ -86,6 +91,14 @@ const ARCHITECTURES: ReadonlyMap<string, Architecture> = new Map<string, Archite
       widthMultiplier: false,
       build: (options) =>
         buildMlp({ ...common(options), ...(options.inputShape === undefined ? {} : { inputShape: options.inputShape }) }),
+    },
+  ],
+  [
+    'vit',
+    {
+      description: 'a Vision Transformer for 32x32 images: patch 4, width 128, 6 pre-norm blocks of 4 heads, MLP 256, average pooling',
+      widthMultiplier: false,
+      build: (options) => buildVit({ ...common(options), ...imageShape(options) }),
     },
   ],
 ]);

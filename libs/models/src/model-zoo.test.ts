@@ -120,7 +120,7 @@ function weightsEqual(a: LayersModel, b: LayersModel): boolean {
 }
 
 test('builds are deterministic by seed, and the seed matters', () => {
-  for (const arch of ['small-cnn', 'mlp', 'mobilenetv2', 'vgg11', 'resnet20']) {
+  for (const arch of ['small-cnn', 'mlp', 'mobilenetv2', 'vgg11', 'resnet20', 'vit']) {
     const first = buildModel(arch, { seed: 5 });
     const again = buildModel(arch, { seed: 5 });
     const other = buildModel(arch, { seed: 6 });

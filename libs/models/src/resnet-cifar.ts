@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { classifierLayer } from './layer-seeds';
+import type { ClassifierOutput } from './output-kind';
 
 /** Depths of the CIFAR ResNet family (He et al. 2016, section 4.2): 6n + 2. */
 export type ResNetCifarDepth = 20 | 32 | 56;
 
 export interface ResNetCifarOptions {
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
   depth: ResNetCifarDepth;
   numClasses?: number;
   /** Base seed; every layer derives its own seed from it so builds are reproducible. */
@@ -127,13 +131,6 @@ export function buildResNetCifar(options: ResNetCifarOptions): tf.LayersModel {
     }
   });
   const pooled = tf.layers.globalAveragePooling2d({ name: 'global_avg_pool' }).apply(features) as SymbolicTensor;
-  const probabilities = tf.layers
-    .dense({
-      units: numClasses,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
-      name: 'classifier',
-    })
-    .apply(pooled) as SymbolicTensor;
-  return tf.model({ inputs: input, outputs: probabilities, name: `resnet${depth}_cifar` });
+  const outputs = classifierLayer(pooled, numClasses, seeds, options.output);
+  return tf.model({ inputs: input, outputs, name: `resnet${depth}_cifar` });
 }

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkPositiveInteger, convBnRelu, LayerSeeds, softmaxClassifier } from './layer-seeds';
+import { checkPositiveInteger, convBnRelu, LayerSeeds, classifierLayer } from './layer-seeds';
+import type { ClassifierOutput } from './output-kind';
 
 export interface SmallCnnOptions {
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
   numClasses?: number;
   /** Base seed; every initialiser derives its own from it. Default 0. */
   seed?: number;
@@ -49,5 +52,5 @@ export function buildSmallCnn(options: SmallCnnOptions = {}): tf.LayersModel {
     });
   });
   const pooled = tf.layers.globalAveragePooling2d({ name: 'global_avg_pool' }).apply(features) as SymbolicTensor;
-  return tf.model({ inputs: input, outputs: softmaxClassifier(pooled, numClasses, seeds), name: 'small_cnn' });
+  return tf.model({ inputs: input, outputs: classifierLayer(pooled, numClasses, seeds, options.output), name: 'small_cnn' });
 }

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { activation, batchNorm, checkPositiveInteger, convBnRelu, LayerSeeds, softmaxClassifier } from './layer-seeds';
+import { activation, batchNorm, checkPositiveInteger, convBnRelu, LayerSeeds, classifierLayer } from './layer-seeds';
+import type { ClassifierOutput } from './output-kind';
 
 export type VggDepth = 11 | 13 | 16 | 19;
 
 export interface VggCifarOptions {
+  /** The classifier's output kind: softmax probabilities (default), logits or sigmoid. */
+  output?: ClassifierOutput;
   /** Default 16. */
   depth?: VggDepth;
   numClasses?: number;
@@ -66,6 +69,6 @@ export function buildVggCifar(options: VggCifarOptions = {}): tf.LayersModel {
     })
     .apply(flat) as SymbolicTensor;
   const activated = activation(batchNorm(hidden, 'fc1_bn'), 'relu', 'fc1_relu');
-  const probabilities = softmaxClassifier(activated, numClasses, seeds);
+  const probabilities = classifierLayer(activated, numClasses, seeds, options.output);
   return tf.model({ inputs: input, outputs: probabilities, name: `vgg${depth}_bn_cifar` });
 }

@@ -1,8 +1,8 @@
 import { GrpcExecutor } from '@ippro/activities';
-import { ArtifactStore, startArtifactServer } from '@ippro/artifacts';
-import type { ArtifactServer, ClientTlsOptions, ServerTlsOptions } from '@ippro/artifacts';
-import { openArtifactStorage } from '@ippro/artifacts';
-import type { StoreSettings } from '@ippro/artifacts';
+import { ArtifactStore, openArtifactStorage } from '@ippro/artifact-store';
+import type { StoreSettings } from '@ippro/artifact-store';
+import { startArtifactServer } from '@ippro/protocol';
+import type { ArtifactServer, ClientTlsOptions, ServerTlsOptions } from '@ippro/protocol';
 import { MeteredStorage, activityTelemetry, createLogger, installTemporalLogger, lineLogger, orchestratorMetrics, startMetricsServer } from '@ippro/telemetry';
 import { initRuntime } from '@ippro/runtime';
 import type { BackendRequest } from '@ippro/runtime';

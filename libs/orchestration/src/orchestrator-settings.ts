@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseWorkerPool } from '@ippro/activities';
-import { STORE_SETTINGS, clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings, storeSettingsOf } from '@ippro/artifacts';
+import { STORE_SETTINGS, storeSettingsOf } from '@ippro/artifact-store';
+import { clientTlsOf, clientTlsSettings, serverTlsOf, serverTlsSettings } from '@ippro/protocol';
 import { DEFAULT_WORKER_PORT } from '@ippro/compute';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import { POSITIVE_INTEGER, SettingsError, TEXT, combineSets, hostPort, listOf, parser, port, setting } from '@ippro/settings';

@@ -1,10 +1,12 @@
 import { lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { artifactKeyOf } from '@ippro/artifacts';
-import type { ArtifactStorage } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { buildChannelGraph, loadLayersModelFromDir } from '@ippro/graph';
 import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
+import { resolveOutputKind } from '@ippro/models';
+import type { ClassifierOutput } from '@ippro/models';
 import type {
   KeepScheduledResultInput,
   KeepScheduledResultOutput,
@@ -56,10 +58,12 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
     await check(input.modelPath, 'modelPath');
     if (!(await stat(input.modelPath).catch(() => undefined))?.isDirectory()) throw badInput(`model directory ${input.modelPath} does not exist`, 'NotFound');
     let bytes: Uint8Array;
+    let output: ClassifierOutput;
     try {
       const model = await loadLayersModelFromDir(input.modelPath);
       try {
         buildChannelGraph(model);
+        output = resolveOutputKind(model, input.output ?? 'auto');
         bytes = modelToArtifact(model);
       } finally {
         model.dispose();
@@ -69,7 +73,7 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
     }
     const modelArtifactId = artifactKeyOf(bytes);
     await store.put(bytes, { key: modelArtifactId });
-    return { modelArtifactId };
+    return { modelArtifactId, output };
   }
 
   async function keepScheduledResult(input: KeepScheduledResultInput): Promise<KeepScheduledResultOutput> {

@@ -1,11 +1,11 @@
-import type { ChannelGraph, ChannelGroup } from '@ippro/graph';
+import type { ChannelGraph, ChannelGroup, GroupKind } from '@ippro/graph';
 import { layersTouched, unitChannelsByLayer } from './group-unit-layers';
 import type { RemovalCandidate } from './removal-candidate';
 
 /** The groups this round may remove, and how many groups can never be removed. */
 export interface CandidatePool {
   candidates: RemovalCandidate[];
-  /** Not prunable, touching an ignored or output layer, or scored +Infinity. */
+  /** Not prunable, touching an ignored or output layer, of a kind the run does not remove, or scored +Infinity. */
   keptForGood: number;
 }
 
@@ -22,6 +22,7 @@ export function eligibleCandidates(
   scores: ReadonlyMap<number, number>,
   removed: ReadonlySet<number>,
   protectedLayers: ReadonlySet<string>,
+  groupKinds: ReadonlySet<GroupKind>,
 ): CandidatePool {
   const candidates: RemovalCandidate[] = [];
   let keptForGood = 0;
@@ -29,7 +30,7 @@ export function eligibleCandidates(
     if (removed.has(group.index)) {
       continue;
     }
-    if (!group.prunable || touchesAny(group, protectedLayers)) {
+    if (!group.prunable || touchesAny(group, protectedLayers) || !groupKinds.has(group.kind)) {
       keptForGood += 1;
       continue;
     }

@@ -7,6 +7,7 @@ import { layersTouched, unitChannelsByLayer } from './group-unit-layers';
 const depthwiseGroup: ChannelGroup = {
   id: 'conv:3',
   index: 7,
+  kind: 'channel',
   members: [
     { layer: 'conv', channel: 3, kind: 'kernel', injectionLayer: 'bn' },
     { layer: 'bn', channel: 3, kind: 'batchnorm' },

@@ -1,21 +1,20 @@
-import type { ChannelGroup, GroupMember } from '@ippro/graph';
+import { isUnitMember, unitNodeName, type ChannelGroup } from '@ippro/graph';
 
 /** Unit channels a group removes from each layer it is "in", keyed by layer name. */
 export type LayerChannelCounts = ReadonlyMap<string, number>;
 
-function isUnit(member: GroupMember): boolean {
-  return member.kind === 'kernel' || member.kind === 'depthwise';
-}
-
 /**
  * The layers a group is "in" and how many of their output channels it takes. Only unit
- * members (kernel/depthwise) count: batch-norm members follow their producer and would
- * otherwise count the same channels twice. A residual group is in every branch producer.
+ * members (kernel/depthwise/head) count: batch-norm and other per-channel members follow their
+ * producer and would otherwise count the same channels twice. A residual group is in every
+ * branch producer; a head is in its attention's heads node (`<layer>/heads`), whose width is
+ * the number of heads.
  */
 export function unitChannelsByLayer(group: ChannelGroup): LayerChannelCounts {
   const counts = new Map<string, number>();
-  for (const member of group.members.filter(isUnit)) {
-    counts.set(member.layer, (counts.get(member.layer) ?? 0) + 1);
+  for (const member of group.members.filter(isUnitMember)) {
+    const node = unitNodeName(member);
+    counts.set(node, (counts.get(node) ?? 0) + 1);
   }
   return counts;
 }

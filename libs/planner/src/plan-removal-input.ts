@@ -1,4 +1,4 @@
-import type { ChannelGraph } from '@ippro/graph';
+import { GROUP_KINDS, type ChannelGraph, type GroupKind } from '@ippro/graph';
 import type { Ranking } from './candidate-ranking';
 import type { GroupScores } from './group-scores';
 import type { PruningTarget } from './pruning-target';
@@ -28,6 +28,8 @@ export interface PlanRemovalInput {
   roundTo?: number;
   /** Layers whose groups are never removed; the model's output layers always are. */
   ignoredLayers?: readonly string[];
+  /** The kinds of group this run may remove (channel, head, mlp, embedding). Default all. */
+  groupKinds?: readonly GroupKind[];
 }
 
 /** The input with defaults filled in and every option checked. */
@@ -47,6 +49,13 @@ function requireKnownLayers(graph: ChannelGraph, layers: readonly string[]): voi
   }
 }
 
+function requireGroupKinds(kinds: readonly GroupKind[]): void {
+  const unknown = kinds.filter((kind) => !GROUP_KINDS.includes(kind));
+  if (!Array.isArray(kinds) || kinds.length === 0 || unknown.length > 0) {
+    throw new Error(`groupKinds must list some of ${GROUP_KINDS.join(', ')}, got ${JSON.stringify(kinds)}`);
+  }
+}
+
 export function resolvePlanRemovalInput(input: PlanRemovalInput): ResolvedPlanRemovalInput {
   const resolved: ResolvedPlanRemovalInput = {
     removedGroupIds: [],
@@ -56,6 +65,7 @@ export function resolvePlanRemovalInput(input: PlanRemovalInput): ResolvedPlanRe
     minChannels: 1,
     roundTo: 1,
     ignoredLayers: [],
+    groupKinds: GROUP_KINDS,
     ...withoutUndefined(input),
   };
   const { maxLayerRatio } = resolved;
@@ -65,6 +75,7 @@ export function resolvePlanRemovalInput(input: PlanRemovalInput): ResolvedPlanRe
   requireInteger('minChannels', resolved.minChannels, 1);
   requireInteger('roundTo', resolved.roundTo, 1);
   requireKnownLayers(resolved.graph, resolved.ignoredLayers);
+  requireGroupKinds(resolved.groupKinds);
   return resolved;
 }
 

@@ -58,7 +58,7 @@ function shortfallReason(selection: GreedySelection, keptForGood: number, roundT
   return (
     `ran out of removable groups at ${percent(reached)} removed: ` +
     `${selection.skippedByLimits} candidate group(s) skipped by layer limits (${limits}), ` +
-    `${keptForGood} group(s) never removable (not prunable, ignored or output layer, or score +Infinity)`
+    `${keptForGood} group(s) never removable (not prunable, ignored or output layer, a kind not in groupKinds, or score +Infinity)`
   );
 }
 
@@ -91,7 +91,7 @@ function chooseGroups(
   const { graph } = options;
   const budget = layerBudgetAfter(options, removed);
   const protectedLayers = new Set([...options.ignoredLayers, ...graph.outputLayers]);
-  const pool = eligibleCandidates(graph, scores, removed, protectedLayers);
+  const pool = eligibleCandidates(graph, scores, removed, protectedLayers, new Set(options.groupKinds));
   const order = rankCandidates(pool.candidates, options.ranking, budget);
   const layerPosition = new Map(graph.layers.map((layer, position) => [layer.name, position]));
   const { measure, meetsGoal } = meter;

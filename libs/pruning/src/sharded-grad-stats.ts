@@ -3,6 +3,7 @@ import type { LabeledDataset } from '@ippro/data';
 import type { ChannelGraph } from '@ippro/graph';
 import { accumulateGradStats, mergeGradStatsInOrder } from '@ippro/importance';
 import type { BatchNormMode, GradStats } from '@ippro/importance';
+import type { OutputSetting } from '@ippro/models';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchShards } from './batch-shards';
 import type { BatchRange } from './batch-shards';
@@ -20,6 +21,8 @@ export interface ScoringSettings {
   batchNormMode?: BatchNormMode;
   includeBias?: boolean;
   modelHash?: string;
+  /** The model's output kind (@ippro/models); default 'auto' (read from the model). */
+  output?: OutputSetting;
 }
 
 /** One unit of scoring work: a batch range for a set of groups. */
@@ -52,6 +55,7 @@ export async function computeShard(
     ...(settings.batchNormMode === undefined ? {} : { batchNormMode: settings.batchNormMode }),
     ...(settings.includeBias === undefined ? {} : { includeBias: settings.includeBias }),
     ...(settings.modelHash === undefined ? {} : { modelHash: settings.modelHash }),
+    ...(settings.output === undefined ? {} : { output: settings.output }),
   });
 }
 

@@ -1,7 +1,8 @@
 import { comparisonTableText, summariseComparison } from '@ippro/compare';
 import type { CompareInput, CompareResult } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
-import { datasetText, percent, withCallerFacts } from './format';
+import { accuracyName } from '@ippro/workflow-core';
+import { datasetText, outputText, percent, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { AccuracySeries, ReadArtifact, RunConfig, RunRecord, WidthChart } from './run-record';
@@ -51,6 +52,7 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
   const lambda = input.lambda ?? DEFAULT_LAMBDA;
   const facts = withCallerFacts(context.facts, [
     ['criteria', result.criteria.join(', ')],
+    ['model output', outputText(input.output)],
     ['targets', `${result.targets.map(percent).join(', ')} of ${result.metric} removed, one shot, ${input.plan?.ranking ?? 'global'} ranking`],
     ['lambda', String(lambda)],
     ['scoring data', datasetText(input.scoring?.dataset)],
@@ -72,6 +74,7 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
     title: context.title ?? `ippro compare: ${result.criteria.join(', ')}`,
     facts,
     table: { title: 'Results', ...table },
+    accuracyName: accuracyName(result.output),
     accuracy: accuracySeries(result),
     widths: await widthCharts(result, context.read),
     scoring,

@@ -1,5 +1,5 @@
 import { phaseImagesPerSecond } from '@ippro/workflow-core';
-import type { DatasetRef, RoundMetrics, WorkPhase } from '@ippro/workflow-core';
+import type { DatasetRef, ModelOutputKind, RoundMetrics, WorkPhase } from '@ippro/workflow-core';
 
 /** 0.7305 -> "73.05%". */
 export function percent(fraction: number): string {
@@ -48,4 +48,18 @@ export function roundTimingCells(round: RoundMetrics): string[] {
       return rate === undefined ? '-' : rate.toFixed(0);
     }),
   ];
+}
+
+/** The model's output kind as the report states it, with the loss it picked and what its accuracy counts. */
+export function outputText(output: ModelOutputKind | undefined): string {
+  switch (output) {
+    case 'probabilities':
+      return 'probabilities (softmax): categorical cross-entropy, top-1';
+    case 'logits':
+      return 'logits: softmax cross-entropy, top-1';
+    case 'sigmoid':
+      return 'sigmoid: binary cross-entropy per unit, exact match at 0.5';
+    default:
+      return 'auto (read from the model)';
+  }
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_LAMBDA } from '@ippro/importance';
-import type { PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
-import { ROUND_TIMING_HEADERS, datasetText, lossText, percent, roundTimingCells, withCallerFacts } from './format';
+import { accuracyName } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
+import { ROUND_TIMING_HEADERS, datasetText, lossText, outputText, percent, roundTimingCells, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
@@ -17,8 +18,8 @@ export interface PruneRecordContext {
 
 export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss', ...ROUND_TIMING_HEADERS];
 
-/** The per-round table: round 0 is the input model; each round's wall time and images/s per phase close it. */
-export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
+/** The per-round table: round 0 is the input model; the accuracy column is named for the output kind; each round's wall time and images/s per phase close it. */
+export function pruneRoundsTable(result: PruneWorkflowResult, output?: ModelOutputKind): RecordTable {
   const flops0 = result.baseline.flops;
   const row = (metrics: RoundMetrics): string[] => [
     String(metrics.round),
@@ -31,7 +32,8 @@ export function pruneRoundsTable(result: PruneWorkflowResult): RecordTable {
     lossText(metrics.fineTuneLoss),
     ...roundTimingCells(metrics),
   ];
-  return { title: 'Rounds', headers: [...PRUNE_TABLE_HEADERS], rows: [result.baseline, ...result.history].map(row) };
+  const headers = PRUNE_TABLE_HEADERS.map((header) => (header === 'top-1' ? accuracyName(output) : header));
+  return { title: 'Rounds', headers, rows: [result.baseline, ...result.history].map(row) };
 }
 
 /** The model each round scored: round r scores the model round r - 1 left. */
@@ -57,6 +59,7 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
   const target = input.plan.target;
   const facts = withCallerFacts(context.facts, [
     ['criterion', input.criterion],
+    ['model output', outputText(input.output)],
     ['target', `${percent(target.fraction)} of ${target.metric} removed in ${input.plan.rounds} round(s), ${input.plan.ranking ?? 'global'} ranking`],
     ['lambda', String(input.lambda ?? DEFAULT_LAMBDA)],
     ['scoring data', datasetText(input.scoring?.dataset)],
@@ -76,10 +79,11 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
     kind: 'prune',
     title: context.title ?? `ippro prune: ${input.criterion}, ${percent(target.fraction)} of ${target.metric} removed`,
     facts,
-    table: pruneRoundsTable(result),
+    table: pruneRoundsTable(result, input.output),
+    accuracyName: accuracyName(input.output),
     accuracy: [
       {
-        label: `top-1 per round (${input.criterion})`,
+        label: `${accuracyName(input.output)} per round (${input.criterion})`,
         points: rounds.map((metrics) => ({ flopsKept: metrics.flops / result.baseline.flops, top1: metrics.top1, label: `round ${metrics.round}` })),
       },
     ],

@@ -48,6 +48,7 @@ export const REPORT_SCRIPT = String.raw`
   }
 
   document.title = record.title;
+  var accuracyName = record.accuracyName || 'top-1';
   main.appendChild(element('h1', record.title));
   var facts = element('dl', undefined, 'facts');
   record.facts.forEach(function (fact) {
@@ -107,8 +108,8 @@ export const REPORT_SCRIPT = String.raw`
       }),
     },
     options: {
-      scales: { x: axis('FLOPs kept (%)'), y: axis('top-1 (%)') },
-      plugins: { tooltip: { callbacks: { label: function (item) { return item.raw.label + ': ' + item.raw.y.toFixed(2) + '% top-1, ' + item.raw.x.toFixed(1) + '% FLOPs'; } } } },
+      scales: { x: axis('FLOPs kept (%)'), y: axis(accuracyName + ' (%)') },
+      plugins: { tooltip: { callbacks: { label: function (item) { return item.raw.label + ': ' + item.raw.y.toFixed(2) + '% ' + accuracyName + ', ' + item.raw.x.toFixed(1) + '% FLOPs'; } } } },
     },
   });
 

@@ -64,6 +64,8 @@ export interface RunRecord {
   /** Key facts of the run's configuration and outcome, in display order. */
   facts: [string, string][];
   table: RecordTable;
+  /** What the accuracy counts ('top-1', or 'exact match' for a sigmoid output); absent in records of older runs: top-1. */
+  accuracyName?: string;
   accuracy: AccuracySeries[];
   widths: WidthChart[];
   /** The last scoring pass; absent when the run had none. */

@@ -51,6 +51,8 @@ function impliedOutputs(node: LayerNode, inputs: KeptChannels[]): number[] | nul
   switch (node.role) {
     case 'passthrough':
     case 'normalization':
+    case 'layer-normalization':
+    case 'token':
     case 'flatten':
     case 'elementwise':
       return inputs[0].outputs;

@@ -1,5 +1,7 @@
 import type { serialization } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { headsNodeName } from '@ippro/graph';
+import { MultiHeadAttention } from '@ippro/layers';
 import type { KeptChannels } from './kept-channels';
 
 type ConfigDict = serialization.ConfigDict;
@@ -9,7 +11,24 @@ const WIDTH_FIELD: Readonly<Record<string, string>> = {
   Conv2D: 'filters',
   SeparableConv2D: 'filters',
   Dense: 'units',
+  Embedding: 'outputDim',
 };
+
+/** A MultiHeadAttention keeps its surviving heads; an explicit output width follows its kept outputs. */
+function narrowAttention(config: ConfigDict, name: string, kept: ReadonlyMap<string, KeptChannels>): void {
+  const heads = kept.get(headsNodeName(name));
+  if (heads !== undefined) config['numHeads'] = heads.outputs.length;
+  const outputs = kept.get(name);
+  if (config['outputShape'] !== null && config['outputShape'] !== undefined && outputs !== undefined) config['outputShape'] = outputs.outputs.length;
+}
+
+/** A Reshape that keeps the channel axis (the graph freezes any other) ends in the kept channels. */
+function narrowReshape(config: ConfigDict, layerKept: KeptChannels | undefined): void {
+  const target = config['targetShape'];
+  if (layerKept !== undefined && Array.isArray(target)) {
+    config['targetShape'] = [...target.slice(0, -1), layerKept.outputs.length] as serialization.ConfigDictValue;
+  }
+}
 
 interface LayerEntry {
   className: string;
@@ -43,6 +62,8 @@ export function prunedModelConfig(model: LayersModel, kept: ReadonlyMap<string, 
     if (field !== undefined && layerKept !== undefined) {
       entry.config[field] = layerKept.outputs.length;
     }
+    if (entry.className === MultiHeadAttention.className) narrowAttention(entry.config, name, kept);
+    if (entry.className === 'Reshape') narrowReshape(entry.config, layerKept);
     if (entry.className === 'SeparableConv2D') {
       entry.config['depthMultiplier'] = separableDepthMultiplier(model, name);
     }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, layers } from '@tensorflow/tfjs-layers';
-import type { ChannelGraph, LayerNode } from '@ippro/graph';
+import { headsNodeName, type ChannelGraph, type LayerNode } from '@ippro/graph';
 import { keptChannelsPerLayer, type KeptChannels } from './kept-channels';
 import { prunedModelConfig } from './pruned-config';
 import { modelFromConfig } from './rebuild-model';
@@ -47,7 +47,8 @@ function sliceModelWeights(
   try {
     for (const layer of model.layers) {
       if (layer.weights.length === 0) continue;
-      sliced.set(layer.name, sliceLayerWeights(layer, nodes.get(layer.name) as LayerNode, kept.get(layer.name) as KeptChannels));
+      const heads = kept.get(headsNodeName(layer.name));
+      sliced.set(layer.name, sliceLayerWeights(layer, nodes.get(layer.name) as LayerNode, kept.get(layer.name) as KeptChannels, heads));
     }
   } catch (error) {
     disposeSliced(sliced);

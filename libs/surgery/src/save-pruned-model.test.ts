@@ -9,7 +9,7 @@ import { saveLayersModelToDir } from '@ippro/graph';
 import { removeGroups } from './remove-groups';
 import { loadWithStockTfjs } from './testing/stock-load';
 import { randomRemoval } from './testing/random-removal';
-import { buildConcatModel, buildMiniMobileNetV2, buildSmallVgg } from './testing/small-models';
+import { buildConcatModel, buildMiniMobileNetV2, buildSmallVgg, buildTinyVit } from './testing/small-models';
 import { maxAbsDifference, predict, preparedModel, sampleInputs, type ModelBuilder } from './testing/surgery-properties';
 
 test.before(async () => {
@@ -46,4 +46,8 @@ test('a pruned MobileNetV2-style model round-trips through stock tfjs', async ()
 
 test('a pruned model with SeparableConv2D (depth multiplier 2) round-trips through stock tfjs', async () => {
   await assertSavedPrunedModelLoadsInStockTfjs(buildConcatModel);
+});
+
+test('a pruned ViT round-trips through stock tfjs once @ippro/layers is loaded', async () => {
+  await assertSavedPrunedModelLoadsInStockTfjs(buildTinyVit);
 });

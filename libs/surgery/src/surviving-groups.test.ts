@@ -7,7 +7,7 @@ import { buildResNetCifar } from '@ippro/models';
 import { removeGroups } from './remove-groups';
 import { survivingGroupIds } from './surviving-groups';
 import { randomRemoval } from './testing/random-removal';
-import { buildConcatModel, buildMiniMobileNetV2 } from './testing/small-models';
+import { buildConcatModel, buildMiniMobileNetV2, buildTinyVit } from './testing/small-models';
 import { preparedModel, weightValues, type ModelBuilder } from './testing/surgery-properties';
 
 test.before(async () => {
@@ -43,6 +43,10 @@ test('surviving group ids through Concatenate, SeparableConv2D and Flatten', () 
 
 test('surviving group ids through the residual stages of ResNet-20', () => {
   assertTwoRoundsEqualOne((seed) => buildResNetCifar({ depth: 20, seed, inputShape: [8, 8, 3] }), 3);
+});
+
+test('surviving group ids through the heads, MLPs and residual stream of a ViT', () => {
+  assertTwoRoundsEqualOne(buildTinyVit, 4);
 });
 
 test('a lone group id string is refused rather than read as characters', () => {

@@ -1,4 +1,4 @@
-import type { ArtifactStat, ArtifactStorage, PutDeclaration, PutOutcome } from '@ippro/artifacts';
+import type { ArtifactStat, ArtifactStorage, PutDeclaration, PutOutcome } from '@ippro/artifact-store';
 import type { Counter } from 'prom-client';
 
 /**

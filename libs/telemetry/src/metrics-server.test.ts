@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,4 @@
 import { Gauge } from 'prom-client';
-import type { LiveProgress } from '@ippro/workflow-core';
 import { metricsRegistry } from './metrics';
 
 /** Reads the progress of the runs this process works for and records it (recordRunProgress); called at each scrape. */
@@ -38,8 +37,17 @@ export function setRunProgressSource(next: RunProgressSource | undefined): void 
   source = next;
 }
 
+/**
+ * What the run gauges record of a run: the numbers of its live progress (@ippro/workflow-core's
+ * LiveProgress has them), as telemetry knows no pruning types.
+ */
+export interface RunGaugeValues {
+  work?: { phase: string; unit: string; done: number; total: number; elapsedSeconds: number; imagesPerSecond?: number; etaSeconds?: number };
+  run: { elapsedSeconds?: number; etaSeconds?: number };
+}
+
 /** Records the live progress of the runs this process works for now, in place of what the gauges held. */
-export function recordRunsProgress(runs: readonly (readonly [string, LiveProgress])[]): void {
+export function recordRunsProgress(runs: readonly (readonly [string, RunGaugeValues])[]): void {
   for (const metric of Object.values(runProgressMetrics)) metric.reset();
   for (const [runId, live] of runs) {
     const run = { run_id: runId };

@@ -240,6 +240,7 @@ async function trainOneEpoch(
   if (options.evaluation) {
     const sums = await evaluateDataset(options.model, options.evaluation, {
       batchSize: config.evalBatchSize,
+      ...(config.sgd.output === undefined ? {} : { output: config.sgd.output }),
       afterBatch: (done, total) => options.onEvent?.({ kind: 'evaluating', epoch: epoch + 1, done, total }),
     });
     record.evalLoss = sums.lossSum / sums.count;

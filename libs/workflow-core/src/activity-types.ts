@@ -3,6 +3,7 @@ import type {
   CriterionName,
   EvaluationConfig,
   FineTuneConfig,
+  ModelOutputKind,
   PlanConfig,
   ScoringConfig,
 } from './prune-types';
@@ -39,6 +40,8 @@ export interface ComputeGradStatsInput {
   scoring: ScoringConfig;
   shardPlanArtifactId: string;
   shard: ScoringShardRef;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 export interface ComputeGradStatsOutput {
@@ -114,6 +117,8 @@ export interface FineTuneReplicaInput {
   /** The round's learning-rate decay over global steps [startStep, startStep + steps); absent: constant. */
   cosineDecay?: { startStep: number; steps: number };
   seed: number;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 export interface FineTuneReplicaOutput {
@@ -148,6 +153,8 @@ export interface EvaluateShardInput {
   modelArtifactId: string;
   evaluation: EvaluationConfig;
   batches: BatchRangeRef;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
 }
 
 /** Exact sums: they merge by addition. */

@@ -9,6 +9,7 @@ export {
   firstStepOf,
   initialCarry,
   measureBaseline,
+  outputOf,
   resolveSettings,
   resultOf,
   runPruneRounds,

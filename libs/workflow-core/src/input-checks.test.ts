@@ -36,6 +36,8 @@ describe('checkPruneInput', () => {
     ['a layer ratio above 1', { plan: { target: { metric: 'flops', fraction: 0.5 }, rounds: 1, maxLayerRatio: 1.5 } }, /^plan\.maxLayerRatio must be a fraction in \(0, 1\], got 1\.5$/],
     ['an accuracy budget of 1', { maxAccuracyDrop: 1 }, /^maxAccuracyDrop must be a fraction in \[0, 1\), got 1$/],
     ['a negative seed', { seed: -1 }, /^seed must be a non-negative integer, got -1$/],
+    ['an unknown output kind', { output: 'softmax' as 'auto' }, /^output must be one of auto, probabilities, logits, sigmoid, got 'softmax'$/],
+    ['an images: dataset spec (a folder path)', { scoring: { dataset: { spec: 'images:/data/train' }, batchSize: 8 } }, /^scoring\.dataset\.spec 'images:\/data\/train' names a file/],
     ['a json: dataset spec (a path)', { evaluation: { dataset: { spec: 'json:/data/x.json' }, batchSize: 8 } }, /^evaluation\.dataset\.spec 'json:\/data\/x\.json' names a file; send the data as a dataset artifact/],
     ['a dataset artifact id that is not a sha256', { evaluation: { dataset: { spec: '', artifactId: 'x.bin' }, batchSize: 8 } }, /^evaluation\.dataset\.artifactId must be a sha256/],
     ['an empty dataset reference', { evaluation: { dataset: { spec: ' ' }, batchSize: 8 } }, /^evaluation\.dataset\.spec must be a dataset spec when artifactId is not set/],

@@ -1,5 +1,5 @@
 import type { DatasetRef, PruneWorkflowInput } from './prune-types';
-import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES } from './prune-types';
+import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS } from './prune-types';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
 export class PruneInputError extends Error {
@@ -31,10 +31,13 @@ function checkOneOf(field: string, value: unknown, allowed: readonly string[], o
   if (typeof value !== 'string' || !allowed.includes(value)) fail(field, `one of ${allowed.join(', ')}`, value);
 }
 
+/** Spec schemes that name files or folders (on whatever machine reads them). */
+const FILE_SCHEMES = ['json', 'images', 'npz'];
+
 /**
- * A dataset reference: a spec a worker resolves by name, or a dataset artifact. `json:` specs
- * name files on whatever machine reads them, so a run never carries one: the data travels as an
- * artifact instead (`ippro prune` converts them).
+ * A dataset reference: a spec a worker resolves by name, or a dataset artifact. `json:`,
+ * `images:` and `npz:` specs name files on whatever machine reads them, so a run never carries
+ * one: the data travels as an artifact instead (`ippro prune` packs them).
  */
 function checkDataset(field: string, ref: DatasetRef | undefined): void {
   if (typeof ref !== 'object' || ref === null) fail(field, 'a dataset reference { spec, artifactId? }', ref);
@@ -45,7 +48,7 @@ function checkDataset(field: string, ref: DatasetRef | undefined): void {
     return;
   }
   if (ref.spec.trim() === '') fail(`${field}.spec`, 'a dataset spec when artifactId is not set', ref.spec);
-  if (ref.spec.startsWith('json:')) {
+  if (FILE_SCHEMES.some((scheme) => ref.spec.startsWith(`${scheme}:`))) {
     throw new PruneInputError(`${field}.spec '${show(ref.spec).slice(1, -1)}' names a file; send the data as a dataset artifact (${field}.artifactId)`);
   }
 }
@@ -81,6 +84,9 @@ function checkPlan(input: PruneWorkflowInput): void {
   if (plan.ignoredLayers !== undefined && !(Array.isArray(plan.ignoredLayers) && plan.ignoredLayers.every((name) => typeof name === 'string'))) {
     fail('plan.ignoredLayers', 'a list of layer names', plan.ignoredLayers);
   }
+  if (plan.groupKinds !== undefined && !(Array.isArray(plan.groupKinds) && plan.groupKinds.length > 0 && plan.groupKinds.every((kind) => typeof kind === 'string'))) {
+    fail('plan.groupKinds', 'a non-empty list of group kinds', plan.groupKinds);
+  }
 }
 
 /**
@@ -91,6 +97,7 @@ export function checkPruneInput(input: PruneWorkflowInput): void {
   if (typeof input !== 'object' || input === null) fail('the input', 'an object', input);
   if (typeof input.modelArtifactId !== 'string' || !SHA256.test(input.modelArtifactId)) fail('modelArtifactId', 'a sha256 (64 lowercase hex digits)', input.modelArtifactId);
   checkOneOf('criterion', input.criterion, CRITERION_NAMES, false);
+  checkOneOf('output', input.output, MODEL_OUTPUT_KINDS);
   checkNumber('lambda', input.lambda, (n) => n > 0, 'a positive number');
   if (input.scoring === undefined) {
     if (GRADIENT_CRITERION_NAMES.includes(input.criterion)) throw new PruneInputError(`criterion '${input.criterion}' scores from gradients and needs scoring data: set scoring`);

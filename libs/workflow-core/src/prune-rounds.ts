@@ -4,6 +4,7 @@ import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
 import type {
   FineTuneConfig,
+  ModelOutputKind,
   PruneCarry,
   PrunePhase,
   PruneWorkflowInput,
@@ -84,6 +85,11 @@ export function resolveSettings(input: PruneWorkflowInput): {
   return { batchShards, layerShards, evaluationShards, maxParallel, replicas, repetitions, steps };
 }
 
+/** The output kind a run's compute calls carry: the input's, left out when absent (old inputs mean 'auto'). */
+export function outputOf(input: { output?: ModelOutputKind }): { output?: ModelOutputKind } {
+  return input.output === undefined ? {} : { output: input.output };
+}
+
 /** Evaluates a model shard by shard and merges the exact sums in shard order. */
 async function evaluateModel(
   input: PruneWorkflowInput,
@@ -103,7 +109,7 @@ async function evaluateModel(
     shards,
     maxParallel,
     async (batches, index) => {
-      const part = await activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation, batches });
+      const part = await activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation, batches, ...outputOf(input) });
       timed.clock.finished('evaluating', part.count, part.count);
       return part;
     },
@@ -191,6 +197,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
         scoring,
         shardPlanArtifactId: shardPlan.shardPlanArtifactId,
         shard,
+        ...outputOf(input),
       });
       clock.finished('scoring', computed.count, computed.count);
       return computed;
@@ -253,6 +260,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             firstStep: firstStepOf(round, repetition, settings.repetitions, settings.steps),
             ...roundDecay(tune, round, settings),
             seed: input.seed,
+            ...outputOf(input),
           });
           clock.finished('fine-tuning', tuned.steps, tuned.sampleCount);
           return tuned;
@@ -302,8 +310,9 @@ function byLayerShard(shards: readonly { layerShard: number }[], ids: readonly s
 }
 
 /** The result when the run stops with `carry` as its last finished state. */
-export function resultOf(carry: PruneCarry, stoppedBecause: StopReason, reason?: string): PruneWorkflowResult {
+export function resultOf(input: PruneWorkflowInput, carry: PruneCarry, stoppedBecause: StopReason, reason?: string): PruneWorkflowResult {
   return {
+    ...outputOf(input),
     modelArtifactId: carry.modelArtifactId,
     resultRound: carry.round - 1,
     stoppedBecause,
@@ -327,13 +336,13 @@ export function afterRound(
   outcome: RoundOutcome,
 ): { next: PruneCarry; result?: undefined } | { result: PruneWorkflowResult; next?: undefined } {
   if (outcome.kind === 'nothing-removed') {
-    return { result: resultOf(carry, outcome.reachedGoal ? 'target-reached' : 'nothing-to-remove', outcome.reason) };
+    return { result: resultOf(input, carry, outcome.reachedGoal ? 'target-reached' : 'nothing-to-remove', outcome.reason) };
   }
   const { metrics } = outcome;
   const history = [...carry.history, metrics];
   if (input.maxAccuracyDrop !== undefined && metrics.top1 < carry.baseline.top1 - input.maxAccuracyDrop) {
     const reason = `round ${metrics.round}: top-1 ${metrics.top1} fell more than the allowed ${input.maxAccuracyDrop} below the baseline ${carry.baseline.top1}`;
-    return { result: resultOf({ ...carry, history }, 'accuracy-budget', reason) };
+    return { result: resultOf(input, { ...carry, history }, 'accuracy-budget', reason) };
   }
   const next: PruneCarry = {
     ...carry,
@@ -344,7 +353,7 @@ export function afterRound(
     history,
   };
   if (metrics.round >= input.plan.rounds) {
-    return { result: resultOf(next, metrics.reachedGoal === true ? 'target-reached' : 'rounds-done') };
+    return { result: resultOf(input, next, metrics.reachedGoal === true ? 'target-reached' : 'rounds-done') };
   }
   return { next };
 }
@@ -362,7 +371,7 @@ export async function runPruneRounds(
   let carry = input.carry ?? initialCarry(input, await measureBaseline(input, host));
   for (;;) {
     if (atBoundary !== undefined && (await atBoundary(carry)) === 'cancel') {
-      return resultOf(carry, 'cancelled', 'cancelled at a round boundary');
+      return resultOf(input, carry, 'cancelled', 'cancelled at a round boundary');
     }
     const step = afterRound(input, carry, await runRound(input, carry, host));
     if (step.result !== undefined) {

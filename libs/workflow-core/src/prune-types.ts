@@ -17,6 +17,23 @@ export const GRADIENT_CRITERION_NAMES: readonly CriterionName[] = ['proscore', '
 
 export type TargetMetricName = 'params' | 'flops' | 'channels';
 
+/**
+ * What a model's output holds, which picks its loss and accuracy (@ippro/models' OutputSetting):
+ * 'auto' reads it from the model's last layer. Starters resolve it from the model and send the
+ * kind; absent means 'auto'.
+ */
+export type ModelOutputKind = 'auto' | 'probabilities' | 'logits' | 'sigmoid';
+
+export const MODEL_OUTPUT_KINDS: readonly ModelOutputKind[] = ['auto', 'probabilities', 'logits', 'sigmoid'];
+
+/**
+ * What a run's accuracy counts, as its tables label it: the top-1 class for probabilities and
+ * logits; for a sigmoid an exact match (every unit, thresholded at 0.5, equals its label).
+ */
+export function accuracyName(output: ModelOutputKind | undefined): 'top-1' | 'exact match' {
+  return output === 'sigmoid' ? 'exact match' : 'top-1';
+}
+
 /** A dataset every executor resolves by itself: a spec (`synthetic:cifar?n=48&seed=1&classes=10`, `cifar10:train`) or a dataset artifact. */
 export interface DatasetRef {
   /** Canonical spec text without a sample range; with `artifactId` it only names the data. */
@@ -88,6 +105,8 @@ export interface PlanConfig {
   minChannels?: number;
   roundTo?: number;
   ignoredLayers?: string[];
+  /** The kinds of group the run may remove (@ippro/graph's GROUP_KINDS, checked by the planner); default all. */
+  groupKinds?: string[];
 }
 
 export interface ShardConfig {
@@ -115,6 +134,8 @@ export interface PruneWorkflowInput {
   /** sha256 of the input model artifact (@ippro/model-artifact `IPMA`). */
   modelArtifactId: string;
   criterion: CriterionName;
+  /** The model's output kind, for scoring, fine-tuning and evaluation alike; absent: 'auto'. */
+  output?: ModelOutputKind;
   /** PROscore's step size; default @ippro/importance's DEFAULT_LAMBDA. */
   lambda?: number;
   /** Scoring data; required by proscore and taylor. */
@@ -171,6 +192,8 @@ export interface PruneCarry {
 }
 
 export interface PruneWorkflowResult {
+  /** The model's output kind the run scored, tuned and evaluated with (absent: 'auto', an input without one). */
+  output?: ModelOutputKind;
   /** The result model: the last round within the accuracy budget. */
   modelArtifactId: string;
   /** The round whose model is the result (0 = the input model). */
@@ -200,6 +223,8 @@ export type PrunePhase =
 
 /** The answer of the `progress` query. */
 export interface PruneProgress {
+  /** The run's output kind (absent: 'auto'): what its accuracy counts. */
+  output?: ModelOutputKind;
   phase: PrunePhase;
   /** The round in progress (the next one while paused; 0 while measuring the baseline). */
   round: number;

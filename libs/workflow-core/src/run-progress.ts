@@ -1,4 +1,5 @@
 import type { PrunePhase, PruneCarry, PruneProgress, PruneWorkflowInput, PruneWorkflowResult } from './prune-types';
+import { outputOf } from './prune-rounds';
 import { roundPhasesOf } from './run-timing';
 import type { RoundClock } from './run-timing';
 
@@ -14,6 +15,7 @@ export class RunProgress {
   constructor(input: PruneWorkflowInput) {
     const carry = input.carry;
     this.state = {
+      ...outputOf(input),
       phase: 'starting',
       round: carry?.round ?? 0,
       rounds: input.plan.rounds,

@@ -113,12 +113,12 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
   // Round boundary: pause and cancel take effect here.
   progress.atBoundary(carry, paused && !cancelRequested ? 'paused' : 'starting');
   if (paused && !cancelRequested) await condition(() => !paused || cancelRequested);
-  if (cancelRequested) return finish(resultOf(carry, 'cancelled', 'cancelled at a round boundary'));
+  if (cancelRequested) return finish(resultOf(input, carry, 'cancelled', 'cancelled at a round boundary'));
 
   const outcome = await runRound(input, carry, host);
   const step = afterRound(input, carry, outcome);
   if (step.result !== undefined) return finish(step.result);
-  if (cancelRequested) return finish(resultOf(step.next, 'cancelled', 'cancelled at a round boundary'));
+  if (cancelRequested) return finish(resultOf(input, step.next, 'cancelled', 'cancelled at a round boundary'));
   progress.atBoundary(step.next);
   return continueAsNew<typeof pruneModel>({ ...input, carry: { ...step.next, paused, cancelRequested } });
 }

@@ -1,4 +1,4 @@
-import type { PruneWorkflowInput, StopReason } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneWorkflowInput, StopReason } from '@ippro/workflow-core';
 
 /**
  * One firing of a compression schedule: prune the model found at `modelPath` now, and keep the
@@ -25,6 +25,8 @@ export interface ScheduledPruneResult {
   modelPath: string;
   /** The model found at `modelPath` when the schedule fired. */
   inputModelArtifactId: string;
+  /** That model's output kind, as the run scored, tuned and evaluated it. */
+  output: Exclude<ModelOutputKind, 'auto'>;
   /** Workflow id of the pruneModel run (`ippro status` shows it). */
   pruneRunId: string;
   /** The result model (the last round within the run's own accuracy stop). */
@@ -42,10 +44,14 @@ export interface ScheduledPruneResult {
 
 export interface LoadScheduledModelInput {
   modelPath: string;
+  /** The schedule's output kind; absent or 'auto': read from the model found now. */
+  output?: ModelOutputKind;
 }
 
 export interface LoadScheduledModelOutput {
   modelArtifactId: string;
+  /** The model's output kind (the stated one, checked against the model). */
+  output: Exclude<ModelOutputKind, 'auto'>;
 }
 
 export interface KeepScheduledResultInput {
@@ -63,7 +69,7 @@ export interface KeepScheduledResultOutput {
 
 /** The activities a firing needs besides pruneModel's; the orchestrator registers them. */
 export interface ScheduleActivities {
-  /** Reads the model directory, checks it can be pruned, stores it as an artifact. */
+  /** Reads the model directory, checks it can be pruned (and its output kind), stores it as an artifact. */
   loadScheduledModel(input: LoadScheduledModelInput): Promise<LoadScheduledModelOutput>;
   /** Writes the model and summary.json to `outDir/name` and points `outDir/latest` at it. */
   keepScheduledResult(input: KeepScheduledResultInput): Promise<KeepScheduledResultOutput>;

@@ -26,9 +26,9 @@ function checkInput(input: ScheduledPruneInput): void {
 export async function scheduledPrune(input: ScheduledPruneInput): Promise<ScheduledPruneResult> {
   checkInput(input);
   const { workflowId } = workflowInfo();
-  const { modelArtifactId } = await activities.loadScheduledModel({ modelPath: input.modelPath });
+  const { modelArtifactId, output } = await activities.loadScheduledModel({ modelPath: input.modelPath, ...(input.prune.output === undefined ? {} : { output: input.prune.output }) });
   const pruneRunId = scheduledPruneRunId(workflowId);
-  const result = await executeChild(pruneModel, { args: [{ ...input.prune, modelArtifactId }], workflowId: pruneRunId });
+  const result = await executeChild(pruneModel, { args: [{ ...input.prune, modelArtifactId, output }], workflowId: pruneRunId });
   const decision = keepDecision(result, input.accuracyBudget);
   const summary: ScheduledPruneResult = {
     scheduleId: input.scheduleId,
@@ -36,6 +36,7 @@ export async function scheduledPrune(input: ScheduledPruneInput): Promise<Schedu
     reason: decision.reason,
     modelPath: input.modelPath,
     inputModelArtifactId: modelArtifactId,
+    output,
     pruneRunId,
     modelArtifactId: result.modelArtifactId,
     resultRound: result.resultRound,

@@ -5,12 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import { ArtifactClient, artifactKeyOf } from '@ippro/artifacts';
-import type { protocol } from '@ippro/artifacts';
+import { artifactKeyOf } from '@ippro/artifact-store';
+import { ArtifactClient } from '@ippro/protocol';
+import type { protocol } from '@ippro/protocol';
 import { WorkerClient } from '@ippro/compute';
 import { datasetToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
 import { resolveDataset } from '@ippro/data';
 import { RunIdTakenError, RunInputTooLargeError, startPrune } from '@ippro/orchestration';
+import { CRITERION_NAMES } from '@ippro/workflow-core';
 import type { PruneWorkflowInput } from '@ippro/workflow-core';
 import { assertBadInput, runCli } from './testing/cli';
 import { FaultStack } from './testing/fault-stack';
@@ -452,7 +454,7 @@ const workflowCases: BadInputCase[] = [
   {
     name: 'an unknown criterion',
     newFailedRuns: 1,
-    check: async () => assert.match(await workflowRefusal('bad-criterion', workflowInput({ criterion: 'magic' as 'l1' })), /criterion must be one of proscore, l1, l2, taylor, bn, random, got 'magic'/),
+    check: async () => assert.match(await workflowRefusal('bad-criterion', workflowInput({ criterion: 'magic' as 'l1' })), new RegExp(`criterion must be one of ${CRITERION_NAMES.join(', ')}, got 'magic'`)),
   },
   {
     name: 'PROscore without scoring data',

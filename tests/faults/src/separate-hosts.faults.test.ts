@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { seaweedFsForTests } from '@ippro/artifacts/dist/testing/seaweedfs-fixture';
+import { seaweedFsForTests } from '@ippro/artifact-store/testing';
 import { WorkerClient } from '@ippro/compute';
 import { startPrune } from '@ippro/orchestration';
 import { resultWithoutTiming } from '@ippro/workflow-core';

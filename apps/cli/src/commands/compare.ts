@@ -4,21 +4,20 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
 import type { CompareInput, CompareResult } from '@ippro/compare';
-import { buildChannelGraph } from '@ippro/graph';
-import { modelToArtifact } from '@ippro/model-artifact';
 import { RunIdTakenError, checkRunIdFree, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
+import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { datasetFacts, runDatasets } from '../dataset-refs';
-import type { RunDatasets } from '../dataset-refs';
+import { datasetFacts } from '../dataset-refs';
+import { prepareRunInputs } from '../run-inputs';
+import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressView, compareProgressLines, viewOptions } from '../progress-view';
 import { connectTarget, resolveTarget, runLink } from '../remote';
@@ -62,7 +61,7 @@ interface PreparedInput {
   /** The settings as given, for the report's facts. */
   given: { out: string; model: string };
   /** The spec each dataset of the input was given as. */
-  specOf: RunDatasets['specOf'];
+  specOf: RunInputs['specOf'];
 }
 
 function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
@@ -82,19 +81,11 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
-  const model = await loadModel(modelDir);
-  let modelBytes: Uint8Array;
-  try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
-  } finally {
-    model.dispose();
-  }
-  const artifacts: Uint8Array[] = [modelBytes];
-  const datasets = await runDatasets(settings, values.local, artifacts);
-  const scoring = { dataset: datasets.scoring, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
+  const { modelArtifactId, output, data, evaluation, tuning, artifacts, specOf } = await prepareRunInputs(settings, { local: values.local, quiet: values.json });
+  const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
-    modelArtifactId: artifactKeyOf(modelBytes),
+    modelArtifactId,
+    output,
     criteria: values.criteria,
     targets,
     metric,
@@ -102,15 +93,16 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
     ...(values.criteria.some(needsScoringPass) || values.includeBias ? { scoring } : {}),
     ...(values.finetuneSteps > 0
-      ? { fineTune: { dataset: datasets.tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
+      ? { fineTune: { dataset: tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
       : {}),
-    evaluation: { dataset: datasets.evaluation, batchSize: values.evalBatchSize },
+    evaluation: { dataset: evaluation, batchSize: values.evalBatchSize },
     plan: {
       ranking: values.ranking,
       maxLayerRatio: values.maxLayerRatio,
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     randomSeeds: values.seeds,
     seed: values.seed,
@@ -121,7 +113,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { input, artifacts, given: { out, model: modelDir }, specOf: datasets.specOf };
+  return { input, artifacts, given: { out, model: modelDir }, specOf };
 }
 
 interface Finished {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { STORE_SETTINGS } from '@ippro/artifacts';
+import { STORE_SETTINGS } from '@ippro/artifact-store';
 import { BACKEND_SETTINGS, initRuntime } from '@ippro/runtime';
 import { TEXT, combineSets, port, setting, toggle } from '@ippro/settings';
 import { addSettings, commandSettings } from '../command-settings';

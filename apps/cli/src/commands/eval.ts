@@ -1,10 +1,14 @@
 import { Command } from 'commander';
-import { evaluateDataset, modelDataMismatch } from '@ippro/models';
-import { asBadInput, isPositiveInteger, loadModel, openDataset, parseNumberFlag, startBackend } from '../cli-inputs';
-import { UsageError } from '../exit-codes';
+import { evaluateDataset } from '@ippro/models';
+import type { ClassifierOutput } from '@ippro/models';
+import { addSettingOptions } from '@ippro/settings';
+import { asBadInput, checkModelFits, isPositiveInteger, loadModel, openDataset, parseNumberFlag, resolveOutput, startBackend } from '../cli-inputs';
+import { commandSettings } from '../command-settings';
+import { MODEL_DATA_SETTINGS } from '../model-data-settings';
 import { ProgressBar } from '../progress-bar';
 import { formatPercent } from '../text-table';
 import { defaultSplit } from './dataset-flags';
+import { accuracyName } from '@ippro/workflow-core';
 
 interface EvalOptions {
   model: string;
@@ -18,6 +22,10 @@ interface EvalOptions {
 export interface EvalReport {
   model: string;
   data: string;
+  /** The model's output kind, which picked the loss and what a hit is. */
+  output: ClassifierOutput;
+  /** What `top1` counts: 'top-1', or 'exact match' for a sigmoid (every unit right at 0.5). */
+  accuracy: ReturnType<typeof accuracyName>;
   count: number;
   correct: number;
   top1: number;
@@ -25,38 +33,46 @@ export interface EvalReport {
 }
 
 export function evalCommand(): Command {
-  return new Command('eval')
-    .description('top-1 accuracy and mean cross-entropy of a model on a dataset')
+  const command = new Command('eval')
+    .description('accuracy (top-1, or exact match for a sigmoid output) and mean loss of a model on a dataset')
     .requiredOption('--model <dir>', 'model directory (model.json + weights)')
     .option('--data <spec>', 'evaluation data; cifar10 means cifar10:test', 'cifar10:test')
     .option('--data-dir <dir>', 'directory holding the CIFAR-10 .bin files')
     .option('--batch-size <n>', 'evaluation batch size', '250')
     .option('--json', 'print the result as JSON on stdout')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
-    .action(async (options: EvalOptions) => {
-      const batchSize = parseNumberFlag('--batch-size', options.batchSize, isPositiveInteger, 'a positive integer');
-      await startBackend(options.backend, options.json === true);
-      const model = await loadModel(options.model);
-      const data = await openDataset(defaultSplit(options.data, 'test'), '--data', options.dataDir);
-      const mismatch = modelDataMismatch(model, data);
-      if (mismatch !== undefined) throw new UsageError(`model ${options.model} does not fit --data ${data.description}: ${mismatch}`);
-      // The first batch reads the dataset's files: a missing or corrupt file is bad input.
-      await asBadInput('--data', () => data.label(0));
-      const bar = new ProgressBar('evaluating');
-      const sums = await evaluateDataset(model, data, { batchSize, afterBatch: (done, total) => bar.update(done, total) });
-      bar.done();
-      const report: EvalReport = {
-        model: options.model,
-        data: data.description,
-        count: sums.count,
-        correct: sums.correct,
-        top1: sums.correct / sums.count,
-        loss: sums.lossSum / sums.count,
-      };
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify(report, null, 2)}\n`
-          : `${report.data}: top-1 accuracy ${formatPercent(report.top1)} (${report.correct}/${report.count}), loss ${report.loss.toFixed(4)}\n`,
-      );
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+  return addSettingOptions(command, MODEL_DATA_SETTINGS).action(async (options: EvalOptions, self: Command) => {
+    const batchSize = parseNumberFlag('--batch-size', options.batchSize, isPositiveInteger, 'a positive integer');
+    const { output: outputSetting, normalize } = commandSettings(self, MODEL_DATA_SETTINGS).values;
+    await startBackend(options.backend, options.json === true);
+    const model = await loadModel(options.model);
+    const output = await resolveOutput(model, outputSetting, options.model);
+    const data = await openDataset(defaultSplit(options.data, 'test'), '--data', {
+      model,
+      quiet: options.json === true,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(normalize === undefined ? {} : { normalize }),
     });
+    checkModelFits(model, data, output, '--data', `model ${options.model}`);
+    // The first batch reads the dataset's files: a missing or corrupt file is bad input.
+    await asBadInput('--data', () => (data.multiHotLabel === undefined ? data.label(0) : data.multiHotLabel(0)));
+    const bar = new ProgressBar('evaluating');
+    const sums = await evaluateDataset(model, data, { batchSize, output, afterBatch: (done, total) => bar.update(done, total) });
+    bar.done();
+    const report: EvalReport = {
+      model: options.model,
+      data: data.description,
+      output,
+      accuracy: accuracyName(output),
+      count: sums.count,
+      correct: sums.correct,
+      top1: sums.correct / sums.count,
+      loss: sums.lossSum / sums.count,
+    };
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : `${report.data}: ${report.accuracy} accuracy ${formatPercent(report.top1)} (${report.correct}/${report.count}), loss ${report.loss.toFixed(4)}\n`,
+    );
+  });
 }

@@ -4,22 +4,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startPruneInProcess } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
-import { buildChannelGraph } from '@ippro/graph';
-import { modelToArtifact, writeModelArtifactToDir } from '@ippro/model-artifact';
+import { ArtifactStore } from '@ippro/artifact-store';
+import { writeModelArtifactToDir } from '@ippro/model-artifact';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, pruneRunProgressOf, startPrune } from '@ippro/orchestration';
 import type { PruneRunProgress } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
-import { effectiveConfig, required } from '@ippro/settings';
+import { effectiveConfig } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import { liveProgress } from '@ippro/workflow-core';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
-import { asBadInput, checkOutputDir, loadModel, startBackend } from '../cli-inputs';
-import { addSettings, asUsage, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
-import { runDatasets } from '../dataset-refs';
-import type { RunDatasets } from '../dataset-refs';
+import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
+import { addSettings, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
+import { prepareRunInputs } from '../run-inputs';
+import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { viewOptions } from '../progress-view';
 import { connectTarget, resolveTarget, runLink } from '../remote';
@@ -102,7 +101,7 @@ export interface PreparedInput {
   /** Artifacts the run needs: the model, and datasets that are not resolvable by name on a worker. */
   artifacts: Uint8Array[];
   /** The spec each dataset of the input was given as. */
-  specOf: RunDatasets['specOf'];
+  specOf: RunInputs['specOf'];
 }
 
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
@@ -111,38 +110,28 @@ export async function prepareInput(
   run: { local: boolean; out?: string; quiet: boolean },
 ): Promise<PreparedInput> {
   const values = settings.values;
-  const modelDir = asUsage(() => required(settings, 'model'));
-  asUsage(() => required(settings, 'data'));
   const target = targetOf(settings);
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
   await startBackend(values.backend, run.quiet);
-  const model = await loadModel(modelDir);
-  let modelBytes: Uint8Array;
-  try {
-    await asBadInput(`model ${modelDir}`, () => buildChannelGraph(model));
-    modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
-  } finally {
-    model.dispose();
-  }
-  const artifacts: Uint8Array[] = [modelBytes];
-  const datasets = await runDatasets(settings, run.local, artifacts);
+  const { modelArtifactId, output, data, evaluation: evaluationData, tuning: tuningData, artifacts, specOf } = await prepareRunInputs(settings, run);
   const scoring = {
-    dataset: datasets.scoring,
+    dataset: data,
     batchSize: values.batchSize,
     ...(values.batchNormMode === 'inference' ? {} : { batchNormMode: values.batchNormMode }),
     ...(values.includeBias ? { includeBias: true } : {}),
   };
   const input: PruneWorkflowInput = {
-    modelArtifactId: artifactKeyOf(modelBytes),
+    modelArtifactId,
     criterion: values.criterion,
+    output,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
     ...(needsGradientStats(values.criterion) || values.includeBias ? { scoring } : {}),
     ...(values.finetuneSteps > 0
       ? {
           fineTune: {
-            dataset: datasets.tuning,
+            dataset: tuningData,
             batchSize: values.batchSize,
             steps: values.finetuneSteps,
             repetitions: values.repetitions,
@@ -153,7 +142,7 @@ export async function prepareInput(
           },
         }
       : {}),
-    evaluation: { dataset: datasets.evaluation, batchSize: values.evalBatchSize },
+    evaluation: { dataset: evaluationData, batchSize: values.evalBatchSize },
     plan: {
       target,
       rounds: values.rounds,
@@ -163,12 +152,13 @@ export async function prepareInput(
       minChannels: values.minChannels,
       ...(values.roundTo === undefined ? {} : { roundTo: values.roundTo }),
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
+      ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
     ...(maxAccuracyDrop === undefined ? {} : { maxAccuracyDrop }),
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
     seed: values.seed,
   };
-  return { input, artifacts, specOf: datasets.specOf };
+  return { input, artifacts, specOf };
 }
 
 async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<PruneWorkflowResult> {

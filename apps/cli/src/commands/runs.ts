@@ -121,7 +121,7 @@ export function statusCommand(): Command {
         if (prune !== undefined) {
           if (run.status === 'RUNNING') lines.push(...pruneProgressLines(prune.live, verbose).map((line) => `  ${line}`));
           if (prune.progress.stoppedBecause !== undefined) lines.push(`  stopped: ${prune.progress.stoppedBecause}`);
-          if (prune.progress.baseline !== undefined) lines.push(roundsTable(prune.progress.baseline, prune.progress.history));
+          if (prune.progress.baseline !== undefined) lines.push(roundsTable(prune.progress.baseline, prune.progress.history, prune.progress.output));
         }
         if (compare !== undefined) lines.push(...compareProgressLines(compare.progress, compare.running, verbose).map((line) => `  ${line}`));
         if (scheduled !== undefined) lines.push(`  ${describeScheduledResult(scheduled)}${scheduled.keptDir === undefined ? '' : ` -> ${scheduled.keptDir}`}`);

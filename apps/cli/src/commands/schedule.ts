@@ -87,7 +87,8 @@ function createCommand(): Command {
     if (options.maxAccuracyDrop !== undefined) warnOldBudgetFlag(options.maxAccuracyDrop);
     const prepared = await prepareInput(settings, { local: false, quiet: true });
     // The model was checked here; the id each firing prunes is that of the model found then.
-    const prune: ScheduledPruneInput['prune'] = { ...prepared.input };
+    // The output kind as given: 'auto' is read again from the model found at each firing.
+    const prune: ScheduledPruneInput['prune'] = { ...prepared.input, output: options.output };
     delete (prune as { modelArtifactId?: string }).modelArtifactId;
     const accuracyBudget = budgetPoints / 100;
     const input: ScheduledPruneInput = {

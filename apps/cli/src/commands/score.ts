@@ -1,18 +1,24 @@
 import { Command } from 'commander';
-import { buildChannelGraph } from '@ippro/graph';
 import { computeModelHash, DEFAULT_LAMBDA } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
 import { needsGradientStats, parseCriterion, scoreModel } from '@ippro/pruning';
 import type { Criterion } from '@ippro/pruning';
+import { addSettingOptions } from '@ippro/settings';
 import {
   asBadInput,
+  checkModelFits,
   isPositive,
   isPositiveInteger,
+  LAYER_SETTINGS,
   loadModel,
+  loadModelGraph,
   openDataset,
   parseNumberFlag,
+  resolveOutput,
   startBackend,
 } from '../cli-inputs';
+import { commandSettings } from '../command-settings';
+import { MODEL_DATA_SETTINGS } from '../model-data-settings';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { textTable } from '../text-table';
@@ -32,7 +38,7 @@ interface ScoreOptions {
 }
 
 export function scoreCommand(): Command {
-  return new Command('score')
+  const command = new Command('score')
     .description('score every prunable group of a model, without pruning anything')
     .requiredOption('--model <dir>', 'model directory (model.json + weights)')
     .option('--data <spec>', 'scoring data, e.g. cifar10:train[0:2000] or json:samples.json')
@@ -44,35 +50,41 @@ export function scoreCommand(): Command {
     .option('--batch-norm-mode <mode>', 'inference (moving statistics) | batch', 'inference')
     .option('--include-bias', 'count biases in each group\'s weights F')
     .option('--json', 'print JSON instead of a table')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
-    .action(async (options: ScoreOptions) => {
-      const criterion = await asBadInput('--criterion', () => parseCriterion(options.criterion));
-      const settings = parseSettings(options, criterion);
-      await startBackend(options.backend, options.json === true);
-      const model = await loadModel(options.model);
-      const graph = await asBadInput(`model ${options.model}`, () => buildChannelGraph(model));
-      const dataset = options.data === undefined ? undefined : await openDataset(options.data, '--data', options.dataDir);
-      if (needsGradientStats(criterion) && dataset === undefined) {
-        await asBadInput('--data', () => {
-          throw new Error(`criterion '${criterion}' needs scoring data`);
-        });
-      }
-      const bar = new ProgressBar('scoring shards');
-      const table = await scoreModel(model, graph, dataset, {
-        criterion,
-        seed: settings.seed,
-        ...(settings.lambda === undefined ? {} : { lambda: settings.lambda }),
-        scoring: {
-          datasetId: options.data ?? 'none',
-          batchSize: settings.batchSize,
-          batchNormMode: settings.batchNormMode,
-          includeBias: options.includeBias === true,
-          modelHash: computeModelHash(model),
-        },
-      }, (done, total) => bar.update(done, total));
-      bar.done();
-      process.stdout.write(options.json ? `${JSON.stringify(tableJson(table), null, 2)}\n` : renderTable(table));
-    });
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+  return addSettingOptions(addSettingOptions(command, MODEL_DATA_SETTINGS), LAYER_SETTINGS).action(async (options: ScoreOptions, self: Command) => {
+    const criterion = await asBadInput('--criterion', () => parseCriterion(options.criterion));
+    const settings = parseSettings(options, criterion);
+    const { output: outputSetting, normalize } = commandSettings(self, MODEL_DATA_SETTINGS).values;
+    await startBackend(options.backend, options.json === true);
+    const model = await loadModel(options.model);
+    const { strictLayers } = commandSettings(self, LAYER_SETTINGS).values;
+    const graph = await loadModelGraph(model, options.model, { strict: strictLayers, warn: true });
+    const output = await resolveOutput(model, outputSetting, options.model);
+    const dataOptions = { model, quiet: options.json === true, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), ...(normalize === undefined ? {} : { normalize }) };
+    const dataset = options.data === undefined ? undefined : await openDataset(options.data, '--data', dataOptions);
+    if (dataset !== undefined) checkModelFits(model, dataset, output, '--data', `model ${options.model}`);
+    if (needsGradientStats(criterion) && dataset === undefined) {
+      await asBadInput('--data', () => {
+        throw new Error(`criterion '${criterion}' needs scoring data`);
+      });
+    }
+    const bar = new ProgressBar('scoring shards');
+    const table = await scoreModel(model, graph, dataset, {
+      criterion,
+      seed: settings.seed,
+      ...(settings.lambda === undefined ? {} : { lambda: settings.lambda }),
+      scoring: {
+        datasetId: options.data ?? 'none',
+        batchSize: settings.batchSize,
+        batchNormMode: settings.batchNormMode,
+        includeBias: options.includeBias === true,
+        modelHash: computeModelHash(model),
+        output,
+      },
+    }, (done, total) => bar.update(done, total));
+    bar.done();
+    process.stdout.write(options.json ? `${JSON.stringify(tableJson(table), null, 2)}\n` : renderTable(table));
+  });
 }
 
 interface ScoreSettings {

@@ -2,10 +2,11 @@ import { Command } from 'commander';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatDatasetSpec, parseDatasetSpec } from '@ippro/data';
+import { formatDatasetSpec, formatNormalization, parseDatasetSpec, parseNormalization } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { saveLayersModelToDir } from '@ippro/graph';
-import { buildModel, modelDataMismatch, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
+import { buildModel, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
+import type { ClassifierOutput } from '@ippro/models';
 import { BACKEND_SETTINGS, activeRuntime } from '@ippro/runtime';
 import {
   checkpointDirOf,
@@ -34,12 +35,14 @@ import {
   toggle,
 } from '@ippro/settings';
 import type { EffectiveConfig, ValuesOf } from '@ippro/settings';
-import { asBadInput, checkOutputDir, openDataset, startBackend } from '../cli-inputs';
+import { asBadInput, checkModelFits, checkOutputDir, openDataset, resolveOutput, specWithNormalize, startBackend } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { formatPercent, textTable } from '../text-table';
+import { MODEL_DATA_SETTINGS } from '../model-data-settings';
 import { defaultSplit } from './dataset-flags';
+import { accuracyName } from '@ippro/workflow-core';
 
 export const LOG_FILE = 'train-log.jsonl';
 export const SUMMARY_FILE = 'summary.json';
@@ -50,7 +53,7 @@ const PROCESS_COUNT = numberWhere(`auto or an integer in 1..${MAX_PROCESSES}`, (
 
 /** Flags that define the run: on --resume, any of them given must agree with the checkpoint. */
 const RUN_FLAGS = [
-  'arch', 'widthMultiplier', 'data', 'evalData', 'epochs', 'batch', 'lr', 'schedule', 'warmupEpochs', 'milestones',
+  'arch', 'widthMultiplier', 'data', 'evalData', 'normalize', 'epochs', 'batch', 'lr', 'schedule', 'warmupEpochs', 'milestones',
   'gamma', 'minLr', 'momentum', 'weightDecay', 'nesterov', 'labelSmoothing', 'augment', 'seed', 'evalBatchSize',
 ] as const;
 type RunFlag = (typeof RUN_FLAGS)[number];
@@ -65,6 +68,7 @@ export const TRAIN_SETTINGS = {
   data: setting({ parse: TEXT, placeholder: 'SPEC', help: 'training data; cifar10 means cifar10:train', default: 'cifar10:train' }),
   evalData: setting({ parse: TEXT, placeholder: 'SPEC', help: 'evaluated after every epoch', defaultHelp: 'cifar10:test for CIFAR-10, else --data' }),
   dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory holding the CIFAR-10 .bin files' }),
+  ...MODEL_DATA_SETTINGS,
   epochs: setting({ parse: POSITIVE_INTEGER, help: 'epochs to train (required unless --resume)' }),
   batch: positive('batch size', '128'),
   lr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'base learning rate', default: '0.1' }),
@@ -120,6 +124,8 @@ interface PreparedRun {
   config: TrainConfig;
   train: LabeledDataset;
   evaluation: LabeledDataset;
+  /** The model's output kind: its loss and what its accuracy counts. */
+  output: ClassifierOutput;
   checkpoint?: Checkpoint;
   stopAfterEpochs?: number;
 }
@@ -157,20 +163,33 @@ function parseConfig(options: TrainOptions, epochs: number): TrainConfig {
   return config;
 }
 
-async function openData(options: TrainOptions) {
-  const trainSpec = defaultSplit(options.data, 'train');
-  const train = await openDataset(trainSpec, '--data', options.dataDir);
-  const evalSpec = options.evalData !== undefined ? defaultSplit(options.evalData, 'test') : trainSpec.startsWith('cifar10:') ? 'cifar10:test' : trainSpec;
-  const evaluation = await openDataset(evalSpec, '--eval-data', options.dataDir);
+/** The run's data; a fresh run writes --normalize into its specs (a resumed run's specs already carry it). */
+async function openData(options: TrainOptions, normalize: string | undefined) {
+  const trainSpec = await asBadInput('--data', () => specWithNormalize(defaultSplit(options.data, 'train'), normalize));
+  const dataOptions = { ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), quiet: options.json === true };
+  const train = await openDataset(trainSpec, '--data', dataOptions);
+  const evalGiven = options.evalData !== undefined ? defaultSplit(options.evalData, 'test') : trainSpec.startsWith('cifar10:') ? 'cifar10:test' : trainSpec;
+  const evalSpec = await asBadInput('--eval-data', () => specWithNormalize(evalGiven, normalize));
+  const evaluation = await openDataset(evalSpec, '--eval-data', dataOptions);
   // Reading a label loads the first data file: a truncated or unreadable file is bad input too.
-  await asBadInput('--data', () => train.label(0));
-  await asBadInput('--eval-data', () => evaluation.label(0));
+  await asBadInput('--data', () => firstLabel(train));
+  await asBadInput('--eval-data', () => firstLabel(evaluation));
   return { train, evaluation, trainSpec };
 }
 
-function checkFits(model: LayersModel, data: LabeledDataset, flag: string, what: string): void {
-  const mismatch = modelDataMismatch(model, data);
-  if (mismatch !== undefined) throw new UsageError(`${what} does not fit ${flag} ${data.description}: ${mismatch}`);
+function firstLabel(data: LabeledDataset): unknown {
+  return data.multiHotLabel === undefined ? data.label(0) : data.multiHotLabel(0);
+}
+
+/**
+ * The kind of classifier a fresh run builds: the stated one, or for 'auto' a softmax (probabilities),
+ * or a sigmoid for multi-hot labels; and its units (a sigmoid for two classes is one unit, labels 0/1).
+ */
+function classifierFor(options: TrainOptions, train: LabeledDataset): { output: ClassifierOutput; numClasses: number } {
+  const multiHot = train.multiHotLabel !== undefined;
+  const output: ClassifierOutput = options.output === 'auto' ? (multiHot ? 'sigmoid' : 'probabilities') : options.output;
+  const binary = output === 'sigmoid' && !multiHot && train.numClasses <= 2;
+  return { output, numClasses: binary ? 1 : train.numClasses };
 }
 
 async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
@@ -181,21 +200,25 @@ async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
   const widthMultiplier = options.widthMultiplier;
   await checkOutputDir(options.out);
   await startBackend(options.backend, options.json === true);
-  const { train, evaluation, trainSpec } = await openData(options);
+  const { train, evaluation, trainSpec } = await openData(options, options.normalize);
   // Pad-crop-flip needs [height, width, channels] samples: other data trains unaugmented.
   config.augment = config.augment && train.sampleShape.length === 3;
   const arch = options.arch;
+  const { output, numClasses } = classifierFor(options, train);
+  config.sgd.output = output;
   const model = await asBadInput('--arch', () =>
     buildModel(arch, {
-      numClasses: train.numClasses,
+      numClasses,
+      output,
       inputShape: [...train.sampleShape],
       seed: config.seed,
       ...(widthMultiplier === undefined ? {} : { widthMultiplier }),
     }),
   );
-  checkFits(model, evaluation, '--eval-data', `--arch ${arch}`);
-  const modelInfo = { arch, ...(widthMultiplier === undefined ? {} : { widthMultiplier }), params: model.countParams() };
-  return { out: resolve(options.out), trainSpec, model, modelInfo, config, train, evaluation, ...(stopAfterEpochs === undefined ? {} : { stopAfterEpochs }) };
+  checkModelFits(model, train, output, '--data', `--arch ${arch}`);
+  checkModelFits(model, evaluation, output, '--eval-data', `--arch ${arch}`);
+  const modelInfo = { arch, ...(widthMultiplier === undefined ? {} : { widthMultiplier }), output, params: model.countParams() };
+  return { out: resolve(options.out), trainSpec, model, modelInfo, config, train, evaluation, output, ...(stopAfterEpochs === undefined ? {} : { stopAfterEpochs }) };
 }
 
 async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFlag>): Promise<PreparedRun> {
@@ -214,12 +237,16 @@ async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFla
       throw new UsageError(`--resume: --${kebab(flag)} ${given} differs from the run in ${options.out} (${recorded[flag]}); omit it to continue that run`);
     }
   }
-  const { train, evaluation, trainSpec } = await openData({
-    ...options,
-    data: state.data.train,
-    ...(state.data.eval === undefined ? {} : { evalData: state.data.eval }),
-  });
-  checkFits(checkpoint.model, train, '--data', `the checkpoint's model`);
+  const { train, evaluation, trainSpec } = await openData(
+    {
+      ...options,
+      data: state.data.train,
+      ...(state.data.eval === undefined ? {} : { evalData: state.data.eval }),
+    },
+    undefined,
+  );
+  const output = await resolveOutput(checkpoint.model, options.output, `${options.out}'s checkpoint`);
+  checkModelFits(checkpoint.model, train, output, '--data', `the checkpoint's model`);
   return {
     out,
     trainSpec,
@@ -228,6 +255,7 @@ async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFla
     config: state.config,
     train,
     evaluation,
+    output,
     checkpoint,
     ...(stopAfterEpochs === undefined ? {} : { stopAfterEpochs }),
   };
@@ -246,6 +274,7 @@ function recordedFlags(checkpoint: Checkpoint): Record<RunFlag, string> {
     widthMultiplier: model['widthMultiplier'] === undefined ? '' : String(model['widthMultiplier']),
     data: data.train,
     evalData: data.eval ?? '',
+    normalize: normalizeOf(data.train),
     epochs: String(config.epochs),
     batch: String(config.batchSize),
     lr: String(sgd.learningRate),
@@ -275,11 +304,19 @@ function givenFlag(options: TrainOptions, flag: RunFlag, epochs: number): string
       return options.evalData === undefined ? '' : canonicalSpec(defaultSplit(options.evalData, 'test'));
     case 'milestones':
       return (options.milestones ?? []).join(',');
+    case 'normalize':
+      return options.normalize === undefined ? '' : formatNormalization(parseNormalization(options.normalize));
     case 'epochs':
       return String(options.epochs ?? epochs);
     default:
       return String(options[flag]);
   }
+}
+
+/** The normalize= parameter of a recorded spec, as formatNormalization writes it ('' when it has none). */
+function normalizeOf(spec: string): string {
+  const setting = parseDatasetSpec(spec).normalize;
+  return setting === undefined ? '' : formatNormalization(setting);
 }
 
 function canonicalSpec(text: string): string {
@@ -322,6 +359,7 @@ async function runTraining(run: PreparedRun, options: TrainOptions, processes: n
     complete: true,
     model: run.modelInfo,
     data: { train: run.train.description, eval: run.evaluation.description },
+    output: run.output,
     config: run.config,
     epochsDone: result.epochsDone,
     steps: result.step,
@@ -332,7 +370,7 @@ async function runTraining(run: PreparedRun, options: TrainOptions, processes: n
   };
   await writeFinalModel(run.out, run.model);
   await writeFile(join(run.out, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
-  process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : renderHistory(result.history, join(options.out, MODEL_DIR)));
+  process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : renderHistory(result.history, join(options.out, MODEL_DIR), run.output));
 }
 
 /** auto: as many as the resumed run had (so it continues alike), else the backend's default. */
@@ -388,7 +426,7 @@ async function writeFinalModel(out: string, model: LayersModel): Promise<void> {
   }
 }
 
-function renderHistory(history: readonly EpochRecord[], modelDir: string): string {
+function renderHistory(history: readonly EpochRecord[], modelDir: string, output: ClassifierOutput): string {
   const rows = history.map((record) => [
     record.epoch,
     record.learningRate.toPrecision(3),
@@ -398,6 +436,7 @@ function renderHistory(history: readonly EpochRecord[], modelDir: string): strin
     record.evalAccuracy === undefined ? '-' : formatPercent(record.evalAccuracy),
     Math.round(record.imagesPerSecond),
   ]);
-  const table = textTable(['epoch', 'lr', 'train loss', 'train top-1', 'eval loss', 'eval top-1', 'img/s'], rows);
+  const accuracy = accuracyName(output);
+  const table = textTable(['epoch', 'lr', 'train loss', `train ${accuracy}`, 'eval loss', `eval ${accuracy}`, 'img/s'], rows);
   return `${table}\nmodel: ${modelDir}\n`;
 }

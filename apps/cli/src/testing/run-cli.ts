@@ -14,25 +14,39 @@ export interface CliResult {
 
 const BIN = resolve(__dirname, '../../bin/ippro.js');
 
+export interface RunCliOptions {
+  /** The working directory; default this process's. */
+  cwd?: string;
+  /** Killed after this long; default two minutes. */
+  timeoutMs?: number;
+}
+
 /** Runs the real `ippro` executable, as a user would, and captures what it prints. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: RunCliOptions = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The shared material beside the workspace (fixtures, datasets). */
-export function sharedDir(): string {
+/** The workspace root (where nx.json is). */
+export function workspaceRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'nx.json'))) {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('no workspace root (nx.json) above the tests');
     dir = parent;
   }
-  return resolve(dir, '..', 'shared');
+  return dir;
+}
+
+/** The shared material beside the workspace (fixtures, datasets). */
+export function sharedDir(): string {
+  return resolve(workspaceRoot(), '..', 'shared');
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ArtifactStorage } from '@ippro/artifacts';
+import type { ArtifactStorage } from '@ippro/artifact-store';
 import { buildSmallCnn } from '@ippro/models';
 import type { PruneWorkflowInput } from '@ippro/workflow-core';
 import { putModel } from '@ippro/compute-core';

@@ -59,7 +59,7 @@ export function readCriteriaOracle(): CriteriaOracle {
 }
 
 /** The worst relative error seen per quantity, checked against the tolerance as it goes. */
-class Agreement {
+export class Agreement {
   readonly worst = new Map<string, number>();
 
   check(quantity: string, actual: number, expected: number, what: string, floor = ZERO_FLOOR): void {
@@ -80,7 +80,7 @@ class Agreement {
   }
 }
 
-function scoreOf(table: ScoreTable, id: string): number {
+export function scoreOf(table: ScoreTable, id: string): number {
   const row = table.rows.find((candidate) => candidate.id === id);
   assert.ok(row, `group ${id} missing from the ${table.method} table`);
   return row.score;

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchAt, batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { perSampleClassificationLoss } from '../loss';
+import { lossOptionsOf, perSampleClassificationLoss, perSampleHits } from '../loss';
+import { classifierHead } from '../output-kind';
+import type { ClassifierHead, OutputSetting } from '../output-kind';
 import type { LabeledBatch } from './labeled-batch';
 
 /** Sums, not means, so that shards of a dataset merge exactly by addition. */
@@ -12,22 +14,32 @@ export interface EvaluationSums {
   count: number;
 }
 
-/** Top-1 correct count and summed loss over the batches, in inference mode. */
-export function evaluateBatches(model: LayersModel, batches: Iterable<LabeledBatch>): EvaluationSums {
+/**
+ * Hits (top-1, or exact match for a sigmoid: loss.ts' perSampleHits) and summed loss over the
+ * batches, in inference mode, for the model's output kind (`output`, default read from the model).
+ */
+export function evaluateBatches(model: LayersModel, batches: Iterable<LabeledBatch>, output: OutputSetting = 'auto'): EvaluationSums {
+  const head = classifierHead(model, output);
   const sums: EvaluationSums = { correct: 0, lossSum: 0, count: 0 };
-  for (const batch of batches) {
-    const [correct, lossSum] = tf.tidy(() => {
-      const outputs = model.apply(batch.x, { training: false }) as tf.Tensor;
-      const hits = tf.equal(tf.argMax(outputs, -1), tf.argMax(batch.y, -1));
-      return [tf.sum(tf.cast(hits, 'int32')), tf.sum(perSampleClassificationLoss(outputs, batch.y))];
-    });
-    sums.correct += correct?.dataSync()[0] ?? 0;
-    sums.lossSum += lossSum?.dataSync()[0] ?? 0;
-    sums.count += batch.x.shape[0] ?? 0;
-    correct?.dispose();
-    lossSum?.dispose();
-  }
+  for (const batch of batches) addBatch(sums, evaluateBatch(head, batch));
   return sums;
+}
+
+function evaluateBatch(head: ClassifierHead, batch: LabeledBatch): EvaluationSums {
+  const [correct, lossSum] = tf.tidy(() => {
+    const outputs = head.forward(batch.x, false);
+    const options = lossOptionsOf(head);
+    return [tf.sum(perSampleHits(outputs, batch.y, options)), tf.sum(perSampleClassificationLoss(outputs, batch.y, options))];
+  });
+  const sums = { correct: correct?.dataSync()[0] ?? 0, lossSum: lossSum?.dataSync()[0] ?? 0, count: batch.x.shape[0] ?? 0 };
+  tf.dispose([correct, lossSum]);
+  return sums;
+}
+
+function addBatch(sums: EvaluationSums, part: EvaluationSums): void {
+  sums.correct += part.correct;
+  sums.lossSum += part.lossSum;
+  sums.count += part.count;
 }
 
 export interface EvaluationPass {
@@ -38,29 +50,28 @@ export interface EvaluationPass {
   beforeBatch?: () => Promise<void>;
   /** After each batch: batches done and in all, and the sums so far. */
   afterBatch?: (done: number, total: number, sums: Readonly<EvaluationSums>) => void;
+  /** The model's output kind; default 'auto' (read from the model). */
+  output?: OutputSetting;
 }
 
 /**
- * Exact top-1 hits and summed loss over a dataset (or a range of its batches), batch by batch in
+ * Exact hits (top-1, or exact match for a sigmoid) and summed loss over a dataset (or a range of its batches), batch by batch in
  * dataset order with one batch in memory at a time. Summed in that order, the result is the same
  * whether the range is evaluated whole or in shards merged in order (mergeEvaluations).
  */
 export async function evaluateDataset(model: LayersModel, dataset: LabeledDataset, pass: EvaluationPass): Promise<EvaluationSums> {
   const { batchSize } = pass;
+  const head = classifierHead(model, pass.output ?? 'auto');
   const { start, end } = pass.batches ?? { start: 0, end: batchCount(dataset, batchSize) };
   const sums: EvaluationSums = { correct: 0, lossSum: 0, count: 0 };
   for (let index = start; index < end; index += 1) {
     await pass.beforeBatch?.();
     const batch = batchAt(dataset, { batchSize, index });
-    let part: EvaluationSums;
     try {
-      part = evaluateBatches(model, [batch]);
+      addBatch(sums, evaluateBatch(head, batch));
     } finally {
       batch.dispose();
     }
-    sums.correct += part.correct;
-    sums.lossSum += part.lossSum;
-    sums.count += part.count;
     pass.afterBatch?.(index - start + 1, end - start, sums);
   }
   return sums;

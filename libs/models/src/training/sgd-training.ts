@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { classificationLoss } from '../loss';
+import { classificationLoss, lossOptionsOf, perSampleHits } from '../loss';
+import { classifierHead } from '../output-kind';
+import type { ClassifierHead, OutputSetting } from '../output-kind';
 import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
 
@@ -14,9 +16,11 @@ export interface SgdSettings {
   labelSmoothing?: number;
   /** Absent: the rate stays learningRate. Loops over global steps apply it (decayedLearningRate). */
   cosineDecay?: CosineDecay;
+  /** The model's output kind, which picks the loss; default 'auto' (read from the model). */
+  output?: OutputSetting;
 }
 
-/** One step's result: the batch's mean loss and its top-1 hits (from the same forward pass). */
+/** One step's result: the batch's mean loss and its hits (top-1, or exact match for a sigmoid; from the same forward pass). */
 export interface StepMetrics {
   loss: number;
   correct: number;
@@ -49,6 +53,7 @@ export class SgdTrainer {
   private readonly decayed: tf.Variable[];
   /** Explicit, so the momentum buffers follow the model's weight order (and no other model's). */
   private readonly trainable: tf.Variable[];
+  private readonly head: ClassifierHead;
 
   constructor(
     private readonly model: LayersModel,
@@ -59,6 +64,7 @@ export class SgdTrainer {
       settings.momentum ?? 0.9,
       settings.nesterov ?? false,
     );
+    this.head = classifierHead(model, settings.output ?? 'auto');
     this.decayed = decayedKernels(model);
     this.trainable = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   }
@@ -77,9 +83,9 @@ export class SgdTrainer {
     const kept: { hits?: tf.Tensor } = {};
     const loss = this.optimizer.minimize(
       () => {
-        const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
-        kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
-        return this.objective(batch, probabilities);
+        const outputs = this.head.forward(batch.x, true);
+        kept.hits = tf.keep(tf.sum(perSampleHits(outputs, batch.y, lossOptionsOf(this.head))));
+        return this.objective(batch, outputs);
       },
       true,
       this.trainable,
@@ -104,9 +110,9 @@ export class SgdTrainer {
   gradientsWithMetrics(batch: LabeledBatch): { gradients: tf.Tensor[]; metrics: StepMetrics } {
     const kept: { hits?: tf.Tensor } = {};
     const { value, grads } = this.optimizer.computeGradients(() => {
-      const probabilities = this.model.apply(batch.x, { training: true }) as tf.Tensor;
-      kept.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, -1), tf.argMax(batch.y, -1)), 'int32')));
-      return this.objective(batch, probabilities);
+      const outputs = this.head.forward(batch.x, true);
+      kept.hits = tf.keep(tf.sum(perSampleHits(outputs, batch.y, lossOptionsOf(this.head))));
+      return this.objective(batch, outputs);
     }, this.trainable);
     const gradients = this.trainable.map((variable) => grads[variable.name] as tf.Tensor);
     const correct = kept.hits?.dataSync()[0] ?? 0;
@@ -176,8 +182,8 @@ export class SgdTrainer {
     disposeMomentumOptimizer(this.optimizer);
   }
 
-  private objective(batch: LabeledBatch, probabilities: tf.Tensor): tf.Scalar {
-    const loss = classificationLoss(probabilities, batch.y, { labelSmoothing: this.settings.labelSmoothing ?? 0 });
+  private objective(batch: LabeledBatch, outputs: tf.Tensor): tf.Scalar {
+    const loss = classificationLoss(outputs, batch.y, lossOptionsOf(this.head, this.settings.labelSmoothing ?? 0));
     return withWeightDecay(loss, this.decayed, this.settings.weightDecay ?? 0);
   }
 }

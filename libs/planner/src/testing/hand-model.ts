@@ -46,6 +46,7 @@ function addGroup(graph: ChannelGraph, id: string, layers: readonly string[], ch
   const group: ChannelGroup = {
     id,
     index,
+    kind: 'channel',
     members: layers.map((layer) => ({ layer, channel, kind: 'kernel', injectionLayer: layer })),
     channels: [...layers, ...extra].map((layer) => ({ layer, channel })),
     prunable: true,

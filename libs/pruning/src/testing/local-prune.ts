@@ -2,6 +2,7 @@ import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
 import type { ChannelGraph } from '@ippro/graph';
 import { accuracyOf, evaluateDataset, meanLossOf } from '@ippro/models';
+import type { OutputSetting } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
 import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import { removeGroups, survivingGroupIds } from '@ippro/surgery';
@@ -16,7 +17,7 @@ import type { ScoringSettings } from '../sharded-grad-stats';
 /** How each round's plan is made: the planner's settings that stay fixed for a run. */
 export type PlanSettings = Pick<
   PlanRemovalInput,
-  'target' | 'rounds' | 'schedule' | 'ranking' | 'maxLayerRatio' | 'minChannels' | 'roundTo' | 'ignoredLayers'
+  'target' | 'rounds' | 'schedule' | 'ranking' | 'maxLayerRatio' | 'minChannels' | 'roundTo' | 'ignoredLayers' | 'groupKinds'
 >;
 
 export interface LocalPruneRequest extends PlanSettings {
@@ -33,6 +34,8 @@ export interface LocalPruneRequest extends PlanSettings {
   seed: number;
   /** Stop when top-1 falls more than this (a fraction, e.g. 0.015) below the input model's. */
   maxAccuracyDrop?: number;
+  /** The model's output kind for scoring, fine-tuning and evaluation; default 'auto'. */
+  output?: OutputSetting;
 }
 
 /** A round's metrics as the pruneModel workflow records them; the oracle keeps models, not artifact ids. */
@@ -126,7 +129,7 @@ async function planRound(request: LocalPruneRequest, state: RunState, round: num
     {
       criterion: request.criterion,
       seed: request.seed + round,
-      scoring: request.scoring,
+      scoring: { ...request.scoring, ...outputOf(request) },
       ...(request.lambda === undefined ? {} : { lambda: request.lambda }),
     },
     progress(round, 'score'),
@@ -145,8 +148,8 @@ async function planRound(request: LocalPruneRequest, state: RunState, round: num
 }
 
 function planSettings(request: LocalPruneRequest): PlanSettings {
-  const { target, rounds, schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers } = request;
-  const optional = { schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers };
+  const { target, rounds, schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers, groupKinds } = request;
+  const optional = { schedule, ranking, maxLayerRatio, minChannels, roundTo, ignoredLayers, groupKinds };
   const given = Object.entries(optional).filter(([, value]) => value !== undefined);
   return { target, rounds, ...(Object.fromEntries(given) as Partial<PlanSettings>) };
 }
@@ -167,7 +170,7 @@ function applyPlan(state: RunState, plan: RemovalPlan, report: Report): RunState
 function tuneRound(request: LocalPruneRequest, model: LayersModel, round: number, report: Report): number | undefined {
   const data = request.fineTuneData;
   if (data === undefined || request.fineTune.steps === 0) return undefined;
-  const settings = { ...request.fineTune, seed: request.seed, firstStep: (round - 1) * request.fineTune.steps };
+  const settings = { ...request.fineTune, ...outputOf(request), seed: request.seed, firstStep: (round - 1) * request.fineTune.steps };
   const steps = request.fineTune.steps;
   return fineTune(model, data, settings, (done) => report(done, steps)).meanLoss;
 }
@@ -180,7 +183,7 @@ async function measure(
   report: Report,
 ): Promise<LocalRoundMetrics> {
   const cost = modelCost(graph);
-  const sums = await evaluateDataset(model, request.evaluationData, { batchSize: request.evaluationBatchSize, afterBatch: report });
+  const sums = await evaluateDataset(model, request.evaluationData, { batchSize: request.evaluationBatchSize, afterBatch: report, ...outputOf(request) });
   return {
     ...counts,
     params: cost.params,
@@ -190,6 +193,10 @@ async function measure(
     loss: meanLossOf(sums),
     evaluated: sums.count,
   };
+}
+
+function outputOf(request: LocalPruneRequest): { output?: OutputSetting } {
+  return request.output === undefined ? {} : { output: request.output };
 }
 
 function overBudget(request: LocalPruneRequest, baseline: LocalRoundMetrics, metrics: LocalRoundMetrics): boolean {

@@ -9,6 +9,8 @@ const RANGES: Readonly<Record<string, readonly [number, number]>> = {
   moving_mean: [-0.3, 0.3],
   moving_variance: [0.5, 1.5],
   bias: [-0.2, 0.2],
+  // A class token starts at zero.
+  token: [-0.3, 0.3],
 };
 
 /**

@@ -1,5 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { layerNormalization, MultiHeadAttention } from '@ippro/layers';
+import { buildVit } from '@ippro/models';
 
 /** Small models covering every layer kind surgery slices; 8x8 inputs keep the cpu backend fast. */
 
@@ -132,4 +134,45 @@ export function buildSequentialNet(seed = 1): tfl.LayersModel {
       tfl.layers.dense({ units: 3, name: 'classifier', ...seeded(seed + 2) }),
     ],
   });
+}
+
+/** A ViT of the model zoo on 4x4x2 images: 2x2 patches, width 8, two blocks of 2 heads, MLP 12, a class token. */
+export function buildTinyVit(seed = 1): tfl.LayersModel {
+  return buildVit({ seed, inputShape: [4, 4, 2], patchSize: 2, dModel: 8, depth: 2, numHeads: 2, mlpDim: 12, numClasses: 3, pooling: 'class-token' });
+}
+
+/**
+ * Attention with valueDim 3 != keyDim 2, an explicit output width and no bias over 5 tokens
+ * projected to width 8, a gelu MLP, both residual, then average pooling over the tokens.
+ */
+export function buildOddAttentionNet(seed = 1): tfl.LayersModel {
+  const tokens = tfl.input({ shape: [5, 6], name: 'tokens' });
+  const projected = applier(tfl.layers.dense({ units: 8, name: 'proj', ...seeded(seed) }))(tokens);
+  const normed = applier(layerNormalization({ name: 'norm1' }))(projected);
+  const attention = new MultiHeadAttention({
+    numHeads: 3,
+    keyDim: 2,
+    valueDim: 3,
+    outputShape: 8,
+    useBias: false,
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+    name: 'attention',
+  });
+  const attended = applier(tfl.layers.add({ name: 'add1' }))([projected, applier(attention)(normed)]);
+  const hidden = applier(tfl.layers.dense({ units: 10, activation: 'gelu', name: 'mlp1', ...seeded(seed + 5) }))(applier(layerNormalization({ name: 'norm2' }))(attended));
+  const mixed = applier(tfl.layers.add({ name: 'add2' }))([attended, applier(tfl.layers.dense({ units: 8, name: 'mlp2', ...seeded(seed + 6) }))(hidden)]);
+  const pooled = applier(tfl.layers.globalAveragePooling1d({ name: 'pool' }))(mixed);
+  const output = applier(tfl.layers.dense({ units: 4, activation: 'softmax', name: 'classifier', ...seeded(seed + 7) }))(pooled);
+  return tfl.model({ inputs: tokens, outputs: output, name: 'odd_attention_net' });
+}
+
+/** Token ids -> Embedding(12, 8) -> LayerNormalization -> self-attention (+ residual) -> mean over tokens -> softmax. */
+export function buildTokenEmbeddingNet(seed = 1): tfl.LayersModel {
+  const ids = tfl.input({ shape: [5], dtype: 'int32', name: 'ids' });
+  const embedded = applier(tfl.layers.embedding({ inputDim: 12, outputDim: 8, embeddingsInitializer: tfl.initializers.randomNormal({ seed }), name: 'embed' }))(ids);
+  const attention = new MultiHeadAttention({ numHeads: 2, keyDim: 4, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }), name: 'attention' });
+  const attended = applier(tfl.layers.add({ name: 'add' }))([embedded, applier(attention)(applier(layerNormalization({ name: 'norm' }))(embedded))]);
+  const pooled = applier(tfl.layers.globalAveragePooling1d({ name: 'pool' }))(attended);
+  const output = applier(tfl.layers.dense({ units: 3, activation: 'softmax', name: 'classifier', ...seeded(seed + 5) }))(pooled);
+  return tfl.model({ inputs: ids, outputs: output, name: 'token_embedding_net' });
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { InProcessExecutor, runPruneInProcess } from '@ippro/activities';
 import type { ComputeExecutor } from '@ippro/activities';
-import { ArtifactStore, artifactKeyOf } from '@ippro/artifacts';
+import { ArtifactStore, artifactKeyOf } from '@ippro/artifact-store';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { buildSmallCnn } from '@ippro/models';
 import { startPrune } from '@ippro/orchestration';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { ArtifactStore } from '@ippro/artifacts';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { connectTemporalClient } from '@ippro/orchestration';
 import { findFreePort, startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { sumWasmConfig } from './sum';
-import { reductionCases, ReductionCase } from './reduction-cases';
+import { reductionCases, ReductionCase } from '../../testing/reduction-cases';
 import { compareWithCpu, installWasmKernel } from '../../testing/cpu-reference';
 import { CandidateBackend, candidateBackends } from '../../testing/native';
 import { randomValues, seededRandom } from '../../testing/backends';

@@ -1,0 +1,3 @@
+import { describeLayerChecks } from './testing/layer-checks';
+
+describeLayerChecks('tensorflow');

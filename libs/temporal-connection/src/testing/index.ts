@@ -1,0 +1,1 @@
+export { startTlsProxy, type ProxiedRequest, type TlsProxy, type TlsProxyOptions } from './tls-proxy';
