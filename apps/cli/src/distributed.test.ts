@@ -196,10 +196,14 @@ function checkEqualsLocal(stack: DevStack, workers: number): void {
   assert.deepEqual(splitRun(vitDistributed['summary.json']).result, splitRun(vitLocal['summary.json']).result);
 }
 
-test("ippro prune on 'ippro dev' with 1 worker equals --local byte for byte; status and runs show it, and a comparison by its kind", async () => {
-  const stack = await startDev(1);
+test("ippro prune on 'ippro dev --json' with 1 worker equals --local byte for byte; status and runs show it, and a comparison by its kind", async () => {
+  const stack = await startDev(1, ['--json']);
   try {
     checkEqualsLocal(stack, 1);
+    // dev --json: the running stack as dev.json holds it, instead of the summary.
+    const logged = readFileSync(stack.log, 'utf8');
+    assert.ok(logged.includes(JSON.stringify(devInfo(stack), null, 2)), logged);
+    assert.doesNotMatch(logged, /ippro dev: running/);
     // A comparison on the same stack: listed with its kind, shown by status, and refused a pause.
     const compared = runCli(['compare', '--model', modelDir, '--data', 'synthetic:cifar?n=16&seed=1&classes=10', '--criteria', 'l1', '--target-channels', '0.3',
       '--batch-size', '8', '--eval-batch-size', '8', '--backend', 'cpu', '--state-dir', stack.stateDir, '--out', join(scratch, 'compare-1'), '--run-id', 'compare-1', '--json']);
