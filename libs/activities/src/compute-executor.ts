@@ -1,4 +1,6 @@
 import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
   ComputeProgress,
   EvaluateCall,
   EvaluateCallResult,
@@ -6,6 +8,8 @@ import type {
   FineTuneCallResult,
   GradStatsCall,
   GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 
 /**
@@ -20,13 +24,22 @@ export interface ComputeExecutor {
   fineTune(call: FineTuneCall, options?: ComputeCallOptions): Promise<FineTuneCallResult>;
   /** Top-1 hits and summed loss over a batch range (exact sums). */
   evaluate(call: EvaluateCall, options?: ComputeCallOptions): Promise<EvaluateCallResult>;
+  /** Every BatchNormalization's batch statistics over a range of recalibration batches; stored as an artifact. */
+  computeBatchNormStatistics(call: BatchNormStatisticsCall, options?: ComputeCallOptions): Promise<BatchNormStatisticsCallResult>;
+  /** PROscore's trajectory reading in one call; the scores are stored as an artifact. */
+  computeTrajectoryScores(call: ScoreTrajectoryCall, options?: ComputeCallOptions): Promise<ScoreTrajectoryCallResult>;
+}
+
+/** A compute call's progress, and the worker reporting it (executors that dispatch to workers name it). */
+export interface ComputeCallProgress extends ComputeProgress {
+  worker?: string;
 }
 
 export interface ComputeCallOptions {
   /** Aborts the call (the activity was cancelled); the executor stops within one batch or step. */
   signal?: AbortSignal;
   /** Called after every batch or step: the activity turns it into a heartbeat. */
-  onProgress?: (progress: ComputeProgress) => void;
+  onProgress?: (progress: ComputeCallProgress) => void;
   /**
    * A call that reports no progress for this long is abandoned and its worker suspected (a
    * stopped or wedged process keeps its connections open, so nothing else would end the call).

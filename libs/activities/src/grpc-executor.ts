@@ -1,20 +1,36 @@
 import * as grpc from '@grpc/grpc-js';
 import { artifactKeyOfStatus } from '@ippro/protocol';
 import type { ClientTlsOptions } from '@ippro/protocol';
-import { evaluateRequestOf, evaluateResultOf, fineTuneRequestOf, fineTuneResultOf, gradStatsRequestOf, gradStatsResultOf, progressOf } from '@ippro/compute';
+import {
+  batchNormStatisticsRequestOf,
+  batchNormStatisticsResultOf,
+  evaluateRequestOf,
+  evaluateResultOf,
+  fineTuneRequestOf,
+  fineTuneResultOf,
+  gradStatsRequestOf,
+  gradStatsResultOf,
+  progressOf,
+  trajectoryScoresRequestOf,
+  trajectoryScoresResultOf,
+} from '@ippro/compute';
 import type { LongCallOptions, WorkerClient } from '@ippro/compute';
 import { ComputeInputError } from '@ippro/compute-core';
 import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
   EvaluateCall,
   EvaluateCallResult,
   FineTuneCall,
   FineTuneCallResult,
   GradStatsCall,
   GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 import { WorkerPool, parseWorkerPool } from './worker-pool';
-import type { PooledWorker, WorkerPoolSpec } from './worker-pool';
+import type { PooledWorker, WorkerPoolOptions, WorkerPoolSpec } from './worker-pool';
 
 export interface GrpcExecutorOptions {
   /** `host:port,host:port` or `dns:NAME:PORT`, or a parsed spec. */
@@ -29,6 +45,8 @@ export interface GrpcExecutorOptions {
   waitForWorkerMs?: number;
   /** Health re-check interval. Default 5 s. */
   refreshMs?: number;
+  /** A worker turned unhealthy or healthy again (WorkerPool's onHealthChange). */
+  onHealthChange?: WorkerPoolOptions['onHealthChange'];
   log?: (line: string) => void;
 }
 
@@ -77,6 +95,7 @@ export class GrpcExecutor implements ComputeExecutor {
     this.pool = new WorkerPool(spec, {
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+      ...(options.onHealthChange === undefined ? {} : { onHealthChange: options.onHealthChange }),
     });
     this.log = options.log ?? (() => undefined);
   }
@@ -104,6 +123,18 @@ export class GrpcExecutor implements ComputeExecutor {
   async evaluate(call: EvaluateCall, options: ComputeCallOptions = {}): Promise<EvaluateCallResult> {
     const request = evaluateRequestOf(call);
     return evaluateResultOf(await this.run('Evaluate', call.jobId, options, (client, callOptions) => client.evaluate(request, callOptions)));
+  }
+
+  async computeBatchNormStatistics(call: BatchNormStatisticsCall, options: ComputeCallOptions = {}): Promise<BatchNormStatisticsCallResult> {
+    const request = batchNormStatisticsRequestOf(call);
+    return batchNormStatisticsResultOf(
+      await this.run('ComputeBatchNormStatistics', call.jobId, options, (client, callOptions) => client.computeBatchNormStatistics(request, callOptions)),
+    );
+  }
+
+  async computeTrajectoryScores(call: ScoreTrajectoryCall, options: ComputeCallOptions = {}): Promise<ScoreTrajectoryCallResult> {
+    const request = trajectoryScoresRequestOf(call);
+    return trajectoryScoresResultOf(await this.run('ComputeTrajectoryScores', call.jobId, options, (client, callOptions) => client.computeTrajectoryScores(request, callOptions)));
   }
 
   /**
@@ -169,7 +200,7 @@ export class GrpcExecutor implements ComputeExecutor {
           signal: watch.signal,
           onProgress: (progress) => {
             watch.heard();
-            options.onProgress?.(progressOf(progress));
+            options.onProgress?.({ ...progressOf(progress), worker: worker.address });
           },
         });
       } catch (error) {

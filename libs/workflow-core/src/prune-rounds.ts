@@ -1,4 +1,5 @@
-import type { EvaluationSumsRef, FineTuneReplicaInput, PruneActivities } from './activity-types';
+import type { EvaluationSumsRef, FineTuneReplicaInput, MergeAndScoreOutput, PruneActivities } from './activity-types';
+import { contiguousSplit } from './contiguous-split';
 import { checkPruneInput } from './input-checks';
 import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
@@ -9,9 +10,11 @@ import type {
   PrunePhase,
   PruneWorkflowInput,
   PruneWorkflowResult,
+  RecalibrationConfig,
   RoundMetrics,
   StopReason,
 } from './prune-types';
+import { RoundClock, samplesIn } from './run-timing';
 
 /**
  * Where the round logic runs: the Temporal workflow (activities are proxies) or this process
@@ -26,6 +29,26 @@ export interface RoundHost {
   jobPrefix: string;
   /** Notable events (a lost artifact computed again): the workflow's log. */
   note?(line: string): void;
+  /** A round (round 0: the baseline measurement) begins, timed by `clock`: the progress query reads it. */
+  roundStarted?(clock: RoundClock): void;
+}
+
+/** The host's phase reports, also entered on the round's clock. */
+interface TimedRound {
+  clock: RoundClock;
+  report(phase: PrunePhase, shardsDone: number, shardsTotal: number): void;
+}
+
+function timedRound(host: RoundHost): TimedRound {
+  const clock = new RoundClock();
+  host.roundStarted?.(clock);
+  return {
+    clock,
+    report(phase, shardsDone, shardsTotal) {
+      clock.enter(phase);
+      host.report(phase, shardsDone, shardsTotal);
+    },
+  };
 }
 
 export const DEFAULT_MAX_PARALLEL = 4;
@@ -57,23 +80,29 @@ export function outputOf(input: { output?: ModelOutputKind }): { output?: ModelO
 }
 
 /** Evaluates a model shard by shard and merges the exact sums in shard order. */
-export async function evaluateModel(
+async function evaluateModel(
   input: PruneWorkflowInput,
   host: RoundHost,
+  timed: TimedRound,
   modelArtifactId: string,
   round: number,
 ): Promise<Omit<RoundMetrics, 'round' | 'modelArtifactId' | 'removedGroups' | 'removedTotal'>> {
   const { evaluationShards, maxParallel } = resolveSettings(input);
   const { activities } = host;
-  host.report('evaluating', 0, 0);
-  const { shards } = await activities.planEvaluationShards({ evaluation: input.evaluation, shards: evaluationShards });
-  host.report('evaluating', 0, shards.length);
+  const { evaluation } = input;
+  timed.report('evaluating', 0, 0);
+  const { shards, datasetSize } = await activities.planEvaluationShards({ evaluation, shards: evaluationShards });
+  timed.clock.expect('evaluating', shards.reduce((sum, batches) => sum + samplesIn(batches, evaluation.batchSize, datasetSize), 0));
+  timed.report('evaluating', 0, shards.length);
   const parts: EvaluationSumsRef[] = await mapBounded(
     shards,
     maxParallel,
-    (batches, index) =>
-      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches, ...outputOf(input) }),
-    (done, total) => host.report('evaluating', done, total),
+    async (batches, index) => {
+      const part = await activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation, batches, ...outputOf(input) });
+      timed.clock.finished('evaluating', part.count, part.count);
+      return part;
+    },
+    (done, total) => timed.report('evaluating', done, total),
   );
   return activities.mergeEvaluations({ modelArtifactId, parts });
 }
@@ -81,9 +110,10 @@ export async function evaluateModel(
 /** Round 0: the input model's metrics. A lost input fails naming it (see recomputingLostArtifacts). */
 export async function measureBaseline(input: PruneWorkflowInput, host: RoundHost): Promise<RoundMetrics> {
   return recomputingLostArtifacts('the baseline', stepInputs(input), host.activities, (line) => host.note?.(line), async () => {
-    host.report('baseline', 0, 0);
-    const measured = await evaluateModel(input, host, input.modelArtifactId, 0);
-    return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0 };
+    const timed = timedRound(host);
+    timed.report('baseline', 0, 0);
+    const measured = await evaluateModel(input, host, timed, input.modelArtifactId, 0);
+    return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0, timing: timed.clock.timing() };
   });
 }
 
@@ -108,10 +138,130 @@ export function firstStepOf(round: number, repetition: number, repetitions: numb
   return ((round - 1) * repetitions + repetition) * steps;
 }
 
+/**
+ * K, the steps of each replica in each repetition, for a budget of `epochs` epochs of the
+ * fine-tuning data over the whole run: E x B batches in all (B = ceil(samples / batchSize) batches
+ * per epoch), shared equally by every round, repetition and replica (each of the R x M x P
+ * replica calls trains K steps), rounded up, and at least 1.
+ */
+export function stepsForEpochs(epochs: number, samples: number, batchSize: number, shares: { rounds: number; repetitions: number; replicas: number }): number {
+  const batches = epochs * Math.ceil(samples / batchSize);
+  // Rounding noise of the division must not add a step (3 x 40 / 3 is 40).
+  return Math.max(1, Math.ceil(batches / (shares.rounds * shares.repetitions * shares.replicas) - 1e-9));
+}
+
 /** The cosine decay over all of `round`'s fine-tuning steps, when the run asks for one. */
-function roundDecay(tune: FineTuneConfig, round: number, settings: { repetitions: number; steps: number }): Pick<FineTuneReplicaInput, 'cosineDecay'> {
+export function roundDecay(tune: FineTuneConfig, round: number, settings: { repetitions: number; steps: number }): Pick<FineTuneReplicaInput, 'cosineDecay'> {
   if (tune.learningRateSchedule !== 'cosine') return {};
   return { cosineDecay: { startStep: firstStepOf(round, 0, settings.repetitions, settings.steps), steps: settings.repetitions * settings.steps } };
+}
+
+/** The teacher of a distilling fine-tune: the run's input model. */
+export function teacherOf(tune: FineTuneConfig, inputModelArtifactId: string): Pick<FineTuneReplicaInput, 'teacherModelArtifactId'> {
+  return tune.distillation === undefined ? {} : { teacherModelArtifactId: inputModelArtifactId };
+}
+
+export interface RecalibrationPass {
+  /** Batch shards of the pass (at most one per batch). */
+  shards: number;
+  maxParallel: number;
+  seed: number;
+  /** Job id prefix of the pass's compute calls. */
+  jobId: string;
+  report?: (done: number, total: number) => void;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
+}
+
+/**
+ * Batch-norm recalibration of a model: the N batches split into contiguous shards like a scoring
+ * pass, each shard's per-batch statistics computed where the data is (batchNormStatistics), then
+ * merged in shard order into the recalibrated model (recalibrateModel). Returns its artifact id.
+ */
+export async function recalibrateBatchNorm(activities: PruneActivities, modelArtifactId: string, recalibration: RecalibrationConfig, pass: RecalibrationPass): Promise<string> {
+  const ranges = contiguousSplit(recalibration.batches, pass.shards, 'recalibration shard');
+  pass.report?.(0, ranges.length);
+  const parts = await mapBounded(
+    ranges,
+    pass.maxParallel,
+    (batches, index) => activities.batchNormStatistics({ jobId: `${pass.jobId}/bn${index}`, modelArtifactId, recalibration, batches, seed: pass.seed, ...outputOf(pass) }),
+    pass.report,
+  );
+  const recalibrated = await activities.recalibrateModel({ modelArtifactId, statsArtifactIds: parts.map((part) => part.statsArtifactId) });
+  return recalibrated.modelArtifactId;
+}
+
+/** Scores the round's model: the trajectory reading in one call, else the sharded statistics pass merged in order. */
+async function scoreRound(
+  input: PruneWorkflowInput,
+  carry: PruneCarry,
+  host: RoundHost,
+  timed: TimedRound,
+  settings: ReturnType<typeof resolveSettings>,
+  prefix: string,
+): Promise<{ scores: MergeAndScoreOutput; statsArtifactIds: string[][] }> {
+  const { activities } = host;
+  const round = carry.round;
+  if (input.proscore?.reading === 'trajectory') {
+    if (input.scoring === undefined) throw new Error('the trajectory reading without scoring settings');
+    timed.report('scoring', 0, 1);
+    const scores = await activities.scoreTrajectory({
+      jobId: `${prefix}/trajectory`,
+      modelArtifactId: carry.modelArtifactId,
+      scoring: input.scoring,
+      ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+      proscore: input.proscore,
+      ...outputOf(input),
+    });
+    timed.report('scoring', 1, 1);
+    return { scores, statsArtifactIds: [] };
+  }
+  const { clock } = timed;
+  timed.report('scoring', 0, 0);
+  const shardPlan = await activities.planScoringShards({
+    modelArtifactId: carry.modelArtifactId,
+    criterion: input.criterion,
+    ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
+    batchShards: settings.batchShards,
+    layerShards: settings.layerShards,
+  });
+  const { scoring } = input;
+  if (scoring !== undefined && shardPlan.datasetSize !== undefined) {
+    const datasetSize = shardPlan.datasetSize;
+    clock.expect('scoring', shardPlan.shards.reduce((sum, shard) => sum + samplesIn(shard.batches, scoring.batchSize, datasetSize), 0));
+  }
+  timed.report('scoring', 0, shardPlan.shards.length);
+  const stats = await mapBounded(
+    shardPlan.shards,
+    settings.maxParallel,
+    async (shard) => {
+      if (scoring === undefined || shardPlan.shardPlanArtifactId === undefined) throw new Error('scoring shards without scoring settings');
+      const computed = await activities.computeGradStats({
+        jobId: `${prefix}/s${shard.index}`,
+        modelArtifactId: carry.modelArtifactId,
+        scoring,
+        shardPlanArtifactId: shardPlan.shardPlanArtifactId,
+        shard,
+        ...outputOf(input),
+      });
+      clock.finished('scoring', computed.count, computed.count);
+      return computed;
+    },
+    (done, total) => timed.report('scoring', done, total),
+  );
+
+  timed.report('merging', 0, 1);
+  const statsArtifactIds = byLayerShard(shardPlan.shards, stats.map((shard) => shard.statsArtifactId));
+  const scores = await activities.mergeAndScore({
+    modelArtifactId: carry.modelArtifactId,
+    criterion: input.criterion,
+    ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+    ...(input.proscore === undefined ? {} : { proscore: input.proscore }),
+    seed: input.seed + round,
+    ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
+    statsArtifactIds,
+  });
+  return { scores, statsArtifactIds };
 }
 
 /**
@@ -128,45 +278,12 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
   const { activities } = host;
   const round = carry.round;
   const prefix = `${host.jobPrefix}/r${round}`;
+  const timed = timedRound(host);
+  const { clock } = timed;
 
-  host.report('scoring', 0, 0);
-  const shardPlan = await activities.planScoringShards({
-    modelArtifactId: carry.modelArtifactId,
-    criterion: input.criterion,
-    ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
-    batchShards: settings.batchShards,
-    layerShards: settings.layerShards,
-  });
-  host.report('scoring', 0, shardPlan.shards.length);
-  const stats = await mapBounded(
-    shardPlan.shards,
-    settings.maxParallel,
-    (shard) => {
-      if (input.scoring === undefined || shardPlan.shardPlanArtifactId === undefined) throw new Error('scoring shards without scoring settings');
-      return activities.computeGradStats({
-        jobId: `${prefix}/s${shard.index}`,
-        modelArtifactId: carry.modelArtifactId,
-        scoring: input.scoring,
-        shardPlanArtifactId: shardPlan.shardPlanArtifactId,
-        shard,
-        ...outputOf(input),
-      });
-    },
-    (done, total) => host.report('scoring', done, total),
-  );
+  const { scores, statsArtifactIds } = await scoreRound(input, carry, host, timed, settings, prefix);
 
-  host.report('merging', 0, 1);
-  const statsArtifactIds = byLayerShard(shardPlan.shards, stats.map((shard) => shard.statsArtifactId));
-  const scores = await activities.mergeAndScore({
-    modelArtifactId: carry.modelArtifactId,
-    criterion: input.criterion,
-    ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
-    seed: input.seed + round,
-    ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
-    statsArtifactIds,
-  });
-
-  host.report('planning', 0, 1);
+  timed.report('planning', 0, 1);
   const plan = await activities.planRound({
     originalModelArtifactId: input.modelArtifactId,
     modelArtifactId: carry.modelArtifactId,
@@ -179,7 +296,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     return { kind: 'nothing-removed', reachedGoal: plan.reachedGoal, ...(plan.reason === undefined ? {} : { reason: plan.reason }) };
   }
 
-  host.report('surgery', 0, 1);
+  timed.report('surgery', 0, 1);
   const pruned = await activities.applySurgery({
     originalModelArtifactId: input.modelArtifactId,
     modelArtifactId: carry.modelArtifactId,
@@ -188,20 +305,31 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
   });
 
   let model = pruned.modelArtifactId;
+  if (input.recalibration !== undefined) {
+    model = await recalibrateBatchNorm(activities, model, input.recalibration, {
+      shards: settings.batchShards,
+      maxParallel: settings.maxParallel,
+      seed: input.seed,
+      jobId: prefix,
+      report: (done, total) => timed.report('recalibrating', done, total),
+      ...outputOf(input),
+    });
+  }
   let fineTuneLoss: number | undefined;
   const tune = input.fineTune;
   if (tune !== undefined && settings.steps > 0) {
     let lossSum = 0;
     let samples = 0;
+    clock.expect('fine-tuning', settings.repetitions * settings.replicas * settings.steps);
     for (let repetition = 0; repetition < settings.repetitions; repetition += 1) {
       const start = model;
       const replicaIndices = Array.from({ length: settings.replicas }, (_, index) => index);
-      host.report('fine-tuning', 0, replicaIndices.length);
+      timed.report('fine-tuning', 0, replicaIndices.length);
       const replicas = await mapBounded(
         replicaIndices,
         settings.maxParallel,
-        (index) =>
-          activities.fineTuneReplica({
+        async (index) => {
+          const tuned = await activities.fineTuneReplica({
             jobId: `${prefix}/m${repetition}/replica${index}`,
             startModelArtifactId: start,
             fineTune: tune,
@@ -209,9 +337,13 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             firstStep: firstStepOf(round, repetition, settings.repetitions, settings.steps),
             ...roundDecay(tune, round, settings),
             seed: input.seed,
+            ...teacherOf(tune, input.modelArtifactId),
             ...outputOf(input),
-          }),
-        (done, total) => host.report('fine-tuning', done, total),
+          });
+          clock.finished('fine-tuning', tuned.steps, tuned.sampleCount);
+          return tuned;
+        },
+        (done, total) => timed.report('fine-tuning', done, total),
       );
       for (const replica of replicas) {
         lossSum += replica.lossSum;
@@ -220,7 +352,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
       if (replicas.length === 1) {
         model = (replicas[0] as { modelArtifactId: string }).modelArtifactId;
       } else {
-        host.report('averaging', 0, 1);
+        timed.report('averaging', 0, 1);
         const averaged = await activities.averageModels({
           models: replicas.map(({ modelArtifactId, sampleCount }) => ({ modelArtifactId, sampleCount })),
         });
@@ -230,7 +362,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     fineTuneLoss = samples === 0 ? 0 : lossSum / samples;
   }
 
-  const measured = await evaluateModel(input, host, model, round);
+  const measured = await evaluateModel(input, host, timed, model, round);
   const metrics: RoundMetrics = {
     round,
     modelArtifactId: model,
@@ -241,6 +373,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     reachedGoal: plan.reachedGoal,
     scoresArtifactId: scores.scoresArtifactId,
     ...(statsArtifactIds.length === 0 ? {} : { statsArtifactIds }),
+    timing: clock.timing(),
   };
   return { kind: 'done', metrics, removedArtifactId: pruned.removedArtifactId };
 }

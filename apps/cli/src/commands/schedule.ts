@@ -16,12 +16,13 @@ import type { Resolved } from '@ippro/settings';
 import { asBadInput } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
-import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget } from '../remote';
+import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget, runLink } from '../remote';
 import { TARGET_SETTINGS, openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import type { RemoteFlags, RemoteSettingsSet, RemoteTarget } from '../remote';
 import { PRUNE_INPUT_SETTINGS, RUN_INPUT_SETTINGS } from '../run-settings';
 import { formatPercent, textTable } from '../text-table';
 import { prepareInput, warnOldBudgetFlag } from './prune';
+import { printWarnings } from '../model-warnings';
 import { parseTiming } from './schedule-timing';
 
 const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -109,6 +110,7 @@ function createCommand(): Command {
         if (!(error instanceof PruneScheduleError)) throw error;
         throw new UsageError(error.problem === 'refused' ? `${timing.kind === 'cron' ? '--cron/--timezone' : '--every'}: ${error.message}` : error.message);
       }
+      printWarnings(prepared.warnings);
       const next = created.info.nextActionTimes[0];
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ scheduleId, timing: describeTiming(timing), nextActionTimes: created.info.nextActionTimes, input }, null, 2)}\n`);
@@ -176,14 +178,14 @@ function listCommand(): Command {
 }
 
 function deleteCommand(): Command {
-  return addRemoteFlags(subcommand('delete').description('delete a schedule (a run it already started keeps running)').argument('<id>', 'schedule id')).action(
-    async (id: string, flags: RemoteFlags) => {
+  return addRemoteFlags(subcommand('delete').description('delete a schedule (a run it already started keeps running)').argument('<id>', 'schedule id'))
+    .option('--json', 'print { scheduleId, deleted } as JSON')
+    .action(async (id: string, flags: RemoteFlags & { json?: boolean }) => {
       await withTarget(remoteSettings(flags), async (client) => {
         await asScheduleInput(() => deletePruneSchedule(client, id));
-        process.stdout.write(`schedule ${id} deleted\n`);
+        process.stdout.write(flags.json === true ? `${JSON.stringify({ scheduleId: id, deleted: true })}\n` : `schedule ${id} deleted\n`);
       });
-    },
-  );
+    });
 }
 
 function triggerCommand(): Command {
@@ -195,11 +197,13 @@ function triggerCommand(): Command {
     .option('--wait', 'wait for the run and print what it kept (exit 1 when it failed)')
     .option('--json', 'print { runId, result } as JSON')
     .action(async (id: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
-      await withTarget(remoteSettings(flags), async (client) => {
+      await withTarget(remoteSettings(flags), async (client, target) => {
         const runId = await asScheduleInput(() => triggerPruneSchedule(client, id));
+        const ui = runLink(target, runId);
+        if (ui !== undefined && flags.json !== true) process.stderr.write(`Temporal UI: ${ui}\n`);
         const result = flags.wait === true ? await scheduledRunResult(client, runId) : undefined;
         if (flags.json === true) {
-          process.stdout.write(`${JSON.stringify({ runId, ...(result === undefined ? {} : { result }) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ runId, ...(ui === undefined ? {} : { ui }), ...(result === undefined ? {} : { result }) }, null, 2)}\n`);
           return;
         }
         process.stdout.write(`${runId}\n`);
