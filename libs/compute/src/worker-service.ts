@@ -197,7 +197,10 @@ export class WorkerService {
     operation(context)
       .then((result) => {
         if (call.cancelled) {
+          // The cancel arrived after the last checkpoint (say, while the result was being stored):
+          // the work is done but nobody waits for it. Logged, so every started call has an end.
           record(grpc.status.CANCELLED);
+          this.options.log?.(`${label}: stopped after ${Date.now() - started} ms (cancelled by the client; the result was discarded)`, fields);
           return;
         }
         call.write({ result });
