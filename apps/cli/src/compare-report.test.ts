@@ -42,8 +42,9 @@ test('compare --local writes the tables and the report, and prints the same resu
   assert.doesNotMatch(html, /<script[^>]+src=/, 'no external script');
 
   const again = join(scratch, 'again.html');
-  const rendered = runCli(['report', out, '--out', again]);
+  const rendered = runCli(['report', out, '--out', again, '--json']);
   assert.equal(rendered.status, 0, rendered.stderr);
+  assert.deepEqual(JSON.parse(rendered.stdout), { report: again });
   assert.equal(readFileSync(again, 'utf8'), html, 'the record renders the same report again');
 });
 

@@ -31,6 +31,8 @@ export interface RunDatasets {
   ref(spec: string, flag: string): Promise<DatasetRef>;
   /** How many samples the spec names (a whole CIFAR-10 split's from its spec alone, without the files). */
   size(spec: string, flag: string): Promise<number>;
+  /** The spec a ref was made from, as it was given (a ref that travels as an artifact has no spec of its own). */
+  specOf(ref: DatasetRef): string;
 }
 
 export function runDatasets(options: RunDataOptions, artifacts: Uint8Array[]): RunDatasets {
@@ -81,5 +83,18 @@ export function runDatasets(options: RunDataOptions, artifacts: Uint8Array[]): R
       }
       return (await open(given, spec, flag)).size;
     },
+    specOf(ref) {
+      for (const [given, made] of refs) if (made.spec === ref.spec && made.artifactId === ref.artifactId) return given;
+      return ref.spec === '' ? `dataset artifact ${ref.artifactId ?? ''}` : ref.spec;
+    },
   };
+}
+
+/** The report's facts about the data a run's input uses: what each part of the run actually read, by the spec it was given as. */
+export function datasetFacts(input: { scoring?: { dataset: DatasetRef }; fineTune?: { dataset: DatasetRef }; evaluation: { dataset: DatasetRef } }, specOf: (ref: DatasetRef) => string): [string, string][] {
+  return [
+    ['scoring data', input.scoring === undefined ? 'none (the criterion reads only the weights)' : specOf(input.scoring.dataset)],
+    ['fine-tuning data', input.fineTune === undefined ? 'none (no fine-tuning)' : specOf(input.fineTune.dataset)],
+    ['evaluation data', specOf(input.evaluation.dataset)],
+  ];
 }

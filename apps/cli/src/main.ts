@@ -10,7 +10,7 @@ import { trainCommand } from './commands/train';
 import { evalCommand } from './commands/eval';
 import { workerCommand } from './commands/worker';
 import { devCommand } from './commands/dev';
-import { cancelCommand, runsCommand, statusCommand, watchCommand } from './commands/runs';
+import { cancelCommand, pauseCommand, resumeCommand, runsCommand, statusCommand, watchCommand } from './commands/runs';
 import { scheduleCommand } from './commands/schedule';
 import { certsCommand } from './commands/certs';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes';
@@ -33,6 +33,8 @@ export function buildProgram(): Command {
     statusCommand(),
     watchCommand(),
     cancelCommand(),
+    pauseCommand(),
+    resumeCommand(),
     runsCommand(),
     scheduleCommand(),
     trainCommand(),

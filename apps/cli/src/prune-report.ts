@@ -2,6 +2,7 @@ import { buildPruneRecord, reportFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import type { EffectiveConfig } from '@ippro/settings';
 import type { PruneWorkflowResult } from '@ippro/workflow-core';
+import { datasetFacts } from './dataset-refs';
 import type { PreparedInput } from './commands/prune';
 
 /**
@@ -9,19 +10,14 @@ import type { PreparedInput } from './commands/prune';
  * result is what matters: a report that cannot be made is a warning, never a failed run.
  */
 export async function pruneReportFiles(
-  { input, warnings }: Pick<PreparedInput, 'input' | 'warnings'>,
+  prepared: Pick<PreparedInput, 'input' | 'warnings' | 'specOf'>,
   result: PruneWorkflowResult,
   read: ReadArtifact,
-  run: { values: { model?: string | undefined; data?: string | undefined; evalData?: string | undefined; finetuneData?: string | undefined }; config: EffectiveConfig },
+  run: { values: { model?: string | undefined }; config: EffectiveConfig },
 ): Promise<Record<string, string>> {
   try {
-    const { model = '', data = '', evalData, finetuneData } = run.values;
-    const facts: [string, string][] = [
-      ['model', model],
-      ['scoring data', data],
-      ['fine-tuning data', finetuneData ?? data],
-      ['evaluation data', evalData ?? data],
-    ];
+    const { input, warnings, specOf } = prepared;
+    const facts: [string, string][] = [['model', run.values.model ?? ''], ...datasetFacts(input, specOf)];
     return reportFiles(await buildPruneRecord(result, { input, read, facts, notes: warnings, config: run.config }));
   } catch (error) {
     process.stderr.write(`ippro prune: no report.html: ${(error as Error).message}\n`);

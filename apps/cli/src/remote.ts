@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { TEXT, addSettingOptions, combineSets, resolveSettings, setting } from '@ippro/settings';
+import { InvalidValue, TEXT, addSettingOptions, combineSets, parser, resolveSettings, setting } from '@ippro/settings';
 import type { GivenFlags, Resolved } from '@ippro/settings';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, TEMPORAL_SETTINGS, connectTemporalClient, temporalTargetFrom } from '@ippro/temporal-connection';
 import type { TemporalTarget } from '@ippro/temporal-connection';
+import { temporalUiLink } from '@ippro/orchestration';
 import { asUsage } from './command-settings';
 import { UsageError } from './exit-codes';
 import { STATE_DIR_SETTINGS, readDevInfo } from './stack';
@@ -11,6 +12,15 @@ import { STATE_DIR_SETTINGS, readDevInfo } from './stack';
 /** The settings of every command that talks to a running stack: its dev.json, or Temporal and the artifact service of a cluster. */
 export const REMOTE_SETTINGS = combineSets(STATE_DIR_SETTINGS, TEMPORAL_SETTINGS, {
   artifacts: setting({ parse: TEXT, placeholder: 'HOST:PORT', help: 'artifact service of the orchestrator (instead of dev.json)' }),
+  uiUrl: setting({
+    parse: parser('text', 'URL', (text) => {
+      if (!/^https?:\/\/[^/\s]+/.test(text)) throw new InvalidValue('an http:// or https:// address');
+      return text;
+    }),
+    env: 'IPPRO_TEMPORAL_UI',
+    help: "the Temporal Web UI of the cluster (http://HOST:PORT), for the link printed with each run",
+    defaultHelp: "the 'ippro dev' stack's, from dev.json",
+  }),
 });
 export type RemoteSettingsSet = typeof REMOTE_SETTINGS;
 
@@ -25,6 +35,8 @@ export interface RemoteTarget {
   connection: TemporalTarget;
   /** Artifact service address (needed to upload models and download results). */
   artifacts?: string;
+  /** The Temporal Web UI, when known: runs are printed with their link. */
+  uiUrl?: string;
   /** Where the target came from, for messages. */
   source: string;
 }
@@ -44,7 +56,7 @@ export function remoteSettings(flags: RemoteFlags, env: NodeJS.ProcessEnv = proc
  */
 export async function resolveTarget(resolved: Resolved<RemoteSettingsSet>): Promise<RemoteTarget> {
   const settings = asUsage(() => temporalTargetFrom(resolved));
-  const artifacts = resolved.values.artifacts;
+  const { artifacts, uiUrl } = resolved.values;
   const { address, namespace, ...connection } = settings.target;
   if (address !== undefined) {
     return {
@@ -53,6 +65,7 @@ export async function resolveTarget(resolved: Resolved<RemoteSettingsSet>): Prom
       taskQueue: settings.taskQueue ?? DEFAULT_TASK_QUEUE,
       connection,
       ...(artifacts === undefined ? {} : { artifacts }),
+      ...(uiUrl === undefined ? {} : { uiUrl }),
       source: settings.addressSource ?? '--temporal',
     };
   }
@@ -67,8 +80,14 @@ export async function resolveTarget(resolved: Resolved<RemoteSettingsSet>): Prom
     taskQueue: settings.taskQueue ?? info.taskQueue,
     connection,
     artifacts: artifacts ?? info.artifacts,
+    ...((uiUrl ?? info.temporal.uiUrl) === undefined ? {} : { uiUrl: uiUrl ?? info.temporal.uiUrl }),
     source: `${stateDir}/dev.json`,
   };
+}
+
+/** A run's page in the Temporal Web UI (without `runId`: the list of runs), when the UI's address is known. */
+export function runLink(target: RemoteTarget, runId?: string): string | undefined {
+  return target.uiUrl === undefined ? undefined : temporalUiLink(target.uiUrl, target.namespace, runId);
 }
 
 /** A Temporal client, or a UsageError naming the address when Temporal does not answer within `timeoutMs`. */

@@ -170,6 +170,8 @@ export interface RunInputs {
   dataSize(): Promise<number>;
   /** The model artifact first, then the datasets that travel as artifacts. */
   artifacts: Uint8Array[];
+  /** The spec a dataset ref of this run was made from, as it was given (a ref that travels as an artifact has no spec of its own). */
+  specOf(ref: DatasetRef): string;
 }
 
 /** How a run uses its inputs: where it runs, and how the fine-tuning budget is shared (fineTuneSteps). */
@@ -232,6 +234,7 @@ export async function prepareRunInputs(settings: RunInputSettings, run: RunShape
       ...(recalibration === undefined ? {} : { recalibration }),
       dataSize,
       artifacts,
+      specOf: (ref) => datasets.specOf(ref),
     };
   } finally {
     model.dispose();

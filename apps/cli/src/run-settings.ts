@@ -22,6 +22,7 @@ import { FINE_TUNE_SCHEDULES, PROSCORE_READINGS, REMOVAL_ORDERS } from '@ippro/w
 import type { FineTuneSchedule } from '@ippro/workflow-core';
 import { LAYER_SETTINGS } from './cli-inputs';
 import { MODEL_DATA_SETTINGS } from './model-data-settings';
+import { PROGRESS_SETTINGS } from './progress-view';
 import { TARGET_SETTINGS } from './run-artifacts';
 
 const spec = (help: string) => setting({ parse: TEXT, placeholder: 'SPEC', help });
@@ -129,6 +130,7 @@ export const RUN_OUTPUT_SETTINGS = {
   out: setting({ parse: TEXT, placeholder: 'DIR', help: 'new directory for the results (prune: the pruned model, summary.json; compare: the tables) and report.html' }),
   json: toggle({ help: 'print the result as JSON on stdout' }),
   runId: setting({ parse: TEXT, placeholder: 'ID', help: 'workflow id of the run', defaultHelp: '<command>-<time>-<random>' }),
+  ...PROGRESS_SETTINGS,
 };
 
 /** Accuracy drops are percentage points everywhere; a fraction is the workflow's own unit, converted at the edge. */

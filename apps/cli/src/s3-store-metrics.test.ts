@@ -11,7 +11,7 @@ import type { SeaweedFs } from '@ippro/artifact-store/testing';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { buildSmallCnn } from '@ippro/models';
 import { initRuntime } from '@ippro/runtime';
-import { runCli, splitConfig } from './testing/run-cli';
+import { runCli, splitRun } from './testing/run-cli';
 
 /**
  * The cluster configuration on loopback: `ippro dev --store s3://...` (workers and orchestrator
@@ -133,8 +133,8 @@ test('a run on a shared S3 bucket equals the disk-store run byte for byte; metri
     const remote = files(out);
     assert.ok(local['weights.bin']?.equals(remote['weights.bin'] as Buffer), 'weights.bin differs');
     assert.ok(local['model.json']?.equals(remote['model.json'] as Buffer), 'model.json differs');
-    assert.deepEqual(splitConfig(remote['summary.json']).result, splitConfig(local['summary.json']).result);
-    assert.match(String(splitConfig(remote['summary.json']).config['store']), /^s3:\/\//);
+    assert.deepEqual(splitRun(remote['summary.json']).result, splitRun(local['summary.json']).result);
+    assert.match(String(splitRun(remote['summary.json']).config['store']), /^s3:\/\//);
     const result = JSON.parse(stdout) as { modelArtifactId: string; history: unknown[] };
     const bucket = await S3ArtifactStore.open({
       bucket: BUCKET,

@@ -115,14 +115,30 @@ describe('ippro schedule', () => {
     assert.equal(readlinkSync(join(outDir, LATEST_LINK)), runId.replace(/:/g, '-'));
     assert.ok(existsSync(join(result.keptDir as string, 'summary.json')));
     assert.equal(artifactKeyOf(await modelArtifactFromDir(result.keptDir as string)), result.modelArtifactId);
-    const [status, listed, table, again] = (await twoAtATime([
+    const [status, listed, table, again, firing, runs, pause] = (await twoAtATime([
       ['status', result.pruneRunId, '--json', ...remote],
       ['schedule', 'list', '--json', ...remote],
       ['schedule', 'list', ...remote],
       ['schedule', 'create', 'nightly', '--cron', '0 2 * * *', '--model', modelDir, '--out', outDir, '--accuracy-budget', '1', ...RUN_FLAGS, ...remote],
-    ])) as [CliResult, CliResult, CliResult, CliResult];
+      ['status', runId, '--json', '--ui-url', 'http://ui.example:8233/', ...remote],
+      ['runs', '--json', ...remote],
+      ['pause', runId, ...remote],
+    ])) as [CliResult, CliResult, CliResult, CliResult, CliResult, CliResult, CliResult];
     assert.equal(status.status, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as { status: string }).status, 'COMPLETED');
+
+    // The firing itself: a scheduled run, shown with its prune run and what it kept, and its page in the cluster's UI.
+    assert.equal(firing.status, 0, firing.stderr);
+    const shown = JSON.parse(firing.stdout) as { kind: string; status: string; pruneRunId: string; result: ScheduledPruneResult; ui: string; progress: { phase: string } };
+    assert.deepEqual([shown.kind, shown.status, shown.pruneRunId, shown.progress.phase], ['scheduled', 'COMPLETED', result.pruneRunId, 'done']);
+    assert.deepEqual(shown.result, result);
+    assert.equal(shown.ui, `http://ui.example:8233/namespaces/${server.namespace}/workflows/${encodeURIComponent(runId)}`);
+    const rows = JSON.parse(runs.stdout) as { runId: string; kind: string; phase: string }[];
+    const row = rows.find((candidate) => candidate.runId === runId);
+    assert.deepEqual([row?.kind, row?.phase], ['scheduled', 'done']);
+    assert.equal(rows.find((row) => row.runId === result.pruneRunId), undefined, 'its prune run is its row, not one of its own');
+    assert.equal(pause.status, 2);
+    assert.match(pause.stderr, /is not running \(COMPLETED\)/);
 
     assert.equal(listed.status, 0, listed.stderr);
     const nightly = (JSON.parse(listed.stdout) as PruneScheduleSummary[]).find((schedule) => schedule.scheduleId === 'nightly');
@@ -145,6 +161,39 @@ describe('ippro schedule', () => {
     const gone = await ippro(['schedule', 'delete', 'nightly', ...remote]);
     assert.equal(gone.status, 2);
     assert.match(gone.stderr, /no schedule 'nightly'/);
+  });
+
+  it('pauses and resumes a scheduled run through its prune run', async () => {
+    const created = await ippro(['schedule', 'create', 'long', '--every', '24h', '--model', modelDir, '--out', join(scratch, 'long-out'), '--accuracy-budget', '99',
+      ...RUN_FLAGS, '--rounds', '3', '--target-channels', '0.5', ...remote]);
+    assert.equal(created.status, 0, created.stderr);
+    const fired = await ippro(['schedule', 'trigger', 'long', ...remote]);
+    assert.equal(fired.status, 0, fired.stderr);
+    const runId = fired.stdout.trim();
+    type Shown = { status: string; progress: { phase: string; round: number; history: unknown[] } | null };
+    const poll = async (until: (shown: Shown) => boolean): Promise<Shown> => {
+      for (let polls = 0; ; polls += 1) {
+        const shown = JSON.parse((await ippro(['status', runId, '--json', ...remote])).stdout) as Shown;
+        if (until(shown) || polls > 100) return shown;
+      }
+    };
+    await poll((shown) => (shown.progress?.round ?? 0) >= 1);
+    const paused = await ippro(['pause', runId, '--json', ...remote]);
+    assert.equal(paused.status, 0, paused.stderr);
+    assert.deepEqual(JSON.parse(paused.stdout), { runId, kind: 'scheduled', action: 'pause', sentTo: `${runId}/prune` });
+    const waiting = await poll((shown) => shown.progress?.phase === 'paused');
+    assert.equal(waiting.progress?.phase, 'paused');
+    assert.ok((waiting.progress?.history.length ?? 3) < 3, 'paused before its last round');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal((await poll(() => true)).progress?.phase, 'paused', 'stays paused');
+    const resumed = await ippro(['resume', runId, ...remote]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const watched = await ippro(['watch', runId, '--json', ...remote]);
+    assert.equal(watched.status, 0, watched.stderr);
+    const outcome = JSON.parse(watched.stdout) as ScheduledPruneResult & { kind: string };
+    assert.equal(outcome.kind, 'scheduled');
+    assert.ok(outcome.resultRound > (waiting.progress?.history.length ?? 0), 'resumed, it pruned on');
+    assert.equal((await ippro(['schedule', 'delete', 'long', ...remote])).status, 0);
   });
 
   it('does not keep a run that removed nothing; a run that fails exits 1 and the list says why', async () => {

@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { GrpcExecutor, parseWorkerPool } from '@ippro/activities';
 import { WORKER_SETTINGS } from '@ippro/compute';
 import { TEXT, commandLineFor, setting } from '@ippro/settings';
@@ -17,6 +13,7 @@ import type { OrchestratorHandle } from '@ippro/orchestration';
 import { ensureTemporalCli, startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';
 import { UsageError } from './exit-codes';
+import { WorkerSupervisor } from './worker-supervisor';
 
 /** What `ippro dev` writes to `<state dir>/dev.json` so that other commands find the stack. */
 export interface DevStackInfo {
@@ -66,6 +63,8 @@ export interface StackOptions {
   /** Serve the orchestrator's metrics on this port (0: a free one) and the workers' on free ones. */
   metricsPort?: number;
   log?: (line: string) => void;
+  /** What happens to the worker pool (a worker exits, restarts; the pool shrinks, grows). Default: a line on stderr. */
+  notify?: (line: string) => void;
 }
 
 export interface Stack {
@@ -78,9 +77,6 @@ export interface Stack {
   failed: Promise<string>;
   stop(): Promise<void>;
 }
-
-/** The `ippro` executable: the dev stack's workers are `ippro worker` processes (libs/compute's worker entry). */
-export const CLI_BIN = resolve(__dirname, '../bin/ippro.js');
 
 /** `--workers`: a positive count of local workers, or a pool spec. Throws UsageError for an empty pool. */
 export function parseWorkersFlag(text: string): number | string {
@@ -95,75 +91,6 @@ export function parseWorkersFlag(text: string): number | string {
     throw new UsageError(`--workers: ${(error as Error).message}`);
   }
   return text;
-}
-
-interface WorkerProcess {
-  child: ChildProcess;
-  address: string;
-  exited: Promise<number | null>;
-  /** Its Prometheus endpoint, with --metrics-port. */
-  metrics?: string;
-}
-
-/** How a worker reaches the artifacts (`--artifacts ADDR`, or the shared store's flags and credentials), and its metrics flag. */
-interface WorkerWiring {
-  /** Worker flags, derived from its settings. */
-  args: string[];
-  env: Record<string, string>;
-  metrics: boolean;
-}
-
-/**
- * The native backend's intra-op threads per local worker: the cores shared out, because N
- * workers each taking every core oversubscribe them and run slower together than apart.
- */
-function workerThreadEnv(workers: number): Record<string, string> {
-  const given = process.env['TF_NUM_INTRAOP_THREADS'];
-  return { TF_NUM_INTRAOP_THREADS: given !== undefined && given !== '' ? given : String(Math.max(1, Math.floor(availableParallelism() / workers))) };
-}
-
-async function spawnWorker(index: number, options: StackOptions, wiring: WorkerWiring, log: (line: string) => void): Promise<WorkerProcess> {
-  const settings = commandLineFor(WORKER_SETTINGS, {
-    host: '127.0.0.1',
-    port: '0',
-    backend: options.backend,
-    ...(wiring.metrics ? { metricsPort: '0' } : {}),
-    cacheDir: join(options.stateDir, 'worker-cache', String(index)),
-    workerId: `dev-${index}`,
-    abortOnTerm: true,
-    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-  });
-  const args = [CLI_BIN, 'worker', ...settings, ...wiring.args];
-  const workers = typeof options.workers === 'number' ? options.workers : 1;
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...workerThreadEnv(workers), ...wiring.env } });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => log(`worker ${index}: ${line}`));
-  let metrics: string | undefined;
-  const address = await new Promise<string>((found, fail) => {
-    const timer = setTimeout(() => fail(new Error(`worker ${index} did not start within 60 s`)), 60_000);
-    let listening: string | undefined;
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      listening ??= /listening on (\S+)/.exec(line)?.[1];
-      metrics ??= /metrics on (\S+)/.exec(line)?.[1];
-      if (listening !== undefined && (!wiring.metrics || metrics !== undefined)) {
-        clearTimeout(timer);
-        found(listening);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`worker ${index} exited with code ${code} before serving`));
-    });
-  });
-  return { child, address, exited, ...(metrics === undefined ? {} : { metrics }) };
-}
-
-async function stopWorker(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGTERM');
-  const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5000);
-  await worker.exited;
-  clearTimeout(timer);
 }
 
 /**
@@ -199,21 +126,40 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const artifactServer = await startArtifactServer({ store, address: '127.0.0.1:0' });
     cleanups.push(() => artifactServer.close(2000));
 
-    const workerProcesses: WorkerProcess[] = [];
-    cleanups.push(async () => {
-      await Promise.all(workerProcesses.map(stopWorker));
-    });
+    // Timed, so a log shows how long the pool was short.
+    const notify = options.notify ?? ((line: string) => process.stderr.write(`ippro dev: ${new Date().toISOString().slice(11, 19)} ${line}\n`));
+    // The pool checks a worker at once when it exits or comes back, so the orchestrator (and
+    // dev.json) follow the supervisor within a health check.
+    const poolHooks: { exited?: () => void; restarted?: (address: string) => void } = {};
+    let supervisor: WorkerSupervisor | undefined;
     let pool: string;
     if (typeof options.workers === 'number') {
       const shared = options.store === undefined ? { args: commandLineFor(WORKER_SETTINGS, { artifacts: artifactServer.address }), env: {} } : storeSettingsForChild(options.store);
-      const wiring = { ...shared, metrics: options.metricsPort !== undefined };
-      const started = await Promise.all(Array.from({ length: options.workers }, (_, index) => spawnWorker(index, { ...options, stateDir }, wiring, log)));
-      workerProcesses.push(...started);
-      pool = started.map((worker) => worker.address).join(',');
+      const started = await WorkerSupervisor.start({
+        count: options.workers,
+        stateDir,
+        backend: options.backend,
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+        wiring: { ...shared, metrics: options.metricsPort !== undefined },
+        log,
+        notify,
+        exited: () => poolHooks.exited?.(),
+        restarted: (_index, address) => poolHooks.restarted?.(address),
+      });
+      cleanups.push(() => started.stop());
+      supervisor = started;
+      pool = started.addresses.join(',');
     } else {
       pool = options.workers;
     }
-    const executor = new GrpcExecutor({ workers: pool, log });
+    const executor = new GrpcExecutor({
+      workers: pool,
+      log,
+      onHealthChange: (worker, workers) => {
+        const change = worker.healthy ? 'is back' : `is unhealthy (${worker.lastError ?? 'no answer'})`;
+        notify(`pool: ${workers.healthyCount()} of ${workers.list().length} workers healthy; ${worker.address} ${change}`);
+      },
+    });
     cleanups.push(async () => executor.close());
     const healthy = await executor.checkWorkers();
     if (healthy === 0) throw new Error(`no healthy worker in the pool ${pool}`);
@@ -240,15 +186,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       taskQueue: orchestrator.taskQueue,
       artifacts: artifactServer.address,
       workers: executor.pool.list().map((worker) => worker.address),
-      workerPids: workerProcesses.map((worker) => worker.child.pid ?? 0),
+      workerPids: supervisor?.pids ?? [],
       pid: process.pid,
       startedAt: new Date().toISOString(),
       ...(options.store === undefined ? {} : { store: describeStoreSettings(options.store) }),
-      ...(metrics === undefined ? {} : { metrics: { orchestrator: metrics.url, workers: workerProcesses.flatMap((worker) => (worker.metrics === undefined ? [] : [worker.metrics])) } }),
+      ...(metrics === undefined ? {} : { metrics: { orchestrator: metrics.url, workers: supervisor?.metrics ?? [] } }),
     };
     const infoFile = join(stateDir, DEV_INFO_FILE);
-    await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    // Written whole, then renamed: a command reading dev.json while a restarted worker's pid goes in never sees half of it.
+    const writeInfo = async (): Promise<void> => {
+      const staging = `${infoFile}.${process.pid}.partial`;
+      await writeFile(staging, `${JSON.stringify(info, null, 2)}\n`);
+      await rename(staging, infoFile);
+    };
+    await writeInfo();
     cleanups.splice(1, 0, () => rm(infoFile, { force: true }));
+    poolHooks.exited = () => void executor.pool.refresh(true);
+    poolHooks.restarted = (address) => {
+      if (stopped || supervisor === undefined) return;
+      info.workerPids = supervisor.pids;
+      if (info.metrics !== undefined) info.metrics.workers = supervisor.metrics;
+      writeInfo().catch((error: unknown) => notify(`could not update ${infoFile}: ${(error as Error).message}`));
+      executor.pool.replaced(address);
+      void executor.pool.refresh(true);
+    };
 
     const failed = Promise.race([
       temporal.exited.then(() => 'the Temporal dev server'),
@@ -257,15 +218,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         () => 'the orchestrator',
       ),
     ]);
-    // A worker that dies is not fatal: the executor marks it unhealthy and retries its calls elsewhere.
-    workerProcesses.forEach((worker, index) => {
-      void worker.exited.then((code) => {
-        if (!stopped) process.stderr.write(`ippro dev: worker ${index} (${worker.address}) exited with code ${code}; the pool continues without it\n`);
-      });
-    });
+    // A worker that dies is not fatal: the executor retries its calls elsewhere until the supervisor has it back.
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopped = true;
+      supervisor?.stopRestarting();
       return (stopping ??= stopAll());
     };
     return { info, temporal, artifactServer, orchestrator, executor, failed, stop };

@@ -30,11 +30,16 @@ export interface ComputeExecutor {
   computeTrajectoryScores(call: ScoreTrajectoryCall, options?: ComputeCallOptions): Promise<ScoreTrajectoryCallResult>;
 }
 
+/** A compute call's progress, and the worker reporting it (executors that dispatch to workers name it). */
+export interface ComputeCallProgress extends ComputeProgress {
+  worker?: string;
+}
+
 export interface ComputeCallOptions {
   /** Aborts the call (the activity was cancelled); the executor stops within one batch or step. */
   signal?: AbortSignal;
   /** Called after every batch or step: the activity turns it into a heartbeat. */
-  onProgress?: (progress: ComputeProgress) => void;
+  onProgress?: (progress: ComputeCallProgress) => void;
   /**
    * A call that reports no progress for this long is abandoned and its worker suspected (a
    * stopped or wedged process keeps its connections open, so nothing else would end the call).

@@ -30,7 +30,7 @@ import type {
 } from '@ippro/compute-core';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 import { WorkerPool, parseWorkerPool } from './worker-pool';
-import type { PooledWorker, WorkerPoolSpec } from './worker-pool';
+import type { PooledWorker, WorkerPoolOptions, WorkerPoolSpec } from './worker-pool';
 
 export interface GrpcExecutorOptions {
   /** `host:port,host:port` or `dns:NAME:PORT`, or a parsed spec. */
@@ -45,6 +45,8 @@ export interface GrpcExecutorOptions {
   waitForWorkerMs?: number;
   /** Health re-check interval. Default 5 s. */
   refreshMs?: number;
+  /** A worker turned unhealthy or healthy again (WorkerPool's onHealthChange). */
+  onHealthChange?: WorkerPoolOptions['onHealthChange'];
   log?: (line: string) => void;
 }
 
@@ -93,6 +95,7 @@ export class GrpcExecutor implements ComputeExecutor {
     this.pool = new WorkerPool(spec, {
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+      ...(options.onHealthChange === undefined ? {} : { onHealthChange: options.onHealthChange }),
     });
     this.log = options.log ?? (() => undefined);
   }
@@ -197,7 +200,7 @@ export class GrpcExecutor implements ComputeExecutor {
           signal: watch.signal,
           onProgress: (progress) => {
             watch.heard();
-            options.onProgress?.(progressOf(progress));
+            options.onProgress?.({ ...progressOf(progress), worker: worker.address });
           },
         });
       } catch (error) {

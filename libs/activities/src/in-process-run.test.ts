@@ -13,7 +13,7 @@ import { pruneLocally } from '@ippro/pruning/testing';
 import type { LocalPruneRequest } from '@ippro/pruning/testing';
 import type { PruneWorkflowInput } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { runPruneInProcess } from './run-prune-in-process';
+import { runPruneInProcess, startPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
 
 let dir: string;
@@ -126,5 +126,37 @@ describe('runPruneInProcess', () => {
     assert.equal(result.modelArtifactId, result.history[0]?.modelArtifactId);
     for (const phase of ['baseline', 'scoring', 'merging', 'planning', 'surgery', 'fine-tuning', 'averaging', 'evaluating']) assert.ok(phases.has(phase), phase);
     assert.ok(tf.memory().numTensors < 50, `tensors left: ${tf.memory().numTensors}`);
+  });
+
+  it('times every round, and the work it counts adds up to the shards, replicas and steps of the input', async () => {
+    const modelId = await putTinyModel(store, 3);
+    const input = tinyInput(modelId);
+    const run = startPruneInProcess(input, { store });
+    const totals = new Map<string, number>();
+    const reading = setInterval(() => {
+      const work = run.progress().work;
+      if (work !== undefined) totals.set(work.phase, work.total);
+    }, 1);
+    const result = await run.result.finally(() => clearInterval(reading));
+    // 32 scoring samples read once per layer shard; 2 replicas x 2 repetitions x 2 steps of 4 samples; 32 evaluation samples.
+    const expected = { scoring: { images: 32 * 2 }, 'fine-tuning': { images: 8 * 4, steps: 8 }, evaluating: { images: 32 } };
+    assert.deepEqual(result.baseline.timing?.phases.map(({ phase, images }) => [phase, images]), [['evaluating', 32]]);
+    assert.ok(result.history.length > 0);
+    for (const round of result.history) {
+      const timing = round.timing;
+      assert.ok(timing !== undefined && timing.seconds > 0);
+      assert.deepEqual(timing.phases.map((phase) => phase.phase), ['scoring', 'merging', 'planning', 'surgery', 'fine-tuning', 'evaluating']);
+      for (const phase of timing.phases) {
+        const want = expected[phase.phase as keyof typeof expected] as { images: number; steps?: number } | undefined;
+        assert.equal(phase.images, want?.images ?? 0, `round ${round.round} ${phase.phase} images`);
+        assert.equal(phase.steps, want?.steps, `round ${round.round} ${phase.phase} steps`);
+      }
+      assert.ok(timing.phases.reduce((sum, phase) => sum + phase.seconds, 0) <= timing.seconds + 0.001);
+    }
+    // What a viewer read while the run went: each phase's total as planned.
+    assert.deepEqual([...totals.keys()].sort(), ['evaluating', 'fine-tuning', 'scoring']);
+    for (const [phase, total] of totals) assert.equal(total, phase === 'fine-tuning' ? 8 : expected[phase as keyof typeof expected].images, phase);
+    assert.equal(run.progress().phase, 'done');
+    assert.deepEqual(run.running(), []);
   });
 });

@@ -61,7 +61,7 @@ import type {
   ScoringShardRef,
 } from '@ippro/workflow-core';
 import { averageModelArtifacts } from './average-models';
-import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
+import type { ComputeCallOptions, ComputeCallProgress, ComputeExecutor } from './compute-executor';
 
 export interface PruneActivityDeps {
   /** Where models, statistics, plans and score tables live (shared with the executor). */
@@ -71,6 +71,18 @@ export interface PruneActivityDeps {
   /** Datasets the orchestrator opens itself (to count batches for shard plans); default a resolver over `store`. */
   datasets?: DatasetResolver;
   cifar10Dir?: string;
+  /**
+   * Outside Temporal (the in-process run), where there are no heartbeats: each compute call's
+   * progress after every batch or step, and `undefined` when the call ends.
+   */
+  onComputeProgress?: (call: ComputeCallRef, progress: ComputeCallProgress | undefined) => void;
+}
+
+/** Which compute call a progress report is about. */
+export interface ComputeCallRef {
+  /** computeGradStats, fineTuneReplica or evaluateShard. */
+  activity: string;
+  jobId: string;
 }
 
 /** The shard plan artifact: the groups of each layer shard. */
@@ -84,12 +96,14 @@ function activityContext() {
 }
 
 /**
- * Progress → heartbeat (the SDK throttles them); the activity's cancellation → the call's signal;
- * a call silent for the heartbeat timeout is abandoned (Temporal has timed this attempt out by then).
+ * Progress → heartbeat (the SDK throttles them; clients read the latest from the run's pending
+ * activities); the activity's cancellation → the call's signal; a call silent for the heartbeat
+ * timeout is abandoned (Temporal has timed this attempt out by then). Outside Temporal, progress
+ * goes to `report`.
  */
-function callOptions(): ComputeCallOptions {
+function callOptions(report: ((progress: ComputeCallProgress) => void) | undefined): ComputeCallOptions {
   const context = activityContext();
-  if (context === undefined) return {};
+  if (context === undefined) return report === undefined ? {} : { onProgress: report };
   const silenceMs = context.info.heartbeatTimeoutMs;
   return {
     signal: context.cancellationSignal,
@@ -193,18 +207,28 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
       model.dispose();
     }
   }
+  /** Runs a compute call, telling onComputeProgress (outside Temporal) how it goes and when it ends. */
+  async function reporting<T>(activity: string, jobId: string, call: (options: ComputeCallOptions) => Promise<T>): Promise<T> {
+    const tell = deps.onComputeProgress;
+    const ref = { activity, jobId };
+    try {
+      return await call(callOptions(tell === undefined ? undefined : (progress) => tell(ref, progress)));
+    } finally {
+      tell?.(ref, undefined);
+    }
+  }
   const graphOf = (id: string): Promise<ChannelGraph> => withModel(id, (model) => buildChannelGraph(model));
   const removedOf = async (id: string | undefined): Promise<string[]> => (id === undefined ? [] : getJson<string[]>(store, id));
-  const batchesOf = async (ref: DatasetRef, batchSize: number, field: string): Promise<number> => {
+  const batchesOf = async (ref: DatasetRef, batchSize: number, field: string): Promise<{ batches: number; size: number }> => {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ComputeInputError(`${field}.batchSize must be a positive integer, got ${batchSize}`);
     const { size } = await datasets.shape(ref, `${field}.dataset`);
-    return batchCount(size, batchSize);
+    return { batches: batchCount(size, batchSize), size };
   };
 
   async function planScoringShards(input: PlanScoringShardsInput): Promise<PlanScoringShardsOutput> {
     if (!needsGradientStats(input.criterion)) return { shards: [] };
     if (input.scoring === undefined) throw new ComputeInputError(`criterion '${input.criterion}' needs scoring data: set scoring`);
-    const batches = await batchesOf(input.scoring.dataset, input.scoring.batchSize, 'scoring');
+    const { batches, size } = await batchesOf(input.scoring.dataset, input.scoring.batchSize, 'scoring');
     const groups = layerShards(await graphOf(input.modelArtifactId), input.layerShards);
     const ranges = batchShards(batches, input.batchShards);
     const shardPlanArtifactId = await putJson(store, { layerShards: groups } satisfies ShardPlanDocument);
@@ -212,7 +236,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     groups.forEach((_, layerShard) => {
       for (const range of ranges) shards.push({ index: shards.length, layerShard, batches: { start: range.start, end: range.end } });
     });
-    return { shardPlanArtifactId, shards };
+    return { shardPlanArtifactId, shards, datasetSize: size };
   }
 
   async function computeGradStats(input: ComputeGradStatsInput): Promise<ComputeGradStatsOutput> {
@@ -220,19 +244,21 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const groupIds = plan.layerShards[input.shard.layerShard];
     if (groupIds === undefined) throw new ComputeInputError(`shard ${input.shard.index}: layer shard ${input.shard.layerShard} is not in shard plan ${input.shardPlanArtifactId}`);
     heartbeat({ done: 0, total: input.shard.batches.end - input.shard.batches.start });
-    return executor.computeGradStats(
-      {
-        jobId: input.jobId,
-        modelArtifactId: input.modelArtifactId,
-        dataset: input.scoring.dataset,
-        batches: input.shard.batches,
-        batchSize: input.scoring.batchSize,
-        groupIds,
-        batchNormMode: input.scoring.batchNormMode ?? 'inference',
-        includeBias: input.scoring.includeBias ?? false,
-        ...outputOf(input),
-      },
-      callOptions(),
+    return reporting('computeGradStats', input.jobId, (options) =>
+      executor.computeGradStats(
+        {
+          jobId: input.jobId,
+          modelArtifactId: input.modelArtifactId,
+          dataset: input.scoring.dataset,
+          batches: input.shard.batches,
+          batchSize: input.scoring.batchSize,
+          groupIds,
+          batchNormMode: input.scoring.batchNormMode ?? 'inference',
+          includeBias: input.scoring.includeBias ?? false,
+          ...outputOf(input),
+        },
+        options,
+      ),
     );
   }
 
@@ -273,13 +299,15 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     if (proscore.reading !== 'trajectory') throw new ComputeInputError(`scoreTrajectory reads PROscore's trajectory, not the '${proscore.reading ?? 'pooled'}' reading`);
     const batchNormMode = scoring.batchNormMode ?? 'inference';
     const includeBias = scoring.includeBias ?? false;
-    const scoringBatches = await batchesOf(scoring.dataset, scoring.batchSize, 'scoring');
+    const { batches: scoringBatches } = await batchesOf(scoring.dataset, scoring.batchSize, 'scoring');
     const options = trajectoryOptions(proscore, { ...(input.lambda === undefined ? {} : { lambda: input.lambda }), scoringBatches, includeBias, batchNormMode, output: input.output ?? 'auto' });
     heartbeat({ done: 0, total: options.steps });
     const { steps, learningRate, momentum, weightDecay, order } = options;
-    return executor.computeTrajectoryScores(
-      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: scoring.dataset, batchSize: scoring.batchSize, steps, learningRate, momentum, weightDecay, batchNormMode, includeBias, order, ...outputOf(input) },
-      callOptions(),
+    return reporting('scoreTrajectory', input.jobId, (callOptions) =>
+      executor.computeTrajectoryScores(
+        { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: scoring.dataset, batchSize: scoring.batchSize, steps, learningRate, momentum, weightDecay, batchNormMode, includeBias, order, ...outputOf(input) },
+        callOptions,
+      ),
     );
   }
 
@@ -338,9 +366,11 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   async function batchNormStatistics(input: BatchNormStatisticsInput): Promise<BatchNormStatisticsOutput> {
     const { recalibration } = input;
     heartbeat({ done: 0, total: input.batches.end - input.batches.start });
-    return executor.computeBatchNormStatistics(
-      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: recalibration.dataset, batches: input.batches, batchSize: recalibration.batchSize, seed: input.seed, ...outputOf(input) },
-      callOptions(),
+    return reporting('batchNormStatistics', input.jobId, (options) =>
+      executor.computeBatchNormStatistics(
+        { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: recalibration.dataset, batches: input.batches, batchSize: recalibration.batchSize, seed: input.seed, ...outputOf(input) },
+        options,
+      ),
     );
   }
 
@@ -366,29 +396,31 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
       augment = sampleShape.length === 3;
     }
     heartbeat({ done: 0, total: tune.steps });
-    return executor.fineTune(
-      {
-        jobId: input.jobId,
-        startModelArtifactId: input.startModelArtifactId,
-        dataset: tune.dataset,
-        replica: input.replica,
-        batchSize: tune.batchSize,
-        steps: tune.steps,
-        firstStep: input.firstStep,
-        optimizer: {
-          learningRate: tune.learningRate,
-          momentum: tune.momentum ?? 0.9,
-          nesterov: tune.nesterov ?? false,
-          weightDecay: tune.weightDecay ?? 0,
-          labelSmoothing: tune.labelSmoothing ?? 0,
-          ...(input.cosineDecay === undefined ? {} : { cosineDecay: input.cosineDecay }),
+    return reporting('fineTuneReplica', input.jobId, (options) =>
+      executor.fineTune(
+        {
+          jobId: input.jobId,
+          startModelArtifactId: input.startModelArtifactId,
+          dataset: tune.dataset,
+          replica: input.replica,
+          batchSize: tune.batchSize,
+          steps: tune.steps,
+          firstStep: input.firstStep,
+          optimizer: {
+            learningRate: tune.learningRate,
+            momentum: tune.momentum ?? 0.9,
+            nesterov: tune.nesterov ?? false,
+            weightDecay: tune.weightDecay ?? 0,
+            labelSmoothing: tune.labelSmoothing ?? 0,
+            ...(input.cosineDecay === undefined ? {} : { cosineDecay: input.cosineDecay }),
+          },
+          seed: input.seed,
+          augment,
+          ...(distillation === undefined || input.teacherModelArtifactId === undefined ? {} : { distillation: { teacherModelArtifactId: input.teacherModelArtifactId, ...distillation } }),
+          ...outputOf(input),
         },
-        seed: input.seed,
-        augment,
-        ...(distillation === undefined || input.teacherModelArtifactId === undefined ? {} : { distillation: { teacherModelArtifactId: input.teacherModelArtifactId, ...distillation } }),
-        ...outputOf(input),
-      },
-      callOptions(),
+        options,
+      ),
     );
   }
 
@@ -399,22 +431,24 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   }
 
   async function planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput> {
-    const batches = await batchesOf(input.evaluation.dataset, input.evaluation.batchSize, 'evaluation');
-    return { shards: batchShards(batches, input.shards).map(({ start, end }) => ({ start, end })) };
+    const { batches, size } = await batchesOf(input.evaluation.dataset, input.evaluation.batchSize, 'evaluation');
+    return { shards: batchShards(batches, input.shards).map(({ start, end }) => ({ start, end })), datasetSize: size };
   }
 
   async function evaluateShard(input: EvaluateShardInput): Promise<EvaluationSumsRef> {
     heartbeat({ done: 0, total: input.batches.end - input.batches.start });
-    const { correct, lossSum, count } = await executor.evaluate(
-      {
-        jobId: input.jobId,
-        modelArtifactId: input.modelArtifactId,
-        dataset: input.evaluation.dataset,
-        batches: input.batches,
-        batchSize: input.evaluation.batchSize,
-        ...outputOf(input),
-      },
-      callOptions(),
+    const { correct, lossSum, count } = await reporting('evaluateShard', input.jobId, (options) =>
+      executor.evaluate(
+        {
+          jobId: input.jobId,
+          modelArtifactId: input.modelArtifactId,
+          dataset: input.evaluation.dataset,
+          batches: input.batches,
+          batchSize: input.evaluation.batchSize,
+          ...outputOf(input),
+        },
+        options,
+      ),
     );
     return { correct, lossSum, count };
   }

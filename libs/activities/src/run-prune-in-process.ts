@@ -1,6 +1,6 @@
 import type { ArtifactStorage } from '@ippro/artifact-store';
-import { runPruneRounds } from '@ippro/workflow-core';
-import type { PruneCarry, PrunePhase, PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
+import { RunProgress, runPruneRounds } from '@ippro/workflow-core';
+import type { PruneCarry, PrunePhase, PruneProgress, PruneWorkflowInput, PruneWorkflowResult, RunningWork } from '@ippro/workflow-core';
 import type { ComputeExecutor } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
 import { createPruneActivities } from './prune-activities';
@@ -17,23 +17,67 @@ export interface InProcessRunOptions {
   atBoundary?: (carry: PruneCarry) => Promise<'continue' | 'cancel'>;
 }
 
+/** A run in this process, and what a live view of it reads (as a client reads a workflow's query and pending activities). */
+export interface InProcessRun {
+  result: Promise<PruneWorkflowResult>;
+  /** What the workflow's `progress` query would answer now. */
+  progress(): PruneProgress;
+  /** The compute calls running now, as their heartbeats would report them. */
+  running(): RunningWork[];
+}
+
 /**
  * The pruneModel workflow's algorithm without Temporal: the same round logic
  * (@ippro/workflow-core's runPruneRounds) calling the same activity functions with the same
  * inputs in the same order, so its artifacts equal the workflow's byte for byte. This is what
  * `ippro prune --local` runs.
  */
-export async function runPruneInProcess(input: PruneWorkflowInput, options: InProcessRunOptions): Promise<PruneWorkflowResult> {
+export function startPruneInProcess(input: PruneWorkflowInput, options: InProcessRunOptions): InProcessRun {
   const executor =
     options.executor ?? new InProcessExecutor({ store: options.store, ...(options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }) });
-  const activities = createPruneActivities({ store: options.store, executor, ...(options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }) });
-  return runPruneRounds(
+  const calls = new Map<string, RunningWork>();
+  const activities = createPruneActivities({
+    store: options.store,
+    executor,
+    ...(options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir }),
+    onComputeProgress: ({ activity, jobId }, progress) => {
+      if (progress === undefined) {
+        calls.delete(jobId);
+        return;
+      }
+      const startedAt = calls.get(jobId)?.startedAt ?? Date.now();
+      const { done, total, samples, worker } = progress;
+      calls.set(jobId, { activity, done, total, samples, startedAt, worker: worker ?? 'this process' });
+    },
+  });
+  const progress = new RunProgress(input);
+  const result = runPruneRounds(
     input,
     {
       activities,
       jobPrefix: options.runId ?? 'local',
-      report: (phase, done, total) => options.onProgress?.(phase, done, total),
+      roundStarted: (clock) => progress.roundStarted(clock),
+      report: (phase, done, total) => {
+        progress.report(phase, done, total);
+        options.onProgress?.(phase, done, total);
+      },
     },
-    options.atBoundary,
-  );
+    async (carry) => {
+      progress.atBoundary(carry);
+      return options.atBoundary === undefined ? 'continue' : options.atBoundary(carry);
+    },
+  ).then((finished) => {
+    progress.finished(finished);
+    return finished;
+  });
+  return {
+    result,
+    progress: () => progress.snapshot({ paused: false, cancelRequested: false }),
+    running: () => [...calls.values()],
+  };
+}
+
+/** startPruneInProcess's result: the run's. */
+export function runPruneInProcess(input: PruneWorkflowInput, options: InProcessRunOptions): Promise<PruneWorkflowResult> {
+  return startPruneInProcess(input, options).result;
 }

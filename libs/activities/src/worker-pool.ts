@@ -67,6 +67,16 @@ interface HealthClient extends grpc.Client {
   Check(request: { service: string }, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { status?: string }) => void): void;
 }
 
+export interface WorkerPoolOptions {
+  tls?: ClientTlsOptions;
+  /** Default 5000. */
+  refreshMs?: number;
+  /** Default 3000. */
+  checkTimeoutMs?: number;
+  /** A checked worker turned unhealthy, or healthy again (the pool shrank or grew). */
+  onHealthChange?: (worker: PooledWorker, pool: WorkerPool) => void;
+}
+
 /**
  * Worker state for the executor: health (grpc.health.v1 Check of ippro.v1.WorkerService), slots
  * (GetCapabilities), in-flight calls. Refreshed at most every `refreshMs`, and at once after a failure.
@@ -74,13 +84,15 @@ interface HealthClient extends grpc.Client {
 export class WorkerPool {
   private readonly workers = new Map<string, PooledWorker>();
   private readonly health = new Map<string, HealthClient>();
+  /** Workers whose health is known (checked once): only their changes are news. */
+  private readonly known = new Set<string>();
   private lastRefresh = 0;
   private refreshing: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
 
   constructor(
     readonly spec: WorkerPoolSpec,
-    private readonly options: { tls?: ClientTlsOptions; refreshMs?: number; checkTimeoutMs?: number } = {},
+    private readonly options: WorkerPoolOptions = {},
   ) {}
 
   /** Every known worker (for status output and tests). */
@@ -108,7 +120,7 @@ export class WorkerPool {
     }
     for (const address of addresses) {
       if (!this.workers.has(address)) {
-        this.workers.set(address, { address, client: new WorkerClient(address, this.options.tls === undefined ? {} : { tls: this.options.tls }), healthy: false, slots: 1, inFlight: 0 });
+        this.workers.set(address, { address, client: this.clientFor(address), healthy: false, slots: 1, inFlight: 0 });
       }
     }
     // A worker that DNS no longer names is dropped once idle.
@@ -118,6 +130,7 @@ export class WorkerPool {
         this.health.get(address)?.close();
         this.health.delete(address);
         this.workers.delete(address);
+        this.known.delete(address);
       }
     }
     await Promise.all([...this.workers.values()].map((worker) => this.check(worker)));
@@ -130,16 +143,42 @@ export class WorkerPool {
       if (status !== 'SERVING') throw new Error(`health ${status}`);
       const capabilities = await worker.client.getCapabilities(timeoutMs);
       worker.slots = Math.max(1, capabilities.slots);
-      worker.healthy = true;
       delete worker.lastError;
+      this.setHealth(worker, true);
     } catch (error) {
       this.markUnhealthy(worker, error);
     }
   }
 
+  /**
+   * A new process serves at `address` (a restarted worker): its old connections are dropped, so
+   * the next check connects at once instead of waiting out the old channel's reconnect backoff.
+   */
+  replaced(address: string): void {
+    const worker = this.workers.get(address);
+    if (worker === undefined) return;
+    worker.client.close();
+    this.health.get(address)?.close();
+    this.health.delete(address);
+    // Calls still on the old process release their slots on the old entry.
+    this.workers.set(address, { address, client: this.clientFor(address), healthy: worker.healthy, slots: worker.slots, inFlight: 0 });
+  }
+
+  private clientFor(address: string): WorkerClient {
+    return new WorkerClient(address, this.options.tls === undefined ? {} : { tls: this.options.tls });
+  }
+
   markUnhealthy(worker: PooledWorker, error: unknown): void {
-    worker.healthy = false;
     worker.lastError = (error as { details?: string }).details ?? (error instanceof Error ? error.message : String(error));
+    this.setHealth(worker, false);
+  }
+
+  private setHealth(worker: PooledWorker, healthy: boolean): void {
+    const changed = worker.healthy !== healthy;
+    worker.healthy = healthy;
+    const news = changed && this.known.has(worker.address);
+    this.known.add(worker.address);
+    if (news) this.options.onHealthChange?.(worker, this);
   }
 
   private healthCheck(address: string, timeoutMs: number): Promise<string> {
@@ -201,6 +240,7 @@ export class WorkerPool {
     for (const client of this.health.values()) client.close();
     this.workers.clear();
     this.health.clear();
+    this.known.clear();
     this.wake();
   }
 }

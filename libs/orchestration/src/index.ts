@@ -52,3 +52,21 @@ export {
   orchestratorProcessOptionsFrom,
   type OrchestratorSettingsSet,
 } from './orchestrator-settings';
+export {
+  RunControlError,
+  RunNotFoundError,
+  compareRunProgressOf,
+  controlRun,
+  describeRun,
+  listRuns,
+  pruneRunIdOf,
+  pruneRunProgressOf,
+  runningWorkOf,
+  temporalUiLink,
+  type CompareRunProgress,
+  type PruneRunProgress,
+  type RunAction,
+  type RunDescription,
+  type RunKind,
+  type RunListing,
+} from './run-status';

@@ -6,6 +6,7 @@ import { ArtifactStore } from '@ippro/artifact-store';
 import type { ArtifactStorage } from '@ippro/artifact-store';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, temporalConnectionOptions } from '@ippro/temporal-connection';
 import type { TemporalTarget } from '@ippro/temporal-connection';
+import { serveRunProgressMetrics } from './run-progress-metrics';
 import { createScheduleActivities } from './schedule-activities';
 import { workflowsPath } from './workflow-bundle';
 
@@ -37,6 +38,14 @@ export interface OrchestratorOptions extends TemporalTarget {
   /** Extra Temporal worker options (interceptors, sinks, tuning). */
   workerOptions?: Partial<WorkerOptions>;
 }
+
+/**
+ * Longest interval between two heartbeats an activity sends to Temporal. A compute activity
+ * heartbeats its call's progress after every batch or step; the SDK's default throttle (80% of the
+ * heartbeat timeout, at most 60 s) would leave clients reading progress a minute old. Heartbeats
+ * are kept with the pending activity, not in the history, so a short interval costs no history.
+ */
+export const HEARTBEAT_THROTTLE = '2 seconds';
 
 export interface OrchestratorHandle {
   readonly taskQueue: string;
@@ -77,6 +86,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       ...(options.workflowBundlePath === undefined ? { workflowsPath: workflowsPath() } : { workflowBundle: { codePath: options.workflowBundlePath } }),
       activities,
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
+      maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       ...(options.identity === undefined ? {} : { identity: options.identity }),
       ...options.workerOptions,
     });
@@ -84,7 +94,11 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     await connection.close();
     throw error;
   }
-  const finished = worker.run().finally(() => connection.close());
+  const stopMetrics = serveRunProgressMetrics(options);
+  const finished = worker.run().finally(async () => {
+    await stopMetrics();
+    await connection.close();
+  });
   // Keep an unobserved failure from becoming an unhandled rejection; callers await `finished`.
   finished.catch(() => undefined);
   return {

@@ -41,7 +41,7 @@ const activities: PruneActivities = {
   applySurgery: async (input) => ({ modelArtifactId: `${input.modelArtifactId}+`, removedArtifactId: `removed-after-${input.planArtifactId}`, removedTotal: 2 * Number(input.planArtifactId.slice(4)), params: 1 }),
   fineTuneReplica: async (input) => ({ modelArtifactId: `${input.startModelArtifactId}~${input.replica.index}`, sampleCount: 10 + input.replica.index, steps: 1, lossSum: 1 }),
   averageModels: async (input) => ({ modelArtifactId: input.models[0]?.modelArtifactId.replace(/~\d+$/, '') ?? '' }),
-  planEvaluationShards: async () => ({ shards: [{ start: 0, end: 1 }, { start: 1, end: 2 }] }),
+  planEvaluationShards: async () => ({ shards: [{ start: 0, end: 1 }, { start: 1, end: 2 }], datasetSize: 100 }),
   evaluateShard: async (input) => {
     const cuts = input.modelArtifactId.split('+').length - 1;
     return { correct: 50 - 5 * cuts, lossSum: 1, count: 50 };

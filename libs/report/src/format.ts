@@ -1,4 +1,5 @@
-import type { DatasetRef, DistillationConfig, FineTuneConfig, ModelOutputKind, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
+import { phaseImagesPerSecond } from '@ippro/workflow-core';
+import type { DatasetRef, DistillationConfig, FineTuneConfig, ModelOutputKind, ProscoreConfig, RecalibrationConfig, RoundMetrics, WorkPhase } from '@ippro/workflow-core';
 
 /** 0.7305 -> "73.05%". */
 export function percent(fraction: number): string {
@@ -43,6 +44,34 @@ export function fineTuneText(tune: Pick<FineTuneConfig, 'steps' | 'dataset' | 'l
 export function withCallerFacts(given: readonly [string, string][] | undefined, own: readonly [string, string][]): [string, string][] {
   const stated = new Set((given ?? []).map(([name]) => name));
   return [...(given ?? []), ...own.filter(([name]) => !stated.has(name))];
+}
+
+/** 75 -> "1:15", 4000 -> "1:06:40". */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor(whole / 60) % 60, whole % 60];
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
+
+const TIMED_WORK: readonly (readonly [WorkPhase, string])[] = [
+  ['scoring', 'scoring img/s'],
+  ['fine-tuning', 'fine-tune img/s'],
+  ['evaluating', 'eval img/s'],
+];
+
+/** The columns of a rounds table that say how long each round took and how fast its work went (two runs of the same input differ only there). */
+export const ROUND_TIMING_HEADERS: readonly string[] = ['wall time', ...TIMED_WORK.map(([, header]) => header)];
+
+/** A round's cells under ROUND_TIMING_HEADERS ('-' where the round recorded no timing, or a phase did no work). */
+export function roundTimingCells(round: RoundMetrics): string[] {
+  return [
+    round.timing === undefined ? '-' : formatDuration(round.timing.seconds),
+    ...TIMED_WORK.map(([phase]) => {
+      const rate = phaseImagesPerSecond(round.timing, phase);
+      return rate === undefined ? '-' : rate.toFixed(0);
+    }),
+  ];
 }
 
 /** The model's output kind as the report states it, with the loss it picked and what its accuracy counts. */

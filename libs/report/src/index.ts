@@ -20,3 +20,4 @@ export { buildCompareRecord } from './compare-record';
 export type { CompareRecordContext } from './compare-record';
 export { renderReportHtml } from './render-report';
 export { COMPARISON_FILES, REPORT_FILES, comparisonFiles, readRunRecord, reportFiles, writeFiles, writeReportHtml } from './write-run-files';
+export { ROUND_TIMING_HEADERS, formatDuration, roundTimingCells } from './format';

@@ -2,7 +2,7 @@ import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { statsReading } from '@ippro/pruning';
 import { accuracyName } from '@ippro/workflow-core';
 import type { ModelOutputKind, PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
-import { datasetText, fineTuneText, lossText, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
+import { ROUND_TIMING_HEADERS, datasetText, fineTuneText, lossText, outputText, percent, readingText, recalibrationText, roundTimingCells, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
@@ -19,9 +19,9 @@ export interface PruneRecordContext {
   notes?: string[];
 }
 
-export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss'];
+export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss', ...ROUND_TIMING_HEADERS];
 
-/** The per-round table: round 0 is the input model; the accuracy column is named for the output kind. */
+/** The per-round table: round 0 is the input model; the accuracy column is named for the output kind; each round's wall time and images/s per phase close it. */
 export function pruneRoundsTable(result: PruneWorkflowResult, output?: ModelOutputKind): RecordTable {
   const flops0 = result.baseline.flops;
   const row = (metrics: RoundMetrics): string[] => [
@@ -33,6 +33,7 @@ export function pruneRoundsTable(result: PruneWorkflowResult, output?: ModelOutp
     percent(metrics.top1),
     lossText(metrics.loss),
     lossText(metrics.fineTuneLoss),
+    ...roundTimingCells(metrics),
   ];
   const headers = PRUNE_TABLE_HEADERS.map((header) => (header === 'top-1' ? accuracyName(output) : header));
   return { title: 'Rounds', headers, rows: [result.baseline, ...result.history].map(row) };

@@ -4,6 +4,7 @@ import { jobFields } from './job-fields';
 import type { JobFields } from './job-fields';
 import type { Logger } from './logger';
 import { orchestratorMetrics } from './metrics';
+import { noteRunActivity } from './run-progress-metrics';
 
 /** The phase of the pruneModel workflow an activity belongs to (the workflow's PrunePhase names). */
 const PHASE_OF_ACTIVITY: Record<string, string> = {
@@ -84,6 +85,7 @@ export function activityTelemetry(logger: Logger): ActivityInterceptorsFactory[]
         const { activityType: activity, attempt, workflowExecution } = context.info;
         const runId = workflowExecution?.workflowId;
         const fields = runId === undefined ? {} : progress.observe(runId, activity, input.args[0]);
+        if (runId !== undefined) noteRunActivity(runId, true);
         const log = logger.child({ ...fields, activity, attempt });
         const started = process.hrtime.bigint();
         const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
@@ -111,6 +113,7 @@ export function activityTelemetry(logger: Logger): ActivityInterceptorsFactory[]
           throw error;
         } finally {
           orchestratorMetrics.activitiesInFlight.dec({ activity });
+          if (runId !== undefined) noteRunActivity(runId, false);
         }
       },
     },

@@ -5,3 +5,4 @@ export { startMetricsServer, type MetricsServer, type MetricsServerOptions } fro
 export { MeteredStorage } from './metered-storage';
 export { activityTelemetry } from './activity-telemetry';
 export { installTemporalLogger } from './temporal-logger';
+export { recentRuns, recordRunsProgress, runProgressMetrics, setRunProgressSource, type RunGaugeValues, type RunProgressSource } from './run-progress-metrics';

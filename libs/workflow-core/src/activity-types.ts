@@ -31,6 +31,8 @@ export interface PlanScoringShardsOutput {
   shardPlanArtifactId?: string;
   /** Empty for criteria that need no data (l1, l2, bn, random). */
   shards: ScoringShardRef[];
+  /** Samples in the scoring data (absent without shards): each shard's images follow from it. */
+  datasetSize?: number;
 }
 
 export interface ComputeGradStatsInput {
@@ -190,6 +192,8 @@ export interface PlanEvaluationShardsInput {
 
 export interface PlanEvaluationShardsOutput {
   shards: BatchRangeRef[];
+  /** Samples in the evaluation data: each shard's images follow from it. */
+  datasetSize: number;
 }
 
 export interface EvaluateShardInput {

@@ -19,7 +19,6 @@ export { LOST_ARTIFACT_FAILURES, MAX_RECOMPUTATIONS, lostArtifactOf, recomputing
 export {
   DEFAULT_MAX_PARALLEL,
   afterRound,
-  evaluateModel,
   firstStepOf,
   initialCarry,
   measureBaseline,
@@ -36,3 +35,23 @@ export {
   type RoundHost,
   type RoundOutcome,
 } from './prune-rounds';
+export {
+  RoundClock,
+  UNIT_OF_WORK_PHASE,
+  WORK_PHASE_OF_ACTIVITY,
+  timedPhaseOf,
+  phaseImagesPerSecond,
+  resultWithoutTiming,
+  roundPhasesOf,
+  samplesIn,
+  withoutTiming,
+  type PhaseTiming,
+  type PhaseWork,
+  type RoundTiming,
+  type TimedPhase,
+  type WorkPhase,
+  type WorkUnit,
+} from './run-timing';
+export { liveProgress, liveTasks, type LiveProgress, type LiveTask, type LiveWork, type RunningWork } from './live-progress';
+export { RunProgress } from './run-progress';
+export { scheduledPruneRunId } from './run-ids';

@@ -14,6 +14,7 @@ import type {
   RoundMetrics,
   StopReason,
 } from './prune-types';
+import { RoundClock, samplesIn } from './run-timing';
 
 /**
  * Where the round logic runs: the Temporal workflow (activities are proxies) or this process
@@ -28,6 +29,26 @@ export interface RoundHost {
   jobPrefix: string;
   /** Notable events (a lost artifact computed again): the workflow's log. */
   note?(line: string): void;
+  /** A round (round 0: the baseline measurement) begins, timed by `clock`: the progress query reads it. */
+  roundStarted?(clock: RoundClock): void;
+}
+
+/** The host's phase reports, also entered on the round's clock. */
+interface TimedRound {
+  clock: RoundClock;
+  report(phase: PrunePhase, shardsDone: number, shardsTotal: number): void;
+}
+
+function timedRound(host: RoundHost): TimedRound {
+  const clock = new RoundClock();
+  host.roundStarted?.(clock);
+  return {
+    clock,
+    report(phase, shardsDone, shardsTotal) {
+      clock.enter(phase);
+      host.report(phase, shardsDone, shardsTotal);
+    },
+  };
 }
 
 export const DEFAULT_MAX_PARALLEL = 4;
@@ -59,23 +80,29 @@ export function outputOf(input: { output?: ModelOutputKind }): { output?: ModelO
 }
 
 /** Evaluates a model shard by shard and merges the exact sums in shard order. */
-export async function evaluateModel(
+async function evaluateModel(
   input: PruneWorkflowInput,
   host: RoundHost,
+  timed: TimedRound,
   modelArtifactId: string,
   round: number,
 ): Promise<Omit<RoundMetrics, 'round' | 'modelArtifactId' | 'removedGroups' | 'removedTotal'>> {
   const { evaluationShards, maxParallel } = resolveSettings(input);
   const { activities } = host;
-  host.report('evaluating', 0, 0);
-  const { shards } = await activities.planEvaluationShards({ evaluation: input.evaluation, shards: evaluationShards });
-  host.report('evaluating', 0, shards.length);
+  const { evaluation } = input;
+  timed.report('evaluating', 0, 0);
+  const { shards, datasetSize } = await activities.planEvaluationShards({ evaluation, shards: evaluationShards });
+  timed.clock.expect('evaluating', shards.reduce((sum, batches) => sum + samplesIn(batches, evaluation.batchSize, datasetSize), 0));
+  timed.report('evaluating', 0, shards.length);
   const parts: EvaluationSumsRef[] = await mapBounded(
     shards,
     maxParallel,
-    (batches, index) =>
-      activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation: input.evaluation, batches, ...outputOf(input) }),
-    (done, total) => host.report('evaluating', done, total),
+    async (batches, index) => {
+      const part = await activities.evaluateShard({ jobId: `${host.jobPrefix}/r${round}/eval${index}`, modelArtifactId, evaluation, batches, ...outputOf(input) });
+      timed.clock.finished('evaluating', part.count, part.count);
+      return part;
+    },
+    (done, total) => timed.report('evaluating', done, total),
   );
   return activities.mergeEvaluations({ modelArtifactId, parts });
 }
@@ -83,9 +110,10 @@ export async function evaluateModel(
 /** Round 0: the input model's metrics. A lost input fails naming it (see recomputingLostArtifacts). */
 export async function measureBaseline(input: PruneWorkflowInput, host: RoundHost): Promise<RoundMetrics> {
   return recomputingLostArtifacts('the baseline', stepInputs(input), host.activities, (line) => host.note?.(line), async () => {
-    host.report('baseline', 0, 0);
-    const measured = await evaluateModel(input, host, input.modelArtifactId, 0);
-    return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0 };
+    const timed = timedRound(host);
+    timed.report('baseline', 0, 0);
+    const measured = await evaluateModel(input, host, timed, input.modelArtifactId, 0);
+    return { round: 0, modelArtifactId: input.modelArtifactId, ...measured, removedGroups: 0, removedTotal: 0, timing: timed.clock.timing() };
   });
 }
 
@@ -168,6 +196,7 @@ async function scoreRound(
   input: PruneWorkflowInput,
   carry: PruneCarry,
   host: RoundHost,
+  timed: TimedRound,
   settings: ReturnType<typeof resolveSettings>,
   prefix: string,
 ): Promise<{ scores: MergeAndScoreOutput; statsArtifactIds: string[][] }> {
@@ -175,7 +204,7 @@ async function scoreRound(
   const round = carry.round;
   if (input.proscore?.reading === 'trajectory') {
     if (input.scoring === undefined) throw new Error('the trajectory reading without scoring settings');
-    host.report('scoring', 0, 1);
+    timed.report('scoring', 0, 1);
     const scores = await activities.scoreTrajectory({
       jobId: `${prefix}/trajectory`,
       modelArtifactId: carry.modelArtifactId,
@@ -184,10 +213,11 @@ async function scoreRound(
       proscore: input.proscore,
       ...outputOf(input),
     });
-    host.report('scoring', 1, 1);
+    timed.report('scoring', 1, 1);
     return { scores, statsArtifactIds: [] };
   }
-  host.report('scoring', 0, 0);
+  const { clock } = timed;
+  timed.report('scoring', 0, 0);
   const shardPlan = await activities.planScoringShards({
     modelArtifactId: carry.modelArtifactId,
     criterion: input.criterion,
@@ -195,25 +225,32 @@ async function scoreRound(
     batchShards: settings.batchShards,
     layerShards: settings.layerShards,
   });
-  host.report('scoring', 0, shardPlan.shards.length);
+  const { scoring } = input;
+  if (scoring !== undefined && shardPlan.datasetSize !== undefined) {
+    const datasetSize = shardPlan.datasetSize;
+    clock.expect('scoring', shardPlan.shards.reduce((sum, shard) => sum + samplesIn(shard.batches, scoring.batchSize, datasetSize), 0));
+  }
+  timed.report('scoring', 0, shardPlan.shards.length);
   const stats = await mapBounded(
     shardPlan.shards,
     settings.maxParallel,
-    (shard) => {
-      if (input.scoring === undefined || shardPlan.shardPlanArtifactId === undefined) throw new Error('scoring shards without scoring settings');
-      return activities.computeGradStats({
+    async (shard) => {
+      if (scoring === undefined || shardPlan.shardPlanArtifactId === undefined) throw new Error('scoring shards without scoring settings');
+      const computed = await activities.computeGradStats({
         jobId: `${prefix}/s${shard.index}`,
         modelArtifactId: carry.modelArtifactId,
-        scoring: input.scoring,
+        scoring,
         shardPlanArtifactId: shardPlan.shardPlanArtifactId,
         shard,
         ...outputOf(input),
       });
+      clock.finished('scoring', computed.count, computed.count);
+      return computed;
     },
-    (done, total) => host.report('scoring', done, total),
+    (done, total) => timed.report('scoring', done, total),
   );
 
-  host.report('merging', 0, 1);
+  timed.report('merging', 0, 1);
   const statsArtifactIds = byLayerShard(shardPlan.shards, stats.map((shard) => shard.statsArtifactId));
   const scores = await activities.mergeAndScore({
     modelArtifactId: carry.modelArtifactId,
@@ -241,10 +278,12 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
   const { activities } = host;
   const round = carry.round;
   const prefix = `${host.jobPrefix}/r${round}`;
+  const timed = timedRound(host);
+  const { clock } = timed;
 
-  const { scores, statsArtifactIds } = await scoreRound(input, carry, host, settings, prefix);
+  const { scores, statsArtifactIds } = await scoreRound(input, carry, host, timed, settings, prefix);
 
-  host.report('planning', 0, 1);
+  timed.report('planning', 0, 1);
   const plan = await activities.planRound({
     originalModelArtifactId: input.modelArtifactId,
     modelArtifactId: carry.modelArtifactId,
@@ -257,7 +296,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     return { kind: 'nothing-removed', reachedGoal: plan.reachedGoal, ...(plan.reason === undefined ? {} : { reason: plan.reason }) };
   }
 
-  host.report('surgery', 0, 1);
+  timed.report('surgery', 0, 1);
   const pruned = await activities.applySurgery({
     originalModelArtifactId: input.modelArtifactId,
     modelArtifactId: carry.modelArtifactId,
@@ -272,7 +311,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
       maxParallel: settings.maxParallel,
       seed: input.seed,
       jobId: prefix,
-      report: (done, total) => host.report('recalibrating', done, total),
+      report: (done, total) => timed.report('recalibrating', done, total),
       ...outputOf(input),
     });
   }
@@ -281,15 +320,16 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
   if (tune !== undefined && settings.steps > 0) {
     let lossSum = 0;
     let samples = 0;
+    clock.expect('fine-tuning', settings.repetitions * settings.replicas * settings.steps);
     for (let repetition = 0; repetition < settings.repetitions; repetition += 1) {
       const start = model;
       const replicaIndices = Array.from({ length: settings.replicas }, (_, index) => index);
-      host.report('fine-tuning', 0, replicaIndices.length);
+      timed.report('fine-tuning', 0, replicaIndices.length);
       const replicas = await mapBounded(
         replicaIndices,
         settings.maxParallel,
-        (index) =>
-          activities.fineTuneReplica({
+        async (index) => {
+          const tuned = await activities.fineTuneReplica({
             jobId: `${prefix}/m${repetition}/replica${index}`,
             startModelArtifactId: start,
             fineTune: tune,
@@ -299,8 +339,11 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             seed: input.seed,
             ...teacherOf(tune, input.modelArtifactId),
             ...outputOf(input),
-          }),
-        (done, total) => host.report('fine-tuning', done, total),
+          });
+          clock.finished('fine-tuning', tuned.steps, tuned.sampleCount);
+          return tuned;
+        },
+        (done, total) => timed.report('fine-tuning', done, total),
       );
       for (const replica of replicas) {
         lossSum += replica.lossSum;
@@ -309,7 +352,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
       if (replicas.length === 1) {
         model = (replicas[0] as { modelArtifactId: string }).modelArtifactId;
       } else {
-        host.report('averaging', 0, 1);
+        timed.report('averaging', 0, 1);
         const averaged = await activities.averageModels({
           models: replicas.map(({ modelArtifactId, sampleCount }) => ({ modelArtifactId, sampleCount })),
         });
@@ -319,7 +362,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     fineTuneLoss = samples === 0 ? 0 : lossSum / samples;
   }
 
-  const measured = await evaluateModel(input, host, model, round);
+  const measured = await evaluateModel(input, host, timed, model, round);
   const metrics: RoundMetrics = {
     round,
     modelArtifactId: model,
@@ -330,6 +373,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     reachedGoal: plan.reachedGoal,
     scoresArtifactId: scores.scoresArtifactId,
     ...(statsArtifactIds.length === 0 ? {} : { statsArtifactIds }),
+    timing: clock.timing(),
   };
   return { kind: 'done', metrics, removedArtifactId: pruned.removedArtifactId };
 }

@@ -5,6 +5,7 @@
  */
 
 import type { MergeEvaluationsOutput } from './activity-types';
+import type { PhaseWork, RoundTiming, TimedPhase } from './run-timing';
 
 /**
  * The importance criteria: the one registry every list of them (flags, help, workflow checks,
@@ -240,6 +241,8 @@ export interface RoundMetrics extends MergeEvaluationsOutput {
   scoresArtifactId?: string;
   /** The round's gradient statistics, per layer shard in merge order (gradient criteria only): the report reads them. */
   statsArtifactIds?: string[][];
+  /** Wall time and work per phase (absent in records of older runs); the only field two runs of the same input differ in. */
+  timing?: RoundTiming;
 }
 
 export type StopReason = 'target-reached' | 'rounds-done' | 'accuracy-budget' | 'nothing-to-remove' | 'cancelled';
@@ -308,4 +311,13 @@ export interface PruneProgress {
   paused: boolean;
   cancelRequested: boolean;
   stoppedBecause?: StopReason;
+  /**
+   * The work phase in progress, counted from its finished activities only: the running ones report
+   * through their heartbeats, which clients read from the run's pending activities (liveProgress).
+   */
+  work?: PhaseWork;
+  /** The round in progress (round 0: the baseline) so far. */
+  roundTiming?: RoundTiming;
+  /** The phases each round goes through, in order: what the run's estimate adds up. */
+  roundPhases: TimedPhase[];
 }

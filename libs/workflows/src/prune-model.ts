@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import { afterRound, initialCarry, measureBaseline, outputOf, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
+import { RunProgress, afterRound, initialCarry, measureBaseline, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
 import type {
   PruneActivities,
   PruneCarry,
@@ -20,7 +20,7 @@ import type {
   RoundHost,
 } from '@ippro/workflow-core';
 
-/** The run's phase, round, fan-out counters, per-round metrics and current model id. */
+/** The run's phase, round, fan-out counters, the work phase's totals and finished work, per-round metrics and timings, and current model id. */
 export const progressQuery = defineQuery<PruneProgress>('progress');
 /** Pause at the next round boundary (the round in progress finishes). */
 export const pauseSignal = defineSignal('pause');
@@ -81,21 +81,8 @@ export function activitiesFor(input: Pick<PruneWorkflowInput, 'activity'>): Prun
 export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkflowResult> {
   let paused = input.carry?.paused ?? false;
   let cancelRequested = input.carry?.cancelRequested ?? false;
-  const rounds = input.plan.rounds;
-  const progress: PruneProgress = {
-    ...outputOf(input),
-    phase: 'starting',
-    round: input.carry?.round ?? 0,
-    rounds,
-    shardsDone: 0,
-    shardsTotal: 0,
-    currentModelArtifactId: input.carry?.modelArtifactId ?? input.modelArtifactId,
-    ...(input.carry === undefined ? {} : { baseline: input.carry.baseline }),
-    history: input.carry?.history ?? [],
-    paused,
-    cancelRequested,
-  };
-  setHandler(progressQuery, () => ({ ...progress, paused, cancelRequested }));
+  const progress = new RunProgress(input);
+  setHandler(progressQuery, () => progress.snapshot({ paused, cancelRequested }));
   setHandler(pauseSignal, () => {
     paused = true;
   });
@@ -116,45 +103,25 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
     activities: activitiesFor(input),
     jobPrefix: workflowInfo().workflowId,
     note: (line) => log.warn(`${workflowInfo().workflowId}: ${line}`),
-    report(phase, shardsDone, shardsTotal) {
-      progress.phase = phase;
-      progress.shardsDone = shardsDone;
-      progress.shardsTotal = shardsTotal;
-    },
+    roundStarted: (clock) => progress.roundStarted(clock),
+    report: (phase, shardsDone, shardsTotal) => progress.report(phase, shardsDone, shardsTotal),
   };
   const finish = (result: PruneWorkflowResult): PruneWorkflowResult => {
-    Object.assign(progress, {
-      phase: 'done',
-      shardsDone: 0,
-      shardsTotal: 0,
-      history: result.history,
-      currentModelArtifactId: result.modelArtifactId,
-      stoppedBecause: result.stoppedBecause,
-    });
+    progress.finished(result);
     return result;
   };
 
-  let carry: PruneCarry;
-  if (input.carry === undefined) {
-    const baseline = await measureBaseline(input, host);
-    carry = initialCarry(input, baseline);
-    progress.baseline = baseline;
-  } else {
-    carry = input.carry;
-  }
-  progress.round = carry.round;
+  const carry: PruneCarry = input.carry ?? initialCarry(input, await measureBaseline(input, host));
 
   // Round boundary: pause and cancel take effect here.
-  if (paused && !cancelRequested) {
-    progress.phase = 'paused';
-    await condition(() => !paused || cancelRequested);
-  }
+  progress.atBoundary(carry, paused && !cancelRequested ? 'paused' : 'starting');
+  if (paused && !cancelRequested) await condition(() => !paused || cancelRequested);
   if (cancelRequested) return finish(resultOf(input, carry, 'cancelled', 'cancelled at a round boundary'));
 
   const outcome = await runRound(input, carry, host);
   const step = afterRound(input, carry, outcome);
   if (step.result !== undefined) return finish(step.result);
   if (cancelRequested) return finish(resultOf(input, step.next, 'cancelled', 'cancelled at a round boundary'));
-  Object.assign(progress, { phase: 'starting', history: step.next.history, currentModelArtifactId: step.next.modelArtifactId });
+  progress.atBoundary(step.next);
   return continueAsNew<typeof pruneModel>({ ...input, carry: { ...step.next, paused, cancelRequested } });
 }

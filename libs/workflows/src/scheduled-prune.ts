@@ -1,4 +1,5 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { scheduledPruneRunId } from '@ippro/workflow-core';
 import { keepDecision } from './keep-decision';
 import { keptDirName } from './kept-dir-name';
 import { NON_RETRYABLE_ERROR_TYPES, pruneModel } from './prune-model';
@@ -26,7 +27,7 @@ export async function scheduledPrune(input: ScheduledPruneInput): Promise<Schedu
   checkInput(input);
   const { workflowId } = workflowInfo();
   const { modelArtifactId, output } = await activities.loadScheduledModel({ modelPath: input.modelPath, ...(input.prune.output === undefined ? {} : { output: input.prune.output }) });
-  const pruneRunId = `${workflowId}/prune`;
+  const pruneRunId = scheduledPruneRunId(workflowId);
   const result = await executeChild(pruneModel, { args: [{ ...input.prune, modelArtifactId, output }], workflowId: pruneRunId });
   const decision = keepDecision(result, input.accuracyBudget);
   const summary: ScheduledPruneResult = {

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, publishDirectory } from '@ippro/artifact-store';
 import { comparisonTableText, criterionVariants, needsScoringData, resolveCompareSettings, variantReading } from '@ippro/compare';
-import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
-import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
+import type { CompareInput, CompareResult } from '@ippro/compare';
+import { RunIdTakenError, checkRunIdFree, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import { required } from '@ippro/settings';
@@ -15,9 +15,12 @@ import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
+import { datasetFacts } from '../dataset-refs';
+import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
-import { ProgressBar } from '../progress-bar';
-import { connectTarget, resolveTarget } from '../remote';
+import { ProgressView, compareProgressLines, viewOptions } from '../progress-view';
+import { connectTarget, resolveTarget, runLink } from '../remote';
+import { followComparison } from '../run-view';
 import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { COMPARE_SETTINGS } from '../run-settings';
 import type { CompareSettingsSet } from '../run-settings';
@@ -57,9 +60,11 @@ interface PreparedInput {
   input: CompareInput;
   artifacts: Uint8Array[];
   /** The settings as given, for the report's facts. */
-  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string; testData?: string };
+  given: { out: string; model: string; testData?: string };
   /** What looks wrong with the model (printed on stderr, recorded in compare.json and the report). */
   warnings: string[];
+  /** The spec each dataset of the input was given as. */
+  specOf: RunInputs['specOf'];
 }
 
 function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
@@ -73,12 +78,12 @@ function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetr
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
 async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<PreparedInput> {
   const values = settings.values;
-  const [modelDir, dataSpec, out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
+  const [modelDir, , out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
   const { metric, targets } = targetsOf(settings);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
   // Each pruned model is tuned once: the whole budget is its own.
-  const { modelArtifactId, output, warnings, data, evaluation, test, fineTune, recalibration, dataSize, artifacts } = await prepareRunInputs(settings, {
+  const { modelArtifactId, output, warnings, data, evaluation, test, fineTune, recalibration, dataSize, artifacts, specOf } = await prepareRunInputs(settings, {
     local: values.local,
     quiet: values.json,
     shares: { rounds: 1, repetitions: 1, replicas: 1 },
@@ -121,15 +126,8 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const given = {
-    out,
-    model: modelDir,
-    data: dataSpec,
-    ...(values.evalData === undefined ? {} : { evalData: values.evalData }),
-    ...(values.finetuneData === undefined ? {} : { finetuneData: values.finetuneData }),
-    ...(values.testData === undefined ? {} : { testData: values.testData }),
-  };
-  return { input, artifacts, given, warnings };
+  const given = { out, model: modelDir, ...(values.testData === undefined ? {} : { testData: values.testData }) };
+  return { input, artifacts, given, warnings, specOf };
 }
 
 interface Finished {
@@ -139,10 +137,6 @@ interface Finished {
   finish: () => Promise<void>;
 }
 
-function progressLine(bar: ProgressBar): (progress: CompareProgress) => void {
-  return (progress) => bar.update(progress.done, progress.total, `${progress.phase}, ${progress.rowsDone}/${progress.rowsTotal} pruned models`);
-}
-
 async function runLocal(prepared: PreparedInput, options: CompareValues): Promise<Finished> {
   const root = await mkdtemp(join(tmpdir(), 'ippro-compare-'));
   const finish = (): Promise<void> => rm(root, { recursive: true, force: true });
@@ -150,13 +144,13 @@ async function runLocal(prepared: PreparedInput, options: CompareValues): Promis
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
     printWarnings(prepared.warnings);
-    const bar = new ProgressBar('comparing');
+    const view = new ProgressView(viewOptions(options));
     const result = await runCompareInProcess(prepared.input, {
       store,
       ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
-      onProgress: progressLine(bar),
+      onProgress: (progress) => view.show(compareProgressLines(progress, [], options.verbose)),
     });
-    bar.done();
+    view.done();
     return { result, read: (id) => store.get(id), finish };
   } catch (error) {
     await finish();
@@ -182,21 +176,11 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
     await asBadInput(artifacts.description, async () => {
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
-    const handle = await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
     printWarnings(prepared.warnings);
-    process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n`);
-    const bar = new ProgressBar('comparing');
-    const show = progressLine(bar);
-    let settled = false;
-    const resultPromise = handle.result().finally(() => {
-      settled = true;
-    });
-    while (!settled) {
-      await Promise.race([resultPromise.catch(() => undefined), new Promise((wake) => setTimeout(wake, 500))]);
-      if (!settled) show(await queryCompareProgress(handle).catch(() => ({ phase: 'baseline' as const, done: 0, total: 0, rowsDone: 0, rowsTotal: 0 })));
-    }
-    bar.done();
-    const result = await resultPromise;
+    const ui = runLink(target, workflowId);
+    process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n${ui === undefined ? '' : `  Temporal UI: ${ui}\n`}`);
+    const result = await followComparison(client, workflowId, viewOptions(options));
     return { result, read: (id) => artifacts.get(id), finish };
   } catch (error) {
     await finish();
@@ -221,27 +205,25 @@ function commandLine(): string {
 
 /** Tables and the report, written to a staging directory next to --out and renamed when complete. */
 async function writeOutputs(prepared: PreparedInput, result: CompareResult, read: ReadArtifact, seconds: number, config: EffectiveConfig): Promise<void> {
-  const { input, given: options } = prepared;
+  const { input, given: options, specOf } = prepared;
   const out = resolve(options.out);
   const facts: [string, string][] = [
     ['model', options.model],
-    ['scoring data', options.data],
-    ...(input.fineTune === undefined ? [] : [['fine-tuning data', options.finetuneData ?? options.data] as [string, string]]),
-    ['evaluation data', options.evalData ?? options.data],
+    ...datasetFacts(input, specOf),
     ...(options.testData === undefined ? [] : [['test data', options.testData] as [string, string]]),
     ['command', commandLine()],
     ['wall time', `${seconds.toFixed(1)} s`],
   ];
   const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config, notes: prepared.warnings });
   const tested = options.testData === undefined ? '' : ` (choices), tested on ${options.testData} (test columns)`;
-  const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}${tested}`;
+  const heading = `ippro compare: ${options.model}, evaluated on ${specOf(input.evaluation.dataset)}${tested}`;
   const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
   const files = comparisonFiles(result, heading, config, prepared.warnings);
   files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);
   await publishDirectory(out, (dir) => writeFiles(dir, { ...files, ...reportFiles(record) }));
 }
 
-function screenTable(result: CompareResult): string {
+export function screenTable(result: CompareResult): string {
   const { headers, rows } = comparisonTableText(result);
   return textTable(headers, rows);
 }

@@ -25,6 +25,7 @@ const DEV_SETTINGS = combineSets(
     dataDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'directory of the CIFAR-10 .bin files (workers and orchestrator)' }),
     verbose: toggle({ help: 'print the logs of the dev server and the workers' }),
     metricsPort: setting({ parse: port(true), help: "serve the orchestrator's Prometheus metrics on this port (0: a free one) and each worker's on a free one; dev.json lists them" }),
+    json: toggle({ help: `print the running stack as JSON on stdout (what ${DEV_INFO_FILE} holds) instead of its summary` }),
   },
   STORE_SETTINGS,
 );
@@ -70,17 +71,19 @@ export function devCommand(): Command {
     });
     const { info } = stack;
     process.stdout.write(
-      [
-        `ippro dev: running (state in ${options.stateDir}, ${DEV_INFO_FILE} written)`,
-        `  Temporal      ${info.temporal.address} (namespace ${info.temporal.namespace}, task queue ${info.taskQueue})`,
-        `  Temporal UI   ${info.temporal.uiUrl ?? 'off'}`,
-        `  artifacts     ${info.artifacts}`,
-        `  workers       ${info.workers.join(', ')}`,
-        ...(info.store === undefined ? [] : [`  store         ${info.store} (shared by the orchestrator and the workers)`]),
-        ...(info.metrics === undefined ? [] : [`  metrics       ${[info.metrics.orchestrator, ...info.metrics.workers].join(', ')}`]),
-        'press Ctrl-C to stop',
-        '',
-      ].join('\n'),
+      options.json
+        ? `${JSON.stringify(info, null, 2)}\n`
+        : [
+            `ippro dev: running (state in ${options.stateDir}, ${DEV_INFO_FILE} written)`,
+            `  Temporal      ${info.temporal.address} (namespace ${info.temporal.namespace}, task queue ${info.taskQueue})`,
+            `  Temporal UI   ${info.temporal.uiUrl ?? 'off'}`,
+            `  artifacts     ${info.artifacts}`,
+            `  workers       ${info.workers.join(', ')}`,
+            ...(info.store === undefined ? [] : [`  store         ${info.store} (shared by the orchestrator and the workers)`]),
+            ...(info.metrics === undefined ? [] : [`  metrics       ${[info.metrics.orchestrator, ...info.metrics.workers].join(', ')}`]),
+            'press Ctrl-C to stop',
+            '',
+          ].join('\n'),
     );
     const reason = await new Promise<string>((done) => {
       const onSignal = (signal: NodeJS.Signals): void => done(signal);

@@ -3,21 +3,23 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runPruneInProcess } from '@ippro/activities';
+import { startPruneInProcess } from '@ippro/activities';
 import { ArtifactStore, OutputTakenError, publishDirectory } from '@ippro/artifact-store';
 import { writeModelArtifactToDir } from '@ippro/model-artifact';
-import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } from '@ippro/orchestration';
+import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, pruneRunProgressOf, startPrune } from '@ippro/orchestration';
+import type { PruneRunProgress } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
-import { PruneInputError, checkPruneInput } from '@ippro/workflow-core';
+import { PruneInputError, checkPruneInput, liveProgress } from '@ippro/workflow-core';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { addSettings, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
+import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
-import { ProgressBar } from '../progress-bar';
-import { connectTarget, resolveTarget } from '../remote';
+import { viewOptions } from '../progress-view';
+import { connectTarget, resolveTarget, runLink } from '../remote';
 import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { PRUNE_SETTINGS } from '../run-settings';
 import type { ACCURACY_BUDGET_SETTINGS, PRUNE_INPUT_SETTINGS, PruneSettingsSet, RUN_INPUT_SETTINGS } from '../run-settings';
@@ -101,6 +103,8 @@ export interface PreparedInput {
   artifacts: Uint8Array[];
   /** What looks wrong with the model (printed on stderr, recorded in summary.json and the report). */
   warnings: string[];
+  /** The spec each dataset of the input was given as. */
+  specOf: RunInputs['specOf'];
 }
 
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
@@ -113,7 +117,7 @@ export async function prepareInput(
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
   await startBackend(values.backend, run.quiet);
-  const { modelArtifactId, output, warnings, data, evaluation: evaluationData, fineTune, recalibration, dataSize, artifacts } = await prepareRunInputs(settings, {
+  const { modelArtifactId, output, warnings, data, evaluation: evaluationData, fineTune, recalibration, dataSize, artifacts, specOf } = await prepareRunInputs(settings, {
     local: run.local,
     quiet: run.quiet,
     shares: { rounds: values.rounds, repetitions: values.repetitions, replicas: values.replicas },
@@ -162,7 +166,7 @@ export async function prepareInput(
     if (error instanceof PruneInputError) throw new UsageError(error.message);
     throw error;
   }
-  return { input, artifacts, warnings };
+  return { input, artifacts, warnings, specOf };
 }
 
 async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<PruneWorkflowResult> {
@@ -172,13 +176,12 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
-    const bar = new ProgressBar('pruning');
-    const result = await runPruneInProcess(prepared.input, {
-      store,
-      ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }),
-      onProgress: (phase, done, total) => bar.update(done, total, phase),
-    });
-    bar.done();
+    const local = startPruneInProcess(prepared.input, { store, ...(options.dataDir === undefined ? {} : { cifar10Dir: options.dataDir }) });
+    const read = async (): Promise<PruneRunProgress> => {
+      const progress = local.progress();
+      return { progress, live: liveProgress(progress, local.running(), Date.now()) };
+    };
+    const result = await followRun({ name: 'local', result: local.result, read }, viewOptions(options), process.stderr);
     const report = await pruneReportFiles(prepared, result, (id) => store.get(id), run);
     const kept = `the run's store, kept at ${root} (the file objects/${result.modelArtifactId.slice(0, 2)}/${result.modelArtifactId})`;
     await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), summaryOf(prepared, result, run), report, kept).catch((error: unknown) => {
@@ -211,21 +214,29 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     });
     const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
     printWarnings(prepared.warnings);
+    const ui = runLink(target, workflowId);
     if (!options.wait) {
-      process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId })}\n` : `${workflowId}\n`);
+      if (ui !== undefined && !options.json) say(`Temporal UI: ${ui}`);
+      process.stdout.write(options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }) })}\n` : `${workflowId}\n`);
       return;
     }
-    say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})`);
+    say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})${ui === undefined ? '' : `\n  Temporal UI: ${ui}`}`);
     process.once('SIGINT', () => {
       say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId}' follows it, 'ippro cancel ${workflowId}' stops it`);
       process.exit(130);
     });
-    const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
+    const result = await followRun(
+      { name: workflowId, result: handle.result(), read: () => pruneRunProgressOf(client, workflowId) },
+      viewOptions(options),
+      options.json ? process.stderr : process.stdout,
+    );
     const bytes = await artifacts.get(result.modelArtifactId);
     const report = await pruneReportFiles(prepared, result, (id) => artifacts.get(id), run);
     const kept = `${artifacts.description}, where it stays ('ippro status ${workflowId} --json' names it as progress.currentModelArtifactId)`;
     await writeResult(resolve(options.out as string), bytes, summaryOf(prepared, result, run), report, kept);
-    process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
+    process.stdout.write(
+      options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }), ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`,
+    );
   } finally {
     artifacts.close();
     await client.connection.close();

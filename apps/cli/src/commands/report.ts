@@ -17,6 +17,7 @@ import { TARGET_SETTINGS, openRunArtifacts, storeFromSettings, targetSettings } 
 type ReportOptions = RemoteFlags & {
   out: string;
   backend: string;
+  json?: boolean;
 };
 
 export function reportCommand(): Command {
@@ -27,13 +28,14 @@ export function reportCommand(): Command {
     )
     .argument('<run-or-dir>', 'output directory of a run, or a run id')
     .requiredOption('--out <file>', 'the HTML file to write')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (recomputing scores of a run on a stack)', 'auto');
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (recomputing scores of a run on a stack)', 'auto')
+    .option('--json', 'print { report } (the file written) as JSON');
   return addSettingOptions(command, TARGET_SETTINGS).action(async (runOrDir: string, options: ReportOptions) => {
     const isDir = await stat(runOrDir).then((found) => found.isDirectory(), () => false);
     const record = isDir ? await asBadInput(runOrDir, () => readRunRecord(runOrDir)) : await recordOfRun(runOrDir, options);
     const file = resolve(options.out);
     await writeReportHtml(file, record);
-    process.stdout.write(`report: ${file}\n`);
+    process.stdout.write(options.json === true ? `${JSON.stringify({ report: file })}\n` : `report: ${file}\n`);
   });
 }
 

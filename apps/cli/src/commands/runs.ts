@@ -1,129 +1,262 @@
 import { Command } from 'commander';
-import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
-import { cancelPrune, pruneHandle, queryProgress } from '@ippro/orchestration';
-import type { PruneProgress } from '@ippro/workflow-core';
+import type { Client } from '@temporalio/client';
+import {
+  RunControlError,
+  RunNotFoundError,
+  compareHandle,
+  compareRunProgressOf,
+  controlRun,
+  describeRun,
+  listRuns,
+  pruneHandle,
+  pruneRunIdOf,
+  pruneRunProgressOf,
+  scheduledRunResult,
+} from '@ippro/orchestration';
+import type { CompareRunProgress, PruneRunProgress, RunAction, RunDescription, RunListing } from '@ippro/orchestration';
+import { addSettingOptions, combineSets, resolveSettings, toggle } from '@ippro/settings';
+import type { GivenFlags, Resolved, SettingSet } from '@ippro/settings';
+import type { PruneWorkflowResult } from '@ippro/workflow-core';
 import { isPositiveInteger, parseNumberFlag } from '../cli-inputs';
+import { asUsage } from '../command-settings';
 import { UsageError } from '../exit-codes';
-import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget } from '../remote';
-import type { RemoteFlags } from '../remote';
-import { describeProgress, followRun, renderResult, roundsTable } from '../run-view';
+import { PROGRESS_SETTINGS, compareProgressLines, pruneProgressLines } from '../progress-view';
+import type { ProgressViewOptions } from '../progress-view';
+import { REMOTE_SETTINGS, connectTarget, resolveTarget, runLink } from '../remote';
+import type { RemoteTarget } from '../remote';
+import { followComparison, followRun, renderResult, roundsTable } from '../run-view';
 import { textTable } from '../text-table';
+import { screenTable } from './compare';
+import { describeScheduledResult } from './schedule';
+
+const JSON_SETTINGS = { json: toggle({ help: 'print the answer as JSON on stdout' }) };
+const CONTROL_SETTINGS = combineSets(REMOTE_SETTINGS, JSON_SETTINGS);
+const STATUS_SETTINGS = combineSets(CONTROL_SETTINGS, { verbose: PROGRESS_SETTINGS.verbose });
+const WATCH_SETTINGS = combineSets(CONTROL_SETTINGS, PROGRESS_SETTINGS);
+type Flags = GivenFlags;
+
+/** Every setting a run command may take, resolved from the ones it was given (the others take their defaults). */
+function settingsOf(flags: Flags): Resolved<typeof WATCH_SETTINGS> {
+  return asUsage(() => resolveSettings(WATCH_SETTINGS, { flags, env: process.env }));
+}
 
 /** Connects to the stack named by the flags, runs `use`, closes the connection. */
-async function withClient<T>(flags: RemoteFlags, use: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectTarget(await resolveTarget(remoteSettings(flags)));
+async function withClient<T>(flags: Flags, use: (client: Client, target: RemoteTarget) => Promise<T>): Promise<T> {
+  const target = await resolveTarget(settingsOf(flags));
+  const client = await connectTarget(target);
   try {
-    return await use(client);
+    return await use(client, target);
   } finally {
     await client.connection.close();
   }
 }
 
-/** The latest run of a workflow id, or a UsageError naming the id. */
-async function describeRun(client: Client, runId: string): Promise<WorkflowExecutionDescription> {
+/** Unknown runs and requests a run cannot take are bad input. */
+async function asRunInput<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await pruneHandle(client, runId).describe();
+    return await work();
   } catch (error) {
-    if ((error as Error).name === 'WorkflowNotFoundError') throw new UsageError(`no run '${runId}'`);
+    if (error instanceof RunNotFoundError || error instanceof RunControlError) throw new UsageError(error.message);
     throw error;
   }
 }
 
-interface StatusFlags extends RemoteFlags {
-  json?: boolean;
+function runCommand(name: string, description: string, set: SettingSet = CONTROL_SETTINGS): Command {
+  return addSettingOptions(new Command(name).description(description), set);
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** The link line printed under a run, when the UI's address is known. */
+function linkLine(target: RemoteTarget, runId: string): string[] {
+  const link = runLink(target, runId);
+  return link === undefined ? [] : [`  Temporal UI: ${link}`];
+}
+
+interface RunState {
+  run: Pick<RunDescription, 'runId' | 'kind'>;
+  /** The prune run behind it (a scheduled firing's child), when it has one. */
+  pruneRunId?: string;
+  prune?: PruneRunProgress;
+  compare?: CompareRunProgress;
+}
+
+async function stateOf(client: Client, run: Pick<RunDescription, 'runId' | 'kind'>): Promise<RunState> {
+  if (run.kind === 'compare') {
+    const compare = await compareRunProgressOf(client, run.runId);
+    return { run, ...(compare === undefined ? {} : { compare }) };
+  }
+  const pruneRunId = pruneRunIdOf(run) as string;
+  const prune = await pruneRunProgressOf(client, pruneRunId);
+  return { run, pruneRunId, ...(prune === undefined ? {} : { prune }) };
 }
 
 export function statusCommand(): Command {
-  return addRemoteFlags(new Command('status').description('show a run: status, phase, round and the per-round table').argument('<run>', 'run id (workflow id)'))
-    .option('--json', 'print { runId, status, progress } as JSON')
-    .action(async (runId: string, flags: StatusFlags) => {
-      await withClient(flags, async (client) => {
-        const description = await describeRun(client, runId);
-        const progress = await queryProgress(pruneHandle(client, runId)).catch(() => undefined);
-        if (flags.json === true) {
-          process.stdout.write(`${JSON.stringify({ runId, status: description.status.name, startTime: description.startTime, progress: progress ?? null }, null, 2)}\n`);
-          return;
+  return runCommand('status', 'show a run (prune, compare or scheduled): status, phase and progress with rate and ETA, the per-round table', STATUS_SETTINGS)
+    .argument('<run>', 'run id (workflow id)')
+    .action(async (runId: string, flags: Flags) => {
+      const { json: asJson, verbose } = settingsOf(flags).values;
+      await withClient(flags, async (client, target) => {
+        const run = await asRunInput(() => describeRun(client, runId));
+        const state = await stateOf(client, run);
+        const scheduled = run.kind === 'scheduled' && run.status === 'COMPLETED' ? await scheduledRunResult(client, runId) : undefined;
+        const ui = runLink(target, runId);
+        const json = {
+          runId,
+          kind: run.kind,
+          status: run.status,
+          startTime: run.startTime,
+          ...(run.closeTime === undefined ? {} : { closeTime: run.closeTime }),
+          ...(ui === undefined ? {} : { ui }),
+          ...(state.pruneRunId === undefined || state.pruneRunId === runId ? {} : { pruneRunId: state.pruneRunId }),
+          progress: state.prune?.progress ?? state.compare?.progress ?? null,
+          live: state.prune?.live ?? (state.compare === undefined ? null : { running: state.compare.running }),
+          ...(scheduled === undefined ? {} : { result: scheduled }),
+        };
+        const lines = [`run ${runId} (${run.kind}): ${run.status}`, ...linkLine(target, runId)];
+        if (state.pruneRunId !== undefined && state.pruneRunId !== runId) lines.push(`  prune run ${state.pruneRunId}`);
+        const { prune, compare } = state;
+        if (prune !== undefined) {
+          if (run.status === 'RUNNING') lines.push(...pruneProgressLines(prune.live, verbose).map((line) => `  ${line}`));
+          if (prune.progress.stoppedBecause !== undefined) lines.push(`  stopped: ${prune.progress.stoppedBecause}`);
+          if (prune.progress.baseline !== undefined) lines.push(roundsTable(prune.progress.baseline, prune.progress.history, prune.progress.output));
         }
-        const lines = [`run ${runId}: ${description.status.name}`];
-        if (progress !== undefined) {
-          lines.push(`  ${describeProgress(progress)}${progress.stoppedBecause === undefined ? '' : `, stopped: ${progress.stoppedBecause}`}`);
-          if (progress.baseline !== undefined) lines.push(roundsTable(progress.baseline, progress.history, progress.output));
-        }
-        process.stdout.write(`${lines.join('\n')}\n`);
+        if (compare !== undefined) lines.push(...compareProgressLines(compare.progress, compare.running, verbose).map((line) => `  ${line}`));
+        if (scheduled !== undefined) lines.push(`  ${describeScheduledResult(scheduled)}${scheduled.keptDir === undefined ? '' : ` -> ${scheduled.keptDir}`}`);
+        print(asJson, json, lines.join('\n'));
       });
     });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Follows a prune run until it ends; its result. A scheduled firing's prune run starts once the
+ * firing has read its model: until then `firing` is watched, and its failure (a missing model) thrown.
+ */
+async function followPrune(client: Client, pruneRunId: string, options: ProgressViewOptions, rounds: NodeJS.WritableStream, firing?: string): Promise<PruneWorkflowResult> {
+  while (firing !== undefined && !(await describeRun(client, pruneRunId).then(() => true, () => false))) {
+    const parent = await describeRun(client, firing);
+    if (parent.status !== 'RUNNING') await scheduledRunResult(client, firing);
+    await sleep(500);
+  }
+  return followRun({ name: pruneRunId, result: pruneHandle(client, pruneRunId).result(), read: () => pruneRunProgressOf(client, pruneRunId) }, options, rounds);
 }
 
 export function watchCommand(): Command {
-  return addRemoteFlags(new Command('watch').description('follow a run live: progress bars and the per-round table, until it ends').argument('<run>', 'run id (workflow id)')).action(
-    async (runId: string, flags: RemoteFlags) => {
-      await withClient(flags, async (client) => {
-        await describeRun(client, runId);
-        const result = await followRun(pruneHandle(client, runId), (text) => process.stdout.write(text));
-        process.stdout.write(renderResult(result));
-      });
-    },
-  );
-}
-
-export function cancelCommand(): Command {
-  return addRemoteFlags(
-    new Command('cancel').description('cancel a run at the next round boundary (the round in progress finishes; the result is the last finished round)').argument('<run>', 'run id (workflow id)'),
-  )
-    .option('--wait', 'wait until the run has stopped')
-    .action(async (runId: string, flags: RemoteFlags & { wait?: boolean }) => {
-      await withClient(flags, async (client) => {
-        const description = await describeRun(client, runId);
-        if (description.status.name !== 'RUNNING') throw new UsageError(`run '${runId}' is not running (${description.status.name})`);
-        const handle = pruneHandle(client, runId);
-        await cancelPrune(handle);
-        process.stdout.write(`run ${runId}: cancel requested; it stops at the next round boundary\n`);
-        if (flags.wait === true) {
-          const result = await handle.result();
-          process.stdout.write(`run ${runId}: stopped (${result.stoppedBecause}), result = round ${result.resultRound}\n`);
+  return runCommand('watch', 'follow a run (prune, compare or scheduled) live: progress with rate and ETA, each finished round, then the result', WATCH_SETTINGS)
+    .argument('<run>', 'run id (workflow id)')
+    .action(async (runId: string, flags: Flags) => {
+      const { values } = settingsOf(flags);
+      const options: ProgressViewOptions = { intervalSeconds: values.progressInterval, verbose: values.verbose };
+      const json = values.json;
+      await withClient(flags, async (client, target) => {
+        const run = await asRunInput(() => describeRun(client, runId));
+        process.stderr.write(`watching run ${runId} (${run.kind})\n${linkLine(target, runId).map((line) => `${line}\n`).join('')}`);
+        const rounds = json ? process.stderr : process.stdout;
+        if (run.kind === 'compare') {
+          const result = await followComparison(client, runId, options);
+          print(json, { runId, kind: run.kind, ...result }, screenTable(result));
+          return;
         }
+        const result = await followPrune(client, pruneRunIdOf(run) as string, options, rounds, run.kind === 'scheduled' ? runId : undefined);
+        if (run.kind === 'prune') {
+          print(json, { runId, kind: run.kind, ...result }, renderResult(result));
+          return;
+        }
+        const scheduled = await scheduledRunResult(client, runId);
+        print(json, { runId, kind: run.kind, ...scheduled }, `${renderResult(result)}${describeScheduledResult(scheduled)}${scheduled.keptDir === undefined ? '' : ` -> ${scheduled.keptDir}`}\n  ${scheduled.reason}`);
       });
     });
 }
 
-interface RunsFlags extends RemoteFlags {
-  limit: string;
-  json?: boolean;
+const CONTROL_SAYS: Readonly<Record<RunAction, string>> = {
+  pause: 'pause requested; it pauses at the next round boundary',
+  resume: 'resume requested',
+  cancel: 'cancel requested; it stops at the next round boundary (the round in progress finishes)',
+};
+
+/** `pause`, `resume`, `cancel`: the request, sent to the run that takes it. */
+function controlCommand(action: RunAction, description: string): Command {
+  const command = runCommand(action, description).argument('<run>', 'run id (workflow id)');
+  if (action === 'cancel') command.option('--wait', 'wait until the run has stopped');
+  return command.action(async (runId: string, flags: Flags & { wait?: boolean }) => {
+    const { json } = settingsOf(flags).values;
+    await withClient(flags, async (client, target) => {
+      const run = await asRunInput(() => describeRun(client, runId));
+      const receiver = await asRunInput(() => controlRun(client, run, action));
+      const says = run.kind === 'compare' ? 'cancel requested; its activities stop at their next heartbeat' : CONTROL_SAYS[action];
+      const lines = [`run ${runId}: ${says}${receiver === runId ? '' : ` (sent to its prune run ${receiver})`}`, ...linkLine(target, runId)];
+      let stopped: Record<string, unknown> = {};
+      if (action === 'cancel' && flags.wait === true) {
+        if (run.kind === 'compare') {
+          const outcome = await compareHandle(client, runId)
+            .result()
+            .then(
+              () => 'completed before the cancel reached it',
+              () => 'cancelled',
+            );
+          lines.push(`run ${runId}: stopped (${outcome})`);
+          stopped = { stopped: outcome };
+        } else {
+          const result = await pruneHandle(client, receiver).result();
+          lines.push(`run ${runId}: stopped (${result.stoppedBecause}), result = round ${result.resultRound}`);
+          stopped = { stopped: result.stoppedBecause, resultRound: result.resultRound };
+        }
+      }
+      print(json, { runId, kind: run.kind, action, sentTo: receiver, ...stopped }, lines.join('\n'));
+    });
+  });
+}
+
+export const cancelCommand = (): Command =>
+  controlCommand('cancel', 'cancel a run: a prune run (or a scheduled one) stops at the next round boundary, its result the last finished round; a comparison stops now');
+export const pauseCommand = (): Command =>
+  controlCommand('pause', "pause a prune run (or a scheduled one) at the next round boundary; 'ippro resume' continues it");
+export const resumeCommand = (): Command => controlCommand('resume', 'resume a paused prune run (or a scheduled one)');
+
+interface RunRow {
+  runId: string;
+  kind: string;
+  status: string;
+  started: string;
+  round: number | null;
+  rounds: number | null;
+  phase: string | null;
+  stoppedBecause: string | null;
+  ui?: string;
+}
+
+async function rowOf(client: Client, target: RemoteTarget, listing: RunListing): Promise<RunRow> {
+  const answers = listing.status === 'RUNNING' || listing.status === 'COMPLETED';
+  const state = answers ? await stateOf(client, listing) : undefined;
+  const progress = state?.prune?.progress;
+  const compare = state?.compare?.progress;
+  const ui = runLink(target, listing.runId);
+  return {
+    runId: listing.runId,
+    kind: listing.kind,
+    status: listing.status,
+    started: listing.startTime.toISOString(),
+    round: progress?.round ?? null,
+    rounds: progress?.rounds ?? null,
+    phase: progress?.phase ?? (compare === undefined ? null : `${compare.phase} ${compare.rowsDone}/${compare.rowsTotal}`),
+    stoppedBecause: progress?.stoppedBecause ?? null,
+    ...(ui === undefined ? {} : { ui }),
+  };
 }
 
 export function runsCommand(): Command {
-  return addRemoteFlags(new Command('runs').description('list recent pruneModel runs with their status'))
+  return runCommand('runs', 'list recent runs (prune, compare and scheduled) with their kind, status and progress')
     .option('--limit <n>', 'runs to show', '20')
-    .option('--json', 'print the list as JSON')
-    .action(async (flags: RunsFlags) => {
+    .action(async (flags: Flags & { limit: string }) => {
       const limit = parseNumberFlag('--limit', flags.limit, isPositiveInteger, 'a positive integer');
-      await withClient(flags, async (client) => {
-        // One row per workflow id: its latest run (continue-as-new makes one run per round).
-        const latest = new Map<string, WorkflowExecutionInfo>();
-        for await (const execution of client.workflow.list({ query: "WorkflowType = 'pruneModel'" })) {
-          if (!latest.has(execution.workflowId)) latest.set(execution.workflowId, execution);
-          if (latest.size >= limit) break;
-        }
-        const runs = [...latest.values()].slice(0, limit);
-        const progressOf = async (execution: WorkflowExecutionInfo): Promise<PruneProgress | undefined> =>
-          execution.status.name === 'RUNNING' || execution.status.name === 'COMPLETED'
-            ? queryProgress(pruneHandle(client, execution.workflowId)).catch(() => undefined)
-            : undefined;
-        const rows = await Promise.all(
-          runs.map(async (execution) => {
-            const progress = await progressOf(execution);
-            return {
-              runId: execution.workflowId,
-              status: execution.status.name,
-              started: execution.startTime.toISOString(),
-              round: progress === undefined ? null : progress.round,
-              rounds: progress === undefined ? null : progress.rounds,
-              phase: progress?.phase ?? null,
-              stoppedBecause: progress?.stoppedBecause ?? null,
-            };
-          }),
-        );
-        if (flags.json === true) {
+      const { json } = settingsOf(flags).values;
+      await withClient(flags, async (client, target) => {
+        const rows = await Promise.all((await listRuns(client, limit)).map((listing) => rowOf(client, target, listing)));
+        if (json) {
           process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
           return;
         }
@@ -132,10 +265,11 @@ export function runsCommand(): Command {
           return;
         }
         const table = textTable(
-          ['run', 'status', 'started', 'round', 'phase'],
-          rows.map((row) => [row.runId, row.status, row.started, row.round === null ? '-' : `${row.round}/${row.rounds}`, row.stoppedBecause ?? row.phase ?? '-']),
+          ['run', 'kind', 'status', 'started', 'round', 'phase'],
+          rows.map((row) => [row.runId, row.kind, row.status, row.started, row.round === null ? '-' : `${row.round}/${row.rounds}`, row.stoppedBecause ?? row.phase ?? '-']),
         );
-        process.stdout.write(`${table}\n`);
+        const ui = runLink(target);
+        process.stdout.write(`${[table, ...(ui === undefined ? [] : [`Temporal UI: ${ui}`])].join('\n')}\n`);
       });
     });
 }

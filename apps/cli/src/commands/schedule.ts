@@ -16,7 +16,7 @@ import type { Resolved } from '@ippro/settings';
 import { asBadInput } from '../cli-inputs';
 import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { UsageError } from '../exit-codes';
-import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget } from '../remote';
+import { addRemoteFlags, connectTarget, remoteSettings, resolveTarget, runLink } from '../remote';
 import { TARGET_SETTINGS, openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import type { RemoteFlags, RemoteSettingsSet, RemoteTarget } from '../remote';
 import { PRUNE_INPUT_SETTINGS, RUN_INPUT_SETTINGS } from '../run-settings';
@@ -178,14 +178,14 @@ function listCommand(): Command {
 }
 
 function deleteCommand(): Command {
-  return addRemoteFlags(subcommand('delete').description('delete a schedule (a run it already started keeps running)').argument('<id>', 'schedule id')).action(
-    async (id: string, flags: RemoteFlags) => {
+  return addRemoteFlags(subcommand('delete').description('delete a schedule (a run it already started keeps running)').argument('<id>', 'schedule id'))
+    .option('--json', 'print { scheduleId, deleted } as JSON')
+    .action(async (id: string, flags: RemoteFlags & { json?: boolean }) => {
       await withTarget(remoteSettings(flags), async (client) => {
         await asScheduleInput(() => deletePruneSchedule(client, id));
-        process.stdout.write(`schedule ${id} deleted\n`);
+        process.stdout.write(flags.json === true ? `${JSON.stringify({ scheduleId: id, deleted: true })}\n` : `schedule ${id} deleted\n`);
       });
-    },
-  );
+    });
 }
 
 function triggerCommand(): Command {
@@ -197,11 +197,13 @@ function triggerCommand(): Command {
     .option('--wait', 'wait for the run and print what it kept (exit 1 when it failed)')
     .option('--json', 'print { runId, result } as JSON')
     .action(async (id: string, flags: RemoteFlags & { wait?: boolean; json?: boolean }) => {
-      await withTarget(remoteSettings(flags), async (client) => {
+      await withTarget(remoteSettings(flags), async (client, target) => {
         const runId = await asScheduleInput(() => triggerPruneSchedule(client, id));
+        const ui = runLink(target, runId);
+        if (ui !== undefined && flags.json !== true) process.stderr.write(`Temporal UI: ${ui}\n`);
         const result = flags.wait === true ? await scheduledRunResult(client, runId) : undefined;
         if (flags.json === true) {
-          process.stdout.write(`${JSON.stringify({ runId, ...(result === undefined ? {} : { result }) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ runId, ...(ui === undefined ? {} : { ui }), ...(result === undefined ? {} : { result }) }, null, 2)}\n`);
           return;
         }
         process.stdout.write(`${runId}\n`);

@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ROUND_TIMING_HEADERS } from '@ippro/report';
+import type { RecordTable } from '@ippro/report';
+import { resultWithoutTiming } from '@ippro/workflow-core';
+import type { PruneWorkflowResult } from '@ippro/workflow-core';
 
 export interface CliResult {
   status: number | null;
@@ -46,10 +50,16 @@ export function sharedDir(): string {
 }
 
 /**
- * A run's JSON file (summary.json, report.json) without its recorded configuration, and that
- * configuration: two runs of the same settings in different places (--local, a stack) differ only there.
+ * A run's JSON file (summary.json, report.json) apart from its recorded configuration and its
+ * rounds' timings, and that configuration: two runs of the same settings in different places (--local,
+ * a stack) differ only there.
  */
-export function splitConfig(bytes: Buffer | undefined): { result: string; config: Record<string, unknown> } {
-  const { config, ...result } = JSON.parse(String(bytes)) as { config: Record<string, unknown> };
+export function splitRun(bytes: Buffer | undefined): { result: string; config: Record<string, unknown> } {
+  const { config, ...result } = JSON.parse(String(bytes)) as { config: Record<string, unknown> } & Partial<PruneWorkflowResult> & { table?: RecordTable };
+  if (result.baseline !== undefined && result.history !== undefined) Object.assign(result, resultWithoutTiming(result as PruneWorkflowResult));
+  if (result.table !== undefined) {
+    const kept = result.table.headers.map((header, column) => (ROUND_TIMING_HEADERS.includes(header) ? -1 : column)).filter((column) => column >= 0);
+    result.table = { ...result.table, headers: kept.map((column) => result.table?.headers[column] ?? ''), rows: result.table.rows.map((row) => kept.map((column) => row[column] ?? '')) };
+  }
   return { result: JSON.stringify(result, null, 2), config };
 }

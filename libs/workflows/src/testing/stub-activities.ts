@@ -214,7 +214,10 @@ export function createStubActivities(runs: ReadonlyMap<string, StubRun>): PruneA
     },
     async planEvaluationShards(input) {
       current('planEvaluationShards', input);
-      return { shards: Array.from({ length: input.shards }, (_, index) => ({ start: index * SAMPLES_PER_SHARD, end: (index + 1) * SAMPLES_PER_SHARD })) };
+      return {
+        shards: Array.from({ length: input.shards }, (_, index) => ({ start: index * SAMPLES_PER_SHARD, end: (index + 1) * SAMPLES_PER_SHARD })),
+        datasetSize: input.shards * SAMPLES_PER_SHARD * input.evaluation.batchSize,
+      };
     },
     async evaluateShard(input) {
       return current('evaluateShard', input).evaluateShard(input);
