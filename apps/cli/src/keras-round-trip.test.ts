@@ -24,6 +24,13 @@ const DATA = 'synthetic:cifar?n=64&seed=1';
  * groups take PROscore about two minutes of CPU here (ippro's cost, not the conversion's).
  */
 const CRITERION: Readonly<Record<string, string>> = { mobilenet_v2: 'l1' };
+/**
+ * Formats the converter refuses for a model, with the words of the refusal: Keras 3 cannot load a
+ * MultiHeadAttention from an .h5 file (it does not resolve the value tf.keras 2 records as a call argument).
+ */
+const REFUSED_FORMATS: Readonly<Record<string, { format: 'h5'; message: string }>> = {
+  attention: { format: 'h5', message: "layer 'attention' (MultiHeadAttention): --format h5 cannot hold it" },
+};
 const INPUT_SHAPE = [32, 32, 3];
 const VALUES_PER_EXAMPLE = 32 * 32 * 3;
 
@@ -88,6 +95,11 @@ test(
 
           for (const format of ['keras', 'h5'] as const) {
             const file = join(work, `${model.name}-pruned.${format}`);
+            const refused = REFUSED_FORMATS[model.name];
+            if (refused?.format === format) {
+              await assert.rejects(exportKerasModel(converter, pruned, file, format), (error: Error) => error.message.includes(refused.message));
+              continue;
+            }
             const written = await exportKerasModel(converter, pruned, file, format);
             assert.equal(written.params, prunedParams, `the ${format} file holds the pruned model's parameters`);
             const readers = format === 'keras' ? (['keras'] as const) : (['keras', 'tf_keras'] as const);

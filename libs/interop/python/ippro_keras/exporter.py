@@ -11,15 +11,16 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from .errors import BadInput
+from .errors import BadInput, Unsupported
 from .importer import MODEL_FILE
-from .layers import LayerMapping, mapping_for_keras, mapping_for_tfjs
+from .layers import LayerMapping, mapping_for_keras, mapping_for_tfjs, weight_name_in_layer
 
 KEYS_KERAS3_REFUSES = {
     "DepthwiseConv2D": ("groups",),
     "SeparableConv2D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"),
+    # tf.keras 2 records the shapes it was built with; Keras 3 builds from the call instead.
+    "MultiHeadAttention": ("query_shape", "key_shape", "value_shape"),
 }
-MERGE_CLASSES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate")
 
 
 def export_model(model_dir: str, out_file: str, file_format: str) -> Dict[str, Any]:
@@ -31,6 +32,8 @@ def export_model(model_dir: str, out_file: str, file_format: str) -> Dict[str, A
         import tf_keras as library
     model_class = topology.get("class_name")
     config = topology.get("config")
+    if flavor == "tf_keras":
+        _check_h5_holds(config)
     _repair_depth_multipliers(config, weights)
     if model_class == "Sequential":
         model = _build_sequential(library, config, flavor)
@@ -94,6 +97,13 @@ def _repair_depth_multipliers(config: Any, weights: Dict[str, np.ndarray]) -> No
             layer_config["depth_multiplier"] = int(kernel.shape[3])
 
 
+def _check_h5_holds(config: Any) -> None:
+    for entry in _layer_entries(config):
+        refusal = _mapping(entry).h5_refusal if entry.get("class_name") != "InputLayer" else None
+        if refusal is not None:
+            raise Unsupported(str((entry.get("config") or {}).get("name", entry.get("name"))), str(entry.get("class_name")), refusal)
+
+
 def _mapping(entry: Dict[str, Any]) -> LayerMapping:
     class_name = entry.get("class_name")
     name = (entry.get("config") or {}).get("name", entry.get("name"))
@@ -127,7 +137,7 @@ def _build_sequential(library: Any, config: Any, flavor: str) -> Any:
 
 def _build_functional(library: Any, config: Dict[str, Any], flavor: str) -> Any:
     outputs: Dict[Tuple[str, int], Any] = {}
-    pending: List[Tuple[Any, str, int, List[List[Any]], bool]] = []
+    pending: List[Tuple[Any, str, int, List[List[Any]], str]] = []
     for entry in config.get("layers", []):
         layer_config = entry.get("config") or {}
         name = str(entry.get("name") or layer_config.get("name"))
@@ -136,9 +146,9 @@ def _build_functional(library: Any, config: Dict[str, Any], flavor: str) -> Any:
             outputs[(name, 0)] = library.Input(batch_shape=tuple(shape), name=name)
             continue
         layer = _make_layer(library, entry, flavor)
-        merges = _mapping(entry).keras_class in MERGE_CLASSES
+        call_inputs = _mapping(entry).call_inputs
         for index, node in enumerate(entry.get("inbound_nodes") or []):
-            pending.append((layer, name, index, node, merges))
+            pending.append((layer, name, index, node, call_inputs))
     # A node runs once its inputs exist (a shared layer's later call may come after other layers).
     while pending:
         ready = [call for call in pending if all((ref[0], ref[1]) in outputs for ref in call[3])]
@@ -146,9 +156,9 @@ def _build_functional(library: Any, config: Dict[str, Any], flavor: str) -> Any:
             missing = sorted({str(ref[0]) for call in pending for ref in call[3] if (ref[0], ref[1]) not in outputs})
             raise BadInput(f"layers are called on outputs no layer produces: {', '.join(missing)}")
         for call in ready:
-            layer, name, index, node, merges = call
+            layer, name, index, node, call_inputs = call
             arguments = [outputs[(ref[0], ref[1])] for ref in node]
-            outputs[(name, index)] = layer(arguments if merges else arguments[0])
+            outputs[(name, index)] = _call(layer, arguments, call_inputs)
             pending.remove(call)
     inputs = [outputs[(ref[0], ref[1])] for ref in config.get("input_layers", [])]
     results = [outputs[(ref[0], ref[1])] for ref in config.get("output_layers", [])]
@@ -157,8 +167,14 @@ def _build_functional(library: Any, config: Dict[str, Any], flavor: str) -> Any:
     return library.Model(inputs=inputs[0], outputs=results[0], name=config.get("name", "model"))
 
 
-def _short_weight_name(variable: Any) -> str:
-    return str(variable.name).split("/")[-1].split(":")[0]
+def _call(layer: Any, arguments: List[Any], call_inputs: str) -> Any:
+    if call_inputs == "list":
+        return layer(arguments)
+    if call_inputs == "attention":
+        # tfjs records self-attention as one input; Keras takes the query and the value (key: the value).
+        query, value, *key = arguments if len(arguments) > 1 else arguments * 2
+        return layer(query, value, *key)
+    return layer(arguments[0])
 
 
 def _set_weights(model: Any, weights: Dict[str, np.ndarray], flavor: str, model_dir: str) -> None:
@@ -169,7 +185,7 @@ def _set_weights(model: Any, weights: Dict[str, np.ndarray], flavor: str, model_
         mapping = mapping_for_keras(type(layer).__name__)
         values = []
         for variable in layer.weights:
-            short = _short_weight_name(variable)
+            short = weight_name_in_layer(variable, layer.name)
             name = f"{layer.name}/{mapping.tfjs_weight_name(short) if mapping else short}"
             if name not in weights:
                 raise BadInput(f"{model_dir}: layer '{layer.name}' needs the weight {name}, which the model does not have")

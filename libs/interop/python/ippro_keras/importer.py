@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .errors import BadInput
-from .layers import mapping_for_keras, supported_classes
+from .layers import mapping_for_keras, supported_classes, weight_name_in_layer
 from .source_file import SourceModel, read_source
 from .topology import Topology, functional_topology, sequential_topology
 
@@ -88,11 +88,6 @@ def load_model(source: SourceModel) -> Any:
         raise BadInput(f"Keras cannot load {source.path}: {message[-1] if message else type(error).__name__}") from None
 
 
-def _short_weight_name(variable: Any) -> str:
-    # Keras 3 names a variable 'kernel' (its path is 'conv/kernel'); tf.keras 2 'conv/kernel:0'.
-    return str(variable.name).split("/")[-1].split(":")[0]
-
-
 def collect_weights(model: Any, topology: Topology) -> List[Tuple[str, np.ndarray, bool]]:
     """(tfjs name, value, trainable) of every weight, trainable ones first, each in layer order."""
     collected = []
@@ -102,7 +97,7 @@ def collect_weights(model: Any, topology: Topology) -> List[Tuple[str, np.ndarra
         layer = model.get_layer(spec.name)
         trainable_ids = {id(variable) for variable in layer.trainable_weights}
         for variable in layer.weights:
-            name = f"{spec.name}/{spec.mapping.tfjs_weight_name(_short_weight_name(variable))}"
+            name = f"{spec.name}/{spec.mapping.tfjs_weight_name(weight_name_in_layer(variable, spec.name))}"
             collected.append((name, np.asarray(variable.numpy(), dtype=np.float32), id(variable) in trainable_ids))
     return [entry for entry in collected if entry[2]] + [entry for entry in collected if not entry[2]]
 

@@ -61,19 +61,20 @@ _DISTRIBUTIONS = ("normal", "uniform", "truncated_normal")
 
 
 class _Field:
-    """One config field: its tfjs key, its Keras key per flavor, and how its value converts."""
+    """One config field: its tfjs key, its Keras key per flavor (None: that Keras has no such
+    argument, so it is not written), and how its value converts."""
 
-    def __init__(self, tfjs_key: str, keras_keys: Optional[Dict[str, str]] = None, kind: str = "plain", default: Any = None):
+    def __init__(self, tfjs_key: str, keras_keys: Optional[Dict[str, Optional[str]]] = None, kind: str = "plain", default: Any = None):
         self.tfjs_key = tfjs_key
         self.keras_keys = keras_keys or {}
         self.kind = kind
         self.default = default
 
-    def keras_key(self, flavor: str) -> str:
+    def keras_key(self, flavor: str) -> Optional[str]:
         return self.keras_keys.get(flavor, self.tfjs_key)
 
 
-def _plain(key: str, default: Any = None, **keras_keys: str) -> _Field:
+def _plain(key: str, default: Any = None, **keras_keys: Optional[str]) -> _Field:
     return _Field(key, keras_keys, "plain", default)
 
 
@@ -199,6 +200,11 @@ class LayerMapping:
     # Keras 3 weight name -> tfjs weight name, where they differ; tf.keras 2 already uses the tfjs names.
     weight_names: Dict[str, str] = field(default_factory=dict)
     tfjs_class: Optional[str] = None
+    # How a call passes its input tensors: "tensor" (one), "list" (merges: one list of tensors) or
+    # "attention" (query, value and key as separate arguments; self-attention passes one tensor twice).
+    call_inputs: str = "tensor"
+    # Why an .h5 file cannot hold the layer so that both Keras 3 and tf.keras 2 load it (None: it can).
+    h5_refusal: Optional[str] = None
 
     @property
     def tfjs_name(self) -> str:
@@ -212,8 +218,9 @@ class LayerMapping:
                 raise Unsupported(layer_name, self.keras_class, reason)
         converted: Config = {"name": layer_name, "trainable": bool(config.get("trainable", True))}
         for item in self.fields:
+            keras_key = item.keras_key(flavor)
             try:
-                converted[item.tfjs_key] = _to_tfjs_value(item, config.get(item.keras_key(flavor), item.default))
+                converted[item.tfjs_key] = _to_tfjs_value(item, item.default if keras_key is None else config.get(keras_key, item.default))
             except _Refusal as refusal:
                 raise Unsupported(layer_name, self.keras_class, str(refusal)) from None
         return converted
@@ -222,10 +229,11 @@ class LayerMapping:
         """The Keras constructor arguments of a tfjs config (name and trainable included)."""
         arguments: Config = {"name": layer_name, "trainable": bool(config.get("trainable", True))}
         for item in self.fields:
-            if item.tfjs_key not in config:
+            keras_key = item.keras_key(flavor)
+            if item.tfjs_key not in config or keras_key is None:
                 continue
             try:
-                arguments[item.keras_key(flavor)] = _to_keras_value(item, config[item.tfjs_key])
+                arguments[keras_key] = _to_keras_value(item, config[item.tfjs_key])
             except _Refusal as refusal:
                 raise Unsupported(layer_name, self.tfjs_name, str(refusal)) from None
         return arguments
@@ -239,6 +247,16 @@ REGISTRY: Dict[str, LayerMapping] = {}
 
 def _register(mapping: LayerMapping) -> None:
     REGISTRY[mapping.keras_class] = mapping
+
+
+def weight_name_in_layer(variable: Any, layer_name: str) -> str:
+    """A weight's name inside its layer: 'kernel', or 'query/kernel' for a weight of a sublayer.
+
+    Keras 3 gives the path ('attention/query/kernel'), tf.keras 2 the name ('conv/kernel:0')."""
+    full = str(getattr(variable, "path", None) or variable.name).split(":")[0]
+    parts = full.split("/")
+    inside = parts[parts.index(layer_name) + 1:] if layer_name in parts[:-1] else parts[-1:]
+    return "/".join(inside)
 
 
 def mapping_for_keras(class_name: str) -> Optional[LayerMapping]:
@@ -355,20 +373,25 @@ _register(LayerMapping(
     checks=(_absent("lora_rank", "LoRA adapters"), _absent("quantization_config", "quantized layers")),
 ))
 
+# The learned shift (beta) and scale (gamma) both normalizations share.
+_SHIFT_AND_SCALE = (
+    _plain("center", default=True),
+    _plain("scale", default=True),
+    _initializer("beta_initializer"),
+    _initializer("gamma_initializer"),
+    _regularizer("beta_regularizer"),
+    _regularizer("gamma_regularizer"),
+)
+
 _register(LayerMapping(
     "BatchNormalization",
     fields=(
         _axis(),
         _plain("momentum"),
         _plain("epsilon"),
-        _plain("center", default=True),
-        _plain("scale", default=True),
-        _initializer("beta_initializer"),
-        _initializer("gamma_initializer"),
+        *_SHIFT_AND_SCALE,
         _initializer("moving_mean_initializer"),
         _initializer("moving_variance_initializer"),
-        _regularizer("beta_regularizer"),
-        _regularizer("gamma_regularizer"),
         _constraint("beta_constraint"),
         _constraint("gamma_constraint"),
     ),
@@ -414,11 +437,64 @@ _register(LayerMapping(
 ))
 
 for _merge in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
-    _register(LayerMapping(_merge))
-_register(LayerMapping("Concatenate", fields=(_plain("axis", default=-1),)))
+    _register(LayerMapping(_merge, call_inputs="list"))
+_register(LayerMapping("Concatenate", fields=(_plain("axis", default=-1),), call_inputs="list"))
 
 _register(LayerMapping(
     "Rescaling",
     fields=(_plain("scale"), _plain("offset", default=0.0)),
     checks=(_scalar("scale"), _scalar("offset")),
+))
+
+_register(LayerMapping(
+    "LayerNormalization",
+    fields=(
+        _axis(),
+        _plain("epsilon", default=1e-3),
+        *_SHIFT_AND_SCALE,
+    ),
+    checks=(
+        _single_axis,
+        _absent("rms_scaling", "tfjs-layers' LayerNormalization always centres"),
+        _absent("beta_constraint", "constraints are not carried over"),
+        _absent("gamma_constraint", "constraints are not carried over"),
+    ),
+))
+
+_register(LayerMapping(
+    "MultiHeadAttention",
+    fields=(
+        _plain("num_heads"),
+        _plain("key_dim"),
+        _plain("value_dim"),
+        _plain("dropout", default=0.0),
+        _plain("use_bias", default=True),
+        _plain("output_shape"),
+        _plain("attention_axes"),
+        _initializer("kernel_initializer"),
+        _initializer("bias_initializer"),
+        _regularizer("kernel_regularizer"),
+        _regularizer("bias_regularizer"),
+        _constraint("kernel_constraint"),
+        _constraint("bias_constraint"),
+        _plain("seed", tf_keras=None),
+    ),
+    checks=(
+        _absent("use_gate", "gated attention"),
+        _absent("sliding_window", "sliding-window attention"),
+        _absent("activity_regularizer", "ippro's MultiHeadAttention has no activity regularizer"),
+    ),
+    call_inputs="attention",
+    h5_refusal=(
+        "--format h5 cannot hold it: tf.keras 2 records the value as a call argument, which Keras 3's"
+        " .h5 loader does not resolve; export --format keras"
+    ),
+))
+
+_register(LayerMapping(
+    "GlobalAveragePooling1D",
+    checks=(
+        _equals("data_format", "channels_last", "tfjs-layers pools over axis 1 of [batch, steps, features]"),
+        *_GLOBAL_POOLING_CHECKS,
+    ),
 ))

@@ -88,27 +88,42 @@ def _check_call_arguments(layer: str, class_name: str, kwargs: Dict[str, Any]) -
         raise BadInput(f"layer '{layer}' ({class_name}) is called with {arguments}, which ippro does not carry over")
 
 
-def _keras3_node(layer: str, class_name: str, node: Dict[str, Any]) -> List[List[Any]]:
-    args = node.get("args") or []
+# The call arguments that carry MultiHeadAttention's tensors, in the order tfjs takes them as inputs.
+_ATTENTION_TENSORS = ("query", "value", "key")
+
+
+def _history(layer: str, class_name: str, tensor: Any) -> List[Any]:
+    history = (tensor.get("config") or {}).get("keras_history") if isinstance(tensor, dict) else None
+    if not history:
+        raise BadInput(f"layer '{layer}' ({class_name}) is called on a constant, not on a layer's output; ippro carries over layer graphs only")
+    return [history[0], history[1], history[2], {}]
+
+
+def _keras3_node(layer: str, class_name: str, call_inputs: str, node: Dict[str, Any]) -> List[List[Any]]:
+    args = list(node.get("args") or [])
+    kwargs = dict(node.get("kwargs") or {})
+    if call_inputs == "attention":
+        args += [kwargs.pop(key) for key in _ATTENTION_TENSORS[len(args):] if kwargs.get(key) is not None]
+        _check_call_arguments(layer, class_name, kwargs)
+        return [_history(layer, class_name, tensor) for tensor in args]
     if len(args) != 1:
         raise BadInput(f"layer '{layer}' ({class_name}) is called with {len(args)} positional arguments; ippro carries over calls on one tensor or one list of tensors")
-    _check_call_arguments(layer, class_name, node.get("kwargs") or {})
+    _check_call_arguments(layer, class_name, kwargs)
     tensors = args[0] if isinstance(args[0], list) else [args[0]]
-    entries = []
-    for tensor in tensors:
-        history = (tensor.get("config") or {}).get("keras_history") if isinstance(tensor, dict) else None
-        if not history:
-            raise BadInput(f"layer '{layer}' ({class_name}) is called on a constant, not on a layer's output; ippro carries over layer graphs only")
-        entries.append([history[0], history[1], history[2], {}])
-    return entries
+    return [_history(layer, class_name, tensor) for tensor in tensors]
 
 
-def _keras2_node(layer: str, class_name: str, node: List[Any]) -> List[List[Any]]:
+def _keras2_node(layer: str, class_name: str, call_inputs: str, node: List[Any]) -> List[List[Any]]:
     entries = []
     for entry in node:
-        if len(entry) > 3:
-            _check_call_arguments(layer, class_name, entry[3])
-        entries.append([entry[0], entry[1], entry[2], {}])
+        kwargs = dict(entry[3]) if len(entry) > 3 else {}
+        if call_inputs == "attention":
+            # tf.keras 2 records the value and key of a call as [layer, node, tensor] references.
+            entries.append([entry[0], entry[1], entry[2], {}])
+            entries += [[*kwargs.pop(key)[:3], {}] for key in _ATTENTION_TENSORS[1:] if kwargs.get(key) is not None]
+        else:
+            entries.append([entry[0], entry[1], entry[2], {}])
+        _check_call_arguments(layer, class_name, kwargs)
     return entries
 
 
@@ -133,7 +148,7 @@ def functional_topology(layers: List[Dict[str, Any]], config: Dict[str, Any], fl
         spec = _converted(layer, flavor)
         for node in layer.get("inbound_nodes") or []:
             convert = _keras3_node if isinstance(node, dict) else _keras2_node
-            spec.inbound_nodes.append(convert(spec.name, class_name, node))
+            spec.inbound_nodes.append(convert(spec.name, class_name, spec.mapping.call_inputs if spec.mapping else "tensor", node))
         specs.append(spec)
     return Topology("Model", name, specs, [[ref[0], ref[1], ref[2]] for ref in inputs], [[ref[0], ref[1], ref[2]] for ref in outputs])
 

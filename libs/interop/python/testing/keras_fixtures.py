@@ -157,6 +157,26 @@ def sequential_tf_keras(tf_keras):
     return model
 
 
+def attention(keras):
+    """Patches as tokens (Conv2D, Reshape to 16 tokens of 8), a pre-norm encoder block
+    (LayerNormalization, self-attention MultiHeadAttention of 2 heads, residual Add, an MLP),
+    GlobalAveragePooling1D over the tokens, Dense softmax."""
+    layers = keras.layers
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    x = layers.Conv2D(8, 8, strides=8, name="patch_embed")(inputs)
+    x = layers.Reshape((16, 8), name="tokens")(x)
+    normalized = layers.LayerNormalization(epsilon=1e-6, name="norm1")(x)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=4, name="attention")(normalized, normalized)
+    x = layers.Add(name="add1")([x, attended])
+    hidden = layers.Dense(16, activation="gelu", name="mlp1")(layers.LayerNormalization(epsilon=1e-6, name="norm2")(x))
+    x = layers.Add(name="add2")([x, layers.Dense(8, name="mlp2")(hidden)])
+    x = layers.GlobalAveragePooling1D(name="token_pool")(x)
+    outputs = layers.Dense(CLASSES, activation="softmax", name="classifier")(x)
+    model = keras.Model(inputs, outputs, name="attention")
+    _train_a_few_steps(model, keras, seed=6)
+    return model
+
+
 # name -> (builder, the Keras that builds and saves it, file name)
 MODELS = {
     "resnet_style": (resnet_style, "keras", "resnet_style.keras"),
@@ -164,6 +184,7 @@ MODELS = {
     "concatenating": (concatenating, "tf_keras", "concatenating.h5"),
     "sequential_keras3": (sequential_keras3, "keras", "sequential_keras3.keras"),
     "sequential_tf_keras": (sequential_tf_keras, "tf_keras", "sequential_tf_keras.h5"),
+    "attention": (attention, "keras", "attention.keras"),
 }
 
 
@@ -222,7 +243,9 @@ def refused(directory):
         model.save(path)
         cases.append({"file": path, "message": expected})
 
-    save("layer_norm.keras", _small(keras, keras.layers.LayerNormalization(name="norm")), "layer 'norm' (LayerNormalization): not supported")
+    save("rms_norm.keras", _small(keras, keras.layers.LayerNormalization(rms_scaling=True, name="norm")), "layer 'norm' (LayerNormalization): rms_scaling=True is not supported")
+    gated = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, use_gate=True, name="gated")
+    save("gated_attention.keras", _small(keras, lambda x: gated(x, x)), "layer 'gated' (MultiHeadAttention): use_gate=True is not supported")
     save("custom.keras", _small(keras, Doubling(name="doubling")), "layer 'doubling' (Doubling): a custom (registered) class")
     save("lambda.keras", _small(keras, keras.layers.Lambda(lambda x: x + 1.0, name="plus_one")), "layer 'plus_one' (Lambda): a Lambda layer")
     save("grouped.keras", _small(keras, keras.layers.Conv2D(4, 3, groups=2, name="grouped")), "layer 'grouped' (Conv2D): groups=2 is not supported")
