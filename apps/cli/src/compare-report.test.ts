@@ -27,10 +27,10 @@ test('compare --local writes the tables and the report, and prints the same resu
   assert.deepEqual(readdirSync(out).sort(), ['compare.csv', 'compare.json', 'compare.md', 'report.html', 'report.json']);
   const document = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { summary: SummaryRow[]; result: { scoring: { passes: number }; rows: unknown[] } };
   assert.deepEqual(JSON.parse(result.stdout), document.result);
-  assert.equal(document.result.scoring.passes, 1);
-  assert.equal(document.result.rows.length, (3 + 3) * 2, 'proscore, l2, taylor once and random three times, at two targets');
+  assert.equal(document.result.scoring.passes, 1, 'without --scoring-samples every run scores all of --data: one pass');
+  assert.equal(document.result.rows.length, 4 * 3 * 2, 'every criterion three times (--seeds 3), at two targets');
   assert.deepEqual(document.summary.map((row) => `${row.criterion}@${row.target}x${row.runs}`), [
-    'proscore@0.2x1', 'proscore@0.4x1', 'l2@0.2x1', 'l2@0.4x1', 'taylor@0.2x1', 'taylor@0.4x1', 'random@0.2x3', 'random@0.4x3',
+    'proscore@0.2x3', 'proscore@0.4x3', 'l2@0.2x3', 'l2@0.4x3', 'taylor@0.2x3', 'taylor@0.4x3', 'random@0.2x3', 'random@0.4x3',
   ]);
   const csv = readFileSync(join(out, 'compare.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 1 + 1 + 8, 'header, input model, one line per criterion and target');

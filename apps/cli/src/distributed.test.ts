@@ -14,7 +14,8 @@ import { runCli, splitConfig, workspaceRoot } from './testing/run-cli';
 /**
  * The distributed path end to end: `ippro dev` as a child process (a real Temporal dev server, the
  * artifact service, real `ippro worker` processes over gRPC on loopback, the orchestrator), then
- * `ippro prune` against it, compared byte for byte with `ippro prune --local`.
+ * `ippro prune` against it, compared byte for byte with `ippro prune --local`, recalibration and
+ * distillation included.
  */
 const scratch = mkdtempSync(join(tmpdir(), 'ippro-distributed-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -33,6 +34,13 @@ const PRUNE_ARGS = [
   '--batch-size', '8', '--eval-batch-size', '8', '--score-shards', '2', '--layer-shards', '2', '--max-parallel', '2',
   '--seed', '7', '--backend', 'cpu',
 ];
+
+/**
+ * Recovery as the workers run it, in the runs compared with --local: batch-norm recalibration after
+ * every surgery (a pass sharded like scoring) and distillation from the input model, which the
+ * workers' model pools hold.
+ */
+const RECOVERY_ARGS = ['--bn-recalibration-batches', '3', '--distill-weight', '0.5', '--temperature', '2'];
 
 interface DevStack {
   stateDir: string;
@@ -110,7 +118,7 @@ before(async () => {
   const vitLocal = runCli(['prune', '--local', '--model', vitModelDir, ...PRUNE_ARGS, '--out', vitLocalOut, '--json']);
   assert.equal(vitLocal.status, 0, vitLocal.stderr);
   localOut = join(scratch, 'local');
-  const local = runCli(['prune', '--local', '--model', modelDir, ...PRUNE_ARGS, '--out', localOut, '--json']);
+  const local = runCli(['prune', '--local', '--model', modelDir, ...PRUNE_ARGS, ...RECOVERY_ARGS, '--out', localOut, '--json']);
   assert.equal(local.status, 0, local.stderr);
   writeImages();
   const logits = buildSmallCnn({ widths: [4, 8], numClasses: 3, seed: 4, inputShape: [4, 4, 3], output: 'logits' });
@@ -130,7 +138,7 @@ for (const workers of [1, 2]) {
     const stack = await startDev(workers);
     try {
       const out = join(scratch, `distributed-${workers}`);
-      const result = runCli(['prune', '--model', modelDir, ...PRUNE_ARGS, '--state-dir', stack.stateDir, '--out', out, '--json', '--run-id', `equal-${workers}`]);
+      const result = runCli(['prune', '--model', modelDir, ...PRUNE_ARGS, ...RECOVERY_ARGS, '--state-dir', stack.stateDir, '--out', out, '--json', '--run-id', `equal-${workers}`]);
       assert.equal(result.status, 0, `${result.stderr}\n${readFileSync(stack.log, 'utf8')}`);
       const printed = JSON.parse(result.stdout) as { runId: string; history: unknown[] };
       assert.equal(printed.runId, `equal-${workers}`);

@@ -1,14 +1,15 @@
 import { buildPruneRecord, reportFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import type { EffectiveConfig } from '@ippro/settings';
-import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
+import type { PruneWorkflowResult } from '@ippro/workflow-core';
+import type { PreparedInput } from './commands/prune';
 
 /**
  * The report files (report.json, report.html) a prune run writes next to its summary. The
  * result is what matters: a report that cannot be made is a warning, never a failed run.
  */
 export async function pruneReportFiles(
-  input: PruneWorkflowInput,
+  { input, warnings }: Pick<PreparedInput, 'input' | 'warnings'>,
   result: PruneWorkflowResult,
   read: ReadArtifact,
   run: { values: { model?: string | undefined; data?: string | undefined; evalData?: string | undefined; finetuneData?: string | undefined }; config: EffectiveConfig },
@@ -21,7 +22,7 @@ export async function pruneReportFiles(
       ['fine-tuning data', finetuneData ?? data],
       ['evaluation data', evalData ?? data],
     ];
-    return reportFiles(await buildPruneRecord(result, { input, read, facts, config: run.config }));
+    return reportFiles(await buildPruneRecord(result, { input, read, facts, notes: warnings, config: run.config }));
   } catch (error) {
     process.stderr.write(`ippro prune: no report.html: ${(error as Error).message}\n`);
     return {};

@@ -1,25 +1,184 @@
 import { artifactKeyOf } from '@ippro/artifact-store';
 import { modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
+import { SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { ClassifierOutput } from '@ippro/models';
-import { required } from '@ippro/settings';
-import type { Resolved } from '@ippro/settings';
-import type { DatasetRef } from '@ippro/workflow-core';
+import { effectiveConfig, required } from '@ippro/settings';
+import type { EffectiveConfig, Resolved } from '@ippro/settings';
+import { FINE_TUNE_WEIGHT_DECAY, stepsForEpochs } from '@ippro/workflow-core';
+import type { DatasetRef, DistillationConfig, FineTuneConfig, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
 import { asBadInput, loadModel, loadModelGraph, resolveOutput } from './cli-inputs';
 import { asUsage } from './command-settings';
-import { datasetRefMaker } from './dataset-refs';
-import type { RUN_INPUT_SETTINGS } from './run-settings';
+import { runDatasets } from './dataset-refs';
+import type { RunDatasets } from './dataset-refs';
+import { UsageError } from './exit-codes';
+import { modelWarnings } from './model-warnings';
+import { DEFAULT_DISTILLATION_TEMPERATURE, DEFAULT_FINETUNE_EPOCHS } from './run-settings';
+import type { PROSCORE_SETTINGS, RUN_INPUT_SETTINGS } from './run-settings';
 
-/** A run's model and data, checked against each other, ready for its input. */
+/** The parts of a run's input that `prune` and `compare` make alike from their shared settings. */
+
+type RunInputSettings = Resolved<typeof RUN_INPUT_SETTINGS>;
+
+const TRAJECTORY_SETTINGS = ['trajectorySteps', 'trajectoryLr', 'trajectoryMomentum'] as const;
+
+/**
+ * How PROscore is read, from --proscore-reading, --proscore-order and --proscore-weight-decay, and
+ * the trajectory's own settings when the run reads the trajectory (`trajectory`); undefined for
+ * the default reading. Trajectory settings given to a run that never reads it are bad input.
+ */
+export function proscoreOf(settings: Resolved<typeof PROSCORE_SETTINGS & Pick<typeof RUN_INPUT_SETTINGS, 'includeBias'>>, trajectory: boolean): ProscoreConfig | undefined {
+  const { proscoreReading, proscoreOrder, proscoreWeightDecay, trajectorySteps, trajectoryLr, trajectoryMomentum } = settings.values;
+  const stray = TRAJECTORY_SETTINGS.find((name) => settings.given(name));
+  if (stray !== undefined && !trajectory) throw new UsageError(`${settings.where(stray)} sets the trajectory reading, which this run does not read (--proscore-reading trajectory)`);
+  if (proscoreWeightDecay > 0 && settings.values.includeBias) {
+    throw new UsageError(`${settings.where('proscoreWeightDecay')}: the training objective decays kernels only, but --include-bias puts biases in F`);
+  }
+  const config: ProscoreConfig = {
+    ...(proscoreReading === 'pooled' ? {} : { reading: proscoreReading }),
+    ...(proscoreOrder === 'ascending' ? {} : { order: proscoreOrder }),
+    ...(proscoreWeightDecay === 0 ? {} : { weightDecay: proscoreWeightDecay }),
+    ...(trajectory
+      ? {
+          trajectory: {
+            ...(trajectorySteps === undefined ? {} : { steps: trajectorySteps }),
+            ...(trajectoryLr === undefined ? {} : { learningRate: trajectoryLr }),
+            ...(trajectoryMomentum === undefined ? {} : { momentum: trajectoryMomentum }),
+          },
+        }
+      : {}),
+  };
+  return Object.keys(config).length === 0 ? undefined : config;
+}
+
+/** A draw of scoring samples is read by a criterion of the run (`scored`) and fits in --data. */
+export async function checkScoringSamples(settings: RunInputSettings, scored: boolean, dataSize: () => Promise<number>): Promise<void> {
+  const { scoringSamples } = settings.values;
+  if (scoringSamples === undefined) return;
+  if (!scored) throw new UsageError(`${settings.where('scoringSamples')} draws the scoring data, which no criterion of this run reads`);
+  const size = await dataSize();
+  if (scoringSamples > size) throw new UsageError(`${settings.where('scoringSamples')} ${scoringSamples} is more than the ${size} samples of ${settings.where('data')}`);
+}
+
+/** T within the scoring data: the trajectory takes one scoring batch per step. */
+export async function checkTrajectorySteps(settings: Resolved<typeof PROSCORE_SETTINGS>, scoringSamples: () => number | Promise<number>, batchSize: number): Promise<void> {
+  const { trajectorySteps } = settings.values;
+  if (trajectorySteps === undefined) return;
+  const batches = Math.ceil((await scoringSamples()) / batchSize);
+  if (trajectorySteps > batches) {
+    throw new UsageError(`${settings.where('trajectorySteps')} ${trajectorySteps}: the trajectory takes one scoring batch per step, and the scoring data has ${batches} batches of ${batchSize}`);
+  }
+}
+
+/** The fine-tuning budget: K steps as given, or E epochs (--finetune-epochs, DEFAULT_FINETUNE_EPOCHS when neither is given). */
+export type FineTuneBudget = { steps: number; epochs?: undefined } | { epochs: number; steps?: undefined };
+
+export function fineTuneBudget(settings: RunInputSettings): FineTuneBudget {
+  const { finetuneSteps, finetuneEpochs } = settings.values;
+  if (finetuneSteps !== undefined && finetuneEpochs !== undefined) {
+    throw new UsageError(`${settings.where('finetuneSteps')} and ${settings.where('finetuneEpochs')} both set the fine-tuning budget; give one`);
+  }
+  return finetuneSteps !== undefined ? { steps: finetuneSteps } : { epochs: finetuneEpochs ?? DEFAULT_FINETUNE_EPOCHS };
+}
+
+/**
+ * The effective configuration with what the run used where a setting was left to its default that
+ * depends on others: the fine-tuning epochs, and distillation's temperature.
+ */
+export function runConfigOf(settings: RunInputSettings): EffectiveConfig {
+  const budget = fineTuneBudget(settings);
+  const { distillWeight, temperature } = settings.values;
+  return {
+    ...effectiveConfig(settings),
+    ...(budget.epochs === undefined ? {} : { 'finetune-epochs': budget.epochs }),
+    ...(distillWeight > 0 && temperature === undefined ? { temperature: DEFAULT_DISTILLATION_TEMPERATURE } : {}),
+  };
+}
+
+/** K, each replica's steps per repetition, for the budget: stepsForEpochs over the run's rounds, repetitions and replicas. */
+export async function fineTuneSteps(
+  budget: FineTuneBudget,
+  samples: () => Promise<number>,
+  batchSize: number,
+  shares: { rounds: number; repetitions: number; replicas: number },
+): Promise<number> {
+  if (budget.epochs === undefined) return budget.steps;
+  return budget.epochs === 0 ? 0 : stepsForEpochs(budget.epochs, await samples(), batchSize, shares);
+}
+
+/**
+ * The fine-tuning of a run's input (what a pruned model gets in `compare`; `prune` adds its
+ * replicas and repetitions), undefined for 0 steps, where distillation settings are bad input.
+ */
+export function fineTuneOf(settings: RunInputSettings, dataset: DatasetRef, steps: number, output: ClassifierOutput): Omit<FineTuneConfig, 'replicas' | 'repetitions'> | undefined {
+  const distillation = distillationOf(settings, steps > 0, output);
+  if (steps === 0) return undefined;
+  const { batchSize, finetuneLr, finetuneSchedule } = settings.values;
+  return {
+    dataset,
+    batchSize,
+    steps,
+    learningRate: finetuneLr,
+    weightDecay: FINE_TUNE_WEIGHT_DECAY,
+    ...(finetuneSchedule === 'constant' ? {} : { learningRateSchedule: finetuneSchedule }),
+    ...(distillation === undefined ? {} : { distillation }),
+  };
+}
+
+/**
+ * Distillation from the input model; undefined at weight 0. Refused without fine-tuning, which is
+ * where it acts, and for a sigmoid output (@ippro/models' SIGMOID_DISTILLATION_REFUSAL).
+ */
+function distillationOf(settings: RunInputSettings, fineTuning: boolean, output: ClassifierOutput): DistillationConfig | undefined {
+  const { distillWeight, temperature } = settings.values;
+  if (distillWeight === 0) {
+    if (settings.given('temperature')) throw new UsageError(`${settings.where('temperature')} is distillation's temperature; set --distill-weight above 0 to distil`);
+    return undefined;
+  }
+  if (!fineTuning) throw new UsageError(`${settings.where('distillWeight')} distils while fine-tuning, but this run does not fine-tune`);
+  if (output === 'sigmoid') throw new UsageError(`${settings.where('distillWeight')}: ${SIGMOID_DISTILLATION_REFUSAL}`);
+  return { weight: distillWeight, temperature: temperature ?? DEFAULT_DISTILLATION_TEMPERATURE };
+}
+
+/** Batch-norm recalibration after surgery; undefined for 0 batches. Its data defaults to the fine-tuning data. */
+export async function recalibrationOf(settings: RunInputSettings, datasets: RunDatasets, tuning: { spec: string; flag: string }): Promise<RecalibrationConfig | undefined> {
+  const { bnRecalibrationBatches, bnRecalibrationData, bnRecalibrationBatchSize, batchSize } = settings.values;
+  if (bnRecalibrationBatches === 0) {
+    const stray = (['bnRecalibrationData', 'bnRecalibrationBatchSize'] as const).find((name) => settings.given(name));
+    if (stray !== undefined) throw new UsageError(`${settings.where(stray)} sets batch-norm recalibration, which is off; set --bn-recalibration-batches`);
+    return undefined;
+  }
+  const dataset = bnRecalibrationData === undefined ? await datasets.ref(tuning.spec, tuning.flag) : await datasets.ref(bnRecalibrationData, settings.where('bnRecalibrationData'));
+  return { dataset, batchSize: bnRecalibrationBatchSize ?? batchSize, batches: bnRecalibrationBatches };
+}
+
+/** A run's model and data, checked against each other, and the recovery settings made from them, ready for its input. */
 export interface RunInputs {
   modelArtifactId: string;
   /** The model's output kind, resolved from --output and the model. */
   output: ClassifierOutput;
+  /** What looks wrong with the model (printed on stderr, recorded in summary.json and the report). */
+  warnings: string[];
   data: DatasetRef;
   evaluation: DatasetRef;
-  tuning: DatasetRef;
+  /** The report-only test data, when the command takes one and it is given. */
+  test?: DatasetRef;
+  /** Fine-tuning (fineTuneOf) of the budget split over `shares`; undefined for 0 steps. */
+  fineTune?: Omit<FineTuneConfig, 'replicas' | 'repetitions'>;
+  recalibration?: RecalibrationConfig;
+  /** How many samples --data holds (for the checks of a scoring draw and of the trajectory). */
+  dataSize(): Promise<number>;
   /** The model artifact first, then the datasets that travel as artifacts. */
   artifacts: Uint8Array[];
+}
+
+/** How a run uses its inputs: where it runs, and how the fine-tuning budget is shared (fineTuneSteps). */
+export interface RunShape {
+  local: boolean;
+  quiet: boolean;
+  shares: { rounds: number; repetitions: number; replicas: number };
+  /** --test-data's spec and flag, for commands that take it. */
+  test?: { spec: string; flag: string };
 }
 
 /**
@@ -28,7 +187,7 @@ export interface RunInputs {
  * dataset of the run against it (`prune`, `compare`, `schedule create`): any fault is bad input,
  * found before anything is written or started.
  */
-export async function prepareRunInputs(settings: Resolved<typeof RUN_INPUT_SETTINGS>, run: { local: boolean; quiet: boolean }): Promise<RunInputs> {
+export async function prepareRunInputs(settings: RunInputSettings, run: RunShape): Promise<RunInputs> {
   const values = settings.values;
   const modelDir = asUsage(() => required(settings, 'model'));
   const dataSpec = asUsage(() => required(settings, 'data'));
@@ -39,8 +198,9 @@ export async function prepareRunInputs(settings: Resolved<typeof RUN_INPUT_SETTI
     await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
     const output = await resolveOutput(model, values.output, modelDir);
     const modelBytes = await asBadInput(`model ${modelDir}`, () => modelToArtifact(model));
+    const warnings = modelWarnings(model, modelDir);
     const artifacts: Uint8Array[] = [modelBytes];
-    const datasetRef = datasetRefMaker(
+    const datasets: RunDatasets = runDatasets(
       {
         local: run.local,
         model,
@@ -52,10 +212,27 @@ export async function prepareRunInputs(settings: Resolved<typeof RUN_INPUT_SETTI
       },
       artifacts,
     );
-    const data = await datasetRef(dataSpec, settings.where('data'));
-    const evaluation = values.evalData === undefined ? data : await datasetRef(values.evalData, settings.where('evalData'));
-    const tuning = values.finetuneData === undefined || values.finetuneSteps === 0 ? data : await datasetRef(values.finetuneData, settings.where('finetuneData'));
-    return { modelArtifactId: artifactKeyOf(modelBytes), output, data, evaluation, tuning, artifacts };
+    const data = await datasets.ref(dataSpec, settings.where('data'));
+    const evaluation = values.evalData === undefined ? data : await datasets.ref(values.evalData, settings.where('evalData'));
+    const test = run.test === undefined ? undefined : await datasets.ref(run.test.spec, run.test.flag);
+    const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
+    const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, run.shares);
+    const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps, output);
+    const recalibration = await recalibrationOf(settings, datasets, tuning);
+    // --data was opened (or sized from its spec) above: its size needs the model no more.
+    const dataSize = (): Promise<number> => datasets.size(dataSpec, settings.where('data'));
+    return {
+      modelArtifactId: artifactKeyOf(modelBytes),
+      output,
+      warnings,
+      data,
+      evaluation,
+      ...(test === undefined ? {} : { test }),
+      ...(fineTune === undefined ? {} : { fineTune }),
+      ...(recalibration === undefined ? {} : { recalibration }),
+      dataSize,
+      artifacts,
+    };
   } finally {
     model.dispose();
   }

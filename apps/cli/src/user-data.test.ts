@@ -158,7 +158,8 @@ test('a binary sigmoid model is evaluated by exact match, scored, pruned and rec
   assert.match(pruned.stdout, /exact match/);
   const summary = JSON.parse(readFileSync(join(out('binary'), 'summary.json'), 'utf8')) as { output: string };
   assert.equal(summary.output, 'sigmoid');
-  assert.match(readFileSync(join(out('binary'), 'report.json'), 'utf8'), /"model output",\s*"sigmoid: binary cross-entropy per unit, exact match at 0.5"/);
+  assert.match(readFileSync(join(out('binary'), 'report.json'), 'utf8'), /"model output",\s*"sigmoid: binary cross-entropy per unit, exact match at 0.5"/);  // Distillation matches class distributions; a sigmoid's units are independent probabilities.
+  assertRefused([...pruneArgs(binaryModel, `npz:${data}`, out('binary-distilled')), '--finetune-steps', '2', '--distill-weight', '0.5'], /--distill-weight: distillation needs a softmax output \(probabilities or logits\)/);
 });
 
 test('train --output sigmoid builds a one-unit sigmoid for two classes and labels its accuracy', () => {

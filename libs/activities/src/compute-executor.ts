@@ -1,4 +1,6 @@
 import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
   ComputeProgress,
   EvaluateCall,
   EvaluateCallResult,
@@ -6,6 +8,8 @@ import type {
   FineTuneCallResult,
   GradStatsCall,
   GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 
 /**
@@ -20,6 +24,10 @@ export interface ComputeExecutor {
   fineTune(call: FineTuneCall, options?: ComputeCallOptions): Promise<FineTuneCallResult>;
   /** Top-1 hits and summed loss over a batch range (exact sums). */
   evaluate(call: EvaluateCall, options?: ComputeCallOptions): Promise<EvaluateCallResult>;
+  /** Every BatchNormalization's batch statistics over a range of recalibration batches; stored as an artifact. */
+  computeBatchNormStatistics(call: BatchNormStatisticsCall, options?: ComputeCallOptions): Promise<BatchNormStatisticsCallResult>;
+  /** PROscore's trajectory reading in one call; the scores are stored as an artifact. */
+  computeTrajectoryScores(call: ScoreTrajectoryCall, options?: ComputeCallOptions): Promise<ScoreTrajectoryCallResult>;
 }
 
 export interface ComputeCallOptions {

@@ -1,16 +1,32 @@
 import * as grpc from '@grpc/grpc-js';
 import { artifactKeyOfStatus } from '@ippro/protocol';
 import type { ClientTlsOptions } from '@ippro/protocol';
-import { evaluateRequestOf, evaluateResultOf, fineTuneRequestOf, fineTuneResultOf, gradStatsRequestOf, gradStatsResultOf, progressOf } from '@ippro/compute';
+import {
+  batchNormStatisticsRequestOf,
+  batchNormStatisticsResultOf,
+  evaluateRequestOf,
+  evaluateResultOf,
+  fineTuneRequestOf,
+  fineTuneResultOf,
+  gradStatsRequestOf,
+  gradStatsResultOf,
+  progressOf,
+  trajectoryScoresRequestOf,
+  trajectoryScoresResultOf,
+} from '@ippro/compute';
 import type { LongCallOptions, WorkerClient } from '@ippro/compute';
 import { ComputeInputError } from '@ippro/compute-core';
 import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
   EvaluateCall,
   EvaluateCallResult,
   FineTuneCall,
   FineTuneCallResult,
   GradStatsCall,
   GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 import { WorkerPool, parseWorkerPool } from './worker-pool';
@@ -104,6 +120,18 @@ export class GrpcExecutor implements ComputeExecutor {
   async evaluate(call: EvaluateCall, options: ComputeCallOptions = {}): Promise<EvaluateCallResult> {
     const request = evaluateRequestOf(call);
     return evaluateResultOf(await this.run('Evaluate', call.jobId, options, (client, callOptions) => client.evaluate(request, callOptions)));
+  }
+
+  async computeBatchNormStatistics(call: BatchNormStatisticsCall, options: ComputeCallOptions = {}): Promise<BatchNormStatisticsCallResult> {
+    const request = batchNormStatisticsRequestOf(call);
+    return batchNormStatisticsResultOf(
+      await this.run('ComputeBatchNormStatistics', call.jobId, options, (client, callOptions) => client.computeBatchNormStatistics(request, callOptions)),
+    );
+  }
+
+  async computeTrajectoryScores(call: ScoreTrajectoryCall, options: ComputeCallOptions = {}): Promise<ScoreTrajectoryCallResult> {
+    const request = trajectoryScoresRequestOf(call);
+    return trajectoryScoresResultOf(await this.run('ComputeTrajectoryScores', call.jobId, options, (client, callOptions) => client.computeTrajectoryScores(request, callOptions)));
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { ArtifactStorage } from '@ippro/artifact-store';
-import { computeGradStats, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
+import { computeBatchNormStatistics, computeGradStats, computeTrajectoryScores, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
 import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
   CallContext,
   ComputeDeps,
   DatasetResolver,
@@ -10,6 +12,8 @@ import type {
   FineTuneCallResult,
   GradStatsCall,
   GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 
@@ -60,5 +64,13 @@ export class InProcessExecutor implements ComputeExecutor {
 
   evaluate(call: EvaluateCall, options: ComputeCallOptions = {}): Promise<EvaluateCallResult> {
     return evaluate(call, this.deps, contextOf(options));
+  }
+
+  computeBatchNormStatistics(call: BatchNormStatisticsCall, options: ComputeCallOptions = {}): Promise<BatchNormStatisticsCallResult> {
+    return computeBatchNormStatistics(call, this.deps, contextOf(options));
+  }
+
+  computeTrajectoryScores(call: ScoreTrajectoryCall, options: ComputeCallOptions = {}): Promise<ScoreTrajectoryCallResult> {
+    return computeTrajectoryScores(call, this.deps, contextOf(options));
   }
 }

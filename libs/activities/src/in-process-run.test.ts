@@ -8,9 +8,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { ArtifactStore } from '@ippro/artifact-store';
 import { resolveDataset } from '@ippro/data';
 import { modelToArtifact } from '@ippro/model-artifact';
-import { getModel } from '@ippro/compute-core';
+import { getJson, getModel } from '@ippro/compute-core';
 import { pruneLocally } from '@ippro/pruning/testing';
-import { getJson } from './json-artifacts';
+import type { LocalPruneRequest } from '@ippro/pruning/testing';
+import type { PruneWorkflowInput } from '@ippro/workflow-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
 
@@ -27,6 +29,24 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The oracle's request for the tiny run of `input`: the same data, batch sizes, seed and plan, fine-tuning 2 steps a round. */
+function oracleRequest(model: LayersModel, input: PruneWorkflowInput, shards: { batchShards: number; layerShards?: number }): LocalPruneRequest {
+  return {
+    model,
+    criterion: 'proscore',
+    lambda: 1,
+    scoringData: resolveDataset(SCORING_SPEC),
+    scoring: { datasetId: SCORING_SPEC, batchSize: 8, ...shards },
+    fineTuneData: resolveDataset(TUNING_SPEC),
+    fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
+    evaluationData: resolveDataset(EVALUATION_SPEC),
+    evaluationBatchSize: 8,
+    seed: 7,
+    target: input.plan.target,
+    rounds: input.plan.rounds,
+  };
+}
+
 describe('runPruneInProcess', () => {
   it('equals @ippro/pruning pruneLocally byte for byte with one replica and one repetition', async () => {
     const modelId = await putTinyModel(store);
@@ -37,20 +57,7 @@ describe('runPruneInProcess', () => {
     const result = await runPruneInProcess(input, { store });
 
     const model = await getModel(store, modelId);
-    const local = await pruneLocally({
-      model,
-      criterion: 'proscore',
-      lambda: 1,
-      scoringData: resolveDataset(SCORING_SPEC),
-      scoring: { datasetId: SCORING_SPEC, batchSize: 8, batchShards: 2, layerShards: 2 },
-      fineTuneData: resolveDataset(TUNING_SPEC),
-      fineTune: { steps: 2, batchSize: 4, learningRate: 0.05 },
-      evaluationData: resolveDataset(EVALUATION_SPEC),
-      evaluationBatchSize: 8,
-      seed: 7,
-      target: input.plan.target,
-      rounds: input.plan.rounds,
-    });
+    const local = await pruneLocally(oracleRequest(model, input, { batchShards: 2, layerShards: 2 }));
     try {
       assert.equal(result.stoppedBecause, local.summary.stoppedBecause);
       assert.equal(result.resultRound, local.summary.resultRound);
@@ -66,6 +73,35 @@ describe('runPruneInProcess', () => {
         assert.equal(round.fineTuneLoss, reference.fineTuneLoss);
       });
       assert.equal(result.baseline.top1, local.summary.baseline.top1);
+    } finally {
+      local.model.dispose();
+      model.dispose();
+    }
+  });
+
+  it('with recalibration after surgery, distillation from the input model and the per-batch reading, equals pruneLocally byte for byte', async () => {
+    const modelId = await putTinyModel(store, 3);
+    const recalibration = { dataset: { spec: TUNING_SPEC }, batchSize: 8, batches: 5 };
+    const distillation = { weight: 0.7, temperature: 3 };
+    const input = tinyInput(modelId, {
+      proscore: { reading: 'per-batch', order: 'descending' },
+      recalibration,
+      fineTune: { dataset: { spec: TUNING_SPEC }, batchSize: 4, steps: 2, repetitions: 1, replicas: 1, learningRate: 0.05, distillation },
+      shards: { batchShards: 2, layerShards: 1, evaluationShards: 1, maxParallel: 2 },
+    });
+    const result = await runPruneInProcess(input, { store });
+    const model = await getModel(store, modelId);
+    const local = await pruneLocally({
+      ...oracleRequest(model, input, { batchShards: 2 }),
+      proscore: { reading: 'per-batch', order: 'descending' },
+      recalibration: { data: resolveDataset(TUNING_SPEC), batches: 5, batchSize: 8 },
+      distillation,
+    });
+    try {
+      assert.deepEqual(await getJson<string[]>(store, result.removedArtifactId as string), local.summary.removedGroupIds);
+      assert.ok(Buffer.from(modelToArtifact(local.model)).equals(await store.get(result.modelArtifactId)), 'the same model bytes');
+      const plain = await runPruneInProcess({ ...input, recalibration: undefined, fineTune: { ...(input.fineTune as NonNullable<typeof input.fineTune>), distillation: undefined } }, { store });
+      assert.notEqual(plain.modelArtifactId, result.modelArtifactId, 'recalibration and distillation changed the result');
     } finally {
       local.model.dispose();
       model.dispose();

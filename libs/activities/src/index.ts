@@ -1,7 +1,7 @@
 export type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 export { InProcessExecutor, type InProcessExecutorOptions } from './in-process-executor';
 export { averageModelArtifacts, type WeightedModel } from './average-models';
-export { getJson, putJson, decodeNumber } from './json-artifacts';
+export { getJson, putJson, decodeNumber } from '@ippro/compute-core';
 export { createPruneActivities, toActivityFailure, type PruneActivityDeps } from './prune-activities';
 export { runPruneInProcess, type InProcessRunOptions } from './run-prune-in-process';
 export { runCompareInProcess, type InProcessCompareOptions } from './run-compare-in-process';

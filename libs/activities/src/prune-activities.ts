@@ -1,7 +1,7 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import { ArtifactError, isArtifactError, storeBytes } from '@ippro/artifact-store';
 import type { ArtifactStorage } from '@ippro/artifact-store';
-import { ComputeInputError, DatasetResolver, getModel } from '@ippro/compute-core';
+import { ComputeInputError, DatasetResolver, getJson, getModel, getScores, putJson, putScores } from '@ippro/compute-core';
 import { DataError, batchCount } from '@ippro/data';
 import { outputOf } from '@ippro/workflow-core';
 import { buildChannelGraph, modelCost } from '@ippro/graph';
@@ -12,7 +12,18 @@ import { ArtifactFormatError, modelToArtifact } from '@ippro/model-artifact';
 import { accuracyOf, meanLossOf, mergeEvaluations as mergeEvaluationSums } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
 import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
-import { PruningInputError, batchShards, layerShards, needsGradientStats, scoreByCriterion } from '@ippro/pruning';
+import {
+  PruningInputError,
+  applyBatchNormStatistics,
+  batchShards,
+  concatBatchNormStatistics,
+  deserializeBatchNormStatistics,
+  layerShards,
+  needsGradientStats,
+  scoreByCriterion,
+  statsReading,
+  trajectoryOptions,
+} from '@ippro/pruning';
 import { SurgeryError, removeGroups, survivingGroupIds } from '@ippro/surgery';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type {
@@ -21,6 +32,8 @@ import type {
   ArtifactCheckInput,
   ArtifactCheckOutput,
   AverageModelsInput,
+  BatchNormStatisticsInput,
+  BatchNormStatisticsOutput,
   AverageModelsOutput,
   ComputeGradStatsInput,
   ComputeGradStatsOutput,
@@ -42,11 +55,13 @@ import type {
   PlanScoringShardsInput,
   PlanScoringShardsOutput,
   PruneActivities,
+  RecalibrateModelInput,
+  RecalibrateModelOutput,
+  ScoreTrajectoryInput,
   ScoringShardRef,
 } from '@ippro/workflow-core';
 import { averageModelArtifacts } from './average-models';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
-import { decodeNumber, getJson, putJson } from './json-artifacts';
 
 export interface PruneActivityDeps {
   /** Where models, statistics, plans and score tables live (shared with the executor). */
@@ -61,11 +76,6 @@ export interface PruneActivityDeps {
 /** The shard plan artifact: the groups of each layer shard. */
 interface ShardPlanDocument {
   layerShards: string[][];
-}
-
-interface ScoresDocument {
-  method: string;
-  rows: [string, number | string][];
 }
 
 /** The running activity's context, or undefined outside Temporal (the in-process run). */
@@ -247,10 +257,10 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         weights,
         ...(stats === undefined ? { seed: input.seed } : { stats }),
         ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+        proscoreReading: statsReading(input.proscore),
       });
     });
-    const document: ScoresDocument = { method: table.method, rows: table.rows.map((row) => [row.id, row.score]) };
-    const scoresArtifactId = await putJson(store, document);
+    const scoresArtifactId = await putScores(store, table);
     return {
       scoresArtifactId,
       groupCount: table.rows.length,
@@ -258,12 +268,26 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     };
   }
 
+  async function scoreTrajectory(input: ScoreTrajectoryInput): Promise<MergeAndScoreOutput> {
+    const { scoring, proscore } = input;
+    if (proscore.reading !== 'trajectory') throw new ComputeInputError(`scoreTrajectory reads PROscore's trajectory, not the '${proscore.reading ?? 'pooled'}' reading`);
+    const batchNormMode = scoring.batchNormMode ?? 'inference';
+    const includeBias = scoring.includeBias ?? false;
+    const scoringBatches = await batchesOf(scoring.dataset, scoring.batchSize, 'scoring');
+    const options = trajectoryOptions(proscore, { ...(input.lambda === undefined ? {} : { lambda: input.lambda }), scoringBatches, includeBias, batchNormMode, output: input.output ?? 'auto' });
+    heartbeat({ done: 0, total: options.steps });
+    const { steps, learningRate, momentum, weightDecay, order } = options;
+    return executor.computeTrajectoryScores(
+      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: scoring.dataset, batchSize: scoring.batchSize, steps, learningRate, momentum, weightDecay, batchNormMode, includeBias, order, ...outputOf(input) },
+      callOptions(),
+    );
+  }
+
   async function planRound(input: PlanRoundInput): Promise<PlanRoundOutput> {
     const original = await graphOf(input.originalModelArtifactId);
     const current = input.modelArtifactId === input.originalModelArtifactId ? original : await graphOf(input.modelArtifactId);
     const removed = await removedOf(input.removedArtifactId);
-    const document = await getJson<ScoresDocument>(store, input.scoresArtifactId);
-    const scoreOfCurrent = new Map(document.rows.map(([id, score]) => [id, decodeNumber(score)]));
+    const { scores: scoreOfCurrent } = await getScores(store, input.scoresArtifactId);
     const scores = new Map<string, number>();
     for (const [originalId, currentId] of survivingGroupIds(original, removed, current)) {
       const score = scoreOfCurrent.get(currentId);
@@ -311,8 +335,30 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     return { modelArtifactId, removedArtifactId, removedTotal: all.length, params: result.params };
   }
 
+  async function batchNormStatistics(input: BatchNormStatisticsInput): Promise<BatchNormStatisticsOutput> {
+    const { recalibration } = input;
+    heartbeat({ done: 0, total: input.batches.end - input.batches.start });
+    return executor.computeBatchNormStatistics(
+      { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: recalibration.dataset, batches: input.batches, batchSize: recalibration.batchSize, seed: input.seed, ...outputOf(input) },
+      callOptions(),
+    );
+  }
+
+  async function recalibrateModel(input: RecalibrateModelInput): Promise<RecalibrateModelOutput> {
+    const parts = [];
+    for (const id of input.statsArtifactIds) parts.push(deserializeBatchNormStatistics(await store.get(id)));
+    const stats = concatBatchNormStatistics(parts);
+    const bytes = await withModel(input.modelArtifactId, (model) => {
+      applyBatchNormStatistics(model, stats);
+      return modelToArtifact(model);
+    });
+    return { modelArtifactId: await storeBytes(store, bytes) };
+  }
+
   async function fineTuneReplica(input: FineTuneReplicaInput): Promise<FineTuneReplicaOutput> {
     const tune = input.fineTune;
+    const { distillation } = tune;
+    if (distillation !== undefined && input.teacherModelArtifactId === undefined) throw new ComputeInputError('fineTune.distillation needs the teacher: set teacherModelArtifactId');
     let augment = tune.augment;
     if (augment === undefined) {
       // @ippro/pruning's default: augment images (samples of rank 3).
@@ -339,6 +385,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
         },
         seed: input.seed,
         augment,
+        ...(distillation === undefined || input.teacherModelArtifactId === undefined ? {} : { distillation: { teacherModelArtifactId: input.teacherModelArtifactId, ...distillation } }),
         ...outputOf(input),
       },
       callOptions(),
@@ -395,8 +442,11 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     planScoringShards: guarded(planScoringShards, 'bookkeeping'),
     computeGradStats: guarded(computeGradStats, 'compute'),
     mergeAndScore: guarded(mergeAndScore, 'bookkeeping'),
+    scoreTrajectory: guarded(scoreTrajectory, 'compute'),
     planRound: guarded(planRound, 'bookkeeping'),
     applySurgery: guarded(applySurgery, 'bookkeeping'),
+    batchNormStatistics: guarded(batchNormStatistics, 'compute'),
+    recalibrateModel: guarded(recalibrateModel, 'bookkeeping'),
     fineTuneReplica: guarded(fineTuneReplica, 'compute'),
     averageModels: guarded(averageModels, 'bookkeeping'),
     planEvaluationShards: guarded(planEvaluationShards, 'bookkeeping'),

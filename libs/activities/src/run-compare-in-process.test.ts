@@ -6,23 +6,30 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ArtifactStore } from '@ippro/artifact-store';
+import { parseCriterionVariant, summariseComparison } from '@ippro/compare';
 import type { CompareInput } from '@ippro/compare';
 import type { CriterionName } from '@ippro/workflow-core';
-import type { GradStatsCall } from '@ippro/compute-core';
+import type { GradStatsCall, ScoreTrajectoryCall } from '@ippro/compute-core';
 import type { ComputeCallOptions } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
-import { getJson } from './json-artifacts';
+import { getJson } from '@ippro/compute-core';
 import { runCompareInProcess } from './run-compare-in-process';
 import { runPruneInProcess } from './run-prune-in-process';
 import { EVALUATION_SPEC, SCORING_SPEC, TUNING_SPEC, putTinyModel, tinyInput } from './testing/tiny-config';
 
-/** The in-process executor, counting the gradient-statistics calls (one per scoring shard). */
+/** The in-process executor, counting the gradient-statistics calls (one per scoring shard) and the trajectories. */
 class CountingExecutor extends InProcessExecutor {
   gradStatsCalls = 0;
+  trajectoryCalls = 0;
 
   override computeGradStats(call: GradStatsCall, options?: ComputeCallOptions) {
     this.gradStatsCalls += 1;
     return super.computeGradStats(call, options);
+  }
+
+  override computeTrajectoryScores(call: ScoreTrajectoryCall, options?: ComputeCallOptions) {
+    this.trajectoryCalls += 1;
+    return super.computeTrajectoryScores(call, options);
   }
 }
 
@@ -94,7 +101,7 @@ describe('runCompareInProcess', () => {
     const result = await runCompareInProcess(compareInput(modelId, { criteria: ['proscore', 'taylor', 'random'], targets: [0.4], randomSeeds: 1 }), { store });
     for (const row of result.rows) {
       const pruneInput = tinyInput(modelId, {
-        criterion: row.criterion,
+        criterion: parseCriterionVariant(row.criterion).criterion,
         plan: { target: { metric: 'flops', fraction: 0.4 }, rounds: 1 },
         fineTune: { dataset: { spec: TUNING_SPEC }, batchSize: 4, steps: 2, learningRate: 0.05 },
         shards: { batchShards: 2, layerShards: 2, evaluationShards: 2, maxParallel: 3 },
@@ -109,9 +116,77 @@ describe('runCompareInProcess', () => {
     }
   });
 
+  it('with seeds, runs every criterion once per seed: a scoring draw per seed, weight-only pruned models made once, mean and deviation over the seeds', async () => {
+    const modelId = await putTinyModel(store, 3);
+    const executor = new CountingExecutor({ store });
+    const input = compareInput(modelId, { criteria: ['proscore', 'l2', 'random'], targets: [0.4], randomSeeds: undefined, seeds: 3, scoringSamples: 24, test: { dataset: { spec: TUNING_SPEC }, batchSize: 8 } });
+    const result = await runCompareInProcess(input, { store, executor });
+    assert.equal(executor.gradStatsCalls, 3 * 4, 'one pass of 2 x 2 shards per drawn scoring set');
+    assert.equal(result.scoring?.passes, 3);
+    assert.deepEqual(result.rows.map((row) => `${row.criterion}/${row.run}/${row.seed ?? '-'}`), ['proscore/0/-', 'proscore/1/-', 'proscore/2/-', 'l2/0/-', 'l2/1/-', 'l2/2/-', 'random/0/8', 'random/1/9', 'random/2/10']);
+    const l2 = result.rows.filter((row) => row.criterion === 'l2');
+    assert.equal(new Set(l2.map((row) => row.pruned.modelArtifactId)).size, 1, 'l2 prunes the same model in every run');
+    assert.equal(new Set(l2.map((row) => row.tuned?.modelArtifactId)).size, 3, 'each run fine-tunes in its own order');
+    assert.equal(new Set(result.rows.filter((row) => row.criterion === 'proscore').map((row) => row.scoresArtifactId)).size, 3, 'each draw scores its own samples');
+    assert.equal(result.baseline.test?.evaluated, 32);
+    assert.ok(result.rows.every((row) => row.pruned.test?.evaluated === 32 && row.tuned?.test !== undefined));
+    const summary = summariseComparison(result);
+    assert.deepEqual(summary.map((row) => row.runs), [3, 3, 3]);
+    assert.ok(summary.every((row) => row.top1Tuned?.std !== undefined && row.test?.top1Tuned?.std !== undefined), 'a deviation over the seeds for every criterion');
+  });
+
+  it('a run with recalibration, distillation and a cosine rate gives each row the model of a one-round prune with that seed', async () => {
+    const modelId = await putTinyModel(store, 4);
+    const recalibration = { dataset: { spec: TUNING_SPEC }, batchSize: 8, batches: 3 };
+    const fineTune = { dataset: { spec: TUNING_SPEC }, batchSize: 4, steps: 3, learningRate: 0.05, learningRateSchedule: 'cosine' as const, distillation: { weight: 0.5, temperature: 2 } };
+    const input = compareInput(modelId, { criteria: ['proscore', 'random'], targets: [0.4], randomSeeds: undefined, seeds: 2, scoringSamples: 24, recalibration, fineTune });
+    const result = await runCompareInProcess(input, { store });
+    assert.equal(result.recalibrationBatches, 3);
+    for (const row of result.rows) {
+      assert.ok(row.recalibrated !== undefined && row.recalibrated.modelArtifactId !== row.pruned.modelArtifactId, 'recalibrated');
+      const seed = 7 + (row.run ?? Number.NaN);
+      const pruned = await runPruneInProcess(
+        tinyInput(modelId, {
+          criterion: parseCriterionVariant(row.criterion).criterion,
+          scoring: { dataset: { spec: SCORING_SPEC, draw: { size: 24, seed } }, batchSize: 8 },
+          recalibration,
+          plan: { target: { metric: 'flops', fraction: 0.4 }, rounds: 1 },
+          fineTune,
+          shards: { batchShards: 2, layerShards: 2, evaluationShards: 2, maxParallel: 3 },
+          seed,
+        }),
+        { store },
+      );
+      assert.equal(row.tuned?.modelArtifactId, pruned.history[0]?.modelArtifactId, `${row.criterion} run ${row.run}: the same model as prune --seed ${seed}`);
+    }
+  });
+
+  it('reads PROscore variants from one scoring pass, the trajectory in one call of its own, each as a prune with that reading', async () => {
+    const modelId = await putTinyModel(store, 5);
+    const executor = new CountingExecutor({ store });
+    const criteria = ['proscore', 'proscore:per-batch', 'proscore:descending', 'proscore:wd', 'proscore:trajectory', 'taylor-batch', 'fisher', 'group-norm', 'lamp', 'fpgm'];
+    const shards = { batchShards: 1, layerShards: 1, evaluationShards: 2, maxParallel: 3 };
+    const result = await runCompareInProcess(compareInput(modelId, { criteria, targets: [0.4], randomSeeds: undefined, fineTune: undefined, shards }), { store, executor });
+    assert.equal(executor.gradStatsCalls, 1, 'one scoring pass for every statistics reading and criterion');
+    assert.equal(executor.trajectoryCalls, 1);
+    assert.equal(new Set(result.scores.map((score) => score.scoresArtifactId)).size, criteria.length, 'every variant scores differently');
+    const readings = { 'proscore:per-batch': { reading: 'per-batch' as const }, 'proscore:wd': { weightDecay: 5e-4 }, 'proscore:trajectory': { reading: 'trajectory' as const } };
+    for (const [label, proscore] of Object.entries(readings)) {
+      const row = result.rows.find((candidate) => candidate.criterion === label);
+      const pruned = await runPruneInProcess(
+        tinyInput(modelId, { proscore, plan: { target: { metric: 'flops', fraction: 0.4 }, rounds: 1 }, fineTune: undefined, shards, seed: 7 }),
+        { store },
+      );
+      assert.equal(row?.pruned.modelArtifactId, pruned.history[0]?.modelArtifactId, `${label}: the model of prune with that reading`);
+    }
+  });
+
   it('refuses bad input before any work, naming the field', async () => {
     const executor = new CountingExecutor({ store });
     const modelId = await putTinyModel(store);
+    await assert.rejects(runCompareInProcess(compareInput(modelId, { seeds: 2 }), { store, executor }), /give seeds .* or randomSeeds .*, not both/);
+    await assert.rejects(runCompareInProcess(compareInput(modelId, { criteria: ['proscore:trajectory'] }), { store, executor }), /criteria 'proscore:trajectory': proscore.reading 'trajectory' .* cannot be sharded: shards.batchShards must be 1, got 2/);
+    await assert.rejects(runCompareInProcess(compareInput(modelId, { criteria: ['l2:descending'] }), { store, executor }), /only proscore takes modifiers/);
     await assert.rejects(runCompareInProcess(compareInput(modelId, { targets: [0.3, 1.2] }), { store, executor }), /targets: 1.2 is not a fraction/);
     await assert.rejects(runCompareInProcess({ ...compareInput(modelId), scoring: undefined }, { store, executor }), /criteria proscore, taylor need scoring data/);
     assert.equal(executor.gradStatsCalls, 0);

@@ -1,15 +1,10 @@
-import { CRITERION_NAMES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS, checkActivityConfig, checkCount } from '@ippro/workflow-core';
-import type { CriterionName, TargetMetricName } from '@ippro/workflow-core';
+import { checkActivityConfig, checkCount, checkDataset, checkDistillationOutput, checkFineTune, checkProscore, checkRecalibration, MODEL_OUTPUT_KINDS } from '@ippro/workflow-core';
+import type { TargetMetricName } from '@ippro/workflow-core';
 import type { CompareInput } from './compare-types';
-
-/** Criteria that read gradient statistics (the others read only weights). */
-export const GRADIENT_CRITERIA: readonly CriterionName[] = GRADIENT_CRITERION_NAMES;
+import { needsScoringData, parseCriterionVariant, variantReading } from './criterion-variants';
+import type { CriterionVariant } from './criterion-variants';
 
 export const DEFAULT_MAX_PARALLEL = 4;
-
-export function needsScoringPass(criterion: CriterionName): boolean {
-  return GRADIENT_CRITERIA.includes(criterion);
-}
 
 /** The input's settings with defaults, checked. */
 export interface CompareSettings {
@@ -22,11 +17,18 @@ export interface CompareSettings {
   maxParallel: number;
 }
 
-function checkCriteria(criteria: readonly CriterionName[]): void {
+/** The criteria as variants, checked: known, none twice. */
+export function criterionVariants(criteria: readonly string[]): CriterionVariant[] {
   if (!Array.isArray(criteria) || criteria.length === 0) throw new Error('criteria must name at least one criterion');
-  const unknown = criteria.find((criterion) => !CRITERION_NAMES.includes(criterion));
-  if (unknown !== undefined) throw new Error(`criteria: unknown criterion '${String(unknown)}'; expected one of ${CRITERION_NAMES.join(', ')}`);
+  const variants = criteria.map((criterion) => {
+    try {
+      return parseCriterionVariant(criterion);
+    } catch (error) {
+      throw new Error(`criteria: ${(error as Error).message}`);
+    }
+  });
   if (new Set(criteria).size !== criteria.length) throw new Error(`criteria lists a criterion twice: ${criteria.join(', ')}`);
+  return variants;
 }
 
 function checkTargets(targets: readonly number[]): void {
@@ -42,14 +44,29 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
   if (!/^[0-9a-f]{64}$/.test(input.modelArtifactId)) {
     throw new Error(`modelArtifactId must be a sha256 (64 lowercase hex digits), got '${input.modelArtifactId}'`);
   }
-  checkCriteria(input.criteria);
+  const variants = criterionVariants(input.criteria);
   checkTargets(input.targets);
   const metric = input.metric ?? 'flops';
   if (!['params', 'flops', 'channels'].includes(metric)) throw new Error(`metric must be params, flops or channels, got '${String(metric)}'`);
-  if (input.criteria.some(needsScoringPass) && input.scoring === undefined) {
-    throw new Error(`criteria ${input.criteria.filter(needsScoringPass).join(', ')} need scoring data: set scoring`);
+  const scored = variants.filter(needsScoringData);
+  if (scored.length > 0 && input.scoring === undefined) throw new Error(`criteria ${scored.map((variant) => variant.label).join(', ')} need scoring data: set scoring`);
+  for (const variant of variants) checkProscore(variantReading(variant, input.proscore), input.shards, input.scoring?.includeBias === true, `criteria '${variant.label}': proscore`);
+  if (input.scoringSamples !== undefined) {
+    checkCount('scoringSamples', input.scoringSamples, 'samples');
+    if (input.scoring === undefined) throw new Error('scoringSamples draws from scoring.dataset: set scoring');
+  }
+  if (input.seeds !== undefined) {
+    checkCount('seeds', input.seeds, 'seeds');
+    if (input.randomSeeds !== undefined) throw new Error('give seeds (runs of every criterion) or randomSeeds (runs of the random criterion), not both');
+  }
+  checkRecalibration(input.recalibration);
+  checkFineTune(input.fineTune);
+  if (input.test !== undefined) {
+    checkDataset('test.dataset', input.test.dataset);
+    checkCount('test.batchSize', input.test.batchSize, 'batchSize');
   }
   if (input.output !== undefined && !MODEL_OUTPUT_KINDS.includes(input.output)) throw new Error(`output must be one of ${MODEL_OUTPUT_KINDS.join(', ')}, got '${String(input.output)}'`);
+  checkDistillationOutput(input.fineTune, input.output);
   if (input.lambda !== undefined && !(Number.isFinite(input.lambda) && input.lambda > 0)) throw new Error(`lambda must be a finite number > 0, got ${String(input.lambda)}`);
   if (!Number.isInteger(input.seed) || input.seed < 0) throw new Error(`seed must be a non-negative integer, got ${String(input.seed)}`);
   const fineTuneSteps = input.fineTune?.steps ?? 0;
@@ -67,7 +84,7 @@ export function resolveCompareSettings(input: CompareInput): CompareSettings {
     evaluationShards: input.shards?.evaluationShards ?? input.shards?.batchShards ?? 1,
     maxParallel: input.shards?.maxParallel ?? DEFAULT_MAX_PARALLEL,
   };
-  checkCount('randomSeeds', settings.randomSeeds, 'randomSeeds');
+  checkCount('randomSeeds', settings.randomSeeds, 'seeds');
   checkCount('shards.batchShards', settings.batchShards, 'shards');
   checkCount('shards.layerShards', settings.layerShards, 'shards');
   checkCount('shards.evaluationShards', settings.evaluationShards, 'shards');

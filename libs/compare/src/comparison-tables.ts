@@ -18,28 +18,50 @@ export interface TableText {
   rows: string[][];
 }
 
-/** The comparison as text cells: the input model first, then one row per criterion and target. */
+/** A stage's cell: the spread over the runs, or '-' when the stage has no value. */
+function stageText(spread: Spread | undefined): string {
+  return spread === undefined ? '-' : spreadText(spread);
+}
+
+/** The stages a comparison measured after pruning: recalibrated and fine-tuned, when it did. */
+function stagesOf(result: CompareResult): { recalibrated: boolean; tuned: boolean; test: boolean } {
+  return { recalibrated: result.recalibrationBatches !== undefined, tuned: result.fineTuneSteps > 0, test: result.baseline.test !== undefined };
+}
+
+/**
+ * The comparison as text cells: the input model first, then one row per criterion and target.
+ * Accuracy (top-1, or exact match for a sigmoid) after pruning, after recalibration and after
+ * fine-tuning on the evaluation data, then the same on the test data (`test top-1 ...`), each stage
+ * only when the comparison has it.
+ */
 export function comparisonTableText(result: CompareResult): TableText {
-  const tuned = result.fineTuneSteps > 0;
+  const { recalibrated, tuned, test } = stagesOf(result);
   const accuracy = accuracyName(result.output);
-  const headers = [
-    'criterion',
-    `${result.metric} removed`,
-    'runs',
-    'params kept',
-    'FLOPs kept',
-    `${accuracy} pruned`,
-    ...(tuned ? [`${accuracy} after ${result.fineTuneSteps} steps`] : []),
+  const stageHeaders = (prefix: string): string[] => [
+    `${prefix}${accuracy} pruned`,
+    ...(recalibrated ? [`${prefix}${accuracy} recalibrated`] : []),
+    ...(tuned ? [`${prefix}${accuracy} after ${result.fineTuneSteps} steps`] : []),
   ];
-  const baseline = ['input model', '-', '1', '100.00%', '100.00%', `${percentText(result.baseline.top1)}%`, ...(tuned ? ['-'] : [])];
+  const stageCells = (pruned: string, recalibratedCell: string, tunedCell: string): string[] => [pruned, ...(recalibrated ? [recalibratedCell] : []), ...(tuned ? [tunedCell] : [])];
+  const headers = ['criterion', `${result.metric} removed`, 'runs', 'params kept', 'FLOPs kept', ...stageHeaders(''), ...(test ? stageHeaders('test ') : [])];
+  const baselineTest = result.baseline.test;
+  const baseline = [
+    'input model',
+    '-',
+    '1',
+    '100.00%',
+    '100.00%',
+    ...stageCells(`${percentText(result.baseline.top1)}%`, '-', '-'),
+    ...(baselineTest === undefined ? [] : stageCells(`${percentText(baselineTest.top1)}%`, '-', '-')),
+  ];
   const rows = summariseComparison(result).map((row: SummaryRow) => [
     row.criterion,
     `${percentText(row.target)}%`,
     String(row.runs),
     `${percentText(row.paramsKept)}%`,
     `${percentText(row.flopsKept)}%`,
-    spreadText(row.top1Pruned),
-    ...(tuned ? [row.top1Tuned === undefined ? '-' : spreadText(row.top1Tuned)] : []),
+    ...stageCells(spreadText(row.top1Pruned), stageText(row.top1Recalibrated), stageText(row.top1Tuned)),
+    ...(test ? stageCells(stageText(row.test?.top1Pruned), stageText(row.test?.top1Recalibrated), stageText(row.test?.top1Tuned)) : []),
   ]);
   return { headers, rows: [baseline, ...rows] };
 }
@@ -70,17 +92,30 @@ const CSV_COLUMNS = [
   'top1_tuned',
   'top1_tuned_std',
   'loss_tuned',
+  'top1_recalibrated',
+  'top1_recalibrated_std',
+  'test_top1_pruned',
+  'test_top1_pruned_std',
+  'test_top1_recalibrated',
+  'test_top1_recalibrated_std',
+  'test_top1_tuned',
+  'test_top1_tuned_std',
 ] as const;
 
 function csvNumber(value: number | undefined): string {
   return value === undefined ? '' : String(value);
 }
 
+/** Mean and deviation cells of a spread, empty when absent. */
+function csvSpread(spread: Spread | undefined): string[] {
+  return [csvNumber(spread?.mean), csvNumber(spread?.std)];
+}
+
 /** One line per criterion and target (full precision; fractions, not percent), input model first. */
 export function comparisonCsv(result: CompareResult): string {
   const { baseline } = result;
   const lines: string[][] = [[...CSV_COLUMNS]];
-  lines.push(['input', result.metric, '0', '1', '1', '1', '0', String(baseline.top1), '', String(baseline.loss), '0', '', '', '']);
+  lines.push(['input', result.metric, '0', '1', '1', '1', '0', String(baseline.top1), '', String(baseline.loss), '0', '', '', '', '', '', csvNumber(baseline.test?.top1), '', '', '', '', '']);
   for (const row of summariseComparison(result)) {
     lines.push([
       row.criterion,
@@ -97,6 +132,10 @@ export function comparisonCsv(result: CompareResult): string {
       csvNumber(row.top1Tuned?.mean),
       csvNumber(row.top1Tuned?.std),
       csvNumber(row.lossTuned),
+      ...csvSpread(row.top1Recalibrated),
+      ...csvSpread(row.test?.top1Pruned),
+      ...csvSpread(row.test?.top1Recalibrated),
+      ...csvSpread(row.test?.top1Tuned),
     ]);
   }
   return lines.map((cells) => cells.join(',')).join('\n') + '\n';

@@ -6,9 +6,12 @@ export type {
   CompareResult,
   CompareRow,
   CriterionScores,
+  Evaluation,
   ModelMeasure,
 } from './compare-types';
-export { DEFAULT_MAX_PARALLEL, GRADIENT_CRITERIA, needsScoringPass, resolveCompareSettings } from './compare-settings';
+export { DEFAULT_MAX_PARALLEL, criterionVariants, resolveCompareSettings } from './compare-settings';
+export { needsScoringData, parseCriterionVariant, readsScoringPass, variantReading } from './criterion-variants';
+export type { CriterionVariant } from './criterion-variants';
 export type { CompareSettings } from './compare-settings';
 export { runComparison } from './run-comparison';
 export type { CompareHost } from './run-comparison';

@@ -1,5 +1,4 @@
-import { CRITERION_NAMES } from '@ippro/workflow-core';
-import type { CriterionName } from '@ippro/workflow-core';
+import { parseCriterionVariant } from './criterion-variants';
 
 function items(text: string, what: string): string[] {
   const parts = text.split(',').map((part) => part.trim());
@@ -8,12 +7,14 @@ function items(text: string, what: string): string[] {
   return parts;
 }
 
-/** `proscore,l2,taylor` -> the criteria, in that order; an error names an unknown one. */
-export function parseCriteriaList(text: string): CriterionName[] {
-  return items(text, 'criteria').map((name) => {
-    const criterion = CRITERION_NAMES.find((candidate) => candidate === name);
-    if (criterion === undefined) throw new Error(`criteria: unknown criterion '${name}'; expected some of ${CRITERION_NAMES.join(', ')}`);
-    return criterion;
+/** `proscore,l2,proscore:per-batch` -> the criteria and variants (parseCriterionVariant), in that order; an error names a bad one. */
+export function parseCriteriaList(text: string): string[] {
+  return items(text, 'criteria').map((label) => {
+    try {
+      return parseCriterionVariant(label).label;
+    } catch (error) {
+      throw new Error(`criteria: ${(error as Error).message}`);
+    }
   });
 }
 

@@ -1,9 +1,17 @@
-import type { BatchNormMode } from '@ippro/importance';
+import type { BatchNormMode, RemovalOrder } from '@ippro/importance';
 import type { CosineDecay, OutputSetting } from '@ippro/models';
-import type { BatchRangeRef, ComputeGradStatsOutput, DatasetRef, EvaluationSumsRef, FineTuneReplicaOutput } from '@ippro/workflow-core';
+import type {
+  BatchNormStatisticsOutput,
+  BatchRangeRef,
+  ComputeGradStatsOutput,
+  DatasetRef,
+  EvaluationSumsRef,
+  FineTuneReplicaOutput,
+  MergeAndScoreOutput,
+} from '@ippro/workflow-core';
 
 /**
- * The three compute calls and their results, field for field ippro.v1.WorkerService's
+ * The compute calls and their results, field for field ippro.v1.WorkerService's
  * (proto/ippro/v1/worker.proto): the gRPC worker maps its messages to these, the in-process
  * executor passes them on as they are. Error messages name the fields as the protocol does
  * (`batch_size`, `group_ids[2]`), the one schema both share.
@@ -52,6 +60,8 @@ export type FineTuneShard = { replica: ReplicaRef; batches?: undefined } | { bat
  */
 export type FineTuneCall = FineTuneShard & {
   jobId: string;
+  /** Knowledge distillation from a teacher model during the steps; absent: the loss of the output kind alone. */
+  distillation?: DistillationCall;
   startModelArtifactId: string;
   dataset: DatasetRef;
   batchSize: number;
@@ -67,6 +77,53 @@ export type FineTuneCall = FineTuneShard & {
 
 export type FineTuneCallResult = FineTuneReplicaOutput;
 
+/** The teacher (a model artifact, held in the model pool like any model) and the loss's weight and temperature. */
+export interface DistillationCall {
+  teacherModelArtifactId: string;
+  weight: number;
+  temperature: number;
+}
+
+/**
+ * Every BatchNormalization's batch mean and variance over recalibration batches [start, end):
+ * batch i is batch i mod B of the seeded epoch floor(i / B) shuffle, without augmentation
+ * (@ippro/pruning's recalibrationBatches). The per-batch statistics become an artifact.
+ */
+export interface BatchNormStatisticsCall {
+  jobId: string;
+  modelArtifactId: string;
+  dataset: DatasetRef;
+  batches: BatchRangeRef;
+  batchSize: number;
+  seed: number;
+  /** The model's output kind, checked against the data as every call's; absent: 'auto', read from the model. */
+  output?: OutputSetting;
+}
+
+export type BatchNormStatisticsCallResult = BatchNormStatisticsOutput;
+
+/**
+ * PROscore's trajectory reading: `steps` SGD steps over batches 0..steps-1 of the scoring data in
+ * dataset order (0: every batch); the score table becomes a scores artifact.
+ */
+export interface ScoreTrajectoryCall {
+  jobId: string;
+  modelArtifactId: string;
+  dataset: DatasetRef;
+  batchSize: number;
+  steps: number;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  batchNormMode: BatchNormMode;
+  includeBias: boolean;
+  order: RemovalOrder;
+  /** The model's output kind (picks the loss); absent: 'auto', read from the model. */
+  output?: OutputSetting;
+}
+
+export type ScoreTrajectoryCallResult = MergeAndScoreOutput;
+
 /** Hits (top-1, or exact match for a sigmoid) and summed loss over batches [start, end), in order (exact sums, merged by addition). */
 export interface EvaluateCall {
   jobId: string;
@@ -81,7 +138,7 @@ export interface EvaluateCall {
 export type EvaluateCallResult = EvaluationSumsRef;
 
 export interface ComputeProgress {
-  /** Batches (scoring, evaluation) or steps (fine-tuning) done and in total. */
+  /** Batches (scoring, statistics, evaluation) or steps (fine-tuning, trajectory) done and in total. */
   done: number;
   total: number;
   samples: number;

@@ -2,12 +2,12 @@ import { isArtifactKey } from '@ippro/artifact-store';
 import { DatasetSlice, batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import type { ChannelGraph } from '@ippro/graph';
-import { modelDataMismatch, OUTPUT_SETTINGS } from '@ippro/models';
+import { modelDataMismatch, OUTPUT_SETTINGS, resolveOutputKind, SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { OutputSetting, SgdSettings } from '@ippro/models';
 import { batchShards } from '@ippro/pruning';
 import type { BatchRangeRef } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { ReplicaRef, SgdCallSettings } from './calls';
+import type { DistillationCall, ReplicaRef, ScoreTrajectoryCall, SgdCallSettings } from './calls';
 import { ComputeInputError } from './compute-input-error';
 
 /** The checks of a call's input, each once; every refusal names the field. */
@@ -116,4 +116,44 @@ export function checkAugment(augment: boolean, data: LabeledDataset): void {
   if (augment && data.sampleShape.length !== 3) {
     throw invalid(`augment needs [height, width, channels] images, but ${data.description} has samples of shape [${data.sampleShape.join(', ')}]`);
   }
+}
+
+/** A distillation's teacher, weight in (0, 1] and temperature above 0. */
+export function checkDistillation(distillation: DistillationCall): DistillationCall {
+  const { teacherModelArtifactId, weight, temperature } = distillation;
+  checkArtifactId(teacherModelArtifactId, 'distillation.teacher_model_artifact_id');
+  if (!Number.isFinite(weight) || weight <= 0 || weight > 1) throw invalid(`distillation.weight must be in (0, 1], got ${weight}`);
+  if (!Number.isFinite(temperature) || temperature <= 0) throw invalid(`distillation.temperature must be a positive number, got ${temperature}`);
+  return distillation;
+}
+
+/** Distillation matches class distributions: a sigmoid student (checkModelFitsData has resolved its kind) is refused. */
+export function checkDistillationOutput(model: LayersModel, output: OutputSetting): void {
+  if (resolveOutputKind(model, output) === 'sigmoid') throw invalid(SIGMOID_DISTILLATION_REFUSAL);
+}
+
+export function checkSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw invalid(`seed must be a non-negative integer, got ${seed}`);
+  return seed;
+}
+
+/** A non-empty range of a batch stream that runs on over epochs (so it has no end of data). */
+export function checkStreamRange(range: BatchRangeRef, field = 'batches'): BatchRangeRef {
+  const { start, end } = range;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0) throw invalid(`${field} [${start}, ${end}) is not a range of batch indices`);
+  if (end <= start) throw invalid(`${field} [${start}, ${end}) is empty or inverted`);
+  return { start, end };
+}
+
+/** The trajectory's settings; returns its step count (0 asks for every one of the data's `batches`). */
+export function checkTrajectory(call: ScoreTrajectoryCall, batches: number): number {
+  const { steps, learningRate, momentum, weightDecay, order, includeBias } = call;
+  if (!Number.isInteger(steps) || steps < 0) throw invalid(`steps must be a non-negative integer (0: every batch), got ${steps}`);
+  if (steps > batches) throw invalid(`steps ${steps}: the trajectory takes one scoring batch per step, and the data has only ${batches} batches of ${call.batchSize}`);
+  if (!Number.isFinite(learningRate) || learningRate <= 0) throw invalid(`learning_rate must be a positive number, got ${learningRate}`);
+  if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw invalid(`momentum must be in [0, 1), got ${momentum}`);
+  if (!Number.isFinite(weightDecay) || weightDecay < 0) throw invalid(`weight_decay must be a non-negative number, got ${weightDecay}`);
+  if (weightDecay > 0 && includeBias) throw invalid('weight_decay: the training objective decays kernels only; it cannot be used with criterion.include_bias');
+  if (order !== 'ascending' && order !== 'descending') throw invalid(`order must be ascending or descending, got ${String(order)}`);
+  return steps === 0 ? batches : steps;
 }

@@ -1,8 +1,18 @@
 import type { ArtifactStorage } from '@ippro/artifact-store';
-import { CIFAR10_RECORDS_PER_FILE, CIFAR10_SAMPLE_SHAPE, CIFAR10_SPLIT_FILES, DataError, formatDatasetSpec, parseDatasetSpec, resolveDataset } from '@ippro/data';
+import {
+  CIFAR10_RECORDS_PER_FILE,
+  CIFAR10_SAMPLE_SHAPE,
+  CIFAR10_SPLIT_FILES,
+  DataError,
+  DrawnSamples,
+  drawDescription,
+  formatDatasetSpec,
+  parseDatasetSpec,
+  resolveDataset,
+} from '@ippro/data';
 import type { Cifar10Spec, LabeledDataset, SyntheticSpec } from '@ippro/data';
 import { datasetFromArtifact } from '@ippro/model-artifact';
-import type { DatasetRef } from '@ippro/workflow-core';
+import type { DatasetRef, SampleDraw } from '@ippro/workflow-core';
 import { checkArtifactId } from './checks';
 import { ComputeInputError } from './compute-input-error';
 
@@ -12,7 +22,7 @@ export const DATASET_REF_SCHEMES = ['cifar10', 'synthetic'] as const;
 /** A dataset a call reads, and the id that names it in statistics headers. */
 export interface ResolvedDataset {
   dataset: LabeledDataset;
-  /** The canonical spec, or `artifact:<sha256>` for a dataset artifact without a spec. */
+  /** The canonical spec, or `artifact:<sha256>` for a dataset artifact without a spec; a draw adds `{N drawn by seed S}`. */
   datasetId: string;
 }
 
@@ -50,13 +60,26 @@ export class DatasetResolver {
   async shape(ref: DatasetRef, field = 'dataset'): Promise<DatasetShape> {
     if (!hasArtifact(ref)) {
       const spec = this.parse(ref, field);
-      if (spec.scheme === 'cifar10') return { size: CIFAR10_SPLIT_FILES[spec.split].length * CIFAR10_RECORDS_PER_FILE, sampleShape: CIFAR10_SAMPLE_SHAPE };
+      if (spec.scheme === 'cifar10') {
+        const size = CIFAR10_SPLIT_FILES[spec.split].length * CIFAR10_RECORDS_PER_FILE;
+        if (ref.draw !== undefined) checkDraw(ref.draw, size, field);
+        return { size: ref.draw?.size ?? size, sampleShape: CIFAR10_SAMPLE_SHAPE };
+      }
     }
     const { dataset } = await this.resolve(ref, field);
     return { size: dataset.size, sampleShape: dataset.sampleShape };
   }
 
   async resolve(ref: DatasetRef, field = 'dataset'): Promise<ResolvedDataset> {
+    const { draw } = ref;
+    if (draw === undefined) return this.resolveWhole(ref, field);
+    const whole = await this.resolveWhole(ref, field);
+    checkDraw(draw, whole.dataset.size, field);
+    const datasetId = drawDescription(whole.datasetId, draw.size, draw.seed);
+    return this.cached(`${whole.datasetId} ${datasetId}`, async () => ({ dataset: new DrawnSamples(whole.dataset, draw.size, draw.seed), datasetId }));
+  }
+
+  private async resolveWhole(ref: DatasetRef, field: string): Promise<ResolvedDataset> {
     if (hasArtifact(ref)) {
       const id = checkArtifactId(ref.artifactId, `${field}.artifact_id`);
       const datasetId = ref.spec !== '' ? ref.spec : `artifact:${id}`;
@@ -98,6 +121,13 @@ export class DatasetResolver {
     while (this.cache.size > (this.options.maxCached ?? 4)) this.cache.delete(this.cache.keys().next().value as string);
     return resolved;
   }
+}
+
+function checkDraw(draw: SampleDraw, size: number, field: string): void {
+  if (!Number.isSafeInteger(draw.size) || draw.size < 1 || draw.size > size) {
+    throw new ComputeInputError(`${field}.draw.size must be 1 to ${size} (the samples of ${field}), got ${draw.size}`);
+  }
+  if (!Number.isSafeInteger(draw.seed) || draw.seed < 0) throw new ComputeInputError(`${field}.draw.seed must be a non-negative integer, got ${draw.seed}`);
 }
 
 function hasArtifact(ref: DatasetRef): ref is DatasetRef & { artifactId: string } {

@@ -6,19 +6,27 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ArtifactStore, storeBytes } from '@ippro/artifact-store';
-import { resolveDataset } from '@ippro/data';
+import { DrawnSamples, resolveDataset } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, serializeGradStats } from '@ippro/importance';
 import { datasetToArtifact, modelToArtifact } from '@ippro/model-artifact';
 import { buildSmallCnn, evaluateDataset } from '@ippro/models';
-import { computeShard, fineTune as fineTuneInProcess } from '@ippro/pruning';
-import type { CallContext, ComputeProgress, EvaluateCall, FineTuneCall, GradStatsCall } from './calls';
+import {
+  batchNormStatistics as batchNormStatisticsInProcess,
+  computeShard,
+  deserializeBatchNormStatistics,
+  fineTune as fineTuneInProcess,
+  recalibrationBatches,
+  scoreTrajectory as scoreTrajectoryInProcess,
+} from '@ippro/pruning';
+import type { BatchNormStatisticsCall, CallContext, ComputeProgress, EvaluateCall, FineTuneCall, GradStatsCall, ScoreTrajectoryCall } from './calls';
 import { shardDataset } from './checks';
 import { ComputeInputError } from './compute-input-error';
 import { DatasetResolver } from './dataset-resolver';
 import { getModel, putModel } from './model-store';
-import { computeGradStats, createComputeDeps, evaluate, fineTune } from './operations';
+import { computeBatchNormStatistics, computeGradStats, computeTrajectoryScores, createComputeDeps, evaluate, fineTune } from './operations';
 import type { ComputeDeps } from './operations';
+import { getScores } from './scores-document';
 
 const SPEC = 'synthetic:cifar?n=20&seed=3&classes=4';
 const SGD = { learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4, labelSmoothing: 0.1 };
@@ -90,6 +98,31 @@ const tuning = (overrides: Partial<FineTuneCall> = {}): FineTuneCall =>
     ...overrides,
   }) as FineTuneCall;
 
+const statistics = (overrides: Partial<BatchNormStatisticsCall> = {}): BatchNormStatisticsCall => ({
+  jobId: 'test/bn',
+  modelArtifactId: modelId,
+  dataset: { spec: SPEC },
+  batches: { start: 3, end: 7 },
+  batchSize: 6,
+  seed: 4,
+  ...overrides,
+});
+
+const trajectory = (overrides: Partial<ScoreTrajectoryCall> = {}): ScoreTrajectoryCall => ({
+  jobId: 'test/trajectory',
+  modelArtifactId: modelId,
+  dataset: { spec: SPEC },
+  batchSize: 6,
+  steps: 3,
+  learningRate: 0.1,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  batchNormMode: 'inference',
+  includeBias: false,
+  order: 'descending',
+  ...overrides,
+});
+
 describe('the operations compute what the library computes', () => {
   it('computeGradStats: the bytes of @ippro/pruning computeShard, one checkpoint per batch and one before storing', async () => {
     const context = recorder();
@@ -133,11 +166,83 @@ describe('the operations compute what the library computes', () => {
     assert.deepEqual(context.reports.map((report) => report.done), [1, 2, 3]);
   });
 
+  it('fineTune with a teacher: the library fineTune distilling from that model, byte for byte, and not the plain fine-tune', async () => {
+    const teacherModel = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 8 });
+    const teacherId = await putModel(store, teacherModel);
+    const distillation = { teacherModelArtifactId: teacherId, weight: 0.6, temperature: 3 };
+    const result = await fineTune(tuning({ distillation }), deps, recorder());
+    const model = await getModel(store, modelId);
+    const data = shardDataset(resolveDataset(SPEC), { start: 3, end: 5 }, 4);
+    fineTuneInProcess(model, data, { ...SGD, steps: 3, batchSize: 4, seed: 9, firstStep: 2, augment: true, distillation: { teacher: teacherModel, weight: 0.6, temperature: 3 } });
+    assert.ok((await store.get(result.modelArtifactId)).equals(modelToArtifact(model)));
+    assert.notEqual(result.modelArtifactId, (await fineTune(tuning(), deps, recorder())).modelArtifactId, 'distillation changed the model');
+    model.dispose();
+    teacherModel.dispose();
+  });
+
+  it('fineTune of a logits model with a logits teacher: the library fineTune distilling the logits, byte for byte', async () => {
+    const student = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 5, output: 'logits' });
+    const teacher = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 8, output: 'logits' });
+    const studentId = await putModel(store, student);
+    const teacherId = await putModel(store, teacher);
+    const result = await fineTune(tuning({ startModelArtifactId: studentId, output: 'logits', distillation: { teacherModelArtifactId: teacherId, weight: 0.6, temperature: 3 } }), deps, recorder());
+    const data = shardDataset(resolveDataset(SPEC), { start: 3, end: 5 }, 4);
+    fineTuneInProcess(student, data, { ...SGD, output: 'logits', steps: 3, batchSize: 4, seed: 9, firstStep: 2, augment: true, distillation: { teacher, weight: 0.6, temperature: 3 } });
+    assert.ok((await store.get(result.modelArtifactId)).equals(modelToArtifact(student)));
+    student.dispose();
+    teacher.dispose();
+  });
+
+  it("computeBatchNormStatistics: @ippro/pruning's batchNormStatistics over the seeded batches, past the end of an epoch", async () => {
+    const context = recorder();
+    const result = await computeBatchNormStatistics(statistics(), deps, context);
+    const model = await getModel(store, modelId);
+    const inputs = Array.from(recalibrationBatches(resolveDataset(SPEC), { start: 3, end: 7 }, 6, 4), (batch) => batch.x.clone());
+    const reference = await batchNormStatisticsInProcess(model, inputs);
+    tf.dispose(inputs);
+    model.dispose();
+    assert.deepEqual(deserializeBatchNormStatistics(await store.get(result.statsArtifactId)), reference);
+    // 20 samples in batches of 6 (6, 6, 6, 2): batches 3..6 of the stream are the last of epoch 0 and the first three of epoch 1.
+    assert.deepEqual(reference.batches.map((batch) => batch.size), [2, 6, 6, 6]);
+    assert.deepEqual({ batches: result.batches, samples: result.samples }, { batches: 4, samples: 20 });
+    assert.equal(context.checkpoints, 5);
+    assert.deepEqual(context.reports.map((report) => report.done), [1, 2, 3, 4]);
+  });
+
+  it("computeTrajectoryScores: @ippro/pruning's scoreTrajectory, stored as scores; the model is left as it was", async () => {
+    const context = recorder();
+    const result = await computeTrajectoryScores(trajectory(), deps, context);
+    const model = await getModel(store, modelId);
+    const proscore = { reading: 'trajectory' as const, order: 'descending' as const, weightDecay: 5e-4, trajectory: { steps: 3, learningRate: 0.1, momentum: 0.9 } };
+    const reference = await scoreTrajectoryInProcess(model, buildChannelGraph(model), resolveDataset(SPEC), { proscore, batchSize: 6, includeBias: false, batchNormMode: 'inference' });
+    model.dispose();
+    const { method, scores } = await getScores(store, result.scoresArtifactId);
+    assert.equal(method, 'proscore');
+    assert.deepEqual([...scores.entries()], reference.rows.map((row) => [row.id, row.score]));
+    assert.equal(result.groupCount, reference.rows.length);
+    assert.deepEqual(context.reports.map((report) => report.done), [1, 2, 3]);
+    const everyBatch = await computeTrajectoryScores(trajectory({ steps: 0 }), deps, recorder());
+    assert.notEqual(everyBatch.scoresArtifactId, result.scoresArtifactId, 'steps 0 takes all 4 batches');
+  });
+
+  it('a drawn dataset is the draw of the whole one', async () => {
+    const drawn = await evaluate(evaluation({ dataset: { spec: SPEC, draw: { size: 12, seed: 2 } }, batches: { start: 0, end: 2 } }), deps, recorder());
+    const model = await getModel(store, modelId);
+    const reference = await evaluateDataset(model, new DrawnSamples(resolveDataset(SPEC), 12, 2), { batchSize: 6 });
+    model.dispose();
+    assert.deepEqual(drawn, reference);
+    const resolver = new DatasetResolver(store, { cifar10Dir: join(dir, 'no-cifar10') });
+    assert.deepEqual(await resolver.shape({ spec: 'cifar10:train', draw: { size: 2560, seed: 1 } }), { size: 2560, sampleShape: [32, 32, 3] });
+    assert.equal((await deps.datasets.resolve({ spec: SPEC, draw: { size: 12, seed: 2 } })).datasetId, `${SPEC}{12 drawn by seed 2}`);
+  });
+
   it('leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     await evaluate(evaluation(), deps, recorder());
     await computeGradStats(scoring(), deps, recorder());
     await fineTune(tuning(), deps, recorder());
+    await computeBatchNormStatistics(statistics(), deps, recorder());
+    await computeTrajectoryScores(trajectory(), deps, recorder());
     assert.equal(tf.memory().numTensors, before);
   });
 });
@@ -151,6 +256,14 @@ describe('a stopped call', () => {
     assert.equal(store.keys().length, before);
   });
 });
+
+/** A fine-tune of a sigmoid model distilling from itself. */
+async function sigmoidDistillation(): Promise<unknown> {
+  const model = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 5, output: 'sigmoid' });
+  const id = await putModel(store, model);
+  model.dispose();
+  return fineTune(tuning({ startModelArtifactId: id, distillation: { teacherModelArtifactId: id, weight: 0.5, temperature: 2 } }), deps, recorder());
+}
 
 describe('bad input: a ComputeInputError naming the field', () => {
   const refusals: [string, () => Promise<unknown>, RegExp][] = [
@@ -170,6 +283,13 @@ describe('bad input: a ComputeInputError naming the field', () => {
     ['no steps', () => fineTune(tuning({ steps: 0 }), deps, recorder()), /^steps must be at least 1, got 0/],
     ['a momentum of 1', () => fineTune(tuning({ optimizer: { ...SGD, momentum: 1 } }), deps, recorder()), /^optimizer.momentum must be in \[0, 1\), got 1/],
     ['a model that does not fit the data', () => evaluate(evaluation({ dataset: { spec: 'synthetic:cifar?n=20&seed=3&classes=10' } }), deps, recorder()), /^model [0-9a-f]{64} does not fit dataset .* has 10 classes/],
+    ['a draw larger than the data', () => evaluate(evaluation({ dataset: { spec: SPEC, draw: { size: 21, seed: 0 } } }), deps, recorder()), /^dataset.draw.size must be 1 to 20 \(the samples of dataset\), got 21/],
+    ['a distillation weight of 0', () => fineTune(tuning({ distillation: { teacherModelArtifactId: modelId, weight: 0, temperature: 2 } }), deps, recorder()), /^distillation.weight must be in \(0, 1\], got 0/],
+    ['a teacher id that is not a sha256', () => fineTune(tuning({ distillation: { teacherModelArtifactId: 'teacher', weight: 0.5, temperature: 2 } }), deps, recorder()), /^distillation.teacher_model_artifact_id "teacher" is not an artifact id/],
+    ['distillation of a sigmoid model', () => sigmoidDistillation(), /^distillation needs a softmax output \(probabilities or logits\)/],
+    ['an empty recalibration range', () => computeBatchNormStatistics(statistics({ batches: { start: 2, end: 2 } }), deps, recorder()), /^batches \[2, 2\) is empty or inverted/],
+    ['more trajectory steps than batches', () => computeTrajectoryScores(trajectory({ steps: 5 }), deps, recorder()), /^steps 5: the trajectory takes one scoring batch per step, and the data has only 4 batches of 6/],
+    ['weight decay with biases in F', () => computeTrajectoryScores(trajectory({ includeBias: true }), deps, recorder()), /^weight_decay: the training objective decays kernels only/],
   ];
   for (const [what, call, message] of refusals) {
     it(what, async () => {

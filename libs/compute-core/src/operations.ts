@@ -1,28 +1,49 @@
 import { storeBytes } from '@ippro/artifact-store';
 import type { ArtifactStorage } from '@ippro/artifact-store';
+import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { accumulateGradStats, serializeGradStats } from '@ippro/importance';
 import type { ScoringBatch } from '@ippro/importance';
 import { evaluateDataset } from '@ippro/models';
-import { datasetBatches, fineTuneWithHooks } from '@ippro/pruning';
+import type { Distillation } from '@ippro/models';
+import { batchNormStatistics, datasetBatches, fineTuneWithHooks, recalibrationBatches, scoreTrajectory, serializeBatchNormStatistics } from '@ippro/pruning';
 import type { BatchRangeRef } from '@ippro/workflow-core';
-import type { CallContext, EvaluateCall, EvaluateCallResult, FineTuneCall, FineTuneCallResult, GradStatsCall, GradStatsCallResult } from './calls';
+import type * as tf from '@tensorflow/tfjs-core';
+import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
+  CallContext,
+  EvaluateCall,
+  EvaluateCallResult,
+  FineTuneCall,
+  FineTuneCallResult,
+  GradStatsCall,
+  GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
+} from './calls';
 import {
   checkArtifactId,
   checkAugment,
   checkBatchRange,
   checkBatchSize,
+  checkDistillation,
+  checkDistillationOutput,
   checkGroupIds,
   checkModelFitsData,
   checkOutput,
+  checkSeed,
   checkSgd,
   checkSteps,
+  checkStreamRange,
+  checkTrajectory,
   replicaRange,
   shardDataset,
 } from './checks';
 import { DatasetResolver } from './dataset-resolver';
 import { ModelPool } from './model-pool';
 import { putModel } from './model-store';
+import { putScores } from './scores-document';
 
 /** What the operations work with: one artifact store for inputs and results, datasets, built models, limits. */
 export interface ComputeDeps {
@@ -103,20 +124,86 @@ export async function fineTune(call: FineTuneCall, deps: ComputeDeps, context: C
   const steps = checkSteps(call.steps);
   const sgd = checkSgd(call.optimizer);
   const output = checkOutput(call.output);
+  const distillation = call.distillation === undefined ? undefined : checkDistillation(call.distillation);
   const { dataset: whole } = await deps.datasets.resolve(call.dataset);
   const range = call.replica === undefined ? checkBatchRange(call.batches, whole, batchSize) : replicaRange(whole, batchSize, call.replica);
   const data = shardDataset(whole, range, batchSize);
   checkAugment(call.augment, data);
   return deps.models.borrow(modelId, 'start_model_artifact_id', 'changes', async ({ model }) => {
     checkModelFitsData(model, data, modelId, output);
-    const settings = { ...sgd, output, steps, batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment };
-    const { samples, lossSum } = await fineTuneWithHooks(model, data, settings, {
+    const tune = async (teacher?: Distillation): Promise<FineTuneCallResult> => {
+      const settings = { ...sgd, output, steps, batchSize, seed: call.seed, firstStep: call.firstStep, augment: call.augment, ...(teacher === undefined ? {} : { distillation: teacher }) };
+      const { samples, lossSum } = await fineTuneWithHooks(model, data, settings, {
+        beforeStep: () => context.checkpoint(),
+        afterStep: (done, samplesSoFar, lossSoFar) => context.progress({ done, total: steps, samples: samplesSoFar, meanLoss: lossSoFar / samplesSoFar }),
+      });
+      await context.checkpoint();
+      const modelArtifactId = await putModel(deps.artifacts, model);
+      return { modelArtifactId, sampleCount: samples, steps, lossSum };
+    };
+    if (distillation === undefined) return tune();
+    checkDistillationOutput(model, output);
+    // The teacher only runs forward: it goes back to the pool for the next call (the other replicas').
+    return deps.models.borrow(distillation.teacherModelArtifactId, 'distillation.teacher_model_artifact_id', 'reads', async ({ model: teacher }) => {
+      checkModelFitsData(teacher, data, distillation.teacherModelArtifactId, output);
+      return tune({ teacher, weight: distillation.weight, temperature: distillation.temperature });
+    });
+  });
+}
+
+/** Model inputs of the recalibration batches, with a checkpoint before each and progress after. */
+async function* recalibrationInputs(dataset: LabeledDataset, range: BatchRangeRef, call: BatchNormStatisticsCall, context: CallContext): AsyncGenerator<tf.Tensor> {
+  const total = range.end - range.start;
+  let done = 0;
+  let samples = 0;
+  for (const batch of recalibrationBatches(dataset, range, call.batchSize, call.seed)) {
+    await context.checkpoint();
+    yield batch.x;
+    done += 1;
+    samples += batch.labels.length;
+    context.progress({ done, total, samples, meanLoss: 0 });
+  }
+}
+
+/**
+ * Every BatchNormalization's batch statistics over recalibration batches [start, end)
+ * (@ippro/pruning's batchNormStatistics), stored as an artifact: one shard of a recalibration pass.
+ */
+export async function computeBatchNormStatistics(call: BatchNormStatisticsCall, deps: ComputeDeps, context: CallContext): Promise<BatchNormStatisticsCallResult> {
+  const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
+  checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const range = checkStreamRange(call.batches);
+  checkSeed(call.seed);
+  const output = checkOutput(call.output);
+  const { dataset } = await deps.datasets.resolve(call.dataset);
+  return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model }) => {
+    checkModelFitsData(model, dataset, modelId, output);
+    const stats = await batchNormStatistics(model, recalibrationInputs(dataset, range, call, context));
+    await context.checkpoint();
+    const statsArtifactId = await storeBytes(deps.artifacts, serializeBatchNormStatistics(stats));
+    return { statsArtifactId, batches: range.end - range.start, samples: stats.batches.reduce((sum, batch) => sum + batch.size, 0) };
+  });
+}
+
+/**
+ * PROscore's trajectory reading of one model over the scoring data in order (@ippro/pruning's
+ * scoreTrajectory; the model is restored afterwards), stored as a scores artifact.
+ */
+export async function computeTrajectoryScores(call: ScoreTrajectoryCall, deps: ComputeDeps, context: CallContext): Promise<ScoreTrajectoryCallResult> {
+  const modelId = checkArtifactId(call.modelArtifactId, 'model_artifact_id');
+  const batchSize = checkBatchSize(call.batchSize, deps.maxBatchSize);
+  const output = checkOutput(call.output);
+  const { dataset } = await deps.datasets.resolve(call.dataset);
+  const steps = checkTrajectory(call, batchCount(dataset, batchSize));
+  return deps.models.borrow(modelId, 'model_artifact_id', 'reads', async ({ model, graph }) => {
+    checkModelFitsData(model, dataset, modelId, output);
+    const proscore = { reading: 'trajectory' as const, order: call.order, weightDecay: call.weightDecay, trajectory: { steps, learningRate: call.learningRate, momentum: call.momentum } };
+    const table = await scoreTrajectory(model, graph(), dataset, { proscore, batchSize, includeBias: call.includeBias, batchNormMode: call.batchNormMode, output }, {
       beforeStep: () => context.checkpoint(),
-      afterStep: (done, samplesSoFar, lossSoFar) => context.progress({ done, total: steps, samples: samplesSoFar, meanLoss: lossSoFar / samplesSoFar }),
+      afterStep: (done, total, samples) => context.progress({ done, total, samples, meanLoss: 0 }),
     });
     await context.checkpoint();
-    const modelArtifactId = await putModel(deps.artifacts, model);
-    return { modelArtifactId, sampleCount: samples, steps, lossSum };
+    return { scoresArtifactId: await putScores(deps.artifacts, table), groupCount: table.rows.length };
   });
 }
 

@@ -1,6 +1,8 @@
 import type { protocol } from '@ippro/protocol';
 import { ComputeInputError } from '@ippro/compute-core';
 import type {
+  BatchNormStatisticsCall,
+  BatchNormStatisticsCallResult,
   ComputeProgress,
   EvaluateCall,
   EvaluateCallResult,
@@ -9,6 +11,8 @@ import type {
   FineTuneShard,
   GradStatsCall,
   GradStatsCallResult,
+  ScoreTrajectoryCall,
+  ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 
 /**
@@ -26,11 +30,19 @@ function required<T>(value: T | null | undefined, field: string): T {
 
 function datasetRefOf(spec: protocol.DatasetSpec__Output | null): DatasetRef {
   if (spec == null) throw new ComputeInputError('dataset is required (a spec or an artifact_id)');
-  return { spec: spec.spec, ...(spec.artifactId === '' ? {} : { artifactId: spec.artifactId }) };
+  return {
+    spec: spec.spec,
+    ...(spec.artifactId === '' ? {} : { artifactId: spec.artifactId }),
+    ...(spec.draw == null ? {} : { draw: { size: spec.draw.size, seed: spec.draw.seed } }),
+  };
 }
 
 function datasetSpecOf(ref: DatasetRef): protocol.DatasetSpec {
-  return { spec: ref.spec, artifactId: ref.artifactId ?? '' };
+  return { spec: ref.spec, artifactId: ref.artifactId ?? '', ...(ref.draw === undefined ? {} : { draw: ref.draw }) };
+}
+
+function criterionParamsOf(call: Pick<GradStatsCall, 'batchNormMode' | 'includeBias'>): protocol.CriterionParams {
+  return { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias };
 }
 
 type OutputSetting = NonNullable<GradStatsCall['output']>;
@@ -96,7 +108,7 @@ export function gradStatsRequestOf(call: GradStatsCall): protocol.ComputeGradSta
   return {
     ...batchRequestOf(call),
     groupIds: call.groupIds,
-    criterion: { batchNormMode: call.batchNormMode === 'batch' ? 'BATCH_NORM_MODE_BATCH' : 'BATCH_NORM_MODE_INFERENCE', includeBias: call.includeBias },
+    criterion: criterionParamsOf(call),
   };
 }
 
@@ -138,6 +150,7 @@ export function fineTuneCallOf(request: protocol.FineTuneRequest__Output): FineT
     seed: request.seed,
     augment: request.augment,
     output: outputOf(request.output),
+    ...(request.distillation == null ? {} : { distillation: { ...request.distillation } }),
   };
 }
 
@@ -154,6 +167,7 @@ export function fineTuneRequestOf(call: FineTuneCall): protocol.FineTuneRequest 
     seed: call.seed,
     augment: call.augment,
     output: outputKindOf(call.output),
+    ...(call.distillation === undefined ? {} : { distillation: call.distillation }),
   };
 }
 
@@ -178,6 +192,74 @@ export function evaluateRequestOf(call: EvaluateCall): protocol.EvaluateRequest 
 
 export function evaluateResultOf(message: protocol.EvaluateResult__Output): EvaluateCallResult {
   return { correct: Number(message.correct), lossSum: message.lossSum, count: Number(message.count) };
+}
+
+export function batchNormStatisticsCallOf(request: protocol.ComputeBatchNormStatisticsRequest__Output): BatchNormStatisticsCall {
+  return {
+    jobId: request.jobId,
+    modelArtifactId: request.modelArtifactId,
+    dataset: datasetRefOf(request.dataset),
+    batches: required(request.batches, 'batches'),
+    batchSize: request.batchSize,
+    seed: request.seed,
+    output: outputOf(request.output),
+  };
+}
+
+export function batchNormStatisticsRequestOf(call: BatchNormStatisticsCall): protocol.ComputeBatchNormStatisticsRequest {
+  return { jobId: call.jobId, modelArtifactId: call.modelArtifactId, dataset: datasetSpecOf(call.dataset), batches: call.batches, batchSize: call.batchSize, seed: call.seed, output: outputKindOf(call.output) };
+}
+
+export function batchNormStatisticsResultOf(message: protocol.ComputeBatchNormStatisticsResult__Output): BatchNormStatisticsCallResult {
+  return { statsArtifactId: message.statsArtifactId, batches: message.batches, samples: Number(message.samples) };
+}
+
+function orderOf(order: protocol.RemovalOrder__Output): ScoreTrajectoryCall['order'] {
+  switch (order) {
+    case 'REMOVAL_ORDER_ASCENDING':
+      return 'ascending';
+    case 'REMOVAL_ORDER_DESCENDING':
+      return 'descending';
+    default:
+      throw new ComputeInputError('order must be stated (REMOVAL_ORDER_ASCENDING or REMOVAL_ORDER_DESCENDING)');
+  }
+}
+
+export function trajectoryScoresCallOf(request: protocol.ComputeTrajectoryScoresRequest__Output): ScoreTrajectoryCall {
+  return {
+    jobId: request.jobId,
+    modelArtifactId: request.modelArtifactId,
+    dataset: datasetRefOf(request.dataset),
+    batchSize: request.batchSize,
+    steps: request.steps,
+    learningRate: request.learningRate,
+    momentum: request.momentum,
+    weightDecay: request.weightDecay,
+    batchNormMode: batchNormModeOf(request.criterion),
+    includeBias: request.criterion?.includeBias ?? false,
+    order: orderOf(request.order),
+    output: outputOf(request.output),
+  };
+}
+
+export function trajectoryScoresRequestOf(call: ScoreTrajectoryCall): protocol.ComputeTrajectoryScoresRequest {
+  return {
+    jobId: call.jobId,
+    modelArtifactId: call.modelArtifactId,
+    dataset: datasetSpecOf(call.dataset),
+    batchSize: call.batchSize,
+    steps: call.steps,
+    learningRate: call.learningRate,
+    momentum: call.momentum,
+    weightDecay: call.weightDecay,
+    criterion: criterionParamsOf(call),
+    order: call.order === 'descending' ? 'REMOVAL_ORDER_DESCENDING' : 'REMOVAL_ORDER_ASCENDING',
+    output: outputKindOf(call.output),
+  };
+}
+
+export function trajectoryScoresResultOf(message: protocol.ComputeTrajectoryScoresResult__Output): ScoreTrajectoryCallResult {
+  return { scoresArtifactId: message.scoresArtifactId, groupCount: message.groupCount };
 }
 
 export function progressOf(message: protocol.Progress__Output): ComputeProgress {

@@ -1,5 +1,8 @@
 export { WorkerError, statusOfError } from './worker-error';
 export {
+  batchNormStatisticsCallOf,
+  batchNormStatisticsRequestOf,
+  batchNormStatisticsResultOf,
   evaluateCallOf,
   evaluateRequestOf,
   evaluateResultOf,
@@ -11,6 +14,9 @@ export {
   gradStatsResultMessage,
   gradStatsResultOf,
   progressOf,
+  trajectoryScoresCallOf,
+  trajectoryScoresRequestOf,
+  trajectoryScoresResultOf,
 } from './call-messages';
 export { WorkerService, type WorkerServiceOptions } from './worker-service';
 export {

@@ -66,6 +66,17 @@ export class WorkerClient {
     return this.longCall((callOptions) => this.raw.Evaluate(request, callOptions), 'Evaluate', options);
   }
 
+  computeBatchNormStatistics(
+    request: protocol.ComputeBatchNormStatisticsRequest,
+    options: LongCallOptions = {},
+  ): Promise<protocol.ComputeBatchNormStatisticsResult__Output> {
+    return this.longCall((callOptions) => this.raw.ComputeBatchNormStatistics(request, callOptions), 'ComputeBatchNormStatistics', options);
+  }
+
+  computeTrajectoryScores(request: protocol.ComputeTrajectoryScoresRequest, options: LongCallOptions = {}): Promise<protocol.ComputeTrajectoryScoresResult__Output> {
+    return this.longCall((callOptions) => this.raw.ComputeTrajectoryScores(request, callOptions), 'ComputeTrajectoryScores', options);
+  }
+
   /** Resolves once the channel is connected (TLS handshake included). */
   waitForReady(timeoutMs = 5000): Promise<void> {
     return new Promise((resolve, reject) => {

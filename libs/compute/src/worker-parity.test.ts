@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { JsonDataset, resolveDataset } from '@ippro/data';
+import { DrawnSamples, JsonDataset, resolveDataset } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { buildChannelGraph, loadLayersModelFromDir } from '@ippro/graph';
 import { deserializeGradStats, groupWeights, mergeGradStatsInOrder, proscoreFromStats, rankGroups, serializeGradStats } from '@ippro/importance';
@@ -10,7 +10,18 @@ import type { GradStats } from '@ippro/importance';
 import { datasetFromArtifact, modelFromArtifact, modelToArtifact } from '@ippro/model-artifact';
 import { shardDataset } from '@ippro/compute-core';
 import { buildSmallCnn, buildVit, evaluateDataset } from '@ippro/models';
-import { batchShards, computeShardedGradStats, fineTune, scoringShards } from '@ippro/pruning';
+import { getScores } from '@ippro/compute-core';
+import {
+  applyBatchNormStatistics,
+  batchShards,
+  computeShardedGradStats,
+  concatBatchNormStatistics,
+  deserializeBatchNormStatistics,
+  fineTune,
+  recalibrateBatchNorm,
+  scoreTrajectory,
+  scoringShards,
+} from '@ippro/pruning';
 import type { FineTuneSettings } from '@ippro/pruning';
 import { PROSCORE_FIXTURE, startCluster } from './testing/worker-fixture';
 import type { Cluster } from './testing/worker-fixture';
@@ -254,11 +265,83 @@ describe('Evaluate and FineTune parity', () => {
     assert.equal(result.sampleCount, 4 + 4 + 2);
   });
 
+  it('FineTune distilling from a teacher artifact equals in-process fineTune with that teacher', async () => {
+    const teacherModel = buildSmallCnn({ widths: [4, 8], numClasses: 4, seed: 12 });
+    const teacherId = await cluster.putModel(teacherModel);
+    const distillation = { weight: 0.5, temperature: 4 };
+    const result = await cluster.client.fineTune({
+      startModelArtifactId: modelId,
+      dataset: { spec },
+      replica: { index: 0, count: 1 },
+      batchSize: 8,
+      steps: 3,
+      firstStep: 1,
+      optimizer: sgd,
+      seed: 3,
+      augment: true,
+      distillation: { teacherModelArtifactId: teacherId, ...distillation },
+    });
+    const model = await modelFromArtifact(startBytes);
+    fineTune(model, dataset, { ...sgd, steps: 3, batchSize: 8, seed: 3, firstStep: 1, augment: true, distillation: { teacher: teacherModel, ...distillation } });
+    const expected = modelToArtifact(model);
+    model.dispose();
+    teacherModel.dispose();
+    assert.ok((await cluster.artifacts.getArtifact(result.modelArtifactId)).equals(expected), 'the distilled model differs from the in-process one');
+  });
+
+  it('ComputeBatchNormStatistics in 1 or 2 shards recalibrates to the bytes of the in-process pass', async () => {
+    const recalibrate = async (ranges: { start: number; end: number }[]): Promise<Buffer> => {
+      const parts = await Promise.all(
+        ranges.map(async (batches) => {
+          const result = await cluster.client.computeBatchNormStatistics({ modelArtifactId: modelId, dataset: { spec }, batches, batchSize: 5, seed: 2 });
+          assert.equal(result.batches, batches.end - batches.start);
+          return deserializeBatchNormStatistics(await cluster.artifacts.getArtifact(result.statsArtifactId));
+        }),
+      );
+      const model = await modelFromArtifact(startBytes);
+      applyBatchNormStatistics(model, concatBatchNormStatistics(parts));
+      const bytes = modelToArtifact(model);
+      model.dispose();
+      return bytes;
+    };
+    const local = await modelFromArtifact(startBytes);
+    // 26 samples in batches of 5: 6 per epoch, so batches 0..7 run into the second epoch.
+    await recalibrateBatchNorm(local, dataset, { batches: 8, batchSize: 5, seed: 2 });
+    const expected = modelToArtifact(local);
+    local.dispose();
+    assert.ok(!expected.equals(startBytes), 'recalibration moved the statistics');
+    assert.ok((await recalibrate([{ start: 0, end: 8 }])).equals(expected), 'one shard');
+    assert.ok((await recalibrate(batchShards(8, 2))).equals(expected), 'two shards');
+  });
+
+  it('ComputeTrajectoryScores equals the in-process trajectory', async () => {
+    const result = await cluster.client.computeTrajectoryScores({
+      modelArtifactId: modelId,
+      dataset: { spec, draw: { size: 20, seed: 1 } },
+      batchSize: 5,
+      steps: 0,
+      learningRate: 0.05,
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      criterion: { batchNormMode: 'BATCH_NORM_MODE_INFERENCE', includeBias: false },
+      order: 'REMOVAL_ORDER_ASCENDING',
+    });
+    const model = await modelFromArtifact(startBytes);
+    // steps 0: all 4 batches of the 20 drawn samples; momentum 0.9 is the default.
+    const proscore = { reading: 'trajectory' as const, weightDecay: 5e-4, trajectory: { learningRate: 0.05 } };
+    const table = await scoreTrajectory(model, buildChannelGraph(model), new DrawnSamples(dataset, 20, 1), { proscore, batchSize: 5, includeBias: false });
+    model.dispose();
+    const { scores } = await getScores(cluster.store, result.scoresArtifactId);
+    assert.deepEqual([...scores.entries()], table.rows.map((row) => [row.id, row.score]));
+    assert.equal(result.groupCount, table.rows.length);
+  });
+
   it('leaves no tensors behind: the count does not grow call after call', async () => {
     const round = async (): Promise<number> => {
       await cluster.client.evaluate({ modelArtifactId: modelId, dataset: { spec }, batches: { start: 0, end: 2 }, batchSize: 5 });
       await cluster.client.computeGradStats({ modelArtifactId: modelId, dataset: { spec }, batches: { start: 0, end: 1 }, batchSize: 5, criterion: { batchNormMode: 'BATCH_NORM_MODE_BATCH' } });
       await cluster.client.fineTune({ startModelArtifactId: modelId, dataset: { spec }, batches: { start: 0, end: 2 }, batchSize: 5, steps: 2, optimizer: sgd, seed: 1 });
+      await cluster.client.computeBatchNormStatistics({ modelArtifactId: modelId, dataset: { spec }, batches: { start: 0, end: 2 }, batchSize: 5, seed: 1 });
       return tf.memory().numTensors;
     };
     const first = await round();

@@ -1,10 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ArtifactStorage } from '@ippro/artifact-store';
 import type { protocol } from '@ippro/protocol';
-import { DATASET_REF_SCHEMES, computeGradStats, createComputeDeps, evaluate, fineTune } from '@ippro/compute-core';
+import {
+  DATASET_REF_SCHEMES,
+  computeBatchNormStatistics,
+  computeGradStats,
+  computeTrajectoryScores,
+  createComputeDeps,
+  evaluate,
+  fineTune,
+} from '@ippro/compute-core';
 import type { CallContext, ComputeDeps } from '@ippro/compute-core';
 import { recordWorkerCall, workerMetrics } from '@ippro/telemetry';
-import { evaluateCallOf, fineTuneCallOf, gradStatsCallOf, gradStatsResultMessage } from './call-messages';
+import { batchNormStatisticsCallOf, evaluateCallOf, fineTuneCallOf, gradStatsCallOf, gradStatsResultMessage, trajectoryScoresCallOf } from './call-messages';
 import { WorkerError, statusOfError } from './worker-error';
 
 export interface WorkerServiceOptions {
@@ -30,7 +38,7 @@ export interface WorkerServiceOptions {
   log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
-type Kind = 'ComputeGradStats' | 'FineTune' | 'Evaluate';
+type Kind = 'ComputeGradStats' | 'FineTune' | 'Evaluate' | 'ComputeBatchNormStatistics' | 'ComputeTrajectoryScores';
 
 interface ActiveCall {
   kind: Kind;
@@ -119,6 +127,10 @@ export class WorkerService {
         }),
       FineTune: (call) => this.serve('FineTune', call, async (context) => fineTune(fineTuneCallOf(call.request), this.deps, context)),
       Evaluate: (call) => this.serve('Evaluate', call, async (context) => evaluate(evaluateCallOf(call.request), this.deps, context)),
+      ComputeBatchNormStatistics: (call) =>
+        this.serve('ComputeBatchNormStatistics', call, async (context) => computeBatchNormStatistics(batchNormStatisticsCallOf(call.request), this.deps, context)),
+      ComputeTrajectoryScores: (call) =>
+        this.serve('ComputeTrajectoryScores', call, async (context) => computeTrajectoryScores(trajectoryScoresCallOf(call.request), this.deps, context)),
     };
   }
 

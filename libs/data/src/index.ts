@@ -79,3 +79,4 @@ export {
   type DownloadCifar10Options,
   type DownloadCifar10Result,
 } from './cifar10-download';
+export { DrawnSamples, drawDescription, drawIndices } from './sample-draw';

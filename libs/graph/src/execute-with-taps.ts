@@ -7,8 +7,11 @@ import { callKey, ModelCall, readModelTopology, TensorSource } from './model-top
 export type LayerTap = (output: tf.Tensor) => tf.Tensor;
 
 export interface ApplyWithTapsOptions {
-  /** Training mode for Dropout and BatchNormalization; false (inference) by default. */
-  training?: boolean;
+  /**
+   * Training mode for Dropout and BatchNormalization; false (inference) by default. A function
+   * chooses per layer (batch normalisation in training mode with dropout off, for instance).
+   */
+  training?: boolean | ((layer: tfl.layers.Layer) => boolean);
 }
 
 function asList(value: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
@@ -49,11 +52,12 @@ function valueOf(values: Map<string, tf.Tensor[]>, source: TensorSource): tf.Ten
   return value;
 }
 
-function runCall(call: ModelCall, values: Map<string, tf.Tensor[]>, training: boolean, internal: InternalTapsByLayer): tf.Tensor[] {
+function runCall(call: ModelCall, values: Map<string, tf.Tensor[]>, training: NonNullable<ApplyWithTapsOptions['training']>, internal: InternalTapsByLayer): tf.Tensor[] {
   const inputs = call.inputs.map((source) => valueOf(values, source));
   const callArgs = (call.node.callArgs ?? {}) as Record<string, unknown>;
+  const layerTraining = typeof training === 'function' ? training(call.layer) : training;
   const internalTaps = internal.get(call.layer.name);
-  const kwargs = { ...callArgs, training, ...(internalTaps === undefined ? {} : { [INTERNAL_TAPS_ARG]: internalTaps }) };
+  const kwargs = { ...callArgs, training: layerTraining, ...(internalTaps === undefined ? {} : { [INTERNAL_TAPS_ARG]: internalTaps }) };
   const output = call.layer.apply(inputs.length === 1 ? inputs[0] : inputs, kwargs);
   return asList(output as tf.Tensor | tf.Tensor[]);
 }

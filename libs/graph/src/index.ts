@@ -35,3 +35,4 @@ export {
   setModelLimits,
 } from './model-size-estimate';
 export type { LayerEstimate, ModelLimits, ModelSizeEstimate } from './model-size-estimate';
+export { untrainedModelReason } from './untrained-model';

@@ -5,6 +5,8 @@ export { validateGradStats } from './grad-stats';
 export { mergeGradStats, mergeGradStatsInOrder } from './merge-grad-stats';
 export { serializeGradStats, deserializeGradStats } from './serialize-grad-stats';
 export { computeModelHash } from './model-hash';
+export { preserveBatchNormStatistics } from './batch-norm-statistics';
+export { findLayerWeight } from './layer-weights';
 export { hidingFusedActivation } from './group-layout';
 export { groupWeights } from './group-weights';
 export type { GroupWeightEntry, GroupWeights, GroupWeightsOptions } from './group-weights';

@@ -163,3 +163,37 @@ export function perSampleHits(outputs: tf.Tensor, labels: tf.Tensor, options: Lo
     return tf.cast(tf.all(agree, -1), 'int32') as tf.Tensor1D;
   });
 }
+
+/**
+ * Why distillation refuses a sigmoid output: its units are independent probabilities, not one
+ * distribution over classes, so perSampleDistillationLoss's softmax KL does not apply, and a per-unit variant is not
+ * a loss ippro has tested.
+ */
+export const SIGMOID_DISTILLATION_REFUSAL =
+  'distillation needs a softmax output (probabilities or logits): a sigmoid output holds independent per-unit probabilities, not one class distribution to match; set the distillation weight to 0';
+
+/**
+ * Knowledge distillation's term of each sample: T^2 * KL(softmax(z_t / T) || softmax(z_s / T)) for
+ * student and teacher outputs [n, classes] of the kind `output`, z their logits. A 'logits' output
+ * is z itself. A softmax output ('probabilities') has no logits to read: z = log(clip(p)) (clipped
+ * as the cross-entropy clips), which equals the logits up to a constant per sample, and softmax
+ * ignores such a constant, so softmax(z / T) is the temperature-T softmax of the logits. A sigmoid
+ * output is refused (SIGMOID_DISTILLATION_REFUSAL). The T^2 keeps the term's gradient on
+ * the scale of the cross-entropy's as T grows (Hinton et al., 2015). Differentiable in the
+ * student's outputs.
+ */
+export function perSampleDistillationLoss(studentOutputs: tf.Tensor, teacherOutputs: tf.Tensor, temperature: number, output: ClassifierOutput = 'probabilities'): tf.Tensor1D {
+  if (output === 'sigmoid') throw new Error(SIGMOID_DISTILLATION_REFUSAL);
+  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`the distillation temperature must be a positive number, got ${temperature}`);
+  if (studentOutputs.rank !== 2 || !tf.util.arraysEqual(studentOutputs.shape, teacherOutputs.shape)) {
+    throw new Error(`student outputs [${studentOutputs.shape.join(', ')}] and teacher outputs [${teacherOutputs.shape.join(', ')}] must both be [batch, classes]`);
+  }
+  return tf.tidy(() => {
+    const logitsOf = (outputs: tf.Tensor): tf.Tensor2D =>
+      output === 'logits' ? (outputs as tf.Tensor2D) : (tf.log(tf.clipByValue(outputs, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON)) as tf.Tensor2D);
+    const teacher = tf.logSoftmax(tf.div(logitsOf(teacherOutputs), temperature));
+    const student = tf.logSoftmax(tf.div(logitsOf(studentOutputs), temperature));
+    const divergence = tf.sum(tf.mul(tf.exp(teacher), tf.sub(teacher, student)), -1);
+    return tf.mul(divergence, temperature * temperature) as tf.Tensor1D;
+  });
+}

@@ -91,6 +91,31 @@ describe('compareCriteria through a real Temporal dev server', () => {
     assert.equal(replayed, 1);
   });
 
+  it('runs seeds with scoring draws, recalibration, distillation, a test set and PROscore variants (the trajectory included) as the in-process run does', async () => {
+    const modelId = await putTinyModel(store, 6);
+    const workflowId = 'compare-recovery';
+    const recovering: CompareInput = {
+      ...input(modelId),
+      criteria: ['proscore', 'proscore:per-batch+descending', 'proscore:trajectory', 'l2'],
+      targets: [0.4],
+      randomSeeds: undefined,
+      seeds: 2,
+      scoringSamples: 24,
+      recalibration: { dataset: { spec: TUNING_SPEC }, batchSize: 8, batches: 2 },
+      fineTune: { dataset: { spec: TUNING_SPEC }, batchSize: 4, steps: 2, learningRate: 0.05, learningRateSchedule: 'cosine', distillation: { weight: 0.5, temperature: 2 } },
+      test: { dataset: { spec: TUNING_SPEC }, batchSize: 8 },
+      shards: { batchShards: 1, layerShards: 1, evaluationShards: 2, maxParallel: 4 },
+    };
+    const viaTemporal = await (await startCompare(client, recovering, { workflowId, taskQueue })).result();
+    const referenceStore = await ArtifactStore.open({ root: join(dir, 'reference-recovery') });
+    await putTinyModel(referenceStore, 6);
+    assert.deepEqual(viaTemporal, await runCompareInProcess(recovering, { store: referenceStore, runId: workflowId }));
+    assert.equal(viaTemporal.rows.length, 4 * 2);
+    assert.ok(viaTemporal.rows.every((row) => row.recalibrated?.test !== undefined && row.tuned?.test !== undefined));
+    const histories = client.workflow.list({ query: `WorkflowId = '${workflowId}'` }).intoHistories();
+    for await (const replay of Worker.runReplayHistories({ workflowsPath: workflowsPath() }, histories)) assert.equal(replay.error, undefined, String(replay.error));
+  });
+
   it('fails fast, without retries, on bad input', async () => {
     const bad = { ...input('0'.repeat(64)), targets: [0.3, 2] };
     await assert.rejects(client.workflow.execute(compareCriteria, { args: [bad], taskQueue, workflowId: 'compare-bad-target' }), (error) => {

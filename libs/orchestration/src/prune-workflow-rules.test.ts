@@ -25,6 +25,15 @@ const activities: PruneActivities = {
     throw new Error('not used');
   },
   mergeAndScore: async (input) => ({ scoresArtifactId: `scores(${input.modelArtifactId})`, groupCount: 3 }),
+  scoreTrajectory: async () => {
+    throw new Error('not used');
+  },
+  batchNormStatistics: async () => {
+    throw new Error('not used');
+  },
+  recalibrateModel: async () => {
+    throw new Error('not used');
+  },
   planRound: async (input) => {
     calls.push(`plan ${input.round}`);
     return { planArtifactId: `plan${input.round}`, groupsThisRound: input.round <= 3 ? 2 : 0, reachedGoal: input.round >= 3, removedFraction: 0.1 * input.round };

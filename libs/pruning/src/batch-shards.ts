@@ -1,5 +1,5 @@
-import { contiguousSplit } from './contiguous-split';
-import type { IndexRange } from './contiguous-split';
+import { contiguousSplit } from '@ippro/workflow-core';
+import type { IndexRange } from '@ippro/workflow-core';
 
 /** A half-open range of batch indices: the unit of sharded work over data. */
 export type BatchRange = IndexRange;

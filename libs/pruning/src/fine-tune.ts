@@ -1,7 +1,7 @@
 import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { SgdTrainer, decayedLearningRate } from '@ippro/models';
-import type { SgdSettings } from '@ippro/models';
+import type { Distillation, SgdSettings } from '@ippro/models';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { datasetBatches } from './dataset-batches';
 
@@ -13,6 +13,8 @@ export interface FineTuneSettings extends SgdSettings {
   firstStep?: number;
   /** Pad-crop-flip augmentation; default on for images (samples of rank 3). */
   augment?: boolean;
+  /** Knowledge distillation from a teacher (which sees each augmented batch too); absent: the loss of the output kind alone. */
+  distillation?: Distillation;
 }
 
 export interface FineTuneResult {
@@ -54,7 +56,7 @@ function trainStep(loop: StepLoop, step: number): { samples: number; lossSum: nu
 
 function startLoop(model: LayersModel, dataset: LabeledDataset, settings: FineTuneSettings): StepLoop {
   const augment = settings.augment ?? dataset.sampleShape.length === 3;
-  return { trainer: new SgdTrainer(model, settings), dataset, settings, perEpoch: batchCount(dataset, settings.batchSize), augment };
+  return { trainer: new SgdTrainer(model, settings, settings.distillation), dataset, settings, perEpoch: batchCount(dataset, settings.batchSize), augment };
 }
 
 function resultOf(steps: number, samples: number, lossSum: number): FineTuneResult {

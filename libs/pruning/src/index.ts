@@ -1,8 +1,8 @@
-export { CRITERIA, parseCriterion, needsGradientStats, scoreByCriterion } from './criteria';
-export type { Criterion, CriterionInputs } from './criteria';
+export { CRITERIA, parseCriterion, needsGradientStats, scoreByCriterion, statsReading, trajectoryOptions } from './criteria';
+export type { Criterion, CriterionInputs, ResolvedTrajectory, StatsReading, TrajectoryContext } from './criteria';
 export { PruningInputError } from './pruning-input-error';
-export { contiguousSplit } from './contiguous-split';
-export type { IndexRange } from './contiguous-split';
+export { contiguousSplit } from '@ippro/workflow-core';
+export type { IndexRange } from '@ippro/workflow-core';
 export { batchShards } from './batch-shards';
 export type { BatchRange } from './batch-shards';
 export { layerShards } from './layer-shards';
@@ -10,7 +10,18 @@ export { datasetBatches } from './dataset-batches';
 export type { BatchSettings } from './dataset-batches';
 export { computeShard, computeShardedGradStats, scoringShards } from './sharded-grad-stats';
 export type { ScoringSettings, ScoringShard } from './sharded-grad-stats';
-export { scoreModel } from './score-model';
-export type { ScoreModelSettings } from './score-model';
+export { scoreModel, scoreTrajectory } from './score-model';
+export type { ScoreModelSettings, TrajectoryHooks } from './score-model';
 export { fineTune, fineTuneWithHooks } from './fine-tune';
 export type { FineTuneHooks, FineTuneResult, FineTuneSettings } from './fine-tune';
+export {
+  applyBatchNormStatistics,
+  batchNormStatistics,
+  concatBatchNormStatistics,
+  deserializeBatchNormStatistics,
+  recalibratedMoments,
+  recalibrateBatchNorm,
+  recalibrationBatches,
+  serializeBatchNormStatistics,
+} from './batch-norm-recalibration';
+export type { BatchNormStatistics } from './batch-norm-recalibration';

@@ -1,5 +1,5 @@
 import type { ChannelGraph } from '@ippro/graph';
-import { contiguousSplit } from './contiguous-split';
+import { contiguousSplit } from '@ippro/workflow-core';
 
 /**
  * Splits the prunable groups, in graph order, into contiguous sets of near-equal size:

@@ -1,8 +1,9 @@
 import { comparisonTableText, summariseComparison } from '@ippro/compare';
 import type { CompareInput, CompareResult } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
+import { statsReading } from '@ippro/pruning';
 import { accuracyName } from '@ippro/workflow-core';
-import { datasetText, outputText, percent, withCallerFacts } from './format';
+import { datasetText, fineTuneText, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { AccuracySeries, ReadArtifact, RunConfig, RunRecord, WidthChart } from './run-record';
@@ -14,6 +15,8 @@ export interface CompareRecordContext {
   title?: string;
   /** The run's effective configuration, shown as a table. */
   config?: RunConfig;
+  /** Notes shown first (e.g. that the input model looks untrained). */
+  notes?: string[];
 }
 
 function accuracySeries(result: CompareResult): AccuracySeries[] {
@@ -55,19 +58,23 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
     ['model output', outputText(input.output)],
     ['targets', `${result.targets.map(percent).join(', ')} of ${result.metric} removed, one shot, ${input.plan?.ranking ?? 'global'} ranking`],
     ['lambda', String(lambda)],
-    ['scoring data', datasetText(input.scoring?.dataset)],
+    ['PROscore reading', `${readingText(input.proscore)} (variants: their modifiers over it)`],
+    ['scoring data', input.scoringSamples === undefined ? datasetText(input.scoring?.dataset) : `${input.scoringSamples} samples of ${datasetText(input.scoring?.dataset)}, drawn by each run's seed`],
     ['evaluation data', datasetText(input.evaluation.dataset)],
-    ['fine-tuning', result.fineTuneSteps === 0 ? 'none' : `${result.fineTuneSteps} SGD steps on ${datasetText(input.fineTune?.dataset)}`],
-    ['random criterion', `${result.randomSeeds} run(s)`],
+    ['test data', input.test === undefined ? 'none' : `${datasetText(input.test.dataset)} (reported only)`],
+    ['batch-norm recalibration', recalibrationText(input.recalibration)],
+    ['fine-tuning', fineTuneText(input.fineTune === undefined ? undefined : { ...input.fineTune, steps: result.fineTuneSteps }, 'per pruned model')],
+    result.seeds === undefined ? ['random criterion', `${result.randomSeeds} run(s)`] : ['runs', `${result.seeds} per criterion (seeds ${input.seed} to ${input.seed + result.seeds - 1})`],
     ['scoring passes', String(result.scoring?.passes ?? 0)],
   ]);
   const scoring = await scoringRecord(context.read, {
     modelArtifactId: result.baseline.modelArtifactId,
     ...(result.scoring === undefined ? {} : { statsArtifactIds: result.scoring.statsArtifactIds }),
     lambda,
+    ...(input.proscore?.reading === 'trajectory' ? {} : { proscore: statsReading(input.proscore) }),
     includeBias: input.scoring?.includeBias ?? false,
   });
-  const notes = result.scoring === undefined ? ['No criterion of this comparison needs a scoring pass, so PROscore and Taylor are not available.'] : [];
+  const notes = [...(context.notes ?? []), ...(result.scoring === undefined ? ['No criterion of this comparison needs a scoring pass, so PROscore and Taylor are not available.'] : [])];
   const table = comparisonTableText(result);
   return {
     kind: 'compare',

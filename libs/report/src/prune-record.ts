@@ -1,7 +1,8 @@
 import { DEFAULT_LAMBDA } from '@ippro/importance';
+import { statsReading } from '@ippro/pruning';
 import { accuracyName } from '@ippro/workflow-core';
 import type { ModelOutputKind, PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
-import { datasetText, lossText, outputText, percent, withCallerFacts } from './format';
+import { datasetText, fineTuneText, lossText, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
@@ -14,6 +15,8 @@ export interface PruneRecordContext {
   title?: string;
   /** The run's effective configuration, shown as a table. */
   config?: RunConfig;
+  /** Notes shown first (e.g. that the input model looks untrained). */
+  notes?: string[];
 }
 
 export const PRUNE_TABLE_HEADERS = ['round', 'groups removed', 'params', 'FLOPs', 'FLOPs kept', 'top-1', 'loss', 'fine-tune loss'];
@@ -47,6 +50,7 @@ async function lastScoringPass(result: PruneWorkflowResult, context: PruneRecord
     modelArtifactId: scoredModelOf(result, last.round),
     ...(last.statsArtifactIds === undefined ? {} : { statsArtifactIds: last.statsArtifactIds }),
     lambda: context.input.lambda ?? DEFAULT_LAMBDA,
+    ...(context.input.proscore?.reading === 'trajectory' ? {} : { proscore: statsReading(context.input.proscore) }),
     includeBias: context.input.scoring?.includeBias ?? false,
     round: last.round,
   });
@@ -61,17 +65,21 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
     ['model output', outputText(input.output)],
     ['target', `${percent(target.fraction)} of ${target.metric} removed in ${input.plan.rounds} round(s), ${input.plan.ranking ?? 'global'} ranking`],
     ['lambda', String(input.lambda ?? DEFAULT_LAMBDA)],
+    ...(input.criterion === 'proscore' ? [['PROscore reading', readingText(input.proscore)] as [string, string]] : []),
     ['scoring data', datasetText(input.scoring?.dataset)],
     ['evaluation data', datasetText(input.evaluation.dataset)],
-    ['fine-tuning', input.fineTune === undefined || input.fineTune.steps === 0 ? 'none' : `${input.fineTune.steps} SGD steps per round on ${datasetText(input.fineTune.dataset)}`],
+    ['batch-norm recalibration', recalibrationText(input.recalibration)],
+    ['fine-tuning', fineTuneText(input.fineTune, `per replica and repetition (${input.fineTune?.replicas ?? 1} x ${input.fineTune?.repetitions ?? 1} per round)`)],
     ['stopped because', result.stoppedBecause + (result.reason === undefined ? '' : ` (${result.reason})`)],
     ['result', `round ${result.resultRound}`],
   ]);
   const rounds = [result.baseline, ...result.history];
   const scoring = await lastScoringPass(result, context);
-  const notes: string[] = [];
+  const notes: string[] = [...(context.notes ?? [])];
   if (scoring === undefined) notes.push('No round scored the model, so there are no per-group scores.');
-  else if (scoring.groups.every((group) => group.scores.proscore === undefined)) {
+  else if (input.proscore?.reading === 'trajectory') {
+    notes.push("The run read PROscore's trajectory (a sequential pass without gradient statistics), which is not recomputed here; the score plots show the weight-only criteria.");
+  } else if (scoring.groups.every((group) => group.scores.proscore === undefined)) {
     notes.push(`Criterion '${input.criterion}' needs no scoring pass, so PROscore and Taylor are not available; the score plots show the weight-only criteria.`);
   }
   return {

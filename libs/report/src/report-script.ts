@@ -1,3 +1,5 @@
+import { SCORE_TITLES } from './run-record';
+
 /**
  * The report page's own script (browser JavaScript, run after Chart.js is loaded). It reads the
  * run record from the page's JSON block and draws the facts, the results table and every plot.
@@ -10,7 +12,7 @@ export const REPORT_SCRIPT = String.raw`
   var record = JSON.parse(document.getElementById('run-record').textContent);
   var main = document.getElementById('report');
   var palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-  var scoreTitles = { proscore: 'PROscore', l2: 'L2 magnitude', l1: 'L1 magnitude', taylor: 'Taylor |G . F|', bn: 'batch-norm |gamma|' };
+  var scoreTitles = ${JSON.stringify(SCORE_TITLES)};
   Chart.defaults.animation = false;
   Chart.defaults.responsive = false;
   Chart.defaults.font.family = 'system-ui, sans-serif';
@@ -155,7 +157,7 @@ export const REPORT_SCRIPT = String.raw`
         },
       });
     }
-    ['proscore', 'l2', 'taylor', 'bn', 'l1'].forEach(function (name, index) {
+    Object.keys(scoreTitles).forEach(function (name, index) {
       var values = scoring.groups.map(function (group) { return group.scores[name]; }).filter(function (value) { return typeof value === 'number'; });
       if (values.length === 0) return;
       var low = Math.min.apply(null, values);

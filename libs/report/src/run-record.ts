@@ -3,10 +3,28 @@
  * (`report.json`), so a report can be rendered again at any time without the run's artifacts.
  */
 
-/** The scores the report plots for every group of a scoring pass. */
-export type ScoreName = 'proscore' | 'l2' | 'l1' | 'taylor' | 'bn';
+import { CRITERION_NAMES } from '@ippro/workflow-core';
+import type { CriterionName } from '@ippro/workflow-core';
 
-export const SCORE_NAMES: readonly ScoreName[] = ['proscore', 'l2', 'l1', 'taylor', 'bn'];
+/** The scores the report can plot for every group of a scoring pass: every criterion of the registry. */
+export type ScoreName = CriterionName;
+
+export const SCORE_NAMES: readonly ScoreName[] = CRITERION_NAMES;
+
+/** How the plots name each criterion (a criterion added to the registry without a title does not compile). */
+export const SCORE_TITLES: Readonly<Record<ScoreName, string>> = {
+  proscore: 'PROscore',
+  l1: 'L1 magnitude',
+  l2: 'L2 magnitude',
+  taylor: 'Taylor |G . F|',
+  'taylor-batch': 'Taylor per batch (F . G_b)^2',
+  fisher: 'Fisher (squared mini-batch gradients)',
+  bn: 'batch-norm |gamma|',
+  'group-norm': 'group norm (Torch-Pruning)',
+  lamp: 'LAMP',
+  fpgm: 'FPGM (distance to the layer set)',
+  random: 'random',
+};
 
 /** One group's scores. `null` stands for +Infinity (a group PROscore keeps for good). */
 export interface GroupScores {
@@ -23,6 +41,8 @@ export interface ScoringRecord {
   round?: number;
   lambda: number;
   groups: GroupScores[];
+  /** Criteria this pass cannot give: the gradient ones without statistics, the per-batch ones without per-batch statistics. */
+  skipped?: ScoreName[];
 }
 
 /** Output channels of every prunable layer, for several models (the input model first). */

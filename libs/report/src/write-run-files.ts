@@ -20,11 +20,12 @@ export function reportFiles(record: RunRecord): Record<string, string> {
 }
 
 /** File name -> content of a comparison: markdown, CSV and JSON tables; the JSON carries the run's configuration when given. */
-export function comparisonFiles(result: CompareResult, heading: string, config?: RunConfig): Record<string, string> {
+export function comparisonFiles(result: CompareResult, heading: string, config?: RunConfig, warnings: readonly string[] = []): Record<string, string> {
+  const document = { ...comparisonDocument(result), ...(config === undefined ? {} : { config }), ...(warnings.length === 0 ? {} : { warnings }) };
   return {
     [COMPARISON_FILES.markdown]: `# ${heading}\n\n${comparisonMarkdown(result)}`,
     [COMPARISON_FILES.csv]: comparisonCsv(result),
-    [COMPARISON_FILES.json]: `${JSON.stringify({ ...comparisonDocument(result), ...(config === undefined ? {} : { config }) }, null, 2)}\n`,
+    [COMPARISON_FILES.json]: `${JSON.stringify(document, null, 2)}\n`,
   };
 }
 

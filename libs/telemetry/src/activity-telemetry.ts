@@ -9,9 +9,12 @@ import { orchestratorMetrics } from './metrics';
 const PHASE_OF_ACTIVITY: Record<string, string> = {
   planScoringShards: 'scoring',
   computeGradStats: 'scoring',
+  scoreTrajectory: 'scoring',
   mergeAndScore: 'merging',
   planRound: 'planning',
   applySurgery: 'surgery',
+  batchNormStatistics: 'recalibrating',
+  recalibrateModel: 'recalibrating',
   fineTuneReplica: 'fine-tuning',
   averageModels: 'fine-tuning',
   planEvaluationShards: 'evaluating',
@@ -20,7 +23,7 @@ const PHASE_OF_ACTIVITY: Record<string, string> = {
 };
 
 /** Activities that are one shard of work on a worker (or in process). */
-const COMPUTE_ACTIVITIES = new Set(['computeGradStats', 'fineTuneReplica', 'evaluateShard']);
+const COMPUTE_ACTIVITIES = new Set(['computeGradStats', 'scoreTrajectory', 'batchNormStatistics', 'fineTuneReplica', 'evaluateShard']);
 
 const PHASES = ['baseline', ...new Set(Object.values(PHASE_OF_ACTIVITY))];
 

@@ -5,6 +5,8 @@ import type {
   FineTuneConfig,
   ModelOutputKind,
   PlanConfig,
+  ProscoreConfig,
+  RecalibrationConfig,
   ScoringConfig,
 } from './prune-types';
 
@@ -55,6 +57,8 @@ export interface MergeAndScoreInput {
   modelArtifactId: string;
   criterion: CriterionName;
   lambda?: number;
+  /** How PROscore is read (not 'trajectory': see scoreTrajectory); absent: pooled, ascending. */
+  proscore?: ProscoreConfig;
   /** Seeds the random criterion (the run's seed + the round, as @ippro/pruning's pruneLocally). */
   seed: number;
   scoring?: ScoringConfig;
@@ -68,6 +72,48 @@ export interface MergeAndScoreOutput {
   groupCount: number;
   /** Mean scoring loss (gradient criteria only). */
   meanLoss?: number;
+}
+
+/** PROscore's trajectory reading of one model: one compute call over the scoring data in order. */
+export interface ScoreTrajectoryInput {
+  jobId: string;
+  modelArtifactId: string;
+  scoring: ScoringConfig;
+  /** The run's lambda, the trajectory's default learning rate. */
+  lambda?: number;
+  /** Reading 'trajectory', with its steps and optimizer. */
+  proscore: ProscoreConfig;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
+}
+
+/** Batches [start, end) of a recalibration pass (batch i as RecalibrationConfig says). */
+export interface BatchNormStatisticsInput {
+  jobId: string;
+  modelArtifactId: string;
+  recalibration: RecalibrationConfig;
+  batches: BatchRangeRef;
+  /** Seeds the shuffle that picks the batches. */
+  seed: number;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
+}
+
+export interface BatchNormStatisticsOutput {
+  /** JSON artifact: each BatchNormalization's batch mean and variance, batch by batch (@ippro/pruning's BatchNormStatistics). */
+  statsArtifactId: string;
+  batches: number;
+  samples: number;
+}
+
+export interface RecalibrateModelInput {
+  modelArtifactId: string;
+  /** The pass's statistics, in shard order. */
+  statsArtifactIds: string[];
+}
+
+export interface RecalibrateModelOutput {
+  modelArtifactId: string;
 }
 
 export interface PlanRoundInput {
@@ -117,6 +163,8 @@ export interface FineTuneReplicaInput {
   seed: number;
   /** The model's output kind; absent: 'auto'. */
   output?: ModelOutputKind;
+  /** The teacher of fineTune.distillation: the run's input model. */
+  teacherModelArtifactId?: string;
 }
 
 export interface FineTuneReplicaOutput {
@@ -208,8 +256,11 @@ export interface PruneActivities {
   planScoringShards(input: PlanScoringShardsInput): Promise<PlanScoringShardsOutput>;
   computeGradStats(input: ComputeGradStatsInput): Promise<ComputeGradStatsOutput>;
   mergeAndScore(input: MergeAndScoreInput): Promise<MergeAndScoreOutput>;
+  scoreTrajectory(input: ScoreTrajectoryInput): Promise<MergeAndScoreOutput>;
   planRound(input: PlanRoundInput): Promise<PlanRoundOutput>;
   applySurgery(input: ApplySurgeryInput): Promise<ApplySurgeryOutput>;
+  batchNormStatistics(input: BatchNormStatisticsInput): Promise<BatchNormStatisticsOutput>;
+  recalibrateModel(input: RecalibrateModelInput): Promise<RecalibrateModelOutput>;
   fineTuneReplica(input: FineTuneReplicaInput): Promise<FineTuneReplicaOutput>;
   averageModels(input: AverageModelsInput): Promise<AverageModelsOutput>;
   planEvaluationShards(input: PlanEvaluationShardsInput): Promise<PlanEvaluationShardsOutput>;
@@ -223,8 +274,11 @@ export const PRUNE_ACTIVITY_NAMES: readonly (keyof PruneActivities)[] = [
   'planScoringShards',
   'computeGradStats',
   'mergeAndScore',
+  'scoreTrajectory',
   'planRound',
   'applySurgery',
+  'batchNormStatistics',
+  'recalibrateModel',
   'fineTuneReplica',
   'averageModels',
   'planEvaluationShards',

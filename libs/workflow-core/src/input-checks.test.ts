@@ -22,6 +22,15 @@ describe('checkPruneInput', () => {
   it('accepts a complete input', () => {
     assert.doesNotThrow(() => checkPruneInput(input()));
     assert.doesNotThrow(() => checkPruneInput(input({ criterion: 'l1', scoring: undefined, fineTune: undefined, maxAccuracyDrop: 0 })));
+    assert.doesNotThrow(() =>
+      checkPruneInput(
+        input({
+          proscore: { reading: 'trajectory', order: 'descending', weightDecay: 5e-4, trajectory: { steps: 3, learningRate: 0.1, momentum: 0.9 } },
+          recalibration: { dataset: { spec: 'cifar10:train', draw: { size: 100, seed: 2 } }, batchSize: 64, batches: 10 },
+          fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 2, learningRate: 0.1, distillation: { weight: 1, temperature: 4 } },
+        }),
+      ),
+    );
   });
 
   const refusals: [string, Partial<PruneWorkflowInput>, RegExp][] = [
@@ -45,6 +54,20 @@ describe('checkPruneInput', () => {
     ['a non-finite learning rate', { fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: Number.POSITIVE_INFINITY } }, /^fineTune\.learningRate must be a positive number/],
     ['a momentum of 1', { fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1, momentum: 1 } }, /^fineTune\.momentum must be in \[0, 1\), got 1$/],
     ['a zero heartbeat timeout', { activity: { heartbeatSeconds: 0 } }, /^activity\.heartbeatSeconds must be a positive integer, got 0$/],
+    ['the trajectory over batch shards', { proscore: { reading: 'trajectory' }, shards: { batchShards: 2 } }, /^proscore\.reading 'trajectory' takes its optimizer steps over the scoring batches in order, one after the other, so it cannot be sharded: shards\.batchShards must be 1, got 2$/],
+    ['the trajectory over layer shards', { proscore: { reading: 'trajectory' }, shards: { layerShards: 3 } }, /cannot be sharded: shards\.layerShards must be 1, got 3$/],
+    ['trajectory settings without the trajectory', { proscore: { reading: 'per-batch', trajectory: { steps: 2 } } }, /^proscore\.trajectory is set, but proscore\.reading is 'per-batch', not 'trajectory'$/],
+    ['a reading of another criterion', { criterion: 'l2', proscore: { order: 'descending' } }, /^proscore sets how PROscore is read, but the criterion is 'l2'$/],
+    ['an unknown reading', { proscore: { reading: 'median' as 'pooled' } }, /^proscore\.reading must be one of pooled, per-batch, trajectory, got 'median'$/],
+    ['weight decay with biases in F', { proscore: { weightDecay: 5e-4 }, scoring: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, includeBias: true } }, /^proscore\.weightDecay: the training objective decays kernels only/],
+    ['a draw of no samples', { scoring: { dataset: { spec: 'cifar10:train', draw: { size: 0, seed: 1 } }, batchSize: 8 } }, /^scoring\.dataset\.draw\.size must be a positive integer, got 0$/],
+    ['no recalibration batches', { recalibration: { dataset: { spec: 'cifar10:train' }, batchSize: 8, batches: 0 } }, /^recalibration\.batches must be a positive integer, got 0$/],
+    [
+      'distillation of a sigmoid output',
+      { output: 'sigmoid', fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1, distillation: { weight: 0.5, temperature: 2 } } },
+      /^fineTune\.distillation needs a softmax output \(probabilities or logits\), but the model output is sigmoid/,
+    ],
+    ['a distillation weight of 0', { fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1, distillation: { weight: 0, temperature: 2 } } }, /^fineTune\.distillation\.weight must be a weight in \(0, 1\], got 0$/],
   ];
   for (const [name, overrides, says] of refusals) {
     it(`refuses ${name}, naming the field`, () => {

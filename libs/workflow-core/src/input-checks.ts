@@ -1,5 +1,5 @@
-import type { ActivityConfig, DatasetRef, PruneWorkflowInput } from './prune-types';
-import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS } from './prune-types';
+import type { ActivityConfig, DatasetRef, FineTuneConfig, ModelOutputKind, ProscoreConfig, PruneWorkflowInput, RecalibrationConfig, ShardConfig } from './prune-types';
+import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS, PROSCORE_READINGS, REMOVAL_ORDERS } from './prune-types';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
 export class PruneInputError extends Error {
@@ -36,14 +36,18 @@ export const WORKFLOW_INPUT_LIMITS = {
   repetitions: 1000,
   /** Pruning rounds. */
   rounds: 100,
-  /** SGD steps per replica per repetition. */
+  /** SGD steps per replica per repetition, and a PROscore trajectory's steps. */
   steps: 10_000_000,
+  /** Batches of one statistics pass (batch-norm recalibration). */
+  batches: 1_000_000,
+  /** Samples drawn from a dataset. */
+  samples: 100_000_000,
   /** Attempts of one activity. */
   attempts: 100,
   /** Activity timeouts, seconds (7 days). */
   seconds: 604_800,
-  /** Random-criterion seeds of a comparison. */
-  randomSeeds: 100,
+  /** Seeds of a comparison (runs of every criterion, or of the random criterion). */
+  seeds: 100,
   /** Targets of a comparison. */
   targets: 100,
 } as const;
@@ -83,9 +87,13 @@ const FILE_SCHEMES = ['json', 'images', 'npz'];
  * `images:` and `npz:` specs name files on whatever machine reads them, so a run never carries
  * one: the data travels as an artifact instead (`ippro prune` packs them).
  */
-function checkDataset(field: string, ref: DatasetRef | undefined): void {
+export function checkDataset(field: string, ref: DatasetRef | undefined): void {
   if (typeof ref !== 'object' || ref === null) fail(field, 'a dataset reference { spec, artifactId? }', ref);
   if (typeof ref.spec !== 'string') fail(`${field}.spec`, 'a string', ref.spec);
+  if (ref.draw !== undefined) {
+    checkCount(`${field}.draw.size`, ref.draw.size, 'samples');
+    if (!Number.isSafeInteger(ref.draw.seed) || ref.draw.seed < 0) fail(`${field}.draw.seed`, 'a non-negative integer', ref.draw.seed);
+  }
   const artifactId: unknown = ref.artifactId;
   if (artifactId !== undefined && artifactId !== '') {
     if (typeof artifactId !== 'string' || !SHA256.test(artifactId)) fail(`${field}.artifactId`, 'a sha256 (64 lowercase hex digits)', artifactId);
@@ -101,8 +109,8 @@ function checkBatchSize(field: string, value: unknown): void {
   checkCount(field, value, 'batchSize');
 }
 
-function checkFineTune(input: PruneWorkflowInput): void {
-  const tune = input.fineTune;
+/** Fine-tuning settings (a run's, or each pruned model's in a comparison). */
+export function checkFineTune(tune: FineTuneConfig | undefined): void {
   if (tune === undefined) return;
   checkDataset('fineTune.dataset', tune.dataset);
   checkBatchSize('fineTune.batchSize', tune.batchSize);
@@ -115,6 +123,50 @@ function checkFineTune(input: PruneWorkflowInput): void {
   checkNumber('fineTune.labelSmoothing', tune.labelSmoothing, (n) => n >= 0 && n < 1, 'in [0, 1)');
   const schedule = tune.learningRateSchedule;
   if (schedule !== undefined && !FINE_TUNE_SCHEDULES.includes(schedule)) fail('fineTune.learningRateSchedule', `one of ${FINE_TUNE_SCHEDULES.join(', ')}`, schedule);
+  const distillation = tune.distillation;
+  if (distillation !== undefined) {
+    checkNumber('fineTune.distillation.weight', distillation.weight, (n) => n > 0 && n <= 1, 'a weight in (0, 1]', false);
+    checkNumber('fineTune.distillation.temperature', distillation.temperature, (n) => n > 0, 'a positive number', false);
+  }
+}
+
+/** Batch-norm recalibration settings. */
+export function checkRecalibration(recalibration: RecalibrationConfig | undefined): void {
+  if (recalibration === undefined) return;
+  checkDataset('recalibration.dataset', recalibration.dataset);
+  checkBatchSize('recalibration.batchSize', recalibration.batchSize);
+  checkCount('recalibration.batches', recalibration.batches, 'batches');
+}
+
+/**
+ * A PROscore reading. The trajectory takes T optimizer steps over the scoring batches in order,
+ * each step on the weights the previous one left: it cannot be split over batch or group shards.
+ */
+export function checkProscore(proscore: ProscoreConfig | undefined, shards: ShardConfig | undefined, includeBias: boolean, field = 'proscore'): void {
+  if (proscore === undefined) return;
+  checkOneOf(`${field}.reading`, proscore.reading, PROSCORE_READINGS);
+  checkOneOf(`${field}.order`, proscore.order, REMOVAL_ORDERS);
+  checkNumber(`${field}.weightDecay`, proscore.weightDecay, (n) => n >= 0, 'a non-negative number');
+  if ((proscore.weightDecay ?? 0) > 0 && includeBias) {
+    throw new PruneInputError(`${field}.weightDecay: the training objective decays kernels only, but scoring.includeBias puts biases in F; score without biases to add the penalty`);
+  }
+  const trajectory = proscore.trajectory;
+  if (trajectory !== undefined) {
+    if (proscore.reading !== 'trajectory') throw new PruneInputError(`${field}.trajectory is set, but ${field}.reading is ${show(proscore.reading ?? 'pooled')}, not 'trajectory'`);
+    if (trajectory.steps !== undefined) checkCount(`${field}.trajectory.steps`, trajectory.steps, 'steps');
+    checkNumber(`${field}.trajectory.learningRate`, trajectory.learningRate, (n) => n > 0, 'a positive number');
+    checkNumber(`${field}.trajectory.momentum`, trajectory.momentum, (n) => n >= 0 && n < 1, 'in [0, 1)');
+  }
+  if (proscore.reading === 'trajectory') {
+    for (const name of ['batchShards', 'layerShards'] as const) {
+      const count = shards?.[name] ?? 1;
+      if (count !== 1) {
+        throw new PruneInputError(
+          `${field}.reading 'trajectory' takes its optimizer steps over the scoring batches in order, one after the other, so it cannot be sharded: shards.${name} must be 1, got ${show(count)}`,
+        );
+      }
+    }
+  }
 }
 
 function checkPlan(input: PruneWorkflowInput): void {
@@ -138,6 +190,16 @@ function checkPlan(input: PruneWorkflowInput): void {
 }
 
 /**
+ * Distillation matches the teacher's class distribution (@ippro/models' perSampleDistillationLoss):
+ * a sigmoid output's units are independent probabilities, so it is refused.
+ */
+export function checkDistillationOutput(tune: Pick<FineTuneConfig, 'distillation'> | undefined, output: ModelOutputKind | undefined): void {
+  if (tune?.distillation !== undefined && output === 'sigmoid') {
+    throw new PruneInputError('fineTune.distillation needs a softmax output (probabilities or logits), but the model output is sigmoid; set the distillation weight to 0');
+  }
+}
+
+/**
  * Checks everything in a workflow input that can be checked without reading an artifact, so a
  * bad run fails before any work starts. Throws PruneInputError naming the field.
  */
@@ -154,7 +216,11 @@ export function checkPruneInput(input: PruneWorkflowInput): void {
     checkBatchSize('scoring.batchSize', input.scoring.batchSize);
     checkOneOf('scoring.batchNormMode', input.scoring.batchNormMode, ['inference', 'batch']);
   }
-  checkFineTune(input);
+  if (input.proscore !== undefined && input.criterion !== 'proscore') throw new PruneInputError(`proscore sets how PROscore is read, but the criterion is ${show(input.criterion)}`);
+  checkProscore(input.proscore, input.shards, input.scoring?.includeBias === true);
+  checkRecalibration(input.recalibration);
+  checkFineTune(input.fineTune);
+  checkDistillationOutput(input.fineTune, input.output);
   if (typeof input.evaluation !== 'object' || input.evaluation === null) fail('evaluation', 'an object { dataset, batchSize }', input.evaluation);
   checkDataset('evaluation.dataset', input.evaluation.dataset);
   checkBatchSize('evaluation.batchSize', input.evaluation.batchSize);

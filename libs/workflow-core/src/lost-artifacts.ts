@@ -42,6 +42,7 @@ export function stepInputs(input: PruneWorkflowInput, carry?: PruneCarry): Artif
   const datasets: [DatasetRef | undefined, string][] = [
     [input.scoring?.dataset, 'the scoring dataset'],
     [input.fineTune?.dataset, 'the fine-tuning dataset'],
+    [input.recalibration?.dataset, 'the batch-norm recalibration dataset'],
     [input.evaluation.dataset, 'the evaluation dataset'],
   ];
   for (const [ref, role] of datasets) add(ref?.artifactId, role);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { afterRound, firstStepOf, initialCarry, resolveSettings } from './prune-rounds';
+import { afterRound, firstStepOf, initialCarry, resolveSettings, stepsForEpochs } from './prune-rounds';
 import type { PruneWorkflowInput, RoundMetrics } from './prune-types';
 
 const MODEL = 'a'.repeat(64);
@@ -58,6 +58,14 @@ describe('afterRound', () => {
 describe('settings', () => {
   it('numbers local-SGD steps so successive repetitions and rounds continue through the data', () => {
     assert.deepEqual([firstStepOf(1, 0, 2, 5), firstStepOf(1, 1, 2, 5), firstStepOf(2, 0, 2, 5)], [0, 5, 10]);
+  });
+
+  it('shares a budget of epochs over rounds, repetitions and replicas, rounding up to whole steps', () => {
+    // 50,000 samples in batches of 128: 391 batches an epoch.
+    assert.equal(stepsForEpochs(3, 50_000, 128, { rounds: 3, repetitions: 1, replicas: 1 }), 391);
+    assert.equal(stepsForEpochs(3, 50_000, 128, { rounds: 3, repetitions: 4, replicas: 2 }), 49, '391 / 8 = 48.9, rounded up');
+    assert.equal(stepsForEpochs(0.5, 32, 8, { rounds: 1, repetitions: 1, replicas: 1 }), 2);
+    assert.equal(stepsForEpochs(0.01, 32, 8, { rounds: 4, repetitions: 1, replicas: 1 }), 1, 'at least one step');
   });
 
   it('refuses bad settings, naming the field', () => {

@@ -1,4 +1,5 @@
-import type { EvaluationSumsRef, FineTuneReplicaInput, PruneActivities } from './activity-types';
+import type { EvaluationSumsRef, FineTuneReplicaInput, MergeAndScoreOutput, PruneActivities } from './activity-types';
+import { contiguousSplit } from './contiguous-split';
 import { checkPruneInput } from './input-checks';
 import { recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 import { mapBounded } from './map-bounded';
@@ -9,6 +10,7 @@ import type {
   PrunePhase,
   PruneWorkflowInput,
   PruneWorkflowResult,
+  RecalibrationConfig,
   RoundMetrics,
   StopReason,
 } from './prune-types';
@@ -108,27 +110,83 @@ export function firstStepOf(round: number, repetition: number, repetitions: numb
   return ((round - 1) * repetitions + repetition) * steps;
 }
 
+/**
+ * K, the steps of each replica in each repetition, for a budget of `epochs` epochs of the
+ * fine-tuning data over the whole run: E x B batches in all (B = ceil(samples / batchSize) batches
+ * per epoch), shared equally by every round, repetition and replica (each of the R x M x P
+ * replica calls trains K steps), rounded up, and at least 1.
+ */
+export function stepsForEpochs(epochs: number, samples: number, batchSize: number, shares: { rounds: number; repetitions: number; replicas: number }): number {
+  const batches = epochs * Math.ceil(samples / batchSize);
+  // Rounding noise of the division must not add a step (3 x 40 / 3 is 40).
+  return Math.max(1, Math.ceil(batches / (shares.rounds * shares.repetitions * shares.replicas) - 1e-9));
+}
+
 /** The cosine decay over all of `round`'s fine-tuning steps, when the run asks for one. */
-function roundDecay(tune: FineTuneConfig, round: number, settings: { repetitions: number; steps: number }): Pick<FineTuneReplicaInput, 'cosineDecay'> {
+export function roundDecay(tune: FineTuneConfig, round: number, settings: { repetitions: number; steps: number }): Pick<FineTuneReplicaInput, 'cosineDecay'> {
   if (tune.learningRateSchedule !== 'cosine') return {};
   return { cosineDecay: { startStep: firstStepOf(round, 0, settings.repetitions, settings.steps), steps: settings.repetitions * settings.steps } };
 }
 
-/**
- * Score, plan, remove, fine-tune (local SGD), evaluate: one round from `carry`. An artifact the
- * round made and then lost (deleted, or found corrupted) is made again by running the round
- * again; a lost input of the round fails the run naming it (see recomputingLostArtifacts).
- */
-export function runRound(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
-  return recomputingLostArtifacts(`round ${carry.round}`, stepInputs(input, carry), host.activities, (line) => host.note?.(line), () => runRoundOnce(input, carry, host));
+/** The teacher of a distilling fine-tune: the run's input model. */
+export function teacherOf(tune: FineTuneConfig, inputModelArtifactId: string): Pick<FineTuneReplicaInput, 'teacherModelArtifactId'> {
+  return tune.distillation === undefined ? {} : { teacherModelArtifactId: inputModelArtifactId };
 }
 
-async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
-  const settings = resolveSettings(input);
+export interface RecalibrationPass {
+  /** Batch shards of the pass (at most one per batch). */
+  shards: number;
+  maxParallel: number;
+  seed: number;
+  /** Job id prefix of the pass's compute calls. */
+  jobId: string;
+  report?: (done: number, total: number) => void;
+  /** The model's output kind; absent: 'auto'. */
+  output?: ModelOutputKind;
+}
+
+/**
+ * Batch-norm recalibration of a model: the N batches split into contiguous shards like a scoring
+ * pass, each shard's per-batch statistics computed where the data is (batchNormStatistics), then
+ * merged in shard order into the recalibrated model (recalibrateModel). Returns its artifact id.
+ */
+export async function recalibrateBatchNorm(activities: PruneActivities, modelArtifactId: string, recalibration: RecalibrationConfig, pass: RecalibrationPass): Promise<string> {
+  const ranges = contiguousSplit(recalibration.batches, pass.shards, 'recalibration shard');
+  pass.report?.(0, ranges.length);
+  const parts = await mapBounded(
+    ranges,
+    pass.maxParallel,
+    (batches, index) => activities.batchNormStatistics({ jobId: `${pass.jobId}/bn${index}`, modelArtifactId, recalibration, batches, seed: pass.seed, ...outputOf(pass) }),
+    pass.report,
+  );
+  const recalibrated = await activities.recalibrateModel({ modelArtifactId, statsArtifactIds: parts.map((part) => part.statsArtifactId) });
+  return recalibrated.modelArtifactId;
+}
+
+/** Scores the round's model: the trajectory reading in one call, else the sharded statistics pass merged in order. */
+async function scoreRound(
+  input: PruneWorkflowInput,
+  carry: PruneCarry,
+  host: RoundHost,
+  settings: ReturnType<typeof resolveSettings>,
+  prefix: string,
+): Promise<{ scores: MergeAndScoreOutput; statsArtifactIds: string[][] }> {
   const { activities } = host;
   const round = carry.round;
-  const prefix = `${host.jobPrefix}/r${round}`;
-
+  if (input.proscore?.reading === 'trajectory') {
+    if (input.scoring === undefined) throw new Error('the trajectory reading without scoring settings');
+    host.report('scoring', 0, 1);
+    const scores = await activities.scoreTrajectory({
+      jobId: `${prefix}/trajectory`,
+      modelArtifactId: carry.modelArtifactId,
+      scoring: input.scoring,
+      ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+      proscore: input.proscore,
+      ...outputOf(input),
+    });
+    host.report('scoring', 1, 1);
+    return { scores, statsArtifactIds: [] };
+  }
   host.report('scoring', 0, 0);
   const shardPlan = await activities.planScoringShards({
     modelArtifactId: carry.modelArtifactId,
@@ -161,10 +219,30 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
     modelArtifactId: carry.modelArtifactId,
     criterion: input.criterion,
     ...(input.lambda === undefined ? {} : { lambda: input.lambda }),
+    ...(input.proscore === undefined ? {} : { proscore: input.proscore }),
     seed: input.seed + round,
     ...(input.scoring === undefined ? {} : { scoring: input.scoring }),
     statsArtifactIds,
   });
+  return { scores, statsArtifactIds };
+}
+
+/**
+ * Score, plan, remove, fine-tune (local SGD), evaluate: one round from `carry`. An artifact the
+ * round made and then lost (deleted, or found corrupted) is made again by running the round
+ * again; a lost input of the round fails the run naming it (see recomputingLostArtifacts).
+ */
+export function runRound(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
+  return recomputingLostArtifacts(`round ${carry.round}`, stepInputs(input, carry), host.activities, (line) => host.note?.(line), () => runRoundOnce(input, carry, host));
+}
+
+async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: RoundHost): Promise<RoundOutcome> {
+  const settings = resolveSettings(input);
+  const { activities } = host;
+  const round = carry.round;
+  const prefix = `${host.jobPrefix}/r${round}`;
+
+  const { scores, statsArtifactIds } = await scoreRound(input, carry, host, settings, prefix);
 
   host.report('planning', 0, 1);
   const plan = await activities.planRound({
@@ -188,6 +266,16 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
   });
 
   let model = pruned.modelArtifactId;
+  if (input.recalibration !== undefined) {
+    model = await recalibrateBatchNorm(activities, model, input.recalibration, {
+      shards: settings.batchShards,
+      maxParallel: settings.maxParallel,
+      seed: input.seed,
+      jobId: prefix,
+      report: (done, total) => host.report('recalibrating', done, total),
+      ...outputOf(input),
+    });
+  }
   let fineTuneLoss: number | undefined;
   const tune = input.fineTune;
   if (tune !== undefined && settings.steps > 0) {
@@ -209,6 +297,7 @@ async function runRoundOnce(input: PruneWorkflowInput, carry: PruneCarry, host: 
             firstStep: firstStepOf(round, repetition, settings.repetitions, settings.steps),
             ...roundDecay(tune, round, settings),
             seed: input.seed,
+            ...teacherOf(tune, input.modelArtifactId),
             ...outputOf(input),
           }),
         (done, total) => host.report('fine-tuning', done, total),

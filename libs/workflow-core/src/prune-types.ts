@@ -6,13 +6,47 @@
 
 import type { MergeEvaluationsOutput } from './activity-types';
 
-/** The importance criteria (the same names as @ippro/pruning's CRITERIA). */
-export type CriterionName = 'proscore' | 'l1' | 'l2' | 'taylor' | 'taylor-batch' | 'fisher' | 'bn' | 'group-norm' | 'lamp' | 'fpgm' | 'random';
+/**
+ * The importance criteria: the one registry every list of them (flags, help, workflow checks,
+ * @ippro/pruning's CRITERIA, the report) is read from.
+ */
+export const CRITERION_NAMES = ['proscore', 'l1', 'l2', 'taylor', 'taylor-batch', 'fisher', 'bn', 'group-norm', 'lamp', 'fpgm', 'random'] as const;
 
-export const CRITERION_NAMES: readonly CriterionName[] = ['proscore', 'l1', 'l2', 'taylor', 'taylor-batch', 'fisher', 'bn', 'group-norm', 'lamp', 'fpgm', 'random'];
+export type CriterionName = (typeof CRITERION_NAMES)[number];
 
 /** Criteria that score from gradient statistics and so need scoring data (@ippro/pruning's needsGradientStats). */
 export const GRADIENT_CRITERION_NAMES: readonly CriterionName[] = ['proscore', 'taylor', 'taylor-batch', 'fisher'];
+
+/** How PROscore is read (docs/ippro.md section 3): @ippro/importance's ProscoreReading. */
+export const PROSCORE_READINGS = ['pooled', 'per-batch', 'trajectory'] as const;
+export type ProscoreReadingName = (typeof PROSCORE_READINGS)[number];
+
+/** Which end of the PROscore ranking goes first: @ippro/importance's RemovalOrder. */
+export const REMOVAL_ORDERS = ['ascending', 'descending'] as const;
+export type RemovalOrderName = (typeof REMOVAL_ORDERS)[number];
+
+/** The trajectory reading's optimizer: T real SGD steps over the scoring data in dataset order. */
+export interface TrajectoryConfig {
+  /** T: steps, one scoring batch each, batches 0..T-1 in order. Default: every batch of the scoring data. */
+  steps?: number;
+  /** Default the run's lambda: with T = 1 and no weight decay the score is then the first batch's pooled PROscore. */
+  learningRate?: number;
+  /** Default 0.9, as fine-tuning's SGD. */
+  momentum?: number;
+}
+
+/** How PROscore is read; every field absent is the default reading (pooled, ascending, no weight decay). */
+export interface ProscoreConfig {
+  reading?: ProscoreReadingName;
+  order?: RemovalOrderName;
+  /** The training objective's L2 penalty on kernels in the scoring loss (and the trajectory's objective); default 0. */
+  weightDecay?: number;
+  /** Reading 'trajectory' only. */
+  trajectory?: TrajectoryConfig;
+}
+
+/** The weight decay of fine-tuning's objective (kernels only), and of `proscore:wd` in a comparison. */
+export const FINE_TUNE_WEIGHT_DECAY = 5e-4;
 
 export type TargetMetricName = 'params' | 'flops' | 'channels';
 
@@ -39,6 +73,14 @@ export interface DatasetRef {
   spec: string;
   /** sha256 of a dataset artifact (@ippro/model-artifact `IPDS`); read instead of `spec`. */
   artifactId?: string;
+  /** Only `size` samples of the data, drawn by `seed` (@ippro/data's drawSamples); absent: every sample. */
+  draw?: SampleDraw;
+}
+
+/** `size` samples drawn without replacement by `seed`, kept in dataset order. */
+export interface SampleDraw {
+  size: number;
+  seed: number;
 }
 
 /** A half-open range [start, end) of batch indices of the unshuffled dataset. */
@@ -84,6 +126,31 @@ export interface FineTuneConfig {
    * K x M steps, so a round ends on a small rate and its averaged replicas settle.
    */
   learningRateSchedule?: FineTuneSchedule;
+  /** Knowledge distillation from the run's input (unpruned) model; absent: the loss of the output kind alone; refused for a sigmoid output. */
+  distillation?: DistillationConfig;
+}
+
+/**
+ * loss = (1 - weight) * CE(labels, student) + weight * T^2 * KL(softmax(z_t / T) || softmax(z_s / T)),
+ * T = temperature, z the logits (@ippro/models' distillationLoss).
+ */
+export interface DistillationConfig {
+  /** In (0, 1]. */
+  weight: number;
+  /** T > 0. */
+  temperature: number;
+}
+
+/**
+ * Batch-norm recalibration: every BatchNormalization's moving mean and variance re-estimated on
+ * `batches` batches of the data in training mode, with no weight update and no augmentation.
+ * Batch i is batch i mod B of the seeded epoch floor(i / B) shuffle (B batches per epoch).
+ */
+export interface RecalibrationConfig {
+  dataset: DatasetRef;
+  batchSize: number;
+  /** N >= 1. */
+  batches: number;
 }
 
 export type FineTuneSchedule = 'constant' | 'cosine';
@@ -137,8 +204,12 @@ export interface PruneWorkflowInput {
   output?: ModelOutputKind;
   /** PROscore's step size; default @ippro/importance's DEFAULT_LAMBDA. */
   lambda?: number;
+  /** How PROscore is read; absent: pooled, ascending, no weight decay. */
+  proscore?: ProscoreConfig;
   /** Scoring data; required by proscore and taylor. */
   scoring?: ScoringConfig;
+  /** Batch-norm recalibration after every surgery, before fine-tuning; absent: none. */
+  recalibration?: RecalibrationConfig;
   /** Omitted (or steps 0): no fine-tuning. */
   fineTune?: FineTuneConfig;
   evaluation: EvaluationConfig;
@@ -213,6 +284,7 @@ export type PrunePhase =
   | 'merging'
   | 'planning'
   | 'surgery'
+  | 'recalibrating'
   | 'fine-tuning'
   | 'averaging'
   | 'evaluating'

@@ -5,17 +5,16 @@ import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
 import { ArtifactStore, publishDirectory } from '@ippro/artifact-store';
-import { comparisonTableText, needsScoringPass, resolveCompareSettings } from '@ippro/compare';
+import { comparisonTableText, criterionVariants, needsScoringData, resolveCompareSettings, variantReading } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import { RunIdTakenError, checkRunIdFree, queryCompareProgress, startCompare } from '@ippro/orchestration';
 import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
-import { effectiveConfig, required } from '@ippro/settings';
+import { required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { prepareRunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -23,6 +22,8 @@ import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { COMPARE_SETTINGS } from '../run-settings';
 import type { CompareSettingsSet } from '../run-settings';
 import { textTable } from '../text-table';
+import { printWarnings } from '../model-warnings';
+import { checkScoringSamples, checkTrajectorySteps, prepareRunInputs, proscoreOf, runConfigOf } from '../run-inputs';
 
 type CompareValues = ValuesOf<CompareSettingsSet>;
 
@@ -37,7 +38,7 @@ export function compareCommand(): Command {
   ).option('--print-config [file]', PRINT_CONFIG_HELP);
   return command.action(async (_options: unknown, self: Command) => {
     const settings = commandSettings(self, COMPARE_SETTINGS);
-    const config = effectiveConfig(settings);
+    const config = runConfigOf(settings);
     if (await printConfigIfAsked(self, settings, 'ippro compare', config)) return;
     const prepared = await prepareInput(settings);
     const options = settings.values;
@@ -56,7 +57,9 @@ interface PreparedInput {
   input: CompareInput;
   artifacts: Uint8Array[];
   /** The settings as given, for the report's facts. */
-  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string };
+  given: { out: string; model: string; data: string; evalData?: string; finetuneData?: string; testData?: string };
+  /** What looks wrong with the model (printed on stderr, recorded in compare.json and the report). */
+  warnings: string[];
 }
 
 function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
@@ -72,11 +75,19 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   const values = settings.values;
   const [modelDir, dataSpec, out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
   const { metric, targets } = targetsOf(settings);
-  // Each pruned model is tuned from step 0 in one go: there is no round for a cosine decay to span.
-  if (values.finetuneSchedule !== 'constant') throw new UsageError(`${settings.where('finetuneSchedule')}: compare tunes with a constant rate; cosine is for prune's rounds`);
   await checkOutputDir(out);
   await startBackend(values.backend, values.json);
-  const { modelArtifactId, output, data, evaluation, tuning, artifacts } = await prepareRunInputs(settings, { local: values.local, quiet: values.json });
+  // Each pruned model is tuned once: the whole budget is its own.
+  const { modelArtifactId, output, warnings, data, evaluation, test, fineTune, recalibration, dataSize, artifacts } = await prepareRunInputs(settings, {
+    local: values.local,
+    quiet: values.json,
+    shares: { rounds: 1, repetitions: 1, replicas: 1 },
+    ...(values.testData === undefined ? {} : { test: { spec: values.testData, flag: settings.where('testData') } }),
+  });
+  const variants = asUsage(() => criterionVariants(values.criteria));
+  const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory' || variants.some((variant) => variantReading(variant, undefined)?.reading === 'trajectory'));
+  await checkScoringSamples(settings, variants.some(needsScoringData), dataSize);
+  await checkTrajectorySteps(settings, () => values.scoringSamples ?? dataSize(), values.batchSize);
   const scoring = { dataset: data, batchSize: values.batchSize, batchNormMode: values.batchNormMode, ...(values.includeBias ? { includeBias: true } : {}) };
   const input: CompareInput = {
     modelArtifactId,
@@ -85,12 +96,14 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     targets,
     metric,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
+    ...(proscore === undefined ? {} : { proscore }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
-    ...(values.criteria.some(needsScoringPass) || values.includeBias ? { scoring } : {}),
-    ...(values.finetuneSteps > 0
-      ? { fineTune: { dataset: tuning, batchSize: values.batchSize, steps: values.finetuneSteps, learningRate: values.finetuneLr, weightDecay: 5e-4 } }
-      : {}),
+    ...(variants.some(needsScoringData) || values.includeBias ? { scoring } : {}),
+    ...(values.scoringSamples === undefined ? {} : { scoringSamples: values.scoringSamples }),
+    ...(recalibration === undefined ? {} : { recalibration }),
+    ...(fineTune === undefined ? {} : { fineTune }),
     evaluation: { dataset: evaluation, batchSize: values.evalBatchSize },
+    ...(test === undefined ? {} : { test: { dataset: test, batchSize: values.evalBatchSize } }),
     plan: {
       ranking: values.ranking,
       maxLayerRatio: values.maxLayerRatio,
@@ -99,7 +112,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
       ...(values.ignoreLayers === undefined ? {} : { ignoredLayers: values.ignoreLayers }),
       ...(values.groupKinds === undefined ? {} : { groupKinds: values.groupKinds }),
     },
-    randomSeeds: values.seeds,
+    seeds: values.seeds,
     seed: values.seed,
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
   };
@@ -114,8 +127,9 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
     data: dataSpec,
     ...(values.evalData === undefined ? {} : { evalData: values.evalData }),
     ...(values.finetuneData === undefined ? {} : { finetuneData: values.finetuneData }),
+    ...(values.testData === undefined ? {} : { testData: values.testData }),
   };
-  return { input, artifacts, given };
+  return { input, artifacts, given, warnings };
 }
 
 interface Finished {
@@ -135,6 +149,7 @@ async function runLocal(prepared: PreparedInput, options: CompareValues): Promis
   try {
     const store = await ArtifactStore.open({ root, fsync: false });
     for (const bytes of prepared.artifacts) await store.put(bytes);
+    printWarnings(prepared.warnings);
     const bar = new ProgressBar('comparing');
     const result = await runCompareInProcess(prepared.input, {
       store,
@@ -168,6 +183,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
     const handle = await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    printWarnings(prepared.warnings);
     process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n`);
     const bar = new ProgressBar('comparing');
     const show = progressLine(bar);
@@ -212,13 +228,15 @@ async function writeOutputs(prepared: PreparedInput, result: CompareResult, read
     ['scoring data', options.data],
     ...(input.fineTune === undefined ? [] : [['fine-tuning data', options.finetuneData ?? options.data] as [string, string]]),
     ['evaluation data', options.evalData ?? options.data],
+    ...(options.testData === undefined ? [] : [['test data', options.testData] as [string, string]]),
     ['command', commandLine()],
     ['wall time', `${seconds.toFixed(1)} s`],
   ];
-  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config });
-  const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}`;
+  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config, notes: prepared.warnings });
+  const tested = options.testData === undefined ? '' : ` (choices), tested on ${options.testData} (test columns)`;
+  const heading = `ippro compare: ${options.model}, evaluated on ${options.evalData ?? options.data}${tested}`;
   const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
-  const files = comparisonFiles(result, heading, config);
+  const files = comparisonFiles(result, heading, config, prepared.warnings);
   files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);
   await publishDirectory(out, (dir) => writeFiles(dir, { ...files, ...reportFiles(record) }));
 }

@@ -10,12 +10,11 @@ import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, startPrune } fr
 import { validateTarget } from '@ippro/planner';
 import type { PruningTarget } from '@ippro/planner';
 import { needsGradientStats } from '@ippro/pruning';
-import { effectiveConfig } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
+import { PruneInputError, checkPruneInput } from '@ippro/workflow-core';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { addSettings, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
-import { prepareRunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { connectTarget, resolveTarget } from '../remote';
@@ -23,6 +22,8 @@ import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { PRUNE_SETTINGS } from '../run-settings';
 import type { ACCURACY_BUDGET_SETTINGS, PRUNE_INPUT_SETTINGS, PruneSettingsSet, RUN_INPUT_SETTINGS } from '../run-settings';
 import { pruneReportFiles } from '../prune-report';
+import { checkScoringSamples, checkTrajectorySteps, prepareRunInputs, proscoreOf, runConfigOf } from '../run-inputs';
+import { printWarnings } from '../model-warnings';
 import { followRun, renderResult } from '../run-view';
 
 /** The settings a prune run's input is made of (`prune` and `schedule create` take them). */
@@ -47,6 +48,7 @@ export function pruneCommand(): Command {
     const prepared = await prepareInput(settings, { local, quiet: json, ...(out === undefined ? {} : { out }) });
     const run: RunSettings = { values: settings.values, config };
     if (local) {
+      printWarnings(prepared.warnings);
       const result = await runLocal(prepared, run);
       process.stdout.write(json ? `${JSON.stringify({ ...result, config }, null, 2)}\n` : renderResult(result));
     } else {
@@ -85,9 +87,9 @@ export function maxAccuracyDropOf(settings: Resolved<typeof ACCURACY_BUDGET_SETT
   return maxAccuracyDrop ?? (accuracyBudget === undefined ? undefined : accuracyBudget / 100);
 }
 
-/** The effective configuration a run records: the budget always in points. */
+/** The effective configuration a run records (runConfigOf), the accuracy budget always in points. */
 function runConfig(settings: Resolved<PruneSettingsSet>, points: number | undefined): EffectiveConfig {
-  const config = effectiveConfig(settings);
+  const config = runConfigOf(settings);
   if (points !== undefined) config['accuracy-budget'] = points;
   return config;
 }
@@ -97,6 +99,8 @@ export interface PreparedInput {
   input: PruneWorkflowInput;
   /** Artifacts the run needs: the model, and datasets that are not resolvable by name on a worker. */
   artifacts: Uint8Array[];
+  /** What looks wrong with the model (printed on stderr, recorded in summary.json and the report). */
+  warnings: string[];
 }
 
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
@@ -109,9 +113,19 @@ export async function prepareInput(
   const maxAccuracyDrop = maxAccuracyDropOf(settings);
   if (run.out !== undefined) await checkOutputDir(run.out);
   await startBackend(values.backend, run.quiet);
-  const { modelArtifactId, output, data, evaluation: evaluationData, tuning: tuningData, artifacts } = await prepareRunInputs(settings, run);
+  const { modelArtifactId, output, warnings, data, evaluation: evaluationData, fineTune, recalibration, dataSize, artifacts } = await prepareRunInputs(settings, {
+    local: run.local,
+    quiet: run.quiet,
+    shares: { rounds: values.rounds, repetitions: values.repetitions, replicas: values.replicas },
+  });
+  const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory');
+  await checkScoringSamples(settings, needsGradientStats(values.criterion), dataSize);
+  await checkTrajectorySteps(settings, () => values.scoringSamples ?? dataSize(), values.batchSize);
+  if (proscore !== undefined && values.criterion !== 'proscore') {
+    throw new UsageError(`--proscore-reading, --proscore-order and --proscore-weight-decay read PROscore; --criterion is ${values.criterion}`);
+  }
   const scoring = {
-    dataset: data,
+    dataset: values.scoringSamples === undefined ? data : { ...data, draw: { size: values.scoringSamples, seed: values.seed } },
     batchSize: values.batchSize,
     ...(values.batchNormMode === 'inference' ? {} : { batchNormMode: values.batchNormMode }),
     ...(values.includeBias ? { includeBias: true } : {}),
@@ -121,22 +135,11 @@ export async function prepareInput(
     criterion: values.criterion,
     output,
     ...(values.lambda === undefined ? {} : { lambda: values.lambda }),
+    ...(proscore === undefined ? {} : { proscore }),
     // The weight-only criteria read the scoring settings too, for whether F includes biases.
     ...(needsGradientStats(values.criterion) || values.includeBias ? { scoring } : {}),
-    ...(values.finetuneSteps > 0
-      ? {
-          fineTune: {
-            dataset: tuningData,
-            batchSize: values.batchSize,
-            steps: values.finetuneSteps,
-            repetitions: values.repetitions,
-            replicas: values.replicas,
-            learningRate: values.finetuneLr,
-            weightDecay: 5e-4,
-            ...(values.finetuneSchedule === 'constant' ? {} : { learningRateSchedule: values.finetuneSchedule }),
-          },
-        }
-      : {}),
+    ...(recalibration === undefined ? {} : { recalibration }),
+    ...(fineTune === undefined ? {} : { fineTune: { ...fineTune, repetitions: values.repetitions, replicas: values.replicas } }),
     evaluation: { dataset: evaluationData, batchSize: values.evalBatchSize },
     plan: {
       target,
@@ -153,7 +156,13 @@ export async function prepareInput(
     shards: { batchShards: values.scoreShards, layerShards: values.layerShards, maxParallel: values.maxParallel },
     seed: values.seed,
   };
-  return { input, artifacts };
+  try {
+    checkPruneInput(input);
+  } catch (error) {
+    if (error instanceof PruneInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { input, artifacts, warnings };
 }
 
 async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<PruneWorkflowResult> {
@@ -170,9 +179,9 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
       onProgress: (phase, done, total) => bar.update(done, total, phase),
     });
     bar.done();
-    const report = await pruneReportFiles(prepared.input, result, (id) => store.get(id), run);
+    const report = await pruneReportFiles(prepared, result, (id) => store.get(id), run);
     const kept = `the run's store, kept at ${root} (the file objects/${result.modelArtifactId.slice(0, 2)}/${result.modelArtifactId})`;
-    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), { ...result, config: run.config }, report, kept).catch((error: unknown) => {
+    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), summaryOf(prepared, result, run), report, kept).catch((error: unknown) => {
       keepStore = !(error instanceof Error && error.cause instanceof OutputTakenError);
       throw error;
     });
@@ -201,6 +210,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
     const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    printWarnings(prepared.warnings);
     if (!options.wait) {
       process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId })}\n` : `${workflowId}\n`);
       return;
@@ -212,9 +222,9 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     });
     const result = await followRun(handle, (text) => (options.json === true ? process.stderr : process.stdout).write(text));
     const bytes = await artifacts.get(result.modelArtifactId);
-    const report = await pruneReportFiles(prepared.input, result, (id) => artifacts.get(id), run);
+    const report = await pruneReportFiles(prepared, result, (id) => artifacts.get(id), run);
     const kept = `${artifacts.description}, where it stays ('ippro status ${workflowId} --json' names it as progress.currentModelArtifactId)`;
-    await writeResult(resolve(options.out as string), bytes, { ...result, config: run.config }, report, kept);
+    await writeResult(resolve(options.out as string), bytes, summaryOf(prepared, result, run), report, kept);
     process.stdout.write(options.json === true ? `${JSON.stringify({ runId: workflowId, ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`);
   } finally {
     artifacts.close();
@@ -250,13 +260,20 @@ function targetOf(settings: Resolved<typeof PRUNE_INPUT_SETTINGS>): PruningTarge
   return target;
 }
 
+/** What summary.json holds: the run's result, its effective configuration, and what looked wrong with its model. */
+type RunSummary = PruneWorkflowResult & { config: EffectiveConfig; warnings?: string[] };
+
+function summaryOf(prepared: PreparedInput, result: PruneWorkflowResult, run: RunSettings): RunSummary {
+  return { ...result, config: run.config, ...(prepared.warnings.length === 0 ? {} : { warnings: prepared.warnings }) };
+}
+
 /**
  * Staged next to --out, fsynced and renamed into place (or moved into an empty --out, summary.json
  * last): --out never holds a half-written result and is never deleted. When that fails, the error
  * says where the result is: the staging directory when it is complete, else the run's store
  * (`kept`), which keeps the pruned model under its id.
  */
-async function writeResult(out: string, modelBytes: Uint8Array, summary: PruneWorkflowResult & { config: EffectiveConfig }, report: Record<string, string>, kept: string): Promise<void> {
+async function writeResult(out: string, modelBytes: Uint8Array, summary: RunSummary, report: Record<string, string>, kept: string): Promise<void> {
   try {
     await publishDirectory(
       out,

@@ -22,6 +22,7 @@ import type { RemoteFlags, RemoteSettingsSet, RemoteTarget } from '../remote';
 import { PRUNE_INPUT_SETTINGS, RUN_INPUT_SETTINGS } from '../run-settings';
 import { formatPercent, textTable } from '../text-table';
 import { prepareInput, warnOldBudgetFlag } from './prune';
+import { printWarnings } from '../model-warnings';
 import { parseTiming } from './schedule-timing';
 
 const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -109,6 +110,7 @@ function createCommand(): Command {
         if (!(error instanceof PruneScheduleError)) throw error;
         throw new UsageError(error.problem === 'refused' ? `${timing.kind === 'cron' ? '--cron/--timezone' : '--every'}: ${error.message}` : error.message);
       }
+      printWarnings(prepared.warnings);
       const next = created.info.nextActionTimes[0];
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ scheduleId, timing: describeTiming(timing), nextActionTimes: created.info.nextActionTimes, input }, null, 2)}\n`);

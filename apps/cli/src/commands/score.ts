@@ -1,115 +1,76 @@
 import { Command } from 'commander';
-import { computeModelHash, DEFAULT_LAMBDA } from '@ippro/importance';
+import { computeModelHash } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
-import { needsGradientStats, parseCriterion, scoreModel } from '@ippro/pruning';
-import type { Criterion } from '@ippro/pruning';
-import { addSettingOptions } from '@ippro/settings';
-import {
-  asBadInput,
-  checkModelFits,
-  isPositive,
-  isPositiveInteger,
-  LAYER_SETTINGS,
-  loadModel,
-  loadModelGraph,
-  openDataset,
-  parseNumberFlag,
-  resolveOutput,
-  startBackend,
-} from '../cli-inputs';
-import { commandSettings } from '../command-settings';
+import { needsGradientStats, scoreModel } from '@ippro/pruning';
+import { combineSets, required, toggle } from '@ippro/settings';
+import { checkModelFits, LAYER_SETTINGS, loadModel, loadModelGraph, openDataset, resolveOutput, startBackend } from '../cli-inputs';
+import { addSettings, asUsage, commandSettings } from '../command-settings';
 import { MODEL_DATA_SETTINGS } from '../model-data-settings';
 import { UsageError } from '../exit-codes';
+import { modelWarnings, printWarnings } from '../model-warnings';
 import { ProgressBar } from '../progress-bar';
+import { checkTrajectorySteps, proscoreOf } from '../run-inputs';
+import { PROSCORE_SETTINGS, PRUNE_INPUT_SETTINGS, RUN_INPUT_SETTINGS } from '../run-settings';
 import { textTable } from '../text-table';
 
-interface ScoreOptions {
-  model: string;
-  data?: string;
-  dataDir?: string;
-  criterion: string;
-  lambda?: string;
-  batchSize: string;
-  seed: string;
-  batchNormMode: string;
-  includeBias?: boolean;
-  json?: boolean;
-  backend: string;
-}
+/** What `score` takes: the model and its scoring data, one criterion, and how PROscore is read. */
+const SCORE_SETTINGS = combineSets(
+  {
+    model: RUN_INPUT_SETTINGS.model,
+    data: { ...RUN_INPUT_SETTINGS.data, help: 'scoring data, e.g. cifar10:train[0:2000] or json:samples.json; required by the gradient criteria' },
+    dataDir: RUN_INPUT_SETTINGS.dataDir,
+    criterion: PRUNE_INPUT_SETTINGS.criterion,
+    lambda: RUN_INPUT_SETTINGS.lambda,
+    batchSize: { ...RUN_INPUT_SETTINGS.batchSize, help: 'scoring batch size' },
+    seed: { ...RUN_INPUT_SETTINGS.seed, help: 'seed of the random criterion' },
+    batchNormMode: RUN_INPUT_SETTINGS.batchNormMode,
+    includeBias: RUN_INPUT_SETTINGS.includeBias,
+    backend: RUN_INPUT_SETTINGS.backend,
+    json: toggle({ help: 'print JSON instead of a table' }),
+  },
+  MODEL_DATA_SETTINGS,
+  PROSCORE_SETTINGS,
+  LAYER_SETTINGS,
+);
 
 export function scoreCommand(): Command {
-  const command = new Command('score')
-    .description('score every prunable group of a model, without pruning anything')
-    .requiredOption('--model <dir>', 'model directory (model.json + weights)')
-    .option('--data <spec>', 'scoring data, e.g. cifar10:train[0:2000] or json:samples.json')
-    .option('--data-dir <dir>', 'directory holding the CIFAR-10 .bin files')
-    .option('--criterion <name>', 'proscore | l1 | l2 | taylor | bn | random', 'proscore')
-    .option('--lambda <value>', `PROscore step size (default ${DEFAULT_LAMBDA})`)
-    .option('--batch-size <n>', 'scoring batch size', '64')
-    .option('--seed <n>', 'seed of the random criterion', '0')
-    .option('--batch-norm-mode <mode>', 'inference (moving statistics) | batch', 'inference')
-    .option('--include-bias', 'count biases in each group\'s weights F')
-    .option('--json', 'print JSON instead of a table')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
-  return addSettingOptions(addSettingOptions(command, MODEL_DATA_SETTINGS), LAYER_SETTINGS).action(async (options: ScoreOptions, self: Command) => {
-    const criterion = await asBadInput('--criterion', () => parseCriterion(options.criterion));
-    const settings = parseSettings(options, criterion);
-    const { output: outputSetting, normalize } = commandSettings(self, MODEL_DATA_SETTINGS).values;
-    await startBackend(options.backend, options.json === true);
-    const model = await loadModel(options.model);
-    const { strictLayers } = commandSettings(self, LAYER_SETTINGS).values;
-    const graph = await loadModelGraph(model, options.model, { strict: strictLayers, warn: true });
-    const output = await resolveOutput(model, outputSetting, options.model);
-    const dataOptions = { model, quiet: options.json === true, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), ...(normalize === undefined ? {} : { normalize }) };
-    const dataset = options.data === undefined ? undefined : await openDataset(options.data, '--data', dataOptions);
-    if (dataset !== undefined) checkModelFits(model, dataset, output, '--data', `model ${options.model}`);
-    if (needsGradientStats(criterion) && dataset === undefined) {
-      await asBadInput('--data', () => {
-        throw new Error(`criterion '${criterion}' needs scoring data`);
-      });
-    }
-    const bar = new ProgressBar('scoring shards');
-    const table = await scoreModel(model, graph, dataset, {
-      criterion,
-      seed: settings.seed,
-      ...(settings.lambda === undefined ? {} : { lambda: settings.lambda }),
-      scoring: {
-        datasetId: options.data ?? 'none',
-        batchSize: settings.batchSize,
-        batchNormMode: settings.batchNormMode,
-        includeBias: options.includeBias === true,
-        modelHash: computeModelHash(model),
-        output,
-      },
-    }, (done, total) => bar.update(done, total));
+  const command = addSettings(new Command('score').description('score every prunable group of a model, without pruning anything'), SCORE_SETTINGS);
+  return command.action(async (_options: unknown, self: Command) => {
+    const settings = commandSettings(self, SCORE_SETTINGS);
+    const values = settings.values;
+    const modelDir = asUsage(() => required(settings, 'model'));
+    const { criterion } = values;
+    if (values.lambda !== undefined && criterion !== 'proscore') throw new UsageError(`--lambda applies only to --criterion proscore, not '${criterion}'`);
+    const proscore = proscoreOf(settings, values.proscoreReading === 'trajectory');
+    if (proscore !== undefined && criterion !== 'proscore') throw new UsageError(`--proscore-reading, --proscore-order and --proscore-weight-decay read PROscore, not '${criterion}'`);
+    await startBackend(values.backend, values.json);
+    const model = await loadModel(modelDir);
+    const graph = await loadModelGraph(model, modelDir, { strict: values.strictLayers, warn: true });
+    const output = await resolveOutput(model, values.output, modelDir);
+    const warnings = modelWarnings(model, modelDir);
+    const dataOptions = {
+      model,
+      quiet: values.json,
+      ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }),
+      ...(values.normalize === undefined ? {} : { normalize: values.normalize }),
+    };
+    const dataset = values.data === undefined ? undefined : await openDataset(values.data, settings.where('data'), dataOptions);
+    if (dataset !== undefined) checkModelFits(model, dataset, output, settings.where('data'), `model ${modelDir}`);
+    if (needsGradientStats(criterion) && dataset === undefined) throw new UsageError(`--data: criterion '${criterion}' needs scoring data`);
+    const scoring = { datasetId: values.data ?? 'none', batchSize: values.batchSize, batchNormMode: values.batchNormMode, includeBias: values.includeBias, modelHash: computeModelHash(model), output };
+    if (dataset !== undefined) await checkTrajectorySteps(settings, () => dataset.size, values.batchSize);
+    printWarnings(warnings);
+    const bar = new ProgressBar(proscore?.reading === 'trajectory' ? 'trajectory steps' : 'scoring shards');
+    const table = await scoreModel(
+      model,
+      graph,
+      dataset,
+      { criterion, seed: values.seed, ...(values.lambda === undefined ? {} : { lambda: values.lambda }), ...(proscore === undefined ? {} : { proscore }), scoring },
+      (done, total) => bar.update(done, total),
+    );
     bar.done();
-    process.stdout.write(options.json ? `${JSON.stringify(tableJson(table), null, 2)}\n` : renderTable(table));
+    process.stdout.write(values.json ? `${JSON.stringify(tableJson(table), null, 2)}\n` : renderTable(table));
   });
-}
-
-interface ScoreSettings {
-  lambda?: number;
-  batchSize: number;
-  seed: number;
-  batchNormMode: 'inference' | 'batch';
-}
-
-function parseSettings(options: ScoreOptions, criterion: Criterion): ScoreSettings {
-  const mode = options.batchNormMode;
-  if (mode !== 'inference' && mode !== 'batch') {
-    throw new UsageError(`--batch-norm-mode must be inference or batch, got '${mode}'`);
-  }
-  if (options.lambda !== undefined && criterion !== 'proscore') {
-    throw new UsageError(`--lambda applies only to --criterion proscore, not '${criterion}'`);
-  }
-  return {
-    ...(options.lambda === undefined
-      ? {}
-      : { lambda: parseNumberFlag('--lambda', options.lambda, isPositive, 'a positive number') }),
-    batchSize: parseNumberFlag('--batch-size', options.batchSize, isPositiveInteger, 'a positive integer'),
-    seed: parseNumberFlag('--seed', options.seed, Number.isInteger, 'an integer'),
-    batchNormMode: mode,
-  };
 }
 
 function tableJson(table: ScoreTable): object {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { classificationLoss, lossOptionsOf, perSampleHits } from '../loss';
+import { classificationLoss, lossOptionsOf, perSampleDistillationLoss, perSampleHits, SIGMOID_DISTILLATION_REFUSAL } from '../loss';
 import { classifierHead } from '../output-kind';
 import type { ClassifierHead, OutputSetting } from '../output-kind';
 import type { CosineDecay } from './cosine-decay';
@@ -18,6 +18,20 @@ export interface SgdSettings {
   cosineDecay?: CosineDecay;
   /** The model's output kind, which picks the loss; default 'auto' (read from the model). */
   output?: OutputSetting;
+}
+
+/**
+ * Knowledge distillation from a teacher model: the objective becomes
+ * (1 - weight) * cross-entropy + weight * mean of perSampleDistillationLoss at `temperature`.
+ * The teacher sees each training batch as the student does (augmented alike), in inference mode,
+ * and is read as the student's output kind: logits as they are, probabilities through their log;
+ * a sigmoid student is refused (SIGMOID_DISTILLATION_REFUSAL).
+ */
+export interface Distillation {
+  teacher: LayersModel;
+  /** In (0, 1]. */
+  weight: number;
+  temperature: number;
 }
 
 /** One step's result: the batch's mean loss and its hits (top-1, or exact match for a sigmoid; from the same forward pass). */
@@ -54,17 +68,27 @@ export class SgdTrainer {
   /** Explicit, so the momentum buffers follow the model's weight order (and no other model's). */
   private readonly trainable: tf.Variable[];
   private readonly head: ClassifierHead;
+  /** The teacher read as the student's output kind; absent without distillation. */
+  private readonly teacherHead: ClassifierHead | undefined;
 
   constructor(
     private readonly model: LayersModel,
     private readonly settings: SgdSettings,
+    private readonly distillation?: Distillation,
   ) {
+    if (distillation !== undefined && !(distillation.weight > 0 && distillation.weight <= 1)) {
+      throw new Error(`the distillation weight must be in (0, 1], got ${distillation.weight}`);
+    }
     this.optimizer = tf.train.momentum(
       settings.learningRate,
       settings.momentum ?? 0.9,
       settings.nesterov ?? false,
     );
     this.head = classifierHead(model, settings.output ?? 'auto');
+    if (distillation !== undefined) {
+      if (this.head.output === 'sigmoid') throw new Error(SIGMOID_DISTILLATION_REFUSAL);
+      this.teacherHead = classifierHead(distillation.teacher, this.head.output);
+    }
     this.decayed = decayedKernels(model);
     this.trainable = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   }
@@ -81,15 +105,17 @@ export class SgdTrainer {
   /** One step, also counting the batch's top-1 hits in the training-mode forward pass. */
   stepWithMetrics(batch: LabeledBatch): StepMetrics {
     const kept: { hits?: tf.Tensor } = {};
+    const teacherOutputs = this.teacherOutputs(batch);
     const loss = this.optimizer.minimize(
       () => {
         const outputs = this.head.forward(batch.x, true);
         kept.hits = tf.keep(tf.sum(perSampleHits(outputs, batch.y, lossOptionsOf(this.head))));
-        return this.objective(batch, outputs);
+        return this.objective(batch, outputs, teacherOutputs);
       },
       true,
       this.trainable,
     );
+    teacherOutputs?.dispose();
     const correct = kept.hits?.dataSync()[0] ?? 0;
     kept.hits?.dispose();
     if (loss === null) throw new Error('the optimizer returned no loss');
@@ -109,11 +135,13 @@ export class SgdTrainer {
    */
   gradientsWithMetrics(batch: LabeledBatch): { gradients: tf.Tensor[]; metrics: StepMetrics } {
     const kept: { hits?: tf.Tensor } = {};
+    const teacherOutputs = this.teacherOutputs(batch);
     const { value, grads } = this.optimizer.computeGradients(() => {
       const outputs = this.head.forward(batch.x, true);
       kept.hits = tf.keep(tf.sum(perSampleHits(outputs, batch.y, lossOptionsOf(this.head))));
-      return this.objective(batch, outputs);
+      return this.objective(batch, outputs, teacherOutputs);
     }, this.trainable);
+    teacherOutputs?.dispose();
     const gradients = this.trainable.map((variable) => grads[variable.name] as tf.Tensor);
     const correct = kept.hits?.dataSync()[0] ?? 0;
     kept.hits?.dispose();
@@ -182,9 +210,23 @@ export class SgdTrainer {
     disposeMomentumOptimizer(this.optimizer);
   }
 
-  private objective(batch: LabeledBatch, outputs: tf.Tensor): tf.Scalar {
-    const loss = classificationLoss(outputs, batch.y, lossOptionsOf(this.head, this.settings.labelSmoothing ?? 0));
-    return withWeightDecay(loss, this.decayed, this.settings.weightDecay ?? 0);
+  /** The teacher's outputs on the batch (of the student's kind), outside the gradient tape; none without distillation. */
+  private teacherOutputs(batch: LabeledBatch): tf.Tensor | undefined {
+    const teacher = this.teacherHead;
+    return teacher === undefined ? undefined : tf.tidy(() => teacher.forward(batch.x, false));
+  }
+
+  private objective(batch: LabeledBatch, outputs: tf.Tensor, teacherOutputs: tf.Tensor | undefined): tf.Scalar {
+    const crossEntropy = classificationLoss(outputs, batch.y, lossOptionsOf(this.head, this.settings.labelSmoothing ?? 0));
+    const distillation = this.distillation;
+    const loss =
+      distillation === undefined || teacherOutputs === undefined
+        ? crossEntropy
+        : tf.add(
+            tf.mul(crossEntropy, 1 - distillation.weight),
+            tf.mul(tf.mean(perSampleDistillationLoss(outputs, teacherOutputs, distillation.temperature, this.head.output)), distillation.weight),
+          );
+    return withWeightDecay(loss as tf.Scalar, this.decayed, this.settings.weightDecay ?? 0);
   }
 }
 

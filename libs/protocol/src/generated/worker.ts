@@ -5,12 +5,19 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { BatchRange as _ippro_v1_BatchRange, BatchRange__Output as _ippro_v1_BatchRange__Output } from './ippro/v1/BatchRange';
 import type { Capabilities as _ippro_v1_Capabilities, Capabilities__Output as _ippro_v1_Capabilities__Output } from './ippro/v1/Capabilities';
+import type { ComputeBatchNormStatisticsRequest as _ippro_v1_ComputeBatchNormStatisticsRequest, ComputeBatchNormStatisticsRequest__Output as _ippro_v1_ComputeBatchNormStatisticsRequest__Output } from './ippro/v1/ComputeBatchNormStatisticsRequest';
+import type { ComputeBatchNormStatisticsResponse as _ippro_v1_ComputeBatchNormStatisticsResponse, ComputeBatchNormStatisticsResponse__Output as _ippro_v1_ComputeBatchNormStatisticsResponse__Output } from './ippro/v1/ComputeBatchNormStatisticsResponse';
+import type { ComputeBatchNormStatisticsResult as _ippro_v1_ComputeBatchNormStatisticsResult, ComputeBatchNormStatisticsResult__Output as _ippro_v1_ComputeBatchNormStatisticsResult__Output } from './ippro/v1/ComputeBatchNormStatisticsResult';
 import type { ComputeGradStatsRequest as _ippro_v1_ComputeGradStatsRequest, ComputeGradStatsRequest__Output as _ippro_v1_ComputeGradStatsRequest__Output } from './ippro/v1/ComputeGradStatsRequest';
 import type { ComputeGradStatsResponse as _ippro_v1_ComputeGradStatsResponse, ComputeGradStatsResponse__Output as _ippro_v1_ComputeGradStatsResponse__Output } from './ippro/v1/ComputeGradStatsResponse';
 import type { ComputeGradStatsResult as _ippro_v1_ComputeGradStatsResult, ComputeGradStatsResult__Output as _ippro_v1_ComputeGradStatsResult__Output } from './ippro/v1/ComputeGradStatsResult';
+import type { ComputeTrajectoryScoresRequest as _ippro_v1_ComputeTrajectoryScoresRequest, ComputeTrajectoryScoresRequest__Output as _ippro_v1_ComputeTrajectoryScoresRequest__Output } from './ippro/v1/ComputeTrajectoryScoresRequest';
+import type { ComputeTrajectoryScoresResponse as _ippro_v1_ComputeTrajectoryScoresResponse, ComputeTrajectoryScoresResponse__Output as _ippro_v1_ComputeTrajectoryScoresResponse__Output } from './ippro/v1/ComputeTrajectoryScoresResponse';
+import type { ComputeTrajectoryScoresResult as _ippro_v1_ComputeTrajectoryScoresResult, ComputeTrajectoryScoresResult__Output as _ippro_v1_ComputeTrajectoryScoresResult__Output } from './ippro/v1/ComputeTrajectoryScoresResult';
 import type { CosineDecay as _ippro_v1_CosineDecay, CosineDecay__Output as _ippro_v1_CosineDecay__Output } from './ippro/v1/CosineDecay';
 import type { CriterionParams as _ippro_v1_CriterionParams, CriterionParams__Output as _ippro_v1_CriterionParams__Output } from './ippro/v1/CriterionParams';
 import type { DatasetSpec as _ippro_v1_DatasetSpec, DatasetSpec__Output as _ippro_v1_DatasetSpec__Output } from './ippro/v1/DatasetSpec';
+import type { Distillation as _ippro_v1_Distillation, Distillation__Output as _ippro_v1_Distillation__Output } from './ippro/v1/Distillation';
 import type { EvaluateRequest as _ippro_v1_EvaluateRequest, EvaluateRequest__Output as _ippro_v1_EvaluateRequest__Output } from './ippro/v1/EvaluateRequest';
 import type { EvaluateResponse as _ippro_v1_EvaluateResponse, EvaluateResponse__Output as _ippro_v1_EvaluateResponse__Output } from './ippro/v1/EvaluateResponse';
 import type { EvaluateResult as _ippro_v1_EvaluateResult, EvaluateResult__Output as _ippro_v1_EvaluateResult__Output } from './ippro/v1/EvaluateResult';
@@ -21,6 +28,7 @@ import type { GetCapabilitiesRequest as _ippro_v1_GetCapabilitiesRequest, GetCap
 import type { GradStatsSummary as _ippro_v1_GradStatsSummary, GradStatsSummary__Output as _ippro_v1_GradStatsSummary__Output } from './ippro/v1/GradStatsSummary';
 import type { Progress as _ippro_v1_Progress, Progress__Output as _ippro_v1_Progress__Output } from './ippro/v1/Progress';
 import type { ReplicaShard as _ippro_v1_ReplicaShard, ReplicaShard__Output as _ippro_v1_ReplicaShard__Output } from './ippro/v1/ReplicaShard';
+import type { SampleDraw as _ippro_v1_SampleDraw, SampleDraw__Output as _ippro_v1_SampleDraw__Output } from './ippro/v1/SampleDraw';
 import type { SgdSettings as _ippro_v1_SgdSettings, SgdSettings__Output as _ippro_v1_SgdSettings__Output } from './ippro/v1/SgdSettings';
 import type { WorkerServiceClient as _ippro_v1_WorkerServiceClient, WorkerServiceDefinition as _ippro_v1_WorkerServiceDefinition } from './ippro/v1/WorkerService';
 
@@ -34,12 +42,19 @@ export interface ProtoGrpcType {
       BatchNormMode: EnumTypeDefinition
       BatchRange: MessageTypeDefinition<_ippro_v1_BatchRange, _ippro_v1_BatchRange__Output>
       Capabilities: MessageTypeDefinition<_ippro_v1_Capabilities, _ippro_v1_Capabilities__Output>
+      ComputeBatchNormStatisticsRequest: MessageTypeDefinition<_ippro_v1_ComputeBatchNormStatisticsRequest, _ippro_v1_ComputeBatchNormStatisticsRequest__Output>
+      ComputeBatchNormStatisticsResponse: MessageTypeDefinition<_ippro_v1_ComputeBatchNormStatisticsResponse, _ippro_v1_ComputeBatchNormStatisticsResponse__Output>
+      ComputeBatchNormStatisticsResult: MessageTypeDefinition<_ippro_v1_ComputeBatchNormStatisticsResult, _ippro_v1_ComputeBatchNormStatisticsResult__Output>
       ComputeGradStatsRequest: MessageTypeDefinition<_ippro_v1_ComputeGradStatsRequest, _ippro_v1_ComputeGradStatsRequest__Output>
       ComputeGradStatsResponse: MessageTypeDefinition<_ippro_v1_ComputeGradStatsResponse, _ippro_v1_ComputeGradStatsResponse__Output>
       ComputeGradStatsResult: MessageTypeDefinition<_ippro_v1_ComputeGradStatsResult, _ippro_v1_ComputeGradStatsResult__Output>
+      ComputeTrajectoryScoresRequest: MessageTypeDefinition<_ippro_v1_ComputeTrajectoryScoresRequest, _ippro_v1_ComputeTrajectoryScoresRequest__Output>
+      ComputeTrajectoryScoresResponse: MessageTypeDefinition<_ippro_v1_ComputeTrajectoryScoresResponse, _ippro_v1_ComputeTrajectoryScoresResponse__Output>
+      ComputeTrajectoryScoresResult: MessageTypeDefinition<_ippro_v1_ComputeTrajectoryScoresResult, _ippro_v1_ComputeTrajectoryScoresResult__Output>
       CosineDecay: MessageTypeDefinition<_ippro_v1_CosineDecay, _ippro_v1_CosineDecay__Output>
       CriterionParams: MessageTypeDefinition<_ippro_v1_CriterionParams, _ippro_v1_CriterionParams__Output>
       DatasetSpec: MessageTypeDefinition<_ippro_v1_DatasetSpec, _ippro_v1_DatasetSpec__Output>
+      Distillation: MessageTypeDefinition<_ippro_v1_Distillation, _ippro_v1_Distillation__Output>
       EvaluateRequest: MessageTypeDefinition<_ippro_v1_EvaluateRequest, _ippro_v1_EvaluateRequest__Output>
       EvaluateResponse: MessageTypeDefinition<_ippro_v1_EvaluateResponse, _ippro_v1_EvaluateResponse__Output>
       EvaluateResult: MessageTypeDefinition<_ippro_v1_EvaluateResult, _ippro_v1_EvaluateResult__Output>
@@ -50,10 +65,12 @@ export interface ProtoGrpcType {
       GradStatsSummary: MessageTypeDefinition<_ippro_v1_GradStatsSummary, _ippro_v1_GradStatsSummary__Output>
       OutputKind: EnumTypeDefinition
       Progress: MessageTypeDefinition<_ippro_v1_Progress, _ippro_v1_Progress__Output>
+      RemovalOrder: EnumTypeDefinition
       ReplicaShard: MessageTypeDefinition<_ippro_v1_ReplicaShard, _ippro_v1_ReplicaShard__Output>
+      SampleDraw: MessageTypeDefinition<_ippro_v1_SampleDraw, _ippro_v1_SampleDraw__Output>
       SgdSettings: MessageTypeDefinition<_ippro_v1_SgdSettings, _ippro_v1_SgdSettings__Output>
       /**
-       * The three long operations stream Progress messages while they run (an activity turns them
+       * The long operations stream Progress messages while they run (an activity turns them
        * into Temporal heartbeats, so a dead worker or a cancelled activity is noticed) and end with
        * exactly one result message. A client that only wants the result reads to the end.
        * 

@@ -6,8 +6,9 @@ import type { OutputSetting } from '@ippro/models';
 import { planRemoval } from '@ippro/planner';
 import type { PlanRemovalInput, RemovalPlan } from '@ippro/planner';
 import { removeGroups, survivingGroupIds } from '@ippro/surgery';
-import type { RoundMetrics, StopReason } from '@ippro/workflow-core';
+import type { DistillationConfig, ProscoreConfig, RoundMetrics, StopReason } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { recalibrateBatchNorm } from '../batch-norm-recalibration';
 import type { Criterion } from '../criteria';
 import { fineTune } from '../fine-tune';
 import type { FineTuneSettings } from '../fine-tune';
@@ -24,6 +25,11 @@ export interface LocalPruneRequest extends PlanSettings {
   model: LayersModel;
   criterion: Criterion;
   lambda?: number;
+  proscore?: ProscoreConfig;
+  /** Batch-norm recalibration after every surgery, on the run's seed. */
+  recalibration?: { data: LabeledDataset; batches: number; batchSize: number };
+  /** Distillation from the input model during fine-tuning. */
+  distillation?: DistillationConfig;
   /** Scoring data; required by the gradient criteria. */
   scoringData?: LabeledDataset;
   scoring: ScoringSettings;
@@ -97,6 +103,10 @@ export async function pruneLocally(request: LocalPruneRequest, onEvent?: (event:
       break;
     }
     const next = applyPlan(state, plan, progress(round, 'surgery'));
+    if (request.recalibration !== undefined) {
+      const { data, batches, batchSize } = request.recalibration;
+      await recalibrateBatchNorm(next.model, data, { batches, batchSize, seed: request.seed });
+    }
     const fineTuneLoss = tuneRound(request, next.model, round, progress(round, 'fine-tune'));
     const counts = { round, removedGroups: plan.groupIds.length, removedTotal: next.removed.length };
     const metrics: LocalRoundMetrics = {
@@ -131,6 +141,7 @@ async function planRound(request: LocalPruneRequest, state: RunState, round: num
       seed: request.seed + round,
       scoring: { ...request.scoring, ...outputOf(request) },
       ...(request.lambda === undefined ? {} : { lambda: request.lambda }),
+      ...(request.proscore === undefined ? {} : { proscore: request.proscore }),
     },
     progress(round, 'score'),
   );
@@ -170,7 +181,13 @@ function applyPlan(state: RunState, plan: RemovalPlan, report: Report): RunState
 function tuneRound(request: LocalPruneRequest, model: LayersModel, round: number, report: Report): number | undefined {
   const data = request.fineTuneData;
   if (data === undefined || request.fineTune.steps === 0) return undefined;
-  const settings = { ...request.fineTune, ...outputOf(request), seed: request.seed, firstStep: (round - 1) * request.fineTune.steps };
+  const settings = {
+    ...request.fineTune,
+    ...outputOf(request),
+    seed: request.seed,
+    firstStep: (round - 1) * request.fineTune.steps,
+    ...(request.distillation === undefined ? {} : { distillation: { teacher: request.model, ...request.distillation } }),
+  };
   const steps = request.fineTune.steps;
   return fineTune(model, data, settings, (done) => report(done, steps)).meanLoss;
 }

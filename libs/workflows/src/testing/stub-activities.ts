@@ -184,6 +184,17 @@ export function createStubActivities(runs: ReadonlyMap<string, StubRun>): PruneA
     async mergeAndScore(input) {
       return current('mergeAndScore', input).mergeAndScore(input);
     },
+    async scoreTrajectory(input) {
+      return current('scoreTrajectory', input).mergeAndScore({ criterion: 'proscore', modelArtifactId: input.modelArtifactId, seed: 0, statsArtifactIds: [] });
+    },
+    async batchNormStatistics(input) {
+      current('batchNormStatistics', input);
+      const batches = input.batches.end - input.batches.start;
+      return { statsArtifactId: `bn-stats-${input.modelArtifactId}-${input.batches.start}`, batches, samples: batches * input.recalibration.batchSize };
+    },
+    async recalibrateModel(input) {
+      return { modelArtifactId: current('recalibrateModel', input).derive(input.modelArtifactId, 'recalibrated') };
+    },
     async planRound(input) {
       return current('planRound', input).planRound(input);
     },

@@ -94,6 +94,16 @@ function recordingExecutor(store: ArtifactStore, outputs: Map<string, string>, d
       return result;
     },
     evaluate: (call, options) => timed(call.jobId, () => executor.evaluate(call, options)),
+    async computeBatchNormStatistics(call, options) {
+      const result = await timed(call.jobId, () => executor.computeBatchNormStatistics(call, options));
+      outputs.set(jobInRun(call.jobId), result.statsArtifactId);
+      return result;
+    },
+    async computeTrajectoryScores(call, options) {
+      const result = await timed(call.jobId, () => executor.computeTrajectoryScores(call, options));
+      outputs.set(jobInRun(call.jobId), result.scoresArtifactId);
+      return result;
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import type { ReplicaShard as _ippro_v1_ReplicaShard, ReplicaShard__Output as _i
 import type { BatchRange as _ippro_v1_BatchRange, BatchRange__Output as _ippro_v1_BatchRange__Output } from '../../ippro/v1/BatchRange';
 import type { SgdSettings as _ippro_v1_SgdSettings, SgdSettings__Output as _ippro_v1_SgdSettings__Output } from '../../ippro/v1/SgdSettings';
 import type { OutputKind as _ippro_v1_OutputKind, OutputKind__Output as _ippro_v1_OutputKind__Output } from '../../ippro/v1/OutputKind';
+import type { Distillation as _ippro_v1_Distillation, Distillation__Output as _ippro_v1_Distillation__Output } from '../../ippro/v1/Distillation';
 
 export interface FineTuneRequest {
   'jobId'?: (string);
@@ -36,6 +37,10 @@ export interface FineTuneRequest {
    */
   'augment'?: (boolean);
   'output'?: (_ippro_v1_OutputKind);
+  /**
+   * Absent: the loss of the output kind alone. Present: knowledge distillation from the teacher.
+   */
+  'distillation'?: (_ippro_v1_Distillation | null);
   /**
    * The replica's data.
    */
@@ -71,6 +76,10 @@ export interface FineTuneRequest__Output {
    */
   'augment': (boolean);
   'output': (_ippro_v1_OutputKind__Output);
+  /**
+   * Absent: the loss of the output kind alone. Present: knowledge distillation from the teacher.
+   */
+  'distillation': (_ippro_v1_Distillation__Output | null);
   /**
    * The replica's data.
    */

@@ -8,7 +8,8 @@ import type { Long } from '@grpc/proto-loader';
  */
 export interface Progress {
   /**
-   * Units done and in total: batches for ComputeGradStats and Evaluate, steps for FineTune.
+   * Units done and in total: batches for ComputeGradStats, ComputeBatchNormStatistics and
+   * Evaluate, steps for FineTune and ComputeTrajectoryScores.
    */
   'done'?: (number);
   'total'?: (number);
@@ -27,7 +28,8 @@ export interface Progress {
  */
 export interface Progress__Output {
   /**
-   * Units done and in total: batches for ComputeGradStats and Evaluate, steps for FineTune.
+   * Units done and in total: batches for ComputeGradStats, ComputeBatchNormStatistics and
+   * Evaluate, steps for FineTune and ComputeTrajectoryScores.
    */
   'done': (number);
   'total': (number);

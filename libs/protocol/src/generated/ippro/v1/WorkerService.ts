@@ -4,8 +4,12 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Capabilities as _ippro_v1_Capabilities, Capabilities__Output as _ippro_v1_Capabilities__Output } from '../../ippro/v1/Capabilities';
+import type { ComputeBatchNormStatisticsRequest as _ippro_v1_ComputeBatchNormStatisticsRequest, ComputeBatchNormStatisticsRequest__Output as _ippro_v1_ComputeBatchNormStatisticsRequest__Output } from '../../ippro/v1/ComputeBatchNormStatisticsRequest';
+import type { ComputeBatchNormStatisticsResponse as _ippro_v1_ComputeBatchNormStatisticsResponse, ComputeBatchNormStatisticsResponse__Output as _ippro_v1_ComputeBatchNormStatisticsResponse__Output } from '../../ippro/v1/ComputeBatchNormStatisticsResponse';
 import type { ComputeGradStatsRequest as _ippro_v1_ComputeGradStatsRequest, ComputeGradStatsRequest__Output as _ippro_v1_ComputeGradStatsRequest__Output } from '../../ippro/v1/ComputeGradStatsRequest';
 import type { ComputeGradStatsResponse as _ippro_v1_ComputeGradStatsResponse, ComputeGradStatsResponse__Output as _ippro_v1_ComputeGradStatsResponse__Output } from '../../ippro/v1/ComputeGradStatsResponse';
+import type { ComputeTrajectoryScoresRequest as _ippro_v1_ComputeTrajectoryScoresRequest, ComputeTrajectoryScoresRequest__Output as _ippro_v1_ComputeTrajectoryScoresRequest__Output } from '../../ippro/v1/ComputeTrajectoryScoresRequest';
+import type { ComputeTrajectoryScoresResponse as _ippro_v1_ComputeTrajectoryScoresResponse, ComputeTrajectoryScoresResponse__Output as _ippro_v1_ComputeTrajectoryScoresResponse__Output } from '../../ippro/v1/ComputeTrajectoryScoresResponse';
 import type { EvaluateRequest as _ippro_v1_EvaluateRequest, EvaluateRequest__Output as _ippro_v1_EvaluateRequest__Output } from '../../ippro/v1/EvaluateRequest';
 import type { EvaluateResponse as _ippro_v1_EvaluateResponse, EvaluateResponse__Output as _ippro_v1_EvaluateResponse__Output } from '../../ippro/v1/EvaluateResponse';
 import type { FineTuneRequest as _ippro_v1_FineTuneRequest, FineTuneRequest__Output as _ippro_v1_FineTuneRequest__Output } from '../../ippro/v1/FineTuneRequest';
@@ -13,7 +17,7 @@ import type { FineTuneResponse as _ippro_v1_FineTuneResponse, FineTuneResponse__
 import type { GetCapabilitiesRequest as _ippro_v1_GetCapabilitiesRequest, GetCapabilitiesRequest__Output as _ippro_v1_GetCapabilitiesRequest__Output } from '../../ippro/v1/GetCapabilitiesRequest';
 
 /**
- * The three long operations stream Progress messages while they run (an activity turns them
+ * The long operations stream Progress messages while they run (an activity turns them
  * into Temporal heartbeats, so a dead worker or a cancelled activity is noticed) and end with
  * exactly one result message. A client that only wants the result reads to the end.
  * 
@@ -26,6 +30,21 @@ import type { GetCapabilitiesRequest as _ippro_v1_GetCapabilitiesRequest, GetCap
  */
 export interface WorkerServiceClient extends grpc.Client {
   /**
+   * Every BatchNormalization's batch mean and variance over a range of recalibration batches, one
+   * forward pass per batch with batch normalisation in training mode, written as an artifact (the
+   * per-batch statistics of @ippro/pruning's BatchNormStatistics: shards concatenate in order).
+   */
+  ComputeBatchNormStatistics(argument: _ippro_v1_ComputeBatchNormStatisticsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeBatchNormStatisticsResponse__Output>;
+  ComputeBatchNormStatistics(argument: _ippro_v1_ComputeBatchNormStatisticsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeBatchNormStatisticsResponse__Output>;
+  /**
+   * Every BatchNormalization's batch mean and variance over a range of recalibration batches, one
+   * forward pass per batch with batch normalisation in training mode, written as an artifact (the
+   * per-batch statistics of @ippro/pruning's BatchNormStatistics: shards concatenate in order).
+   */
+  computeBatchNormStatistics(argument: _ippro_v1_ComputeBatchNormStatisticsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeBatchNormStatisticsResponse__Output>;
+  computeBatchNormStatistics(argument: _ippro_v1_ComputeBatchNormStatisticsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeBatchNormStatisticsResponse__Output>;
+  
+  /**
    * Partial gradient statistics of one shard (a batch range x a set of groups), written as an
    * artifact (the serialized GradStats of @ippro/importance).
    */
@@ -37,6 +56,21 @@ export interface WorkerServiceClient extends grpc.Client {
    */
   computeGradStats(argument: _ippro_v1_ComputeGradStatsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeGradStatsResponse__Output>;
   computeGradStats(argument: _ippro_v1_ComputeGradStatsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeGradStatsResponse__Output>;
+  
+  /**
+   * PROscore's trajectory reading: T optimizer steps over the scoring data in order, in one call
+   * (each step starts from the weights the previous one left, so it cannot be sharded); the
+   * scores are written as an artifact.
+   */
+  ComputeTrajectoryScores(argument: _ippro_v1_ComputeTrajectoryScoresRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeTrajectoryScoresResponse__Output>;
+  ComputeTrajectoryScores(argument: _ippro_v1_ComputeTrajectoryScoresRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeTrajectoryScoresResponse__Output>;
+  /**
+   * PROscore's trajectory reading: T optimizer steps over the scoring data in order, in one call
+   * (each step starts from the weights the previous one left, so it cannot be sharded); the
+   * scores are written as an artifact.
+   */
+  computeTrajectoryScores(argument: _ippro_v1_ComputeTrajectoryScoresRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeTrajectoryScoresResponse__Output>;
+  computeTrajectoryScores(argument: _ippro_v1_ComputeTrajectoryScoresRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ippro_v1_ComputeTrajectoryScoresResponse__Output>;
   
   /**
    * Correct count and summed loss over a batch range (sums merge exactly by addition).
@@ -72,7 +106,7 @@ export interface WorkerServiceClient extends grpc.Client {
 }
 
 /**
- * The three long operations stream Progress messages while they run (an activity turns them
+ * The long operations stream Progress messages while they run (an activity turns them
  * into Temporal heartbeats, so a dead worker or a cancelled activity is noticed) and end with
  * exactly one result message. A client that only wants the result reads to the end.
  * 
@@ -85,10 +119,24 @@ export interface WorkerServiceClient extends grpc.Client {
  */
 export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Every BatchNormalization's batch mean and variance over a range of recalibration batches, one
+   * forward pass per batch with batch normalisation in training mode, written as an artifact (the
+   * per-batch statistics of @ippro/pruning's BatchNormStatistics: shards concatenate in order).
+   */
+  ComputeBatchNormStatistics: grpc.handleServerStreamingCall<_ippro_v1_ComputeBatchNormStatisticsRequest__Output, _ippro_v1_ComputeBatchNormStatisticsResponse>;
+  
+  /**
    * Partial gradient statistics of one shard (a batch range x a set of groups), written as an
    * artifact (the serialized GradStats of @ippro/importance).
    */
   ComputeGradStats: grpc.handleServerStreamingCall<_ippro_v1_ComputeGradStatsRequest__Output, _ippro_v1_ComputeGradStatsResponse>;
+  
+  /**
+   * PROscore's trajectory reading: T optimizer steps over the scoring data in order, in one call
+   * (each step starts from the weights the previous one left, so it cannot be sharded); the
+   * scores are written as an artifact.
+   */
+  ComputeTrajectoryScores: grpc.handleServerStreamingCall<_ippro_v1_ComputeTrajectoryScoresRequest__Output, _ippro_v1_ComputeTrajectoryScoresResponse>;
   
   /**
    * Correct count and summed loss over a batch range (sums merge exactly by addition).
@@ -105,7 +153,9 @@ export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation
 }
 
 export interface WorkerServiceDefinition extends grpc.ServiceDefinition {
+  ComputeBatchNormStatistics: MethodDefinition<_ippro_v1_ComputeBatchNormStatisticsRequest, _ippro_v1_ComputeBatchNormStatisticsResponse, _ippro_v1_ComputeBatchNormStatisticsRequest__Output, _ippro_v1_ComputeBatchNormStatisticsResponse__Output>
   ComputeGradStats: MethodDefinition<_ippro_v1_ComputeGradStatsRequest, _ippro_v1_ComputeGradStatsResponse, _ippro_v1_ComputeGradStatsRequest__Output, _ippro_v1_ComputeGradStatsResponse__Output>
+  ComputeTrajectoryScores: MethodDefinition<_ippro_v1_ComputeTrajectoryScoresRequest, _ippro_v1_ComputeTrajectoryScoresResponse, _ippro_v1_ComputeTrajectoryScoresRequest__Output, _ippro_v1_ComputeTrajectoryScoresResponse__Output>
   Evaluate: MethodDefinition<_ippro_v1_EvaluateRequest, _ippro_v1_EvaluateResponse, _ippro_v1_EvaluateRequest__Output, _ippro_v1_EvaluateResponse__Output>
   FineTune: MethodDefinition<_ippro_v1_FineTuneRequest, _ippro_v1_FineTuneResponse, _ippro_v1_FineTuneRequest__Output, _ippro_v1_FineTuneResponse__Output>
   GetCapabilities: MethodDefinition<_ippro_v1_GetCapabilitiesRequest, _ippro_v1_Capabilities, _ippro_v1_GetCapabilitiesRequest__Output, _ippro_v1_Capabilities__Output>
