@@ -22,6 +22,8 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const rgbModel = join(scratch, 'rgb-model');
 const reluModel = join(scratch, 'relu-model');
 const binaryModel = join(scratch, 'binary-model');
+const logitsModel = join(scratch, 'logits-model');
+const softmaxTwin = join(scratch, 'softmax-twin');
 
 /** A PNG of `channels` (1 grayscale, 3 RGB) at 6x6 whose pixels depend on `seed`. */
 function png(seed: number, channels: 1 | 3 = 3): Buffer {
@@ -65,6 +67,11 @@ before(async () => {
   const flat = tfl.layers.flatten().apply(input) as tfl.SymbolicTensor;
   const relu = tfl.layers.dense({ units: 3, activation: 'relu', name: 'scores' }).apply(flat) as tfl.SymbolicTensor;
   await saveLayersModelToDir(tfl.model({ inputs: input, outputs: relu }), reluModel);
+  const logits = buildSmallCnn({ widths: [4, 8], numClasses: 3, seed: 5, inputShape: [4, 4, 3], output: 'logits' });
+  await saveLayersModelToDir(logits, logitsModel);
+  const probabilities = tfl.layers.activation({ activation: 'softmax', name: 'probabilities' }).apply(logits.outputs[0] as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+  await saveLayersModelToDir(tfl.model({ inputs: logits.inputs, outputs: probabilities }), softmaxTwin);
+  logits.dispose();
 });
 
 function pruneArgs(model: string, data: string, out: string): string[] {
@@ -142,6 +149,25 @@ test('a model whose output ippro cannot score is refused, naming the output laye
   const kind = runCli(['eval', '--model', rgbModel, '--data', `npz:${data}`, '--output', 'softmax', '--backend', 'cpu']);
   assert.equal(kind.status, 2);
   assert.match(kind.stderr, /--output must be one of auto, probabilities, logits, sigmoid, got 'softmax'/);
+});
+
+test('ippro score: a model ending in logits and its twin with a softmax layer appended get the same scores (1e-5)', () => {
+  const data = npzFile('twins', npzBytes({ x: samples(12), y: classLabels([0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2]) }));
+  const scoresOf = (model: string, kind: string): Map<string, number> => {
+    const scored = runCli(['score', '--model', model, '--data', `npz:${data}`, '--batch-size', '4', '--json', '--backend', 'cpu']);
+    assert.equal(scored.status, 0, scored.stderr);
+    const document = JSON.parse(scored.stdout) as { output: string; rows: { id: string; score: number }[] };
+    assert.equal(document.output, kind, `${model} is read as ${kind}`);
+    return new Map(document.rows.map((row) => [row.id, row.score]));
+  };
+  const logits = scoresOf(logitsModel, 'logits');
+  const twin = scoresOf(softmaxTwin, 'probabilities');
+  assert.ok(logits.size > 0);
+  assert.deepEqual([...logits.keys()], [...twin.keys()]);
+  for (const [id, score] of logits) {
+    const other = twin.get(id) as number;
+    assert.ok(Math.abs(score - other) <= 1e-5 * Math.max(Math.abs(other), 1e-12) || Math.abs(score - other) < 1e-9, `${id}: ${score} vs ${other}`);
+  }
 });
 
 test('a binary sigmoid model is evaluated by exact match, scored, pruned and recorded as sigmoid', () => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { computeModelHash } from '@ippro/importance';
 import type { ScoreRow, ScoreTable } from '@ippro/importance';
+import type { ClassifierOutput } from '@ippro/models';
 import { needsGradientStats, scoreModel } from '@ippro/pruning';
 import { combineSets, required, toggle } from '@ippro/settings';
 import { checkModelFits, LAYER_SETTINGS, loadModel, loadModelGraph, openDataset, resolveOutput, startBackend } from '../cli-inputs';
@@ -69,13 +70,15 @@ export function scoreCommand(): Command {
       (done, total) => bar.update(done, total),
     );
     bar.done();
-    process.stdout.write(values.json ? `${JSON.stringify(tableJson(table), null, 2)}\n` : renderTable(table));
+    process.stdout.write(values.json ? `${JSON.stringify(tableJson(table, output), null, 2)}\n` : renderTable(table));
   });
 }
 
-function tableJson(table: ScoreTable): object {
+/** The table as JSON, with the output kind the scores were computed for (its loss). */
+function tableJson(table: ScoreTable, output: ClassifierOutput): object {
   return {
     method: table.method,
+    output,
     rows: [...table.rows]
       .sort((a, b) => a.score - b.score || a.index - b.index)
       .map((row) => ({ ...row, score: jsonNumber(row.score), members: row.members.map((m) => `${m.layer}/${m.channel}`) })),
