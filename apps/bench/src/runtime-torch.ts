@@ -60,7 +60,7 @@ export type WaitPolicy = 'default' | 'passive';
  * so the benchmark measures both and compares against the faster.
  */
 export function torchEnv(threads: number, policy: WaitPolicy): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: `${threads}`, MKL_NUM_THREADS: `${threads}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: `${threads}`, MKL_NUM_THREADS: `${threads}`, OPENBLAS_NUM_THREADS: `${threads}` };
   if (policy === 'passive') env['OMP_WAIT_POLICY'] = 'PASSIVE';
   else delete env['OMP_WAIT_POLICY'];
   return env;
