@@ -2,12 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildNativeComparison, formatNativeComparison, MIN_TFJS_OVER_PYTORCH_TRAIN_RATIO } from './runtime-comparison';
 import type { NativeMeasurement } from './runtime-native';
+import type { RuntimeModel } from './runtime-options';
 import type { TorchMeasurement } from './runtime-torch';
 
-function native(threads: number, stepRunsMs: number[], kernels: 'ippro' | 'stock' = 'ippro'): NativeMeasurement {
+const RESNET20_PARAMETERS = 272_474;
+const VIT_PARAMETERS = 810_890;
+
+function native(threads: number, stepRunsMs: number[], kernels: 'ippro' | 'stock' = 'ippro', model: RuntimeModel = 'resnet20', trainableParameters = RESNET20_PARAMETERS): NativeMeasurement {
   const sorted = [...stepRunsMs].sort((a, b) => a - b);
   return {
     summary: 'backend: using tensorflow as requested',
+    model,
+    trainableParameters,
     kernels,
     intraOpThreads: threads,
     batch: 128,
@@ -21,7 +27,7 @@ function native(threads: number, stepRunsMs: number[], kernels: 'ippro' | 'stock
   };
 }
 
-function torch(threads: number, channelsLast: boolean, trainImagesPerSec: number): TorchMeasurement {
+function torch(threads: number, channelsLast: boolean, trainImagesPerSec: number, model: RuntimeModel = 'resnet20', parameters = RESNET20_PARAMETERS): TorchMeasurement {
   const phase = (imagesPerSec: number) => ({
     median_s: 128 / imagesPerSec,
     img_per_s: imagesPerSec,
@@ -32,6 +38,10 @@ function torch(threads: number, channelsLast: boolean, trainImagesPerSec: number
   return {
     torch: '1.13',
     python: 'python3',
+    model,
+    parameters,
+    config: {},
+    blas: '/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3',
     threads,
     batch: 128,
     channels_last: channelsLast,
@@ -43,6 +53,7 @@ function torch(threads: number, channelsLast: boolean, trainImagesPerSec: number
 
 test('the ratio is taken per thread count against the faster PyTorch layout', () => {
   const comparison = buildNativeComparison(
+    'resnet20',
     {
       native: [
         { threads: 1, kernels: 'ippro', outcome: { ok: true, measurement: native(1, [320, 300, 340]) } },
@@ -67,10 +78,55 @@ test('the ratio is taken per thread count against the faster PyTorch layout', ()
   const text = formatNativeComparison(comparison);
   assert.equal(ratio.ratioSource, 'medians');
   assert.match(text, new RegExp(`^tfjs/pytorch train ratio: ${(tfjs / 500).toFixed(2)} \\(1 thread, from medians;`, 'm'));
+  assert.match(text, /^trainable parameters: tfjs 272474, pytorch 272474 \(equal\)$/m);
+});
+
+test("the ViT's rows have a ratio line of their own and no floor", () => {
+  const comparison = buildNativeComparison(
+    'vit',
+    {
+      native: [{ threads: 1, kernels: 'ippro', outcome: { ok: true, measurement: native(1, [400], 'ippro', 'vit', VIT_PARAMETERS) } }],
+      pytorch: [{ threads: 1, layout: 'nchw', waitPolicy: 'default', outcome: { ok: true, measurement: torch(1, false, 400, 'vit', VIT_PARAMETERS) } }],
+      paired: [],
+      notRun: [],
+    },
+    [1],
+  );
+  const [ratio] = comparison.ratios;
+  assert.ok(ratio !== undefined);
+  assert.equal(ratio.trainRatio, 320 / 400);
+  assert.equal(ratio.meetsFloor, undefined);
+  assert.equal(comparison.floor, undefined);
+  assert.deepEqual(comparison.parameters, { tfjs: VIT_PARAMETERS, pytorch: VIT_PARAMETERS, same: true });
+  const text = formatNativeComparison(comparison);
+  assert.match(text, /^ViT, SGD training step: tfjs native/m);
+  assert.match(text, /^trainable parameters: tfjs 810890, pytorch 810890 \(equal\)$/m);
+  assert.match(text, /^vit tfjs\/pytorch train ratio: 0\.80 \(1 thread, from medians; no floor;/m);
+  assert.doesNotMatch(text, /^tfjs\/pytorch train ratio/m);
+});
+
+test('models whose parameter counts differ are not compared', () => {
+  const comparison = buildNativeComparison(
+    'vit',
+    {
+      native: [{ threads: 1, kernels: 'ippro', outcome: { ok: true, measurement: native(1, [400], 'ippro', 'vit', VIT_PARAMETERS) } }],
+      pytorch: [{ threads: 1, layout: 'nchw', waitPolicy: 'default', outcome: { ok: true, measurement: torch(1, false, 400, 'vit', VIT_PARAMETERS + 128) } }],
+      paired: [],
+      notRun: [],
+    },
+    [1],
+  );
+  assert.deepEqual(comparison.ratios, []);
+  assert.equal(comparison.parameters.same, false);
+  const text = formatNativeComparison(comparison);
+  assert.match(text, /^trainable parameters: tfjs 810890, pytorch 811018 \(DIFFERENT: not compared\)$/m);
+  assert.match(text, /^skipped: ratios: not computed, tfjs' ViT has 810890 trainable parameters and PyTorch's 811018, so they are not the same model$/m);
+  assert.doesNotMatch(text, /train ratio:/);
 });
 
 test('parts that could not run are listed with their reason and give no ratio', () => {
   const comparison = buildNativeComparison(
+    'resnet20',
     {
       native: [{ threads: 2, kernels: 'ippro', outcome: { ok: false, why: '@tensorflow/tfjs-node is not installed' } }],
       pytorch: [],
@@ -87,6 +143,7 @@ test('parts that could not run are listed with their reason and give no ratio', 
 test('alternated steps, when measured, give the headline ratio', () => {
   const roundRatios = [0.7, 0.9, 0.8];
   const comparison = buildNativeComparison(
+    'resnet20',
     {
       native: [{ threads: 2, kernels: 'ippro', outcome: { ok: true, measurement: native(2, [200]) } }],
       pytorch: [{ threads: 2, layout: 'nchw', waitPolicy: 'default', outcome: { ok: true, measurement: torch(2, false, 900) } }],

@@ -3,14 +3,24 @@ import { median } from './timing';
 import type { NativeMeasurement, NativeOutcome } from './runtime-native';
 import type { TorchMeasurement, TorchOutcome, WaitPolicy } from './runtime-torch';
 import type { PairedOutcome, PairedTrain } from './runtime-paired';
+import type { RuntimeModel } from './runtime-options';
 
-/** tfjs on the native backend must train at least this fraction of PyTorch's speed at equal threads. */
+/** tfjs on the native backend must train ResNet-20 at least this fraction of PyTorch's speed at equal threads. */
 export const MIN_TFJS_OVER_PYTORCH_TRAIN_RATIO = 0.6;
+/** Models with a floor on that ratio; the others' ratio is reported only. */
+const TRAIN_RATIO_FLOORS: Partial<Record<RuntimeModel, number>> = { resnet20: MIN_TFJS_OVER_PYTORCH_TRAIN_RATIO };
 const TOP_KERNELS = 12;
+
+/** How the report names each model: its table's title and the start of its ratio lines. */
+export const MODEL_LABELS: Record<RuntimeModel, { title: string; ratio: string }> = {
+  resnet20: { title: 'ResNet-20', ratio: 'tfjs/pytorch train ratio' },
+  vit: { title: 'ViT', ratio: 'vit tfjs/pytorch train ratio' },
+};
 
 export interface NativeRow {
   threads: number;
   kernels: 'ippro' | 'stock';
+  trainableParameters: number;
   forwardImagesPerSec: number;
   trainImagesPerSec: number;
   /** From the fastest timed step: on a shared machine, the closest to an idle one. */
@@ -28,6 +38,9 @@ export interface TorchRow {
   torch: string;
   layout: 'nchw' | 'channels_last';
   waitPolicy: WaitPolicy;
+  /** Trainable parameters of the PyTorch model. */
+  parameters: number;
+  blas: string;
   forwardImagesPerSec: number;
   trainImagesPerSec: number;
   bestTrainImagesPerSec: number;
@@ -60,17 +73,29 @@ export interface ThreadComparison {
    */
   cpuTimeRatio: number;
   forwardRatio: number;
-  meetsFloor: boolean;
+  /** Absent for a model without a floor. */
+  meetsFloor?: boolean;
+}
+
+/** Trainable parameter counts of the two implementations, where measured. */
+export interface ParameterCounts {
+  tfjs?: number;
+  pytorch?: number;
+  /** False when both were counted and differ: then the two are not the same model and are not compared. */
+  same: boolean;
 }
 
 export interface NativeComparison {
+  model: RuntimeModel;
+  parameters: ParameterCounts;
   native: NativeRow[];
   pytorch: TorchRow[];
   ratios: ThreadComparison[];
   paired: PairedTrain[];
   /** Why a part did not run (not installed, failed to load), by part and thread count. */
   skipped: string[];
-  floor: { minTfjsOverPytorchTrainRatio: number };
+  /** Absent for a model without a floor. */
+  floor?: { minTfjsOverPytorchTrainRatio: number };
 }
 
 function topKernels(profile: KernelTime[]): (KernelTime & { share: number })[] {
@@ -82,6 +107,7 @@ export function nativeRow(m: NativeMeasurement): NativeRow {
   return {
     threads: m.intraOpThreads,
     kernels: m.kernels,
+    trainableParameters: m.trainableParameters,
     forwardImagesPerSec: (1000 * m.batch) / m.forwardMs,
     trainImagesPerSec: (1000 * m.batch) / m.stepMs,
     bestTrainImagesPerSec: (1000 * m.batch) / Math.min(...m.stepRunsMs),
@@ -99,6 +125,8 @@ export function torchRow(m: TorchMeasurement): TorchRow {
     torch: m.torch,
     layout: m.channels_last ? 'channels_last' : 'nchw',
     waitPolicy: m.waitPolicy,
+    parameters: m.parameters,
+    blas: m.blas,
     forwardImagesPerSec: m.forward.img_per_s,
     trainImagesPerSec: m.train.img_per_s,
     bestTrainImagesPerSec: m.train.best_img_per_s,
@@ -115,7 +143,14 @@ export interface ComparisonInputs {
   notRun: string[];
 }
 
-function ratioAt(threads: number, native: NativeRow[], pytorch: TorchRow[], paired: PairedTrain | undefined): ThreadComparison | undefined {
+/** Both sides' trainable parameter counts, from the first successful measurement of each. */
+export function parameterCounts(native: NativeRow[], pytorch: TorchRow[]): ParameterCounts {
+  const tfjs = native[0]?.trainableParameters;
+  const peer = pytorch[0]?.parameters;
+  return { ...(tfjs === undefined ? {} : { tfjs }), ...(peer === undefined ? {} : { pytorch: peer }), same: tfjs === undefined || peer === undefined || tfjs === peer };
+}
+
+function ratioAt(threads: number, native: NativeRow[], pytorch: TorchRow[], paired: PairedTrain | undefined, floor: number | undefined): ThreadComparison | undefined {
   const tfjs = native.find((row) => row.threads === threads && row.kernels === 'ippro');
   const peers = pytorch.filter((row) => row.threads === threads);
   if (tfjs === undefined || peers.length === 0) return undefined;
@@ -137,11 +172,12 @@ function ratioAt(threads: number, native: NativeRow[], pytorch: TorchRow[], pair
     bestTrainRatio: tfjs.bestTrainImagesPerSec / bestTrain,
     cpuTimeRatio: (peer.stepMs * peer.stepCores) / tfjs.stepCpuMs,
     forwardRatio: tfjs.forwardImagesPerSec / bestForward,
-    meetsFloor: ratio >= MIN_TFJS_OVER_PYTORCH_TRAIN_RATIO,
+    ...(floor === undefined ? {} : { meetsFloor: ratio >= floor }),
   };
 }
 
-export function buildNativeComparison(inputs: ComparisonInputs, threads: number[]): NativeComparison {
+/** The rows, ratios and skipped parts of one model; no ratio when the two models' parameter counts differ. */
+export function buildNativeComparison(model: RuntimeModel, inputs: ComparisonInputs, threads: number[]): NativeComparison {
   const skipped = [...inputs.notRun];
   const native: NativeRow[] = [];
   for (const { threads: count, kernels, outcome } of inputs.native) {
@@ -158,16 +194,26 @@ export function buildNativeComparison(inputs: ComparisonInputs, threads: number[
     if (outcome.ok) paired.push(outcome.paired);
     else skipped.push(`paired steps (${count} thread${count === 1 ? '' : 's'}): ${outcome.why}`);
   }
-  const ratios = threads.flatMap(
-    (count) =>
-      ratioAt(
-        count,
-        native,
-        pytorch,
-        paired.find((entry) => entry.threads === count),
-      ) ?? [],
-  );
-  return { native, pytorch, ratios, paired, skipped, floor: { minTfjsOverPytorchTrainRatio: MIN_TFJS_OVER_PYTORCH_TRAIN_RATIO } };
+  const parameters = parameterCounts(native, pytorch);
+  if (!parameters.same) {
+    skipped.push(
+      `ratios: not computed, tfjs' ${MODEL_LABELS[model].title} has ${parameters.tfjs} trainable parameters and PyTorch's ${parameters.pytorch}, so they are not the same model`,
+    );
+  }
+  const floor = TRAIN_RATIO_FLOORS[model];
+  const ratios = parameters.same
+    ? threads.flatMap(
+        (count) =>
+          ratioAt(
+            count,
+            native,
+            pytorch,
+            paired.find((entry) => entry.threads === count),
+            floor,
+          ) ?? [],
+      )
+    : [];
+  return { model, parameters, native, pytorch, ratios, paired, skipped, ...(floor === undefined ? {} : { floor: { minTfjsOverPytorchTrainRatio: floor } }) };
 }
 
 function cells(values: (string | number)[], widths: number[]): string {
@@ -178,10 +224,23 @@ function threadLabel(threads: number): string {
   return `${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
+function count(value: number | undefined): string {
+  return value === undefined ? 'not measured' : `${value}`;
+}
+
+function floorText(comparison: NativeComparison, ratio: ThreadComparison): string {
+  if (comparison.floor === undefined) return 'no floor';
+  return `floor >= ${comparison.floor.minTfjsOverPytorchTrainRatio} ${ratio.meetsFloor === true ? 'ok' : 'MISSED'}`;
+}
+
 export function formatNativeComparison(comparison: NativeComparison): string {
   const widths = [34, 8, 14, 12, 11, 9, 11, 6];
+  const labels = MODEL_LABELS[comparison.model];
+  const { parameters } = comparison;
   const lines = [
-    'ResNet-20, SGD training step: tfjs native (libtensorflow) against PyTorch on the CPU (median images/s)',
+    `${labels.title}, SGD training step: tfjs native (libtensorflow) against PyTorch on the CPU (median images/s)`,
+    `trainable parameters: tfjs ${count(parameters.tfjs)}, pytorch ${count(parameters.pytorch)}` +
+      (parameters.tfjs === undefined || parameters.pytorch === undefined ? '' : parameters.same ? ' (equal)' : ' (DIFFERENT: not compared)'),
     cells(['', 'threads', 'forward img/s', 'train img/s', 'best train', 'step ms', 'step cores', 'ops'], widths),
     ...comparison.native.map((row) =>
       cells(
@@ -216,8 +275,8 @@ export function formatNativeComparison(comparison: NativeComparison): string {
     '',
     ...comparison.ratios.map(
       (ratio) =>
-        `tfjs/pytorch train ratio: ${ratio.ratio.toFixed(2)} (${threadLabel(ratio.threads)}, from ${ratio.ratioSource}; ` +
-        `floor >= ${comparison.floor.minTfjsOverPytorchTrainRatio} ${ratio.meetsFloor ? 'ok' : 'MISSED'}; ` +
+        `${labels.ratio}: ${ratio.ratio.toFixed(2)} (${threadLabel(ratio.threads)}, from ${ratio.ratioSource}; ` +
+        `${floorText(comparison, ratio)}; ` +
         `medians ${ratio.trainRatio.toFixed(2)} against pytorch ${ratio.pytorchLayout}${ratio.pytorchWaitPolicy === 'passive' ? ' passive' : ''}; best steps ${ratio.bestTrainRatio.toFixed(2)}; ` +
         `cpu time ${ratio.cpuTimeRatio.toFixed(2)}; forward ${ratio.forwardRatio.toFixed(2)})`,
     ),
@@ -229,7 +288,7 @@ export function formatNativeComparison(comparison: NativeComparison): string {
     ...comparison.skipped.map((reason) => `skipped: ${reason}`),
   ];
   for (const row of comparison.native) {
-    lines.push('', `top kernels of one native training step, ${row.kernels} kernels, ${threadLabel(row.threads)} (tf.profile):`);
+    lines.push('', `top kernels of one native ${labels.title} training step, ${row.kernels} kernels, ${threadLabel(row.threads)} (tf.profile):`);
     lines.push(...row.topKernels.map((k) => cells([k.kernel, k.ms.toFixed(1), `${k.calls} calls`, `${(100 * k.share).toFixed(1)}%`], [26, 10, 11, 7])));
   }
   return lines.join('\n');

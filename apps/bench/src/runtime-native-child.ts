@@ -1,17 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@ippro/runtime';
 import { parseBenchOptions } from './bench-options';
-import { createResNetWorkload } from './resnet-workload';
 import { median, timeAlternately } from './timing';
 import { profileKernels } from './kernel-profile';
 import { createInterface } from 'node:readline';
 import { SERVE_PREFIX } from './runtime-step-server';
-import type { ResNetWorkload } from './resnet-workload';
-import { RESULT_PREFIX } from './runtime-native';
+import { MODEL_FLAG, RESULT_PREFIX } from './runtime-native';
 import type { NativeMeasurement } from './runtime-native';
+import { RUNTIME_MODELS } from './runtime-options';
+import type { RuntimeModel } from './runtime-options';
+import { RUNTIME_WORKLOADS } from './runtime-workloads';
+import type { Workload } from './workload';
 
 const STOCK_FLAG = '--stock-kernels';
 const SERVE_FLAG = '--serve';
+
+/** Takes `--model NAME` out of argv (default resnet20) and returns the model and the other flags. */
+function takeModel(argv: string[]): { model: RuntimeModel; rest: string[] } {
+  const at = argv.indexOf(MODEL_FLAG);
+  if (at < 0) return { model: 'resnet20', rest: argv };
+  const model = RUNTIME_MODELS.find((name) => name === argv[at + 1]);
+  if (model === undefined) throw new Error(`${MODEL_FLAG} needs one of ${RUNTIME_MODELS.join(', ')}`);
+  return { model, rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
+}
 
 /**
  * Loads tfjs-node as tfjs-node alone would (no ippro kernels): the reference point of
@@ -37,7 +48,7 @@ function answer(message: object): void {
 }
 
 /** Step-server mode (see StepServer): one step per stdin line, timed, until 'quit'. */
-async function serve(workload: ResNetWorkload, warmupRuns: number): Promise<void> {
+async function serve(workload: Workload, warmupRuns: number): Promise<void> {
   for (let i = 0; i < warmupRuns; i++) {
     await workload.forward();
     await workload.trainStep();
@@ -63,14 +74,14 @@ async function serve(workload: ResNetWorkload, warmupRuns: number): Promise<void
 /**
  * One native measurement in its own process: libtensorflow fixes its thread pools when
  * it loads, so the parent starts one child per thread count (TF_NUM_INTRAOP_THREADS).
- * Usage: node runtime-native-child.js [--stock-kernels] [--serve] [bench flags]
+ * Usage: node runtime-native-child.js [--model resnet20|vit] [--stock-kernels] [--serve] [bench flags]
  */
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+  const { model, rest: argv } = takeModel(process.argv.slice(2));
   const stock = argv.includes(STOCK_FLAG);
   const options = parseBenchOptions(argv.filter((flag) => flag !== STOCK_FLAG && flag !== SERVE_FLAG));
   const summary = stock ? await useStockNative() : await useIpproNative();
-  const workload = createResNetWorkload(options.wasmBatch, options.seed);
+  const workload = RUNTIME_WORKLOADS[model](options.wasmBatch, options.seed);
   if (argv.includes(SERVE_FLAG)) {
     await serve(workload, options.warmupRuns);
     workload.dispose();
@@ -87,6 +98,8 @@ async function main(): Promise<void> {
   const profile = await profileKernels(workload.trainStep, 'tensorflow');
   const measurement: NativeMeasurement = {
     summary,
+    model,
+    trainableParameters: workload.trainableParameters,
     kernels: stock ? 'stock' : 'ippro',
     intraOpThreads: Number(process.env['TF_NUM_INTRAOP_THREADS'] ?? 0),
     batch: workload.batch,

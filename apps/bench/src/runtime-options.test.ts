@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { DEFAULT_BENCH_OPTIONS } from './bench-options';
 import { parseRuntimeBenchOptions } from './runtime-options';
 
-test('bench:runtime measures 1 and 2 threads and every part by default', () => {
-  assert.deepEqual(parseRuntimeBenchOptions([]), { ...DEFAULT_BENCH_OPTIONS, threads: [1, 2], skip: [] });
+test('bench:runtime measures 1 and 2 threads, every part and both models by default', () => {
+  assert.deepEqual(parseRuntimeBenchOptions([]), { ...DEFAULT_BENCH_OPTIONS, threads: [1, 2], skip: [], models: ['resnet20', 'vit'] });
+});
+
+test('--models picks the models and their order, once each', () => {
+  assert.deepEqual(parseRuntimeBenchOptions(['--models', 'vit']).models, ['vit']);
+  assert.deepEqual(parseRuntimeBenchOptions(['--models=vit,resnet20,vit', '--runs', '2']).models, ['vit', 'resnet20']);
+  assert.throws(() => parseRuntimeBenchOptions(['--models', 'resnet56']), /unknown model 'resnet56' for --models; known: resnet20, vit/);
+  assert.throws(() => parseRuntimeBenchOptions(['--models']), /flag --models needs a value/);
 });
 
 test('--threads and --skip mix with the shared bench flags', () => {

@@ -1,5 +1,6 @@
-import { join } from 'node:path';
 import type { BenchOptions } from './bench-options';
+import { nativeChildArgs, nativeChildEnv } from './runtime-native';
+import type { RuntimeModel } from './runtime-options';
 import { median } from './timing';
 import { StepServer, SERVE_PREFIX } from './runtime-step-server';
 import { torchEnv, torchScript } from './runtime-torch';
@@ -20,14 +21,13 @@ export interface PairedTrain {
 
 export type PairedOutcome = { ok: true; paired: PairedTrain } | { ok: false; why: string };
 
-function nativeServer(options: BenchOptions, threads: number): Promise<StepServer> {
-  const args = [join(__dirname, 'runtime-native-child.js'), '--serve', '--batch', `${options.wasmBatch}`, '--warmup', `${options.warmupRuns}`, '--seed', `${options.seed}`];
-  const env = { ...process.env, TF_NUM_INTRAOP_THREADS: `${threads}`, TF_NUM_INTEROP_THREADS: '1', TF_CPP_MIN_LOG_LEVEL: '2' };
-  return StepServer.start(`tfjs native (${threads} threads)`, process.execPath, args, env, SERVE_PREFIX);
+function nativeServer(options: BenchOptions, model: RuntimeModel, threads: number): Promise<StepServer> {
+  const args = nativeChildArgs(options, model, ['--serve']);
+  return StepServer.start(`tfjs native (${threads} threads)`, process.execPath, args, nativeChildEnv(threads), SERVE_PREFIX);
 }
 
-function torchServer(python: string, options: BenchOptions, threads: number, channelsLast: boolean, policy: WaitPolicy): Promise<StepServer> {
-  const args = [torchScript(), '--serve', '--threads', `${threads}`, '--batch', `${options.wasmBatch}`, '--warmup', `${options.warmupRuns}`];
+function torchServer(python: string, options: BenchOptions, model: RuntimeModel, threads: number, channelsLast: boolean, policy: WaitPolicy): Promise<StepServer> {
+  const args = [...torchScript(model), '--serve', '--threads', `${threads}`, '--batch', `${options.wasmBatch}`, '--warmup', `${options.warmupRuns}`];
   const env = torchEnv(threads, policy);
   return StepServer.start(`pytorch (${threads} threads)`, python, channelsLast ? [...args, '--channels-last'] : args, env);
 }
@@ -44,12 +44,12 @@ export interface PeerPolicies {
  * load drifts; steps taken back to back see about the same load, so the per-round ratio
  * is far steadier than a ratio of medians taken minutes apart.
  */
-export async function measurePairedTrain(python: string, options: BenchOptions, threads: number, policies: PeerPolicies): Promise<PairedOutcome> {
+export async function measurePairedTrain(python: string, options: BenchOptions, model: RuntimeModel, threads: number, policies: PeerPolicies): Promise<PairedOutcome> {
   const servers: StepServer[] = [];
   try {
-    servers.push(await nativeServer(options, threads));
-    servers.push(await torchServer(python, options, threads, false, policies.nchw));
-    servers.push(await torchServer(python, options, threads, true, policies.channels_last));
+    servers.push(await nativeServer(options, model, threads));
+    servers.push(await torchServer(python, options, model, threads, false, policies.nchw));
+    servers.push(await torchServer(python, options, model, threads, true, policies.channels_last));
     const [tfjs, nchw, channelsLast] = servers as [StepServer, StepServer, StepServer];
     const paired: PairedTrain = { threads, pytorchWaitPolicies: policies, tfjsStepMs: [], pytorchNchwStepMs: [], pytorchChannelsLastStepMs: [], roundRatios: [], ratio: NaN };
     for (let round = 0; round < options.timedRuns; round++) {

@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { VIT_DEFAULTS, VIT_LAYER_NORM_EPSILON } from '@ippro/models';
 import type { BenchOptions } from './bench-options';
+import type { RuntimeModel } from './runtime-options';
 
-/** The PyTorch peer's numbers for one thread count (see apps/bench/python/resnet20_torch.py). */
+/** The PyTorch peer's numbers for one thread count (see apps/bench/python/torch_peer.py). */
 export interface TorchPhase {
   median_s: number;
   img_per_s: number;
@@ -16,6 +18,12 @@ export interface TorchPhase {
 export interface TorchMeasurement {
   torch: string;
   python: string;
+  model: string;
+  /** The peer's trainable parameter count (its model's flags are echoed in `config`). */
+  parameters: number;
+  config: Record<string, unknown>;
+  /** The BLAS library the process loaded (the matmuls of dense layers and attention run on it). */
+  blas: string;
   threads: number;
   batch: number;
   channels_last: boolean;
@@ -46,9 +54,23 @@ export function findTorchPython(): string | undefined {
   return pythonCandidates().find((python) => torchVersion(python) !== undefined);
 }
 
-/** The PyTorch peer: apps/bench/python/resnet20_torch.py. */
-export function torchScript(): string {
-  return join(__dirname, '..', 'python', 'resnet20_torch.py');
+/** Each model's PyTorch peer in apps/bench/python and the flags that give it the tfjs model's dims. */
+const TORCH_PEERS: Record<RuntimeModel, { script: string; args: string[] }> = {
+  resnet20: { script: 'resnet20_torch.py', args: ['--depth', '20'] },
+  vit: {
+    script: 'vit_torch.py',
+    args: [
+      ...['--patch', `${VIT_DEFAULTS.patchSize}`, '--d-model', `${VIT_DEFAULTS.dModel}`, '--depth', `${VIT_DEFAULTS.depth}`],
+      ...['--heads', `${VIT_DEFAULTS.numHeads}`, '--mlp-dim', `${VIT_DEFAULTS.mlpDim}`, '--pooling', VIT_DEFAULTS.pooling],
+      ...['--layer-norm-eps', `${VIT_LAYER_NORM_EPSILON}`],
+    ],
+  },
+};
+
+/** The command line (after the interpreter) of `model`'s PyTorch peer. */
+export function torchScript(model: RuntimeModel): string[] {
+  const peer = TORCH_PEERS[model];
+  return [join(__dirname, '..', 'python', peer.script), ...peer.args];
 }
 
 /** How idle OpenMP threads wait: PyTorch's default spins first; 'passive' sleeps at once. */
@@ -60,19 +82,19 @@ export type WaitPolicy = 'default' | 'passive';
  * so the benchmark measures both and compares against the faster.
  */
 export function torchEnv(threads: number, policy: WaitPolicy): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: `${threads}`, MKL_NUM_THREADS: `${threads}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: `${threads}`, MKL_NUM_THREADS: `${threads}`, OPENBLAS_NUM_THREADS: `${threads}` };
   if (policy === 'passive') env['OMP_WAIT_POLICY'] = 'PASSIVE';
   else delete env['OMP_WAIT_POLICY'];
   return env;
 }
 
 /**
- * Runs the PyTorch peer (same ResNet-20, batch, SGD step) with `threads` threads, in
+ * Runs `model`'s PyTorch peer (same network, batch, SGD step) with `threads` threads, in
  * PyTorch's default NCHW layout or channels-last (NHWC, tfjs' layout).
  */
-export function measureTorch(python: string, options: BenchOptions, threads: number, channelsLast: boolean, policy: WaitPolicy): TorchOutcome {
+export function measureTorch(python: string, options: BenchOptions, model: RuntimeModel, threads: number, channelsLast: boolean, policy: WaitPolicy): TorchOutcome {
   const args = [
-    torchScript(),
+    ...torchScript(model),
     '--threads',
     `${threads}`,
     '--batch',

@@ -18,7 +18,7 @@ export type { MobileNetV2CifarOptions } from './mobilenetv2-cifar';
 export { buildSmallCnn, SMALL_CNN_STAGES } from './small-cnn';
 export type { SmallCnnOptions } from './small-cnn';
 export { buildMlp, MLP_HIDDEN_UNITS } from './mlp';
-export { buildVit, VIT_POOLINGS } from './vit-cifar';
+export { buildVit, VIT_DEFAULTS, VIT_LAYER_NORM_EPSILON, VIT_POOLINGS } from './vit-cifar';
 export type { VitOptions, VitPooling } from './vit-cifar';
 export type { MlpOptions } from './mlp';
 export { buildModel, describeArchitectures, MODEL_ARCHITECTURES } from './model-registry';

@@ -32,7 +32,23 @@ export interface VitOptions {
   dropout?: number;
 }
 
-const LAYER_NORM_EPSILON = 1e-6;
+/** The epsilon of every LayerNormalization in the ViT. */
+export const VIT_LAYER_NORM_EPSILON = 1e-6;
+
+/** What buildVit builds when an option is left out (and so what `ippro train --arch vit` trains). */
+export const VIT_DEFAULTS: Readonly<Required<VitOptions>> = Object.freeze<Required<VitOptions>>({
+  numClasses: 10,
+  seed: 0,
+  inputShape: [32, 32, 3],
+  patchSize: 4,
+  dModel: 128,
+  depth: 6,
+  numHeads: 4,
+  mlpDim: 256,
+  pooling: 'average',
+  dropout: 0,
+  output: 'probabilities',
+});
 
 function apply(layer: tf.layers.Layer, input: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
   return layer.apply(input) as SymbolicTensor;
@@ -50,7 +66,7 @@ function dropout(input: SymbolicTensor, rate: number, name: string): SymbolicTen
 /** x -> LN -> MHA -> Add -> LN -> Dense(gelu) -> Dense -> Add. */
 function encoderBlock(x: SymbolicTensor, options: Required<VitOptions>, prefix: string, seeds: LayerSeeds): SymbolicTensor {
   const { dModel, numHeads, mlpDim, dropout: rate } = options;
-  const norm = (input: SymbolicTensor, name: string) => apply(layerNormalization({ epsilon: LAYER_NORM_EPSILON, name }), input);
+  const norm = (input: SymbolicTensor, name: string) => apply(layerNormalization({ epsilon: VIT_LAYER_NORM_EPSILON, name }), input);
   const attentionSeed = seeds.take();
   // The layer draws its four kernels with seeds attentionSeed .. attentionSeed + 3.
   for (let i = 0; i < 3; i++) seeds.take();
@@ -95,17 +111,7 @@ function checkOptions(options: Required<VitOptions>): void {
  */
 export function buildVit(options: VitOptions = {}): tf.LayersModel {
   const resolved: Required<VitOptions> = {
-    numClasses: 10,
-    seed: 0,
-    inputShape: [32, 32, 3],
-    patchSize: 4,
-    dModel: 128,
-    depth: 6,
-    numHeads: 4,
-    mlpDim: 256,
-    pooling: 'average',
-    dropout: 0,
-    output: 'probabilities',
+    ...VIT_DEFAULTS,
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
   };
   checkOptions(resolved);
@@ -131,7 +137,7 @@ export function buildVit(options: VitOptions = {}): tf.LayersModel {
   });
   x = apply(positions, x);
   for (let block = 1; block <= depth; block++) x = encoderBlock(x, resolved, `block${block}`, seeds);
-  x = apply(layerNormalization({ epsilon: LAYER_NORM_EPSILON, name: 'final_norm' }), x);
+  x = apply(layerNormalization({ epsilon: VIT_LAYER_NORM_EPSILON, name: 'final_norm' }), x);
   const pooled =
     pooling === 'class-token'
       ? apply(new TakeClassToken({ name: 'class_output' }), x)
