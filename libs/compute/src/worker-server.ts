@@ -81,6 +81,8 @@ export interface WorkerOptions {
   idleModels?: number;
   /** Largest artifact one Put may send when the worker serves the ArtifactService itself; default 4 GiB. */
   maxArtifactBytes?: number;
+  /** Quota of the cache when the worker serves the ArtifactService over it (Puts past it are refused); default none (the cache evicts). */
+  maxStoreBytes?: number;
   /** Maximum gRPC message size, both directions; default MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
   /** Stable name, e.g. the pod name; default host:port. */
@@ -230,7 +232,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   const services = [WORKER_SERVICE_NAME];
   server.addService(loadProtocol().ippro.v1.WorkerService.service, service.handlers());
   if (ownStore !== undefined) {
-    addArtifactService(server, ownStore, options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes });
+    addArtifactService(server, ownStore, {
+      ...(options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes }),
+      ...(options.maxStoreBytes === undefined ? {} : { maxStoreBytes: options.maxStoreBytes }),
+    });
     services.push(ARTIFACT_SERVICE_NAME);
   }
   const health = new HealthService(Object.fromEntries(['', ...services].map((name) => [name, 'SERVING' as const])));

@@ -45,6 +45,7 @@ export function workerProcessOptionsFrom(resolved: Resolved<WorkerSettingsSet>):
   const values = resolved.values;
   const worker: WorkerOptions = { address: `${values.host}:${values.port}`, backend: values.backend, maxArtifactBytes: values.maxArtifactBytes };
   if (values.slots !== undefined) worker.slots = values.slots;
+  if (values.maxStoreBytes !== undefined) worker.maxStoreBytes = values.maxStoreBytes;
   if (values.threads !== undefined) worker.threads = values.threads;
   if (values.cacheBytes !== undefined) worker.cacheBytes = values.cacheBytes;
   if (values.maxBatchSize !== undefined) worker.maxBatchSize = values.maxBatchSize;
