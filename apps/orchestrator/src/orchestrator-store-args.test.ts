@@ -24,6 +24,12 @@ describe('ippro-orchestrator --store and --metrics-port', () => {
     assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store', '--workers', '127.0.0.1:7071', '--max-artifact-bytes', '1048576'], {}).maxArtifactBytes, 1048576);
   });
 
+  it('puts no quota on the store it serves unless --max-store-bytes gives one', () => {
+    assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store', '--workers', '127.0.0.1:7071'], {}).maxStoreBytes, undefined);
+    assert.equal(parseOrchestratorArgs(['--artifacts', '/tmp/store', '--workers', '127.0.0.1:7071', '--max-store-bytes', '1073741824'], {}).maxStoreBytes, 1073741824);
+    assert.throws(() => parseOrchestratorArgs(['--artifacts', '/tmp/store', '--workers', '127.0.0.1:7071', '--max-store-bytes', '0'], {}), /--max-store-bytes/);
+  });
+
   it('refuses --store with --artifacts, neither, and a bad metrics port, naming the flag', () => {
     const refused: [string[], RegExp][] = [
       [['--artifacts', '/tmp/store', '--store', 's3://bucket'], /give --artifacts DIR or --store URL, not both/],

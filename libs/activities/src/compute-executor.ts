@@ -28,6 +28,11 @@ export interface ComputeExecutor {
   computeBatchNormStatistics(call: BatchNormStatisticsCall, options?: ComputeCallOptions): Promise<BatchNormStatisticsCallResult>;
   /** PROscore's trajectory reading in one call; the scores are stored as an artifact. */
   computeTrajectoryScores(call: ScoreTrajectoryCall, options?: ComputeCallOptions): Promise<ScoreTrajectoryCallResult>;
+  /**
+   * The kernel fingerprint (@ippro/runtime) a new run pins its calls to: this process's, or the
+   * one most of the worker pool's slots report.
+   */
+  poolFingerprint(options?: Pick<ComputeCallOptions, 'signal'>): Promise<string>;
 }
 
 /** A compute call's progress, and the worker reporting it (executors that dispatch to workers name it). */
@@ -46,4 +51,9 @@ export interface ComputeCallOptions {
    * The activities set it to the heartbeat timeout: by then Temporal has retried the activity.
    */
   silenceMs?: number;
+  /**
+   * The run's kernel fingerprint: the call goes only to a worker reporting it, so that every call
+   * of a run computes on one numeric path. Absent: any worker.
+   */
+  fingerprint?: string;
 }

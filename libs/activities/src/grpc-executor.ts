@@ -41,7 +41,10 @@ export interface GrpcExecutorOptions {
   maxAttempts?: number;
   /** Deadline of one attempt. Default 1 hour (the activity's start-to-close). */
   callTimeoutMs?: number;
-  /** How long a call waits while no worker of the pool is healthy before failing (retryable). Default 60 s. */
+  /**
+   * How long a call waits while no worker of the pool is healthy (or, for a pinned run, no
+   * healthy worker has the run's kernel fingerprint) before failing (retryable). Default 60 s.
+   */
   waitForWorkerMs?: number;
   /** Health re-check interval. Default 5 s. */
   refreshMs?: number;
@@ -100,6 +103,25 @@ export class GrpcExecutor implements ComputeExecutor {
     this.log = options.log ?? (() => undefined);
   }
 
+  /**
+   * The kernel fingerprint most of the healthy workers' slots report: what a new run pins. Waits
+   * up to `waitForWorkerMs` for a healthy worker, then fails (retryable) naming the pool's state.
+   */
+  async poolFingerprint(options: Pick<ComputeCallOptions, 'signal'> = {}): Promise<string> {
+    const started = Date.now();
+    await this.pool.refresh(true);
+    for (;;) {
+      const fingerprint = this.pool.majorityFingerprint();
+      if (fingerprint !== undefined) return fingerprint;
+      if (Date.now() - started >= (this.options.waitForWorkerMs ?? 60_000)) {
+        throw new Error(`no healthy worker in the pool reports a kernel fingerprint (${this.pool.describeFingerprints() || 'no workers found'})`);
+      }
+      await this.pool.waitForChange(500, options.signal);
+      throwIfAborted(options.signal);
+      await this.pool.refresh(true);
+    }
+  }
+
   /** Checks every worker now; resolves with the number of healthy ones. */
   async checkWorkers(): Promise<number> {
     await this.pool.refresh(true);
@@ -138,16 +160,17 @@ export class GrpcExecutor implements ComputeExecutor {
   }
 
   /**
-   * Waits for a healthy worker with a free slot (preferring ones not in `avoid`) and takes the slot.
-   * While every healthy worker is busy it waits without limit (keeping the activity alive through
-   * `keepAlive`); with no healthy worker at all it fails after `waitForWorkerMs` (retryable).
+   * Waits for a healthy worker with a free slot (preferring ones not in `avoid`; with
+   * `fingerprint`, only workers reporting it) and takes the slot. While every such worker is busy
+   * it waits without limit (keeping the activity alive through `keepAlive`); with none healthy at
+   * all it fails after `waitForWorkerMs` (retryable), naming what the pool's workers compute with.
    */
-  private async acquire(avoid: ReadonlySet<string>, signal: AbortSignal | undefined, what: string, keepAlive: () => void): Promise<PooledWorker> {
+  private async acquire(avoid: ReadonlySet<string>, signal: AbortSignal | undefined, what: string, keepAlive: () => void, fingerprint: string | undefined): Promise<PooledWorker> {
     let unhealthySince: number | undefined;
     const refreshing = this.pool.refresh();
     // A free worker that passed its last check is taken at once: the refresh waits for the
     // slowest health check, e.g. its full timeout for a worker whose link is down.
-    const known = this.pool.pick(avoid);
+    const known = this.pool.pick(avoid, fingerprint);
     if (known !== undefined && !avoid.has(known.address)) {
       known.inFlight += 1;
       return known;
@@ -155,20 +178,24 @@ export class GrpcExecutor implements ComputeExecutor {
     await refreshing;
     for (;;) {
       throwIfAborted(signal);
-      const worker = this.pool.pick(avoid);
+      const worker = this.pool.pick(avoid, fingerprint);
       if (worker !== undefined) {
         worker.inFlight += 1;
         return worker;
       }
       keepAlive();
-      if (this.pool.healthyCount() === 0) {
+      if (this.pool.healthyCount(fingerprint) === 0) {
         unhealthySince ??= Date.now();
         if (Date.now() - unhealthySince >= (this.options.waitForWorkerMs ?? 60_000)) {
-          const detail = this.pool
-            .list()
-            .map((w) => `${w.address} unhealthy (${w.lastError ?? 'unchecked'})`)
-            .join('; ');
-          throw new Error(`${what}: no healthy worker in the pool (${detail || 'no workers found'})`);
+          const pool = this.pool.describeFingerprints() || 'no workers found';
+          if (fingerprint !== undefined && this.pool.healthyCount() > 0) {
+            const message =
+              `${what}: no healthy worker in the pool has the run's kernel fingerprint ${fingerprint}, so no worker can compute the run's ` +
+              `bytes (pool: ${pool}); start workers with the backend, --threads and hardware of the run's, or run it again on this pool`;
+            this.log(message);
+            throw new Error(message);
+          }
+          throw new Error(`${what}: no healthy worker in the pool (${pool})`);
         }
         await this.pool.waitForChange(500, signal);
         await this.pool.refresh(true);
@@ -192,7 +219,7 @@ export class GrpcExecutor implements ComputeExecutor {
     for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
       // Back off a little before a retry, so that a pool of one busy worker is not hammered.
       if (attempt > 1) await this.pool.waitForChange(Math.min(2000, 100 * 2 ** attempt), options.signal);
-      const worker = await this.acquire(tried, options.signal, `${name} ${jobId}`, () => options.onProgress?.({ done: 0, total: 0, samples: 0, meanLoss: 0 }));
+      const worker = await this.acquire(tried, options.signal, `${name} ${jobId}`, () => options.onProgress?.({ done: 0, total: 0, samples: 0, meanLoss: 0 }), options.fingerprint);
       const watch = new SilenceWatch(options.silenceMs, options.signal);
       try {
         return await invoke(worker.client, {

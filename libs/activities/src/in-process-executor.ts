@@ -15,6 +15,8 @@ import type {
   ScoreTrajectoryCall,
   ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
+import { activeRuntime, kernelFingerprint } from '@ippro/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 
 export interface InProcessExecutorOptions {
@@ -24,8 +26,24 @@ export interface InProcessExecutorOptions {
   cifar10Dir?: string;
 }
 
-/** A call's context here: it yields to the event loop before each batch or step and stops when its signal is aborted. */
+/** This process's kernel fingerprint: the backend it computes with now, and its threads. */
+function ownFingerprint(): string {
+  const runtime = activeRuntime();
+  return kernelFingerprint({ backend: runtime?.backend ?? tf.getBackend(), threads: runtime?.threads ?? 1 }).fingerprint;
+}
+
+/**
+ * A call's context here: it yields to the event loop before each batch or step and stops when its
+ * signal is aborted. A call pinned to another kernel fingerprint than this process's (a run
+ * started before this process came back on another backend) fails, retryably, before computing.
+ */
 function contextOf(options: ComputeCallOptions): CallContext {
+  if (options.fingerprint !== undefined) {
+    const own = ownFingerprint();
+    if (own !== options.fingerprint) {
+      throw new Error(`the run's kernel fingerprint is ${options.fingerprint}, but this process computes with ${own} (${activeRuntime()?.backend ?? tf.getBackend()}): it cannot compute the run's bytes`);
+    }
+  }
   return {
     checkpoint: async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -72,5 +90,9 @@ export class InProcessExecutor implements ComputeExecutor {
 
   computeTrajectoryScores(call: ScoreTrajectoryCall, options: ComputeCallOptions = {}): Promise<ScoreTrajectoryCallResult> {
     return computeTrajectoryScores(call, this.deps, contextOf(options));
+  }
+
+  poolFingerprint(): Promise<string> {
+    return Promise.resolve(ownFingerprint());
   }
 }

@@ -54,6 +54,7 @@ import type {
   PlanRoundOutput,
   PlanScoringShardsInput,
   PlanScoringShardsOutput,
+  PoolFingerprintOutput,
   PruneActivities,
   RecalibrateModelInput,
   RecalibrateModelOutput,
@@ -208,11 +209,12 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     }
   }
   /** Runs a compute call, telling onComputeProgress (outside Temporal) how it goes and when it ends. */
-  async function reporting<T>(activity: string, jobId: string, call: (options: ComputeCallOptions) => Promise<T>): Promise<T> {
+  async function reporting<T>(activity: string, input: { jobId: string; fingerprint?: string }, call: (options: ComputeCallOptions) => Promise<T>): Promise<T> {
     const tell = deps.onComputeProgress;
-    const ref = { activity, jobId };
+    const ref = { activity, jobId: input.jobId };
+    const pin = input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint };
     try {
-      return await call(callOptions(tell === undefined ? undefined : (progress) => tell(ref, progress)));
+      return await call({ ...callOptions(tell === undefined ? undefined : (progress) => tell(ref, progress)), ...pin });
     } finally {
       tell?.(ref, undefined);
     }
@@ -244,7 +246,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const groupIds = plan.layerShards[input.shard.layerShard];
     if (groupIds === undefined) throw new ComputeInputError(`shard ${input.shard.index}: layer shard ${input.shard.layerShard} is not in shard plan ${input.shardPlanArtifactId}`);
     heartbeat({ done: 0, total: input.shard.batches.end - input.shard.batches.start });
-    return reporting('computeGradStats', input.jobId, (options) =>
+    return reporting('computeGradStats', input, (options) =>
       executor.computeGradStats(
         {
           jobId: input.jobId,
@@ -303,7 +305,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const options = trajectoryOptions(proscore, { ...(input.lambda === undefined ? {} : { lambda: input.lambda }), scoringBatches, includeBias, batchNormMode, output: input.output ?? 'auto' });
     heartbeat({ done: 0, total: options.steps });
     const { steps, learningRate, momentum, weightDecay, order } = options;
-    return reporting('scoreTrajectory', input.jobId, (callOptions) =>
+    return reporting('scoreTrajectory', input, (callOptions) =>
       executor.computeTrajectoryScores(
         { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: scoring.dataset, batchSize: scoring.batchSize, steps, learningRate, momentum, weightDecay, batchNormMode, includeBias, order, ...outputOf(input) },
         callOptions,
@@ -366,7 +368,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   async function batchNormStatistics(input: BatchNormStatisticsInput): Promise<BatchNormStatisticsOutput> {
     const { recalibration } = input;
     heartbeat({ done: 0, total: input.batches.end - input.batches.start });
-    return reporting('batchNormStatistics', input.jobId, (options) =>
+    return reporting('batchNormStatistics', input, (options) =>
       executor.computeBatchNormStatistics(
         { jobId: input.jobId, modelArtifactId: input.modelArtifactId, dataset: recalibration.dataset, batches: input.batches, batchSize: recalibration.batchSize, seed: input.seed, ...outputOf(input) },
         options,
@@ -396,7 +398,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
       augment = sampleShape.length === 3;
     }
     heartbeat({ done: 0, total: tune.steps });
-    return reporting('fineTuneReplica', input.jobId, (options) =>
+    return reporting('fineTuneReplica', input, (options) =>
       executor.fineTune(
         {
           jobId: input.jobId,
@@ -437,7 +439,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
 
   async function evaluateShard(input: EvaluateShardInput): Promise<EvaluationSumsRef> {
     heartbeat({ done: 0, total: input.batches.end - input.batches.start });
-    const { correct, lossSum, count } = await reporting('evaluateShard', input.jobId, (options) =>
+    const { correct, lossSum, count } = await reporting('evaluateShard', input, (options) =>
       executor.evaluate(
         {
           jobId: input.jobId,
@@ -457,6 +459,12 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     const sums = mergeEvaluationSums(input.parts);
     const cost = modelCost(await graphOf(input.modelArtifactId));
     return { params: cost.params, flops: cost.macs, channels: cost.channels, top1: accuracyOf(sums), loss: meanLossOf(sums), evaluated: sums.count };
+  }
+
+  /** What a new run pins its compute calls to; the workflow records the answer and passes it on. */
+  async function poolFingerprint(): Promise<PoolFingerprintOutput> {
+    const signal = activityContext()?.cancellationSignal;
+    return { fingerprint: await executor.poolFingerprint(signal === undefined ? {} : { signal }) };
   }
 
   async function checkArtifacts(input: ArtifactCheckInput): Promise<ArtifactCheckOutput> {
@@ -487,5 +495,6 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
     evaluateShard: guarded(evaluateShard, 'compute'),
     mergeEvaluations: guarded(mergeEvaluations, 'bookkeeping'),
     checkArtifacts: guarded(checkArtifacts, 'bookkeeping'),
+    poolFingerprint: guarded(poolFingerprint, 'bookkeeping'),
   };
 }

@@ -3,6 +3,7 @@ import { runComparison } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import type { ComputeExecutor } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
+import { pinnedToFingerprint } from '@ippro/workflow-core';
 import { createPruneActivities } from './prune-activities';
 
 export interface InProcessCompareOptions {
@@ -24,8 +25,10 @@ export async function runCompareInProcess(input: CompareInput, options: InProces
   const cifar = options.cifar10Dir === undefined ? {} : { cifar10Dir: options.cifar10Dir };
   const executor = options.executor ?? new InProcessExecutor({ store: options.store, ...cifar });
   const activities = createPruneActivities({ store: options.store, executor, ...cifar });
+  // As the workflow: the run's compute calls stay on the numeric path the pool computes with when it starts.
+  const { fingerprint } = await activities.poolFingerprint({});
   return runComparison(input, {
-    activities,
+    activities: pinnedToFingerprint(activities, fingerprint),
     jobPrefix: options.runId ?? 'local',
     report: (progress) => options.onProgress?.(progress),
   });

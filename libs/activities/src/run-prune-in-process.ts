@@ -1,5 +1,5 @@
 import type { ArtifactStorage } from '@ippro/artifact-store';
-import { RunProgress, runPruneRounds } from '@ippro/workflow-core';
+import { RunProgress, pinnedToFingerprint, runPruneRounds } from '@ippro/workflow-core';
 import type { PruneCarry, PrunePhase, PruneProgress, PruneWorkflowInput, PruneWorkflowResult, RunningWork } from '@ippro/workflow-core';
 import type { ComputeExecutor } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
@@ -51,10 +51,11 @@ export function startPruneInProcess(input: PruneWorkflowInput, options: InProces
     },
   });
   const progress = new RunProgress(input);
-  const result = runPruneRounds(
+  // As the workflow: the run's compute calls stay on the numeric path the pool computes with when it starts.
+  const result = activities.poolFingerprint({}).then(({ fingerprint }) => runPruneRounds(
     input,
     {
-      activities,
+      activities: pinnedToFingerprint(activities, fingerprint),
       jobPrefix: options.runId ?? 'local',
       roundStarted: (clock) => progress.roundStarted(clock),
       report: (phase, done, total) => {
@@ -66,7 +67,7 @@ export function startPruneInProcess(input: PruneWorkflowInput, options: InProces
       progress.atBoundary(carry);
       return options.atBoundary === undefined ? 'continue' : options.atBoundary(carry);
     },
-  ).then((finished) => {
+  )).then((finished) => {
     progress.finished(finished);
     return finished;
   });

@@ -59,6 +59,10 @@ export interface PooledWorker {
   slots: number;
   /** Calls this executor has in flight on it. */
   inFlight: number;
+  /** Its kernel fingerprint, backend and threads (GetCapabilities), once checked: the numeric path it computes on. */
+  kernelFingerprint?: string;
+  backend?: string;
+  threads?: number;
   /** Why it was last marked unhealthy. */
   lastError?: string;
 }
@@ -143,6 +147,11 @@ export class WorkerPool {
       if (status !== 'SERVING') throw new Error(`health ${status}`);
       const capabilities = await worker.client.getCapabilities(timeoutMs);
       worker.slots = Math.max(1, capabilities.slots);
+      // A worker of an older version reports none: it takes no pinned run's calls.
+      if (capabilities.kernelFingerprint === '') delete worker.kernelFingerprint;
+      else worker.kernelFingerprint = capabilities.kernelFingerprint;
+      worker.backend = capabilities.backend;
+      worker.threads = capabilities.threads;
       delete worker.lastError;
       this.setHealth(worker, true);
     } catch (error) {
@@ -160,7 +169,8 @@ export class WorkerPool {
     worker.client.close();
     this.health.get(address)?.close();
     this.health.delete(address);
-    // Calls still on the old process release their slots on the old entry.
+    // Calls still on the old process release their slots on the old entry. The new process's
+    // fingerprint is unknown until its check: pinned runs do not send it calls before.
     this.workers.set(address, { address, client: this.clientFor(address), healthy: worker.healthy, slots: worker.slots, inFlight: 0 });
   }
 
@@ -199,19 +209,50 @@ export class WorkerPool {
 
   /**
    * The healthy worker with the lowest load (in-flight calls over slots; then fewer in flight,
-   * then address order) that has a free slot, preferring workers not in `avoid`. Undefined when
-   * every healthy worker is busy or none is healthy.
+   * then address order) that has a free slot, preferring workers not in `avoid`; with
+   * `fingerprint`, only workers whose kernel fingerprint it is. Undefined when every such
+   * worker is busy or none is healthy.
    */
-  pick(avoid: ReadonlySet<string>): PooledWorker | undefined {
-    const free = [...this.workers.values()].filter((worker) => worker.healthy && worker.inFlight < worker.slots);
+  pick(avoid: ReadonlySet<string>, fingerprint?: string): PooledWorker | undefined {
+    const free = this.healthy(fingerprint).filter((worker) => worker.inFlight < worker.slots);
     const preferred = free.filter((worker) => !avoid.has(worker.address));
     const candidates = preferred.length > 0 ? preferred : free;
     candidates.sort((a, b) => a.inFlight / a.slots - b.inFlight / b.slots || a.inFlight - b.inFlight || a.address.localeCompare(b.address));
     return candidates[0];
   }
 
-  healthyCount(): number {
-    return [...this.workers.values()].filter((worker) => worker.healthy).length;
+  /** Healthy workers; with `fingerprint`, only those computing on that numeric path. */
+  private healthy(fingerprint?: string): PooledWorker[] {
+    return [...this.workers.values()].filter((worker) => worker.healthy && (fingerprint === undefined || worker.kernelFingerprint === fingerprint));
+  }
+
+  healthyCount(fingerprint?: string): number {
+    return this.healthy(fingerprint).length;
+  }
+
+  /**
+   * The fingerprint a new run pins: the one with the most slots among the healthy workers (the
+   * most capacity computes the run), ties to the smaller fingerprint. Undefined with no healthy
+   * worker.
+   */
+  majorityFingerprint(): string | undefined {
+    const slots = new Map<string, number>();
+    for (const worker of this.healthy()) {
+      if (worker.kernelFingerprint === undefined) continue;
+      slots.set(worker.kernelFingerprint, (slots.get(worker.kernelFingerprint) ?? 0) + worker.slots);
+    }
+    return [...slots].sort(([a, x], [b, y]) => y - x || a.localeCompare(b))[0]?.[0];
+  }
+
+  /** Every worker and what it computes with, e.g. `10.0.0.5:7071 -> 1f0c... (wasm, 1 thread)`, or why it is out. */
+  describeFingerprints(): string {
+    return this.list()
+      .map((worker) =>
+        worker.healthy && worker.kernelFingerprint !== undefined
+          ? `${worker.address} -> ${worker.kernelFingerprint} (${worker.backend ?? '?'}, ${worker.threads ?? '?'} thread${worker.threads === 1 ? '' : 's'})`
+          : `${worker.address} -> unhealthy (${worker.lastError ?? 'unchecked'})`,
+      )
+      .join('; ');
   }
 
   /** Resolves when a slot may have freed (a call ended, a refresh finished) or after `ms`. */

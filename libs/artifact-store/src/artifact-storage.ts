@@ -28,6 +28,11 @@ export interface ArtifactStorage {
    * disk does; a bucket leaves a corrupted object in place, to be replaced by a put: none).
    */
   corruptedCopies(key: string): Promise<string[]>;
+  /**
+   * Bytes the storage holds now, when it keeps count (the store on disk counts what it holds);
+   * undefined when it cannot tell without listing everything (a bucket, a remote service).
+   */
+  usedBytes(): number | undefined;
   /** Releases connections; the storage is not used afterwards. */
   close(): void;
 }

@@ -96,6 +96,10 @@ export class ArtifactStore implements ArtifactStorage {
     return this.total;
   }
 
+  usedBytes(): number {
+    return this.total;
+  }
+
   /** Keys held, least recently used first. */
   keys(): string[] {
     return [...this.entries.keys()];

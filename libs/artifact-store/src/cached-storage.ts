@@ -74,6 +74,11 @@ export class CachedStorage implements ArtifactStorage {
     return this.remote.corruptedCopies(key);
   }
 
+  /** The shared store's: the cache holds copies. */
+  usedBytes(): number | undefined {
+    return this.remote.usedBytes();
+  }
+
   close(): void {
     this.remote.close();
   }

@@ -21,7 +21,7 @@ import {
   serverTlsFlags,
 } from '@ippro/protocol';
 import type { ClientTlsOptions, ServerTlsOptions } from '@ippro/protocol';
-import { initRuntime } from '@ippro/runtime';
+import { initRuntime, kernelFingerprint } from '@ippro/runtime';
 import type { BackendRequest } from '@ippro/runtime';
 import { MeteredStorage, workerMetrics } from '@ippro/telemetry';
 import { WorkerService } from './worker-service';
@@ -37,6 +37,8 @@ export interface WorkerOptions {
   address?: string;
   /** TensorFlow.js backend; default auto. One backend per process: a second worker in a process must agree. */
   backend?: BackendRequest;
+  /** Intra-op threads of a native backend (fixed: the numbers depend on it); default TF_NUM_INTRAOP_THREADS, else the cores. */
+  threads?: number;
   /** Long calls at once; default 1 (one wasm or cpu worker uses one core). */
   slots?: number;
   /** Directory of the local artifact cache; default a new temporary directory. */
@@ -79,6 +81,8 @@ export interface WorkerOptions {
   idleModels?: number;
   /** Largest artifact one Put may send when the worker serves the ArtifactService itself; default 4 GiB. */
   maxArtifactBytes?: number;
+  /** Quota of the cache when the worker serves the ArtifactService over it (Puts past it are refused); default none (the cache evicts). */
+  maxStoreBytes?: number;
   /** Maximum gRPC message size, both directions; default MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
   /** Stable name, e.g. the pod name; default host:port. */
@@ -99,6 +103,8 @@ export interface WorkerHandle {
   readonly port: number;
   readonly workerId: string;
   readonly backend: string;
+  /** The worker's kernel fingerprint (GetCapabilities), naming its numeric path. */
+  readonly kernelFingerprint: string;
   readonly server: grpc.Server;
   readonly health: HealthService;
   readonly service: WorkerService;
@@ -186,7 +192,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     insecure: options.insecure === true,
     warn: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   });
-  const runtime = await initRuntime({ backend: options.backend ?? 'auto', ...(options.log ? { report: options.log } : {}) });
+  const runtime = await initRuntime({
+    backend: options.backend ?? 'auto',
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.log ? { report: options.log } : {}),
+  });
+  const { fingerprint } = kernelFingerprint({ backend: runtime.backend, threads: runtime.threads });
 
   const { storage, local, ownStore } = await openWorkerStorage(options, cacheBytes, maxMessageBytes);
   const artifacts = new MeteredStorage(storage, workerMetrics.artifactBytes);
@@ -207,6 +218,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     workerId,
     version: version(),
     backend: runtime.backend,
+    threads: runtime.threads,
+    kernelFingerprint: fingerprint,
     slots,
     maxBatchSize,
     maxMessageBytes,
@@ -219,7 +232,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   const services = [WORKER_SERVICE_NAME];
   server.addService(loadProtocol().ippro.v1.WorkerService.service, service.handlers());
   if (ownStore !== undefined) {
-    addArtifactService(server, ownStore, options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes });
+    addArtifactService(server, ownStore, {
+      ...(options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes }),
+      ...(options.maxStoreBytes === undefined ? {} : { maxStoreBytes: options.maxStoreBytes }),
+    });
     services.push(ARTIFACT_SERVICE_NAME);
   }
   const health = new HealthService(Object.fromEntries(['', ...services].map((name) => [name, 'SERVING' as const])));
@@ -254,6 +270,6 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
   };
 
   if (healthServer !== undefined) options.log?.(`worker ${workerId}: health checks (plaintext, grpc.health.v1 only) on ${healthServer.address}`);
-  options.log?.(`worker ${workerId} listening on ${address} (backend ${runtime.backend}, ${slots} slot(s), artifacts: ${ownStore ? 'served here' : artifacts.description})`);
-  return { address, port, workerId, backend: runtime.backend, server, health, service, servesArtifacts: ownStore !== undefined, ...(healthServer === undefined ? {} : { healthAddress: healthServer.address }), shutdown };
+  options.log?.(`worker ${workerId} listening on ${address} (backend ${runtime.backend}, ${runtime.threads} thread(s), kernel fingerprint ${fingerprint}, ${slots} slot(s), artifacts: ${ownStore ? 'served here' : artifacts.description})`);
+  return { address, port, workerId, backend: runtime.backend, kernelFingerprint: fingerprint, server, health, service, servesArtifacts: ownStore !== undefined, ...(healthServer === undefined ? {} : { healthAddress: healthServer.address }), shutdown };
 }

@@ -11,6 +11,7 @@ import { loadLayersModelFromDir } from '@ippro/graph';
 import { deserializeGradStats } from '@ippro/importance';
 import { datasetToArtifact, modelArtifactParts, modelToArtifact, packModelArtifact } from '@ippro/model-artifact';
 import { buildSmallCnn } from '@ippro/models';
+import { kernelFingerprint } from '@ippro/runtime';
 import { PROSCORE_FIXTURE, makeTempDir, startCluster, statusOf } from './testing/worker-fixture';
 import type { Cluster } from './testing/worker-fixture';
 import { WorkerClient } from './worker-client';
@@ -89,6 +90,11 @@ describe('capabilities, health and results', () => {
     assert.deepEqual(capabilities.datasetSchemes, ['cifar10', 'synthetic', 'artifact']);
     assert.equal(capabilities.artifactCacheBytes, 64 * 1024 * 1024);
     assert.equal(capabilities.workerId, cluster.worker.address);
+    assert.equal(capabilities.threads, 1);
+    // The fingerprint of this process's numeric path, computed the same way on every call.
+    assert.match(capabilities.kernelFingerprint, /^[0-9a-f]{16}$/);
+    assert.equal(capabilities.kernelFingerprint, kernelFingerprint({ backend: 'cpu', threads: 1 }).fingerprint);
+    assert.equal(capabilities.kernelFingerprint, cluster.worker.kernelFingerprint);
     for (const service of ['', 'ippro.v1.WorkerService']) assert.equal(await healthStatus(cluster.worker.address, service), 'SERVING');
   });
 

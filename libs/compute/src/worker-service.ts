@@ -32,6 +32,8 @@ export interface WorkerServiceOptions {
   cifar10Dir?: string;
   /** Intra-op threads of the backend (1 for wasm and cpu). */
   threads?: number;
+  /** The kernel fingerprint of the worker's numeric path (@ippro/runtime's kernelFingerprint). */
+  kernelFingerprint?: string;
   /** Built models kept between calls (see ModelPool); default 4, 0 builds one per call. */
   idleModels?: number;
   /** One line per finished or failed call, with the call's method and job id as fields. */
@@ -93,6 +95,7 @@ export class WorkerService {
       datasetSchemes: [...DATASET_REF_SCHEMES, 'artifact'],
       artifactCacheBytes: options.artifactCacheBytes,
       threads: options.threads ?? 1,
+      kernelFingerprint: options.kernelFingerprint ?? '',
     };
   }
 

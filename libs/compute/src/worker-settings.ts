@@ -15,6 +15,11 @@ export const WORKER_SETTINGS = {
   host: setting({ parse: TEXT, placeholder: 'HOST', help: 'address to bind; beyond loopback (0.0.0.0 on a cluster) the worker needs mutual TLS (--tls-cert, --tls-key, --tls-ca) or --insecure', default: '127.0.0.1' }),
   port: setting({ parse: port(true), help: 'port to bind; 0 picks a free one', default: String(DEFAULT_WORKER_PORT) }),
   ...BACKEND_SETTINGS,
+  threads: setting({
+    parse: integerAtLeast(1),
+    help: 'intra-op threads of a native backend (tensorflow, tensorflow-gpu), fixed for the life of the worker: large reductions split by it, so every worker of a pool needs the same count (it is part of the kernel fingerprint); wasm and cpu use one',
+    defaultHelp: 'TF_NUM_INTRAOP_THREADS, else the cores available',
+  }),
   slots: setting({ parse: integerAtLeast(1), help: 'calls run at once; more are refused with RESOURCE_EXHAUSTED', defaultHelp: '1' }),
   cacheDir: setting({ parse: TEXT, placeholder: 'DIR', help: 'local artifact cache', defaultHelp: 'a new temporary directory' }),
   cacheBytes: setting({ parse: integerAtLeast(1), help: 'cache size bound, LRU', defaultHelp: '2 GiB' }),
@@ -40,6 +45,8 @@ export function workerProcessOptionsFrom(resolved: Resolved<WorkerSettingsSet>):
   const values = resolved.values;
   const worker: WorkerOptions = { address: `${values.host}:${values.port}`, backend: values.backend, maxArtifactBytes: values.maxArtifactBytes };
   if (values.slots !== undefined) worker.slots = values.slots;
+  if (values.maxStoreBytes !== undefined) worker.maxStoreBytes = values.maxStoreBytes;
+  if (values.threads !== undefined) worker.threads = values.threads;
   if (values.cacheBytes !== undefined) worker.cacheBytes = values.cacheBytes;
   if (values.maxBatchSize !== undefined) worker.maxBatchSize = values.maxBatchSize;
   if (values.cacheDir !== undefined) worker.cacheDir = values.cacheDir;

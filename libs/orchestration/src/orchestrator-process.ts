@@ -24,6 +24,8 @@ export interface OrchestratorProcessOptions {
   artifactsTls?: ServerTlsOptions;
   /** `--max-artifact-bytes` of the artifact service it serves. */
   maxArtifactBytes?: number;
+  /** `--max-store-bytes`: the quota of the store it serves; none without it. */
+  maxStoreBytes?: number;
   /** Where the workflow code comes from, for the start-up log. */
   workflowCode: string;
   /** `--store`: the store shared with the workers (an S3 bucket), instead of `--artifacts DIR`. */
@@ -79,6 +81,7 @@ export async function runOrchestratorProcess(options: OrchestratorProcessOptions
       address: options.serveArtifacts,
       ...(options.artifactsTls === undefined ? {} : { tls: options.artifactsTls }),
       ...(options.maxArtifactBytes === undefined ? {} : { maxArtifactBytes: options.maxArtifactBytes }),
+      ...(options.maxStoreBytes === undefined ? {} : { maxStoreBytes: options.maxStoreBytes }),
       insecure: options.insecure === true,
       tlsFlags: ARTIFACTS_TLS_FLAGS,
       log,

@@ -143,7 +143,7 @@ export function orchestratorProcessOptionsFrom(resolved: Resolved<OrchestratorSe
     workflowCode: code.description,
     ...(workers === undefined ? {} : { workers }),
     ...(workersTls === undefined ? {} : { workersTls }),
-    ...(serveArtifacts === undefined ? {} : { serveArtifacts, maxArtifactBytes: values.maxArtifactBytes }),
+    ...(serveArtifacts === undefined ? {} : { serveArtifacts, maxArtifactBytes: values.maxArtifactBytes, ...(values.maxStoreBytes === undefined ? {} : { maxStoreBytes: values.maxStoreBytes }) }),
     ...(artifactsTls === undefined ? {} : { artifactsTls }),
     ...(store === undefined ? {} : { store }),
     ...(values.metricsPort === undefined ? {} : { metricsPort: values.metricsPort }),

@@ -16,13 +16,19 @@ import { checkServerTransport } from './transport-security';
 /** The fully qualified name health checks and reflection use for the artifact service. */
 export const ARTIFACT_SERVICE_NAME = 'ippro.v1.ArtifactService';
 
-/** `--max-artifact-bytes`: of every process that serves the ArtifactService. */
+/** `--max-artifact-bytes`, `--max-store-bytes`: of every process that serves the ArtifactService. */
 export const ARTIFACT_SERVICE_SETTINGS = {
   maxArtifactBytes: setting({
     parse: POSITIVE_INTEGER,
     placeholder: 'BYTES',
     help: 'largest artifact one Put to the artifact service may declare and send (RESOURCE_EXHAUSTED above it)',
     default: String(DEFAULT_MAX_ARTIFACT_BYTES),
+  }),
+  maxStoreBytes: setting({
+    parse: POSITIVE_INTEGER,
+    placeholder: 'BYTES',
+    help: 'quota of the store the artifact service serves: a Put that would take it past this is refused on its header (RESOURCE_EXHAUSTED), nothing stored; needs a store on disk, which counts its bytes',
+    defaultHelp: 'no quota',
   }),
 };
 
@@ -32,6 +38,12 @@ export interface ArtifactServiceOptions {
    * before any byte is stored. Default DEFAULT_MAX_ARTIFACT_BYTES (4 GiB).
    */
   maxArtifactBytes?: number;
+  /**
+   * Quota of the store: a Put of a new artifact that would take the store's bytes (usedBytes,
+   * plus Puts accepted and still arriving) past it is refused with RESOURCE_EXHAUSTED on its
+   * header, before any byte is stored. Needs a storage that counts its bytes. Default none.
+   */
+  maxStoreBytes?: number;
   /** Size of the chunks Get streams. Default 1 MiB. */
   chunkBytes?: number;
 }
@@ -115,10 +127,51 @@ async function* putData(messages: AsyncIterator<PutChunk__Output>, key: string, 
   }
 }
 
+/**
+ * The store's quota: the bytes it holds plus those of Puts accepted and still arriving (so that
+ * concurrent Puts that each fit cannot overrun it together) must stay within `maxBytes`.
+ */
+class StoreQuota {
+  private reserved = 0;
+
+  constructor(
+    private readonly store: ArtifactStorage,
+    private readonly maxBytes: number,
+  ) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new Error(`the store quota must be a positive byte count, got ${describeValue(maxBytes)}`);
+    if (store.usedBytes() === undefined) {
+      throw new Error(`--max-store-bytes needs a store that counts its bytes (a store on disk); ${store.description} does not`);
+    }
+  }
+
+  /** Takes `size` bytes of the quota for a Put of `key` (none when the store has it); the result gives them back. Throws RESOURCE_EXHAUSTED when they do not fit. */
+  async reserve(key: string, size: number): Promise<() => void> {
+    // A Put of an artifact the store holds adds nothing.
+    if ((await this.store.stat(key)) !== undefined) return () => undefined;
+    const used = (this.store.usedBytes() ?? 0) + this.reserved;
+    if (used + size > this.maxBytes) {
+      throw new ArtifactError(
+        'too-large',
+        `artifact ${key} of ${size} bytes would take the store past its quota of ${this.maxBytes} bytes: it holds ${used} bytes now` +
+          `${this.reserved > 0 ? ` (with Puts still arriving)` : ''}; nothing stored (--max-store-bytes raises the quota)`,
+        key,
+      );
+    }
+    this.reserved += size;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reserved -= size;
+    };
+  }
+}
+
 /** The ArtifactService implementation over a store. */
 export function artifactServiceHandlers(store: ArtifactStorage, options: ArtifactServiceOptions = {}): ArtifactServiceHandlers {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
+  const quota = options.maxStoreBytes === undefined ? undefined : new StoreQuota(store, options.maxStoreBytes);
   return {
     Put: (call, callback) => {
       const run = async (): Promise<void> => {
@@ -135,8 +188,13 @@ export function artifactServiceHandlers(store: ArtifactStorage, options: Artifac
         if (size > maxArtifactBytes) {
           throw new ArtifactError('too-large', `artifact ${key} of ${size} bytes exceeds the server's limit of ${maxArtifactBytes} bytes per Put (--max-artifact-bytes raises it)`, key);
         }
-        const outcome = await store.putStream(putData(messages, key, size), { key, size });
-        callback(null, { key: outcome.key, size: outcome.size, alreadyExisted: outcome.alreadyExisted });
+        const release = await quota?.reserve(key, size);
+        try {
+          const outcome = await store.putStream(putData(messages, key, size), { key, size });
+          callback(null, { key: outcome.key, size: outcome.size, alreadyExisted: outcome.alreadyExisted });
+        } finally {
+          release?.();
+        }
       };
       // On an error the status ends the call; what the client still sends is discarded.
       run().catch((error: unknown) => callback(toServiceError(error)));

@@ -13,6 +13,7 @@ import type { ArtifactServiceClient } from './generated/ippro/v1/ArtifactService
 import type { PutResult__Output } from './generated/ippro/v1/PutResult';
 import { DEFAULT_MAX_ARTIFACT_BYTES, MAX_MESSAGE_BYTES } from './limits';
 import { loadProtocol } from './proto-loading';
+import { ServiceStorage } from './service-storage';
 
 const MiB = 1024 * 1024;
 
@@ -250,6 +251,91 @@ describe('ArtifactService errors, and the server keeps serving after each', () =
     } finally {
       client.close();
       await server.close(500);
+      cleanup();
+    }
+  });
+
+  it('refuses a Put that would take the store past --max-store-bytes on its header, naming the quota, the usage and the flag; nothing stored', async () => {
+    const { dir, cleanup } = makeTempDir();
+    const store = await ArtifactStore.open({ root: dir, fsync: false });
+    const server = await startArtifactServer({ store, maxStoreBytes: 3 * MiB });
+    const client = new ArtifactClient(server.address);
+    try {
+      const first = patternBytes(2 * MiB, 21);
+      await client.putArtifact(first);
+      assert.equal(store.usedBytes(), 2 * MiB);
+      // 2 MiB held + 2 MiB more > 3 MiB: refused on the header, before any data is sent.
+      const second = patternBytes(2 * MiB, 22);
+      await assert.rejects(rawPut(client.raw, [{ header: { key: artifactKeyOf(second), size: second.length } }]), (error: unknown) => {
+        assert.equal(statusOf(error), grpc.status.RESOURCE_EXHAUSTED);
+        assert.equal(
+          (error as grpc.ServiceError).details,
+          `artifact ${artifactKeyOf(second)} of ${2 * MiB} bytes would take the store past its quota of ${3 * MiB} bytes: it holds ${2 * MiB} bytes now; nothing stored (--max-store-bytes raises the quota)`,
+        );
+        return true;
+      });
+      // The client's whole Put is refused the same way, and nothing of it is stored.
+      await assert.rejects(client.putArtifact(second), (error: unknown) => statusOf(error) === grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(await client.statArtifact(artifactKeyOf(second)), null);
+      assert.equal(store.usedBytes(), 2 * MiB);
+      assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'no partial file left');
+      // What still fits is stored, and a Put of an artifact the store holds adds nothing.
+      const small = patternBytes(MiB, 23);
+      assert.equal((await client.putArtifact(small)).alreadyExisted, false);
+      assert.equal((await client.putArtifact(first)).alreadyExisted, true);
+      assert.equal(store.usedBytes(), 3 * MiB);
+      await assert.rejects(client.putArtifact(Buffer.from('one byte too many')), (error: unknown) => statusOf(error) === grpc.status.RESOURCE_EXHAUSTED);
+    } finally {
+      client.close();
+      await server.close(500);
+      cleanup();
+    }
+  });
+
+  it('counts Puts still arriving against the quota, so that two that each fit cannot overrun it together', async () => {
+    const { dir, cleanup } = makeTempDir();
+    const store = await ArtifactStore.open({ root: dir, fsync: false });
+    const server = await startArtifactServer({ store, maxStoreBytes: 3 * MiB });
+    const client = new ArtifactClient(server.address);
+    try {
+      const [a, b] = [patternBytes(2 * MiB, 31), patternBytes(2 * MiB, 32)];
+      // A's header is accepted; its data has not arrived yet.
+      let finished!: (result: PutResult__Output | undefined) => void;
+      const done = new Promise<PutResult__Output | undefined>((resolve) => (finished = resolve));
+      const slow = client.raw.Put((error, result) => finished(error ? undefined : result));
+      slow.write({ header: { key: artifactKeyOf(a), size: a.length } });
+      // The service reserves A's bytes and only then starts writing its temporary file.
+      for (let tries = 0; readdirSync(join(dir, 'tmp')).length === 0; tries += 1) {
+        assert.ok(tries < 500, 'the Put of A never started');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await assert.rejects(client.putArtifact(b), (error: unknown) => {
+        assert.equal(statusOf(error), grpc.status.RESOURCE_EXHAUSTED);
+        assert.match((error as Error).message, /it holds 2097152 bytes now \(with Puts still arriving\)/);
+        return true;
+      });
+      slow.write({ data: a.subarray(0, MiB) });
+      slow.write({ data: a.subarray(MiB) });
+      slow.end();
+      assert.equal((await done)?.size, 2 * MiB);
+      assert.equal(store.usedBytes(), 2 * MiB);
+      assert.equal(await client.statArtifact(artifactKeyOf(b)), null);
+    } finally {
+      client.close();
+      await server.close(500);
+      cleanup();
+    }
+  });
+
+  it('will not take a store quota it cannot keep: a store that does not count its bytes', async () => {
+    const { dir, cleanup } = makeTempDir();
+    const remote = await startArtifactServer({ store: await ArtifactStore.open({ root: dir, fsync: false }) });
+    const client = new ArtifactClient(remote.address);
+    try {
+      await assert.rejects(startArtifactServer({ store: new ServiceStorage(client), maxStoreBytes: MiB }), /--max-store-bytes needs a store that counts its bytes \(a store on disk\); artifact service 127\.0\.0\.1:\d+ does not/);
+    } finally {
+      client.close();
+      await remote.close(500);
       cleanup();
     }
   });

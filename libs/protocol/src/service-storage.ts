@@ -54,6 +54,11 @@ export class ServiceStorage implements ArtifactStorage {
     return [];
   }
 
+  /** Unknown here: the service does not say. */
+  usedBytes(): undefined {
+    return undefined;
+  }
+
   close(): void {
     this.client.close();
   }

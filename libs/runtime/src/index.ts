@@ -11,3 +11,5 @@ export type { BackendLoader, BackendLoaders, LoadOutcome } from './backends/back
 export { registerWasmTrainingKernels } from './wasm/register-training-kernels';
 export { registerNativeTrainingKernels, nativeTrainingKernels } from './native/register-native-training-kernels';
 export { BACKEND_SETTINGS } from './backend-setting';
+export { kernelFingerprint } from './kernel-fingerprint';
+export type { KernelFingerprint, NumericPath } from './kernel-fingerprint';

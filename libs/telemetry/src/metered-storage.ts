@@ -56,6 +56,10 @@ export class MeteredStorage implements ArtifactStorage {
     return this.inner.corruptedCopies(key);
   }
 
+  usedBytes(): number | undefined {
+    return this.inner.usedBytes();
+  }
+
   close(): void {
     this.inner.close();
   }

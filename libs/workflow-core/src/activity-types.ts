@@ -38,6 +38,8 @@ export interface PlanScoringShardsOutput {
 export interface ComputeGradStatsInput {
   /** Names the unit of work in logs (`<workflow id>/r<round>/s<index>`); does not change the result. */
   jobId: string;
+  /** The run's kernel fingerprint: only workers reporting it take the call (absent: any worker). */
+  fingerprint?: string;
   modelArtifactId: string;
   scoring: ScoringConfig;
   shardPlanArtifactId: string;
@@ -79,6 +81,8 @@ export interface MergeAndScoreOutput {
 /** PROscore's trajectory reading of one model: one compute call over the scoring data in order. */
 export interface ScoreTrajectoryInput {
   jobId: string;
+  /** The run's kernel fingerprint: only workers reporting it take the call (absent: any worker). */
+  fingerprint?: string;
   modelArtifactId: string;
   scoring: ScoringConfig;
   /** The run's lambda, the trajectory's default learning rate. */
@@ -92,6 +96,8 @@ export interface ScoreTrajectoryInput {
 /** Batches [start, end) of a recalibration pass (batch i as RecalibrationConfig says). */
 export interface BatchNormStatisticsInput {
   jobId: string;
+  /** The run's kernel fingerprint: only workers reporting it take the call (absent: any worker). */
+  fingerprint?: string;
   modelArtifactId: string;
   recalibration: RecalibrationConfig;
   batches: BatchRangeRef;
@@ -155,6 +161,8 @@ export interface ApplySurgeryOutput {
 
 export interface FineTuneReplicaInput {
   jobId: string;
+  /** The run's kernel fingerprint: only workers reporting it take the call (absent: any worker). */
+  fingerprint?: string;
   startModelArtifactId: string;
   fineTune: FineTuneConfig;
   replica: { index: number; count: number };
@@ -198,6 +206,8 @@ export interface PlanEvaluationShardsOutput {
 
 export interface EvaluateShardInput {
   jobId: string;
+  /** The run's kernel fingerprint: only workers reporting it take the call (absent: any worker). */
+  fingerprint?: string;
   modelArtifactId: string;
   evaluation: EvaluationConfig;
   batches: BatchRangeRef;
@@ -227,6 +237,17 @@ export interface MergeEvaluationsOutput {
   top1: number;
   loss: number;
   evaluated: number;
+}
+
+/** No input: the pool is asked what it computes with. */
+export type PoolFingerprintInput = Record<string, never>;
+
+export interface PoolFingerprintOutput {
+  /**
+   * The kernel fingerprint a new run keeps for all its compute calls: the one most of the
+   * pool's slots report (@ippro/runtime's kernelFingerprint names a numeric path).
+   */
+  fingerprint: string;
 }
 
 /** An artifact a step cannot do without, and what it is to the run (for the error message). */
@@ -272,6 +293,8 @@ export interface PruneActivities {
   mergeEvaluations(input: MergeEvaluationsInput): Promise<MergeEvaluationsOutput>;
   /** Verifies artifacts by hash; fails (NotFound / DataLoss, non-retryable) naming the first lost one and its role. */
   checkArtifacts(input: ArtifactCheckInput): Promise<ArtifactCheckOutput>;
+  /** The kernel fingerprint a new run pins its compute calls to (see pinnedToFingerprint). */
+  poolFingerprint(input: PoolFingerprintInput): Promise<PoolFingerprintOutput>;
 }
 
 export const PRUNE_ACTIVITY_NAMES: readonly (keyof PruneActivities)[] = [
@@ -289,4 +312,5 @@ export const PRUNE_ACTIVITY_NAMES: readonly (keyof PruneActivities)[] = [
   'evaluateShard',
   'mergeEvaluations',
   'checkArtifacts',
+  'poolFingerprint',
 ];

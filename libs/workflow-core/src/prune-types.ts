@@ -260,6 +260,8 @@ export interface PruneCarry {
   history: RoundMetrics[];
   paused: boolean;
   cancelRequested: boolean;
+  /** The kernel fingerprint the run's compute calls are pinned to, from its first round on (absent in carries of older runs). */
+  fingerprint?: string;
 }
 
 export interface PruneWorkflowResult {

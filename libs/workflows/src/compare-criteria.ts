@@ -1,7 +1,8 @@
 import { ApplicationFailure, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { resolveCompareSettings, runComparison } from '@ippro/compare';
 import type { CompareHost, CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
-import { activitiesFor } from './prune-model';
+import { pinnedToFingerprint } from '@ippro/workflow-core';
+import { activitiesFor, runFingerprint } from './prune-model';
 
 /** Where a comparison is: phase, fan-out counters, rows done. */
 export const compareProgressQuery = defineQuery<CompareProgress>('compareProgress');
@@ -20,8 +21,9 @@ export async function compareCriteria(input: CompareInput): Promise<CompareResul
   } catch (error) {
     throw ApplicationFailure.nonRetryable(error instanceof Error ? error.message : String(error), 'InvalidArgument');
   }
+  const activities = activitiesFor(input);
   const host: CompareHost = {
-    activities: activitiesFor(input),
+    activities: pinnedToFingerprint(activities, await runFingerprint(activities, undefined)),
     jobPrefix: workflowInfo().workflowId,
     report(next) {
       progress = next;

@@ -12,7 +12,7 @@ import type {
   PruneWorkflowInput,
 } from '@ippro/workflow-core';
 import { cancelSignal, pauseSignal, progressQuery, pruneModel, resumeSignal } from './index';
-import { StubRun } from './testing/stub-activities';
+import { STUB_FINGERPRINT, StubRun } from './testing/stub-activities';
 import type { ActivityName, StubRunOptions } from './testing/stub-activities';
 import { startWorkflowTestBench } from './testing/workflow-worker';
 import type { WorkflowTestBench } from './testing/workflow-worker';
@@ -72,7 +72,11 @@ describe('pruneModel on stub activities', () => {
     const run = stubRun('round-loop', { top1ByRound: [0.9, 0.88, 0.87], goalRound: 2 });
     const result = await (await start('round-loop', input())).result();
 
-    assert.deepEqual(run.calls.map((call) => call.name), [...EVALUATION, ...ROUND, ...ROUND]);
+    // The pool's fingerprint is asked for once, when the run starts, and carried through continue-as-new.
+    assert.deepEqual(run.calls.map((call) => call.name), ['poolFingerprint', ...EVALUATION, ...ROUND, ...ROUND]);
+    const compute = run.calls.filter((call) => ['computeGradStats', 'fineTuneReplica', 'evaluateShard'].includes(call.name));
+    assert.equal(compute.length, 7);
+    for (const call of compute) assert.equal((call.input as { fingerprint?: string }).fingerprint, STUB_FINGERPRINT, `${call.name} is pinned to the run's fingerprint`);
     const [stats1, stats2] = run.callsOf<ComputeGradStatsInput>('computeGradStats');
     const [merge1, merge2] = run.callsOf<MergeAndScoreInput>('mergeAndScore');
     const [plan1, plan2] = run.callsOf<PlanRoundInput>('planRound');

@@ -5,12 +5,13 @@ import {
   defineQuery,
   defineSignal,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import { RunProgress, afterRound, initialCarry, measureBaseline, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
+import { RunProgress, afterRound, initialCarry, measureBaseline, pinnedToFingerprint, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
 import type {
   PruneActivities,
   PruneCarry,
@@ -69,7 +70,23 @@ export function activitiesFor(input: Pick<PruneWorkflowInput, 'activity'>): Prun
     evaluateShard: compute.evaluateShard,
     mergeEvaluations: local.mergeEvaluations,
     checkArtifacts: local.checkArtifacts,
+    poolFingerprint: local.poolFingerprint,
   };
+}
+
+/** Marks the histories of runs that pin their compute calls to a kernel fingerprint (older ones replay without). */
+export const RUN_FINGERPRINT_PATCH = 'run-kernel-fingerprint';
+
+/**
+ * The kernel fingerprint the run's compute calls are pinned to: the one it carries, else (a new
+ * run) the one the pool computes with now, recorded in the history by the poolFingerprint
+ * activity, so that a restarted orchestrator replays the same value and sends the run's calls
+ * to the same kind of worker. Undefined when replaying a run started before fingerprints.
+ */
+export async function runFingerprint(activities: PruneActivities, carried: string | undefined): Promise<string | undefined> {
+  if (carried !== undefined) return carried;
+  if (!patched(RUN_FINGERPRINT_PATCH)) return undefined;
+  return (await activities.poolFingerprint({})).fingerprint;
 }
 
 /**
@@ -99,8 +116,10 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
     throw ApplicationFailure.nonRetryable(error instanceof Error ? error.message : String(error), 'InvalidArgument');
   }
 
+  const activities = activitiesFor(input);
+  const fingerprint = await runFingerprint(activities, input.carry?.fingerprint);
   const host: RoundHost = {
-    activities: activitiesFor(input),
+    activities: pinnedToFingerprint(activities, fingerprint),
     jobPrefix: workflowInfo().workflowId,
     note: (line) => log.warn(`${workflowInfo().workflowId}: ${line}`),
     roundStarted: (clock) => progress.roundStarted(clock),
@@ -123,5 +142,5 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
   if (step.result !== undefined) return finish(step.result);
   if (cancelRequested) return finish(resultOf(input, step.next, 'cancelled', 'cancelled at a round boundary'));
   progress.atBoundary(step.next);
-  return continueAsNew<typeof pruneModel>({ ...input, carry: { ...step.next, paused, cancelRequested } });
+  return continueAsNew<typeof pruneModel>({ ...input, carry: { ...step.next, paused, cancelRequested, ...(fingerprint === undefined ? {} : { fingerprint }) } });
 }

@@ -194,6 +194,11 @@ export class S3ArtifactStore implements ArtifactStorage {
     return store;
   }
 
+  /** Unknown: counting a bucket's bytes means listing every object. */
+  usedBytes(): undefined {
+    return undefined;
+  }
+
   /** `s3://bucket/prefix` */
   get description(): string {
     return this.context.store;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadOptionalModule } from './optional-module';
 import type { BackendName } from './backend-names';
@@ -29,8 +30,36 @@ export const defaultBackendLoaders: BackendLoaders = {
 /** libtensorflow prints start-up notices (oneDNN, CPU features) unless told otherwise. */
 const TENSORFLOW_LOG_LEVEL = 'TF_CPP_MIN_LOG_LEVEL';
 
+/** libtensorflow's intra-op thread count, read once when the binding loads. */
+export const INTRA_OP_THREADS = 'TF_NUM_INTRAOP_THREADS';
+
+/**
+ * The intra-op threads libtensorflow will use: TF_NUM_INTRAOP_THREADS when it is a positive
+ * integer, else set to the cores this process may use, so that the count is fixed and known
+ * (large reductions are split by it, and so their rounding) before the binding reads it.
+ */
+export function fixIntraOpThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const given = Number(env[INTRA_OP_THREADS]);
+  if (Number.isSafeInteger(given) && given >= 1) return given;
+  const cores = availableParallelism();
+  env[INTRA_OP_THREADS] = String(cores);
+  return cores;
+}
+
+/**
+ * GPU kernels (cuDNN convolutions, atomics in reductions) pick algorithms and orders that vary
+ * from run to run unless TensorFlow is told to be deterministic; it reads these when it loads.
+ * An explicit value in the environment is kept.
+ */
+export function requestDeterministicGpuKernels(env: NodeJS.ProcessEnv = process.env): void {
+  env['TF_DETERMINISTIC_OPS'] ??= '1';
+  env['TF_CUDNN_DETERMINISTIC'] ??= '1';
+}
+
 async function loadNativeBinding(packageName: string): Promise<LoadOutcome> {
   process.env[TENSORFLOW_LOG_LEVEL] ??= '2';
+  fixIntraOpThreads();
+  if (packageName === '@tensorflow/tfjs-node-gpu' && isResolvable(packageName)) requestDeterministicGpuKernels();
   const loaded = loadOptionalModule(packageName);
   if (loaded.status === 'missing') return { ok: false, why: `${packageName} is not installed` };
   if (loaded.status === 'broken') {
@@ -41,6 +70,15 @@ async function loadNativeBinding(packageName: string): Promise<LoadOutcome> {
   }
   registerNativeTrainingKernels();
   return { ok: true, detail: `${packageName} (libtensorflow, tfjs ${tf.version_core})` };
+}
+
+function isResolvable(packageName: string): boolean {
+  try {
+    require.resolve(packageName);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function loadWasm(): Promise<LoadOutcome> {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, RuntimeInitError } from './backend-names';
 import type { BackendName, BackendRequest } from './backend-names';
-import { defaultBackendLoaders, TFJS_BACKEND_OF } from './backend-loaders';
+import { defaultBackendLoaders, INTRA_OP_THREADS, TFJS_BACKEND_OF } from './backend-loaders';
 import type { BackendLoaders } from './backend-loaders';
 
 export interface RuntimeOptions {
@@ -11,6 +11,12 @@ export interface RuntimeOptions {
   report?: (line: string) => void;
   /** Replaces how each backend is loaded; for tests of the selection itself. */
   loaders?: BackendLoaders;
+  /**
+   * Intra-op threads of the native backends (TF_NUM_INTRAOP_THREADS, set before the binding
+   * loads); default the variable as given, else the cores this process may use. wasm and cpu
+   * compute on one thread.
+   */
+  threads?: number;
 }
 
 export interface RuntimeInfo {
@@ -19,6 +25,8 @@ export interface RuntimeInfo {
   tfjsBackend: string;
   /** One line: what was chosen and why the faster ones were passed over. */
   summary: string;
+  /** Intra-op threads the backend computes with (fixed: the numbers depend on it); 1 for wasm and cpu. */
+  threads: number;
 }
 
 let active: RuntimeInfo | undefined;
@@ -29,8 +37,12 @@ let active: RuntimeInfo | undefined;
  */
 export async function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> {
   const request = options.backend ?? 'auto';
-  if (active !== undefined) return reuseActive(active, request);
+  if (active !== undefined) return reuseActive(active, request, options.threads);
   const loaders = options.loaders ?? defaultBackendLoaders;
+  if (options.threads !== undefined) {
+    if (!Number.isSafeInteger(options.threads) || options.threads < 1) throw new RuntimeInitError(`threads must be a positive integer, got ${options.threads}`);
+    process.env[INTRA_OP_THREADS] = String(options.threads);
+  }
   // Production mode: no debug checks and no console banners from tfjs itself.
   tf.enableProdMode();
   const info =
@@ -40,11 +52,14 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<Runtime
   return info;
 }
 
-function reuseActive(current: RuntimeInfo, request: BackendRequest): RuntimeInfo {
+function reuseActive(current: RuntimeInfo, request: BackendRequest, threads: number | undefined): RuntimeInfo {
   if (request !== 'auto' && request !== current.backend) {
     throw new RuntimeInitError(
       `backend '${request}' requested, but this process already runs on '${current.backend}'`,
     );
+  }
+  if (threads !== undefined && current.tfjsBackend === 'tensorflow' && threads !== current.threads) {
+    throw new RuntimeInitError(`${threads} threads requested, but this process already computes with ${current.threads}`);
   }
   return current;
 }
@@ -71,7 +86,9 @@ async function loadNamed(backend: BackendName, loaders: BackendLoaders): Promise
 }
 
 function describe(backend: BackendName, summary: string): RuntimeInfo {
-  return { backend, tfjsBackend: TFJS_BACKEND_OF[backend], summary: `backend: ${summary}` };
+  const given = Number(process.env[INTRA_OP_THREADS]);
+  const threads = TFJS_BACKEND_OF[backend] === 'tensorflow' && Number.isSafeInteger(given) && given >= 1 ? given : 1;
+  return { backend, tfjsBackend: TFJS_BACKEND_OF[backend], summary: `backend: ${summary}`, threads };
 }
 
 /** The backend this process runs on, or undefined before `initRuntime`. */

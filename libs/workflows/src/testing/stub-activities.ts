@@ -154,6 +154,9 @@ export class StubRun {
   }
 }
 
+/** The kernel fingerprint the stub pool reports: every compute call of a stub run carries it. */
+export const STUB_FINGERPRINT = 'stub0fingerprint';
+
 /**
  * The pruneModel and compareCriteria activities, answered by the StubRun of the calling
  * workflow (by workflow id), so one Worker serves every test of a file.
@@ -228,6 +231,10 @@ export function createStubActivities(runs: ReadonlyMap<string, StubRun>): PruneA
     async checkArtifacts(input) {
       current('checkArtifacts', input);
       return { checked: input.artifacts.length };
+    },
+    async poolFingerprint(input) {
+      current('poolFingerprint', input);
+      return { fingerprint: STUB_FINGERPRINT };
     },
   };
 }

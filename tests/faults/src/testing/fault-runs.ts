@@ -104,6 +104,7 @@ function recordingExecutor(store: ArtifactStore, outputs: Map<string, string>, d
       outputs.set(jobInRun(call.jobId), result.scoresArtifactId);
       return result;
     },
+    poolFingerprint: () => executor.poolFingerprint(),
   };
 }
 

@@ -44,6 +44,14 @@ export interface Capabilities {
    * The fixed intra-op thread count (native backends; determinism needs it fixed).
    */
   'threads'?: (number);
+  /**
+   * Names the worker's numeric path: sha256 (hex, 16 digits) of the backend, the thread count,
+   * the tfjs version and the output bytes of a small fixed computation (a convolution, a matrix
+   * product, a sum, exp and log on fixed inputs) run through the backend the worker computes with.
+   * Workers with equal fingerprints compute the same bytes; a run's calls go only to workers with
+   * the run's fingerprint.
+   */
+  'kernelFingerprint'?: (string);
 }
 
 export interface Capabilities__Output {
@@ -87,4 +95,12 @@ export interface Capabilities__Output {
    * The fixed intra-op thread count (native backends; determinism needs it fixed).
    */
   'threads': (number);
+  /**
+   * Names the worker's numeric path: sha256 (hex, 16 digits) of the backend, the thread count,
+   * the tfjs version and the output bytes of a small fixed computation (a convolution, a matrix
+   * product, a sum, exp and log on fixed inputs) run through the backend the worker computes with.
+   * Workers with equal fingerprints compute the same bytes; a run's calls go only to workers with
+   * the run's fingerprint.
+   */
+  'kernelFingerprint': (string);
 }
