@@ -26,11 +26,12 @@ let modelId: string;
 /** Starts a wasm worker in a child process; resolves once it listens. */
 function startWasmWorker(artifacts: string): Promise<{ process: ChildProcess; address: string; fingerprint: string }> {
   const script = `
-    const { startWorker } = require(${JSON.stringify(require.resolve('@ippro/compute'))});
+    const { startWorker } = require('@ippro/compute');
     startWorker({ backend: 'wasm', artifacts: ${JSON.stringify(artifacts)}, cacheDir: ${JSON.stringify(join(dir, 'cache-wasm'))} })
       .then((worker) => console.log(JSON.stringify({ address: worker.address, fingerprint: worker.kernelFingerprint })))
       .catch((error) => { console.error(error.message); process.exit(2); });`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `node -e` resolves packages from its working directory: this one's, as the test does.
+  const child = spawn(process.execPath, ['-e', script], { cwd: __dirname, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
