@@ -38,6 +38,8 @@ export interface ReplicaGroupOptions {
 
 const REPLICA_SCRIPT = join(__dirname, 'replica-process.js');
 const STOP_GRACE_MS = 5000;
+/** How long a failed write waits for the process's exit, which says why it failed (a signal, an exit code). */
+const EXIT_GRACE_MS = 1000;
 
 /**
  * Data-parallel training over child processes. Every batch is split into one part per process
@@ -173,7 +175,10 @@ class ReplicaProcess {
   send(message: ToReplica): void {
     if (this.failure !== undefined) return;
     this.child.send(message, (error) => {
-      if (error) this.fail(`cannot be reached: ${error.message}`);
+      if (!error) return;
+      // A write to a dying process fails just before its exit is seen; the exit names the cause.
+      const timer = setTimeout(() => this.fail(`cannot be reached: ${error.message}`), EXIT_GRACE_MS);
+      void this.exited.then(() => clearTimeout(timer));
     });
   }
 
