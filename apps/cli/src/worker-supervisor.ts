@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WORKER_SETTINGS } from '@ippro/compute';
+import { intraOpThreadsGiven } from '@ippro/runtime';
 import { commandLineFor } from '@ippro/settings';
 
 /** The `ippro` executable: the dev stack's workers are `ippro worker` processes (libs/compute's worker entry). */
@@ -59,8 +60,9 @@ const START_TIMEOUT_MS = 60_000;
  * workers each taking every core oversubscribe them and run slower together than apart.
  */
 function workerThreadEnv(workers: number): Record<string, string> {
-  const given = process.env['TF_NUM_INTRAOP_THREADS'];
-  return { TF_NUM_INTRAOP_THREADS: given !== undefined && given !== '' ? given : String(Math.max(1, Math.floor(availableParallelism() / workers))) };
+  // What the user gave, not what this process set for itself on loading a native backend.
+  const threads = intraOpThreadsGiven() ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  return { TF_NUM_INTRAOP_THREADS: String(threads) };
 }
 
 function describeExit(exit: WorkerExit): string {

@@ -33,6 +33,19 @@ const TENSORFLOW_LOG_LEVEL = 'TF_CPP_MIN_LOG_LEVEL';
 /** libtensorflow's intra-op thread count, read once when the binding loads. */
 export const INTRA_OP_THREADS = 'TF_NUM_INTRAOP_THREADS';
 
+/** TF_NUM_INTRAOP_THREADS as this process was started with (fixIntraOpThreads sets it later). */
+const INTRA_OP_THREADS_AT_START = process.env[INTRA_OP_THREADS];
+
+/**
+ * The intra-op thread count the user gave this process (TF_NUM_INTRAOP_THREADS at its start), if
+ * a positive integer: what processes it starts should inherit, rather than the count this
+ * process fixed for itself when it loaded a native backend.
+ */
+export function intraOpThreadsGiven(): number | undefined {
+  const given = Number(INTRA_OP_THREADS_AT_START);
+  return INTRA_OP_THREADS_AT_START !== undefined && INTRA_OP_THREADS_AT_START !== '' && Number.isSafeInteger(given) && given >= 1 ? given : undefined;
+}
+
 /**
  * The intra-op threads libtensorflow will use: TF_NUM_INTRAOP_THREADS when it is a positive
  * integer, else set to the cores this process may use, so that the count is fixed and known
