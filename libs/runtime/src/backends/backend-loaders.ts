@@ -42,8 +42,13 @@ const INTRA_OP_THREADS_AT_START = process.env[INTRA_OP_THREADS];
  * process fixed for itself when it loaded a native backend.
  */
 export function intraOpThreadsGiven(): number | undefined {
-  const given = Number(INTRA_OP_THREADS_AT_START);
-  return INTRA_OP_THREADS_AT_START !== undefined && INTRA_OP_THREADS_AT_START !== '' && Number.isSafeInteger(given) && given >= 1 ? given : undefined;
+  return threadCountIn(INTRA_OP_THREADS_AT_START);
+}
+
+/** A TF_NUM_INTRAOP_THREADS value as a thread count, if it is a positive integer. */
+export function threadCountIn(value: string | undefined): number | undefined {
+  const count = value === undefined || value.trim() === '' ? NaN : Number(value);
+  return Number.isSafeInteger(count) && count >= 1 ? count : undefined;
 }
 
 /**
@@ -52,8 +57,8 @@ export function intraOpThreadsGiven(): number | undefined {
  * (large reductions are split by it, and so their rounding) before the binding reads it.
  */
 export function fixIntraOpThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const given = Number(env[INTRA_OP_THREADS]);
-  if (Number.isSafeInteger(given) && given >= 1) return given;
+  const given = threadCountIn(env[INTRA_OP_THREADS]);
+  if (given !== undefined) return given;
   const cores = availableParallelism();
   env[INTRA_OP_THREADS] = String(cores);
   return cores;

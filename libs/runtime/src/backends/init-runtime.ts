@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, RuntimeInitError } from './backend-names';
 import type { BackendName, BackendRequest } from './backend-names';
-import { defaultBackendLoaders, INTRA_OP_THREADS, TFJS_BACKEND_OF } from './backend-loaders';
+import { defaultBackendLoaders, INTRA_OP_THREADS, TFJS_BACKEND_OF, threadCountIn } from './backend-loaders';
 import type { BackendLoaders } from './backend-loaders';
 
 export interface RuntimeOptions {
@@ -86,8 +86,7 @@ async function loadNamed(backend: BackendName, loaders: BackendLoaders): Promise
 }
 
 function describe(backend: BackendName, summary: string): RuntimeInfo {
-  const given = Number(process.env[INTRA_OP_THREADS]);
-  const threads = TFJS_BACKEND_OF[backend] === 'tensorflow' && Number.isSafeInteger(given) && given >= 1 ? given : 1;
+  const threads = TFJS_BACKEND_OF[backend] === 'tensorflow' ? (threadCountIn(process.env[INTRA_OP_THREADS]) ?? 1) : 1;
   return { backend, tfjsBackend: TFJS_BACKEND_OF[backend], summary: `backend: ${summary}`, threads };
 }
 
