@@ -7,7 +7,7 @@ export type { LossOptions } from './loss';
 export { classifierHead, CLASSIFIER_OUTPUTS, OUTPUT_SETTINGS, OutputKindError, resolveOutputKind } from './output-kind';
 export type { ClassifierHead, ClassifierOutput, OutputSetting } from './output-kind';
 export { modelDataMismatch } from './model-data-fit';
-export { SgdTrainer, decayedKernels, disposeMomentumOptimizer, withWeightDecay } from './training/sgd-training';
+export { SgdTrainer, decayedKernels, disposeMomentumOptimizer, validateOptimizerSettings, withWeightDecay } from './training/sgd-training';
 export type { Distillation, SgdSettings } from './training/sgd-training';
 export { accuracyOf, evaluateBatches, evaluateDataset, meanLossOf, mergeEvaluations } from './training/evaluate';
 export type { EvaluationPass, EvaluationSums } from './training/evaluate';

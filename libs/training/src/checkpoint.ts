@@ -3,13 +3,14 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '@ippro/graph';
-import type { SgdState } from '@ippro/models';
+import type { OptimizerBuffer, SgdState } from '@ippro/models';
 import type { TrainConfig } from './train-config';
 
 export const CHECKPOINT_FORMAT = 'ippro.training-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 const STATE_FILE = 'state.json';
 const OPTIMIZER_FILE = 'optimizer.bin';
+const VELOCITY_FILE = 'optimizer-velocity.bin';
 
 /** What the training data was, so a resume on other data is refused. */
 export interface DataIdentity {
@@ -51,10 +52,20 @@ export interface CheckpointState {
    * augments sample i with cropFlipFor(seed, e, i), so (seed, nextEpoch) is the RNG state.
    */
   rng: { seed: number; nextEpoch: number };
-  optimizer: { iterations: number; file: string; specs: tf.io.WeightsManifestEntry[] };
+  /**
+   * The optimizer's step count and buffers: `file` holds SGD's momentum buffers or AdamW's first
+   * moments, `velocity` AdamW's second moments (absent for SGD).
+   */
+  optimizer: { iterations: number; file: string; specs: tf.io.WeightsManifestEntry[]; velocity?: TensorFile };
   history: EpochRecord[];
   /** Data-parallel processes that shared each batch; absent for one (and in older checkpoints). */
   processes?: number;
+}
+
+/** Tensors in tf.io's weight encoding, named by weight: the file (in the checkpoint) and its entries. */
+export interface TensorFile {
+  file: string;
+  specs: tf.io.WeightsManifestEntry[];
 }
 
 export interface Checkpoint {
@@ -85,13 +96,13 @@ export async function writeCheckpoint(
   await mkdir(staging, { recursive: true });
   try {
     await saveLayersModelToDir(model, staging);
-    const encoded = await tf.io.encodeWeights(optimizer.momentum.map((entry) => ({ name: entry.name, tensor: entry.tensor })));
-    await writeFile(join(staging, OPTIMIZER_FILE), Buffer.from(encoded.data));
+    const momentum = await writeTensors(staging, OPTIMIZER_FILE, optimizer.momentum);
+    const velocity = optimizer.velocity === undefined ? undefined : await writeTensors(staging, VELOCITY_FILE, optimizer.velocity);
     const full: CheckpointState = {
       format: CHECKPOINT_FORMAT,
       version: CHECKPOINT_VERSION,
       ...state,
-      optimizer: { iterations: optimizer.iterations, file: OPTIMIZER_FILE, specs: encoded.specs },
+      optimizer: { iterations: optimizer.iterations, ...momentum, ...(velocity === undefined ? {} : { velocity }) },
     };
     await writeFile(join(staging, STATE_FILE), `${JSON.stringify(full, null, 2)}\n`);
     const hadPrevious = await exists(dir);
@@ -143,19 +154,32 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const found = await findCheckpoint(dir);
   if (found === undefined) throw new Error(`no checkpoint in ${dir} (${STATE_FILE} is missing)`);
   const state = await readStateFile(found);
-  const optimizerFile = join(found, state.optimizer.file);
-  const bytes = await readFile(optimizerFile).catch((error: Error) => {
-    throw new Error(`${optimizerFile}: ${error.message}`);
-  });
-  const expected = state.optimizer.specs.reduce((n, spec) => n + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.byteLength !== expected) {
-    throw new Error(`${optimizerFile}: ${bytes.byteLength} bytes, the state lists ${expected}`);
-  }
+  const momentum = await readTensors(found, state.optimizer);
+  const velocity = state.optimizer.velocity === undefined ? undefined : await readTensors(found, state.optimizer.velocity);
   const model = await loadLayersModelFromDir(found);
+  const optimizer: SgdState = { iterations: state.optimizer.iterations, momentum, ...(velocity === undefined ? {} : { velocity }) };
+  return { state, model, optimizer, dir: found };
+}
+
+async function writeTensors(dir: string, file: string, tensors: readonly OptimizerBuffer[]): Promise<TensorFile> {
+  const encoded = await tf.io.encodeWeights(tensors.map((entry) => ({ name: entry.name, tensor: entry.tensor })));
+  await writeFile(join(dir, file), Buffer.from(encoded.data));
+  return { file, specs: encoded.specs };
+}
+
+/** The tensors of one file of a checkpoint, in the order its specs list them; errors name the file. */
+async function readTensors(dir: string, { file, specs }: TensorFile): Promise<OptimizerBuffer[]> {
+  const path = join(dir, file);
+  const bytes = await readFile(path).catch((error: Error) => {
+    throw new Error(`${path}: ${error.message}`);
+  });
+  const expected = specs.reduce((n, spec) => n + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes.byteLength !== expected) {
+    throw new Error(`${path}: ${bytes.byteLength} bytes, the state lists ${expected}`);
+  }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const tensors = tf.io.decodeWeights(buffer, state.optimizer.specs);
-  const momentum = state.optimizer.specs.map((spec) => ({ name: spec.name, tensor: tensors[spec.name] as tf.Tensor }));
-  return { state, model, optimizer: { iterations: state.optimizer.iterations, momentum }, dir: found };
+  const tensors = tf.io.decodeWeights(buffer, specs);
+  return specs.map((spec) => ({ name: spec.name, tensor: tensors[spec.name] as tf.Tensor }));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolveDataset } from '@ippro/data';
-import { buildMlp, buildSmallCnn } from '@ippro/models';
+import { ADAMW_DEFAULTS, buildMlp, buildSmallCnn } from '@ippro/models';
 import type { BackendName } from '@ippro/runtime';
 import { readCheckpoint } from './checkpoint';
 import type { EpochRecord } from './checkpoint';
@@ -108,6 +108,27 @@ test('two processes train a model without batch norm like one process with the s
   assert.equal(steps.length, 8);
   assert.ok(steps.every((event) => event.kind === 'step' && event.inputMilliseconds >= 0 && event.stepMilliseconds >= event.inputMilliseconds));
   assert.deepEqual(replicaPids(), [], 'the training processes are gone');
+});
+
+test('with AdamW, two processes train like one; the replicas hand over identical moments', async () => {
+  const adamw: TrainConfig = { ...config, sgd: { learningRate: 0.01, weightDecay: 0.05, labelSmoothing: 0.1 }, optimizer: { kind: 'adamw', ...ADAMW_DEFAULTS } };
+  const alone = mlp();
+  await trainEpochs({ model: alone, train, config: adamw, checkpointDir: join(scratch, 'adamw-one', 'checkpoint') });
+  const shared = mlp();
+  // Each epoch ends by comparing the replicas' weights (a digest): training fails if they differ.
+  await trainEpochs({ model: shared, train, config: adamw, parallel, checkpointDir: join(scratch, 'adamw-two', 'checkpoint') });
+  const closeTo = (actual: readonly Float32Array[], expected: readonly Float32Array[], what: string) =>
+    actual.forEach((values, i) => {
+      const reference = expected[i] as Float32Array;
+      const worst = values.reduce((max, value, k) => Math.max(max, Math.abs(value - (reference[k] as number))), 0);
+      assert.ok(worst < 1e-5, `${what} ${i} differs by ${worst}`);
+    });
+  closeTo(weights(shared), weights(alone), 'weight');
+  const [one, two] = await Promise.all(['adamw-one', 'adamw-two'].map((name) => readCheckpoint(join(scratch, name, 'checkpoint'))));
+  const buffers = (checkpoint: typeof one) => [...(checkpoint?.optimizer.momentum ?? []), ...(checkpoint?.optimizer.velocity ?? [])].map((entry) => entry.tensor.dataSync() as Float32Array);
+  assert.equal(two?.optimizer.velocity?.length, shared.trainableWeights.length);
+  assert.equal(two?.state.optimizer.iterations, one?.state.optimizer.iterations);
+  closeTo(buffers(two), buffers(one), 'moment');
 });
 
 test('two-process training with batch norm is deterministic, and its checkpoint resumes in one process', async () => {

@@ -1,9 +1,8 @@
 import { appendFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchCount } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
-import { SgdTrainer, evaluateDataset } from '@ippro/models';
+import { SgdTrainer, disposeOptimizerState, evaluateDataset } from '@ippro/models';
 import type { SgdState } from '@ippro/models';
 import type { BackendName } from '@ippro/runtime';
 import { activeBackendName } from './active-backend';
@@ -13,7 +12,7 @@ import type { TrainDataSource } from './data-parallel/messages';
 import { ReplicaGroup } from './data-parallel/replica-group';
 import { localStepRunner } from './step-runner';
 import type { StepRunner } from './step-runner';
-import { learningRateOf, validateTrainConfig } from './train-config';
+import { learningRateOf, optimizerKindOf, optimizerOf, trainerSettings, validateTrainConfig } from './train-config';
 import type { TrainConfig } from './train-config';
 
 /** Reported after every step. Loss and accuracy are running means over the epoch so far. */
@@ -90,10 +89,10 @@ export interface TrainEpochsResult {
 }
 
 /**
- * Epoch-based SGD: epoch e visits every training sample once, in the order
- * epochPermutation(size, seed, e), augmented with cropFlipFor(seed, e, i); the rate follows the
- * config's schedule per step; after each epoch the model is evaluated and a checkpoint (model,
- * momentum buffers, step, epoch, RNG state) is written, so a run resumed from it ends with the
+ * Epoch-based training with SGD or AdamW (config.optimizer): epoch e visits every training
+ * sample once, in the order epochPermutation(size, seed, e), augmented with cropFlipFor(seed, e,
+ * i); the rate follows the config's schedule per step; after each epoch the model is evaluated
+ * and a checkpoint (model, optimizer state, step, epoch, RNG state) is written, so a run resumed from it ends with the
  * same weights, bit for bit, as one that was never interrupted (on a deterministic backend).
  */
 export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpochsResult> {
@@ -112,7 +111,7 @@ export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpo
   const history = [...(start?.history ?? [])];
   const stopAt = Math.min(config.epochs, options.stopAfterEpochs ?? config.epochs);
   const processes = options.parallel?.processes ?? 1;
-  const trainer = new SgdTrainer(model, config.sgd);
+  const trainer = new SgdTrainer(model, trainerSettings(config));
   let runner: StepRunner | undefined;
   try {
     if (options.resume) await trainer.importState(options.resume.optimizer);
@@ -127,7 +126,8 @@ export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpo
       history,
     });
     const parallel = processes > 1 ? { processes } : {};
-    await log(options.logFile, start ? { event: 'resume', epoch, step, ...parallel } : { event: 'start', config, data, model: options.modelInfo ?? {}, ...parallel });
+    const described = { optimizer: optimizerOf(config) };
+    await log(options.logFile, start ? { event: 'resume', epoch, step, ...described, ...parallel } : { event: 'start', config, ...described, data, model: options.modelInfo ?? {}, ...parallel });
     while (epoch < stopAt) {
       const record = await trainOneEpoch(runner, options, epoch, step, batches);
       epoch += 1;
@@ -148,7 +148,7 @@ export async function trainEpochs(options: TrainEpochsOptions): Promise<TrainEpo
             ...(processes > 1 ? { processes } : {}),
           });
         } finally {
-          tf.dispose(optimizer.momentum.map((entry) => entry.tensor));
+          disposeOptimizerState(optimizer);
         }
       }
       await log(options.logFile, { event: 'epoch', ...record });
@@ -254,6 +254,8 @@ function checkResumable(state: CheckpointState, data: DataIdentity, config: Trai
   if (state.data.train !== data.train || state.data.trainSize !== data.trainSize) {
     throw new Error(`the checkpoint was trained on ${state.data.train} (${state.data.trainSize} samples), not ${data.train} (${data.trainSize})`);
   }
+  const [trained, given] = [optimizerKindOf(state.config), optimizerKindOf(config)];
+  if (trained !== given) throw new Error(`the checkpoint was trained with ${trained}, not ${given}; resume with the optimizer it records`);
   if (JSON.stringify(state.config) !== JSON.stringify(config)) {
     throw new Error('the checkpoint was written with other training settings; resume with the settings it records');
   }

@@ -5,7 +5,7 @@ import type { TrainConfig } from './train-config';
 
 /** One training step's merged result. */
 export interface StepOutcome {
-  /** Mean loss over the batch (weight decay included), as the optimizer minimised it. */
+  /** Mean loss over the batch (SGD's L2 weight decay included), as the optimizer minimised it. */
   loss: number;
   correct: number;
   count: number;
@@ -13,7 +13,7 @@ export interface StepOutcome {
   inputMilliseconds: number;
 }
 
-/** Takes the SGD steps of a run, in this process or spread over several. */
+/** Takes the optimizer steps of a run, in this process or spread over several. */
 export interface StepRunner {
   step(epoch: number, index: number, learningRate: number): Promise<StepOutcome>;
   /** After an epoch's last step, before evaluation and the checkpoint. */

@@ -1,5 +1,5 @@
-import { learningRateAt, validateSchedule } from '@ippro/models';
-import type { LearningRateSchedule, ScheduleKind, SgdSettings } from '@ippro/models';
+import { learningRateAt, validateOptimizerSettings, validateSchedule } from '@ippro/models';
+import type { AdamWSettings, LearningRateSchedule, OptimizerKind, ScheduleKind, SgdSettings } from '@ippro/models';
 
 /**
  * Everything that decides a run's result, in epochs rather than steps. It is saved in every
@@ -12,8 +12,17 @@ export interface TrainConfig {
   seed: number;
   /** Pad-crop-flip augmentation of the training images. */
   augment: boolean;
-  /** Base learning rate, momentum, Nesterov, weight decay, label smoothing. */
+  /**
+   * Base learning rate, weight decay and label smoothing of either optimizer, and SGD's momentum
+   * and Nesterov (absent with AdamW). Named for SGD, the first optimizer, so that checkpoints and
+   * summaries of every run read alike.
+   */
   sgd: SgdSettings;
+  /**
+   * AdamW's betas and epsilon: the run trains with AdamW, its weight decay decoupled. Absent: SGD
+   * with momentum (and so in every checkpoint written before AdamW existed).
+   */
+  optimizer?: AdamWSettings;
   schedule: ScheduleConfig;
   /** Batch size of the evaluation after each epoch. */
   evalBatchSize: number;
@@ -57,6 +66,29 @@ export function learningRateOf(config: TrainConfig, stepsPerEpoch: number, step:
   return learningRateAt(stepSchedule(config, stepsPerEpoch), step);
 }
 
+/** The trainer's settings for a config: its sgd settings, with AdamW when the config names it. */
+export function trainerSettings(config: TrainConfig): SgdSettings {
+  return config.optimizer === undefined ? config.sgd : { ...config.sgd, optimizer: config.optimizer };
+}
+
+/** The optimizer of a run and its parameters, as train-log.jsonl and summary.json record it. */
+export type OptimizerRecord =
+  | { kind: 'sgd'; learningRate: number; momentum: number; nesterov: boolean; weightDecay: number }
+  | { kind: 'adamw'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number };
+
+export function optimizerOf(config: TrainConfig): OptimizerRecord {
+  const { learningRate, weightDecay = 0 } = config.sgd;
+  if (config.optimizer === undefined) {
+    return { kind: 'sgd', learningRate, momentum: config.sgd.momentum ?? 0.9, nesterov: config.sgd.nesterov ?? false, weightDecay };
+  }
+  const { beta1, beta2, epsilon } = config.optimizer;
+  return { kind: 'adamw', learningRate, beta1, beta2, epsilon, weightDecay };
+}
+
+export function optimizerKindOf(config: TrainConfig): OptimizerKind {
+  return config.optimizer?.kind ?? 'sgd';
+}
+
 /** Throws an Error naming the field when a config cannot be trained with. */
 export function validateTrainConfig(config: TrainConfig): void {
   const positiveInt = (name: string, value: number) => {
@@ -70,6 +102,7 @@ export function validateTrainConfig(config: TrainConfig): void {
   if (!(momentum >= 0 && momentum < 1)) throw new Error(`momentum must be in [0, 1), got ${momentum}`);
   if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new Error(`weightDecay must be a non-negative number, got ${weightDecay}`);
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  validateOptimizerSettings(trainerSettings(config));
   const warmup = config.schedule.warmupEpochs ?? 0;
   if (!(warmup >= 0) || warmup > config.epochs) throw new Error(`warmupEpochs must be in [0, epochs], got ${warmup}`);
   (config.schedule.milestones ?? []).forEach((epoch) => {

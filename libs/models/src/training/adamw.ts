@@ -65,8 +65,9 @@ export class AdamW {
     validateAdamW(settings);
     if (decayed.length !== variables.length) throw new Error(`${decayed.length} decay flags for ${variables.length} weights`);
     this.learningRate = learningRate;
-    this.firstMoments = variables.map((variable) => tf.variable(tf.zerosLike(variable), false));
-    this.secondMoments = variables.map((variable) => tf.variable(tf.zerosLike(variable), false));
+    const zeros = (variable: tf.Variable) => tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
+    this.firstMoments = variables.map(zeros);
+    this.secondMoments = variables.map(zeros);
   }
 
   get iterations(): number {

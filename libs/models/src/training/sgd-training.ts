@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { classificationLoss, lossOptionsOf, perSampleDistillationLoss, perSampleHits, SIGMOID_DISTILLATION_REFUSAL } from '../loss';
 import { classifierHead } from '../output-kind';
 import type { ClassifierHead, OutputSetting } from '../output-kind';
-import { AdamW } from './adamw';
+import { AdamW, validateAdamW } from './adamw';
 import type { AdamWSettings } from './adamw';
 import type { CosineDecay } from './cosine-decay';
 import type { LabeledBatch } from './labeled-batch';
@@ -91,10 +91,8 @@ export class SgdTrainer {
     if (distillation !== undefined && !(distillation.weight > 0 && distillation.weight <= 1)) {
       throw new Error(`the distillation weight must be in (0, 1], got ${distillation.weight}`);
     }
+    validateOptimizerSettings(settings);
     const adamw = settings.optimizer;
-    if (adamw !== undefined && (settings.momentum !== undefined || settings.nesterov !== undefined)) {
-      throw new Error('momentum and nesterov are settings of SGD, not of AdamW (which has beta1 and beta2)');
-    }
     this.head = classifierHead(model, settings.output ?? 'auto');
     if (distillation !== undefined) {
       if (this.head.output === 'sigmoid') throw new Error(SIGMOID_DISTILLATION_REFUSAL);
@@ -266,6 +264,15 @@ function adamwUpdate(model: LayersModel, adamw: AdamW): WeightUpdate {
     importState: async (state) => adamw.importState(model, state),
     dispose: () => adamw.dispose(),
   };
+}
+
+/** Throws an Error naming the field when AdamW's settings are out of range, or given SGD's momentum or Nesterov. */
+export function validateOptimizerSettings(settings: SgdSettings): void {
+  if (settings.optimizer === undefined) return;
+  validateAdamW(settings.optimizer);
+  if (settings.momentum !== undefined || settings.nesterov !== undefined) {
+    throw new Error('momentum and nesterov are settings of SGD, not of AdamW (which has beta1 and beta2)');
+  }
 }
 
 /** Frees everything a momentum optimizer holds (its momentum buffers and its learning-rate scalar). */

@@ -52,7 +52,9 @@ export type FromReplica =
 export interface ReplicaState {
   /** Every weight of the model (trainable and not), in the model's order, flattened. */
   weights: Float32Array;
-  /** Momentum buffers in trainable-weight order, flattened; empty before the first step. */
+  /** SGD's momentum buffers or AdamW's first moments, in trainable-weight order, flattened; empty before SGD's first step. */
   momentum: Float32Array;
+  /** AdamW's second moments, likewise; absent for SGD. */
+  velocity?: Float32Array;
   iterations: number;
 }

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { disposeOptimizerState } from '@ippro/models';
 import type { SgdTrainer } from '@ippro/models';
 import type { BackendName } from '@ippro/runtime';
-import * as tf from '@tensorflow/tfjs-core';
 import { writeCheckpoint } from '../checkpoint';
 import type { CheckpointState } from '../checkpoint';
 import { weightsDigest } from './flat-tensors';
@@ -44,9 +44,9 @@ const EXIT_GRACE_MS = 1000;
 /**
  * Data-parallel training over child processes. Every batch is split into one part per process
  * (batchPartOf); each computes its part's gradients; this process averages them, weighted by
- * part size and in rank order, and every child takes the same SGD step with the same averaged
- * gradients, so all copies stay identical bit for bit. Batch-norm layers normalise with their
- * own part's statistics; their moving statistics are averaged the same way. This process's model
+ * part size and in rank order, and every child takes the same optimizer step (SGD or AdamW)
+ * with the same averaged gradients from the same optimizer state, so all copies stay identical
+ * bit for bit. Batch-norm layers normalise with their own part's statistics; their moving statistics are averaged the same way. This process's model
  * and optimizer take over the children's state when they are needed (after each epoch), not
  * every step. A child that fails or exits ends the run with an error naming it.
  */
@@ -66,7 +66,7 @@ export class ReplicaGroup {
       try {
         await writeCheckpoint(startDir, options.model, optimizer, options.state);
       } finally {
-        tf.dispose(optimizer.momentum.map((entry) => entry.tensor));
+        disposeOptimizerState(optimizer);
       }
       for (let rank = 0; rank < options.processes; rank++) {
         const replica = new ReplicaProcess(rank, options.processes);
@@ -91,7 +91,7 @@ export class ReplicaGroup {
     }
   }
 
-  /** One SGD step on batch `index` of `epoch`, every process taking its part. */
+  /** One optimizer step on batch `index` of `epoch`, every process taking its part. */
   async step(epoch: number, index: number, learningRate: number): Promise<GroupStepResult> {
     for (const replica of this.replicas) replica.send({ kind: 'step', epoch, index });
     const parts = await Promise.all(this.replicas.map((replica) => replica.receive('gradients')));

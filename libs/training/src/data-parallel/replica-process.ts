@@ -7,6 +7,7 @@ import { resolveDataset } from '@ippro/data';
 import { SgdTrainer } from '@ippro/models';
 import { initRuntime } from '@ippro/runtime';
 import { readCheckpoint } from '../checkpoint';
+import { trainerSettings } from '../train-config';
 import { weightsDigest } from './flat-tensors';
 import type { FromReplica, ToReplica } from './messages';
 import { Replica } from './replica';
@@ -29,7 +30,7 @@ async function start(message: Extract<ToReplica, { kind: 'init' }>): Promise<voi
   }
   const checkpoint = await readCheckpoint(message.startDir);
   const { model, state } = checkpoint;
-  const trainer = new SgdTrainer(model, state.config.sgd);
+  const trainer = new SgdTrainer(model, trainerSettings(state.config));
   await trainer.importState(checkpoint.optimizer);
   replica = new Replica(model, trainer, train, state.config, message.rank, message.processes);
   digest = () => weightsDigest(model);

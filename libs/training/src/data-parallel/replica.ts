@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchAt } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
+import { disposeOptimizerState } from '@ippro/models';
 import type { SgdTrainer } from '@ippro/models';
 import type { TrainConfig } from '../train-config';
 import { batchPartOf } from './batch-split';
@@ -63,29 +64,32 @@ export class Replica {
       return {
         weights: flattenTensors(this.model.weights.map((weight) => weight.read())),
         momentum: flattenTensors(optimizer.momentum.map((entry) => entry.tensor)),
+        ...(optimizer.velocity === undefined ? {} : { velocity: flattenTensors(optimizer.velocity.map((entry) => entry.tensor)) }),
         iterations: optimizer.iterations,
       };
     } finally {
-      tf.dispose(optimizer.momentum.map((entry) => entry.tensor));
+      disposeOptimizerState(optimizer);
     }
   }
 }
 
-/** Makes `model` and `trainer` hold a replica's state (weights, momentum, step count). */
+/** Makes `model` and `trainer` hold a replica's state (weights, optimizer buffers, step count). */
 export async function adoptState(model: LayersModel, trainer: SgdTrainer, state: ReplicaState): Promise<void> {
   const weights = unflattenTensors(state.weights, model.weights.map((weight) => weight.read().shape));
   model.weights.forEach((weight, i) => weight.write(weights[i] as tf.Tensor));
   tf.dispose(weights);
   const trainable = model.trainableWeights;
-  const buffers = state.momentum.length === 0 ? [] : unflattenTensors(state.momentum, trainable.map((weight) => weight.read().shape));
+  const buffers = (flat: Float32Array) =>
+    flat.length === 0 ? [] : unflattenTensors(flat, trainable.map((weight) => weight.read().shape)).map((tensor, i) => ({ name: trainable[i]?.originalName ?? '', tensor }));
+  const optimizer = { iterations: state.iterations, momentum: buffers(state.momentum), ...(state.velocity === undefined ? {} : { velocity: buffers(state.velocity) }) };
   try {
-    await trainer.importState({ iterations: state.iterations, momentum: buffers.map((tensor, i) => ({ name: trainable[i]?.originalName ?? '', tensor })) });
+    await trainer.importState(optimizer);
   } finally {
-    tf.dispose(buffers);
+    disposeOptimizerState(optimizer);
   }
 }
 
-/** Sets the averaged statistics and takes the SGD step with the averaged gradients. */
+/** Sets the averaged statistics and takes the optimizer's step with the averaged gradients. */
 export function applyUpdate(model: LayersModel, trainer: SgdTrainer, update: AveragedUpdate): void {
   trainer.learningRate = update.learningRate;
   setStatistics(model, update.statistics);

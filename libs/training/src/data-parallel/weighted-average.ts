@@ -10,7 +10,8 @@ export interface WeightedPart {
  * Parts of weight 0 (an empty batch part) are left out.
  *
  * For the gradient of a mean loss this is exact: sample-count-weighted means of the part
- * gradients are the whole batch's gradient, weight decay included (each part carries it once).
+ * gradients are the whole batch's gradient, SGD's L2 weight decay included (each part carries it
+ * once; AdamW's decoupled decay is no part of the gradient).
  */
 export function weightedAverage(parts: readonly WeightedPart[]): Float32Array {
   const used = parts.filter((part) => part.weight > 0);
