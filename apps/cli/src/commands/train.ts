@@ -5,13 +5,15 @@ import { join, resolve } from 'node:path';
 import { formatDatasetSpec, formatNormalization, parseDatasetSpec, parseNormalization } from '@ippro/data';
 import type { LabeledDataset } from '@ippro/data';
 import { saveLayersModelToDir } from '@ippro/graph';
-import { buildModel, MODEL_ARCHITECTURES, SCHEDULE_KINDS } from '@ippro/models';
-import type { ClassifierOutput } from '@ippro/models';
+import { ADAMW_DEFAULTS, buildModel, MODEL_ARCHITECTURES, OPTIMIZER_KINDS, SCHEDULE_KINDS } from '@ippro/models';
+import type { ClassifierOutput, OptimizerKind } from '@ippro/models';
 import { BACKEND_SETTINGS, activeRuntime } from '@ippro/runtime';
 import {
   checkpointDirOf,
   defaultProcessCount,
   findCheckpoint,
+  optimizerKindOf,
+  optimizerOf,
   readCheckpoint,
   readCheckpointState,
   trainEpochs,
@@ -51,12 +53,25 @@ export const MODEL_DIR = 'model';
 const MAX_PROCESSES = 16;
 const PROCESS_COUNT = numberWhere(`auto or an integer in 1..${MAX_PROCESSES}`, (n) => Number.isInteger(n) && n > 0 && n <= MAX_PROCESSES);
 
-/** Flags that define the run: on --resume, any of them given must agree with the checkpoint. */
+/**
+ * Flags that define the run: on --resume, any of them given must agree with the checkpoint. The
+ * optimizer comes first: the flags of one optimizer are checked against it.
+ */
 const RUN_FLAGS = [
-  'arch', 'widthMultiplier', 'data', 'evalData', 'normalize', 'epochs', 'batch', 'lr', 'schedule', 'warmupEpochs', 'milestones',
-  'gamma', 'minLr', 'momentum', 'weightDecay', 'nesterov', 'labelSmoothing', 'augment', 'seed', 'evalBatchSize',
+  'optimizer', 'arch', 'widthMultiplier', 'data', 'evalData', 'normalize', 'epochs', 'batch', 'lr', 'schedule', 'warmupEpochs', 'milestones',
+  'gamma', 'minLr', 'momentum', 'weightDecay', 'nesterov', 'beta1', 'beta2', 'epsilon', 'labelSmoothing', 'augment', 'seed', 'evalBatchSize',
 ] as const;
 type RunFlag = (typeof RUN_FLAGS)[number];
+
+/** The flags of one optimizer: given with the other, they would do nothing, so they are refused. */
+const OPTIMIZER_FLAGS: Readonly<Record<OptimizerKind, readonly RunFlag[]>> = { sgd: ['momentum', 'nesterov'], adamw: ['beta1', 'beta2', 'epsilon'] };
+
+/** Defaults that depend on the optimizer: AdamW's usual rate and weight decay are far from SGD's. */
+const OPTIMIZER_DEFAULTS: Readonly<Record<OptimizerKind, { lr: number; weightDecay: number }>> = {
+  sgd: { lr: 0.1, weightDecay: 5e-4 },
+  adamw: { lr: 1e-3, weightDecay: 0.05 },
+};
+const byOptimizer = (key: 'lr' | 'weightDecay') => OPTIMIZER_KINDS.map((kind) => `${OPTIMIZER_DEFAULTS[kind][key]} with ${kind}`).join(', ');
 
 const positive = (help: string, fallback: string, placeholder = 'N') => setting({ parse: POSITIVE_INTEGER, placeholder, help, default: fallback });
 const below1 = numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1);
@@ -71,7 +86,12 @@ export const TRAIN_SETTINGS = {
   ...MODEL_DATA_SETTINGS,
   epochs: setting({ parse: POSITIVE_INTEGER, help: 'epochs to train (required unless --resume)' }),
   batch: positive('batch size', '128'),
-  lr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'base learning rate', default: '0.1' }),
+  optimizer: setting({
+    parse: oneOf(OPTIMIZER_KINDS),
+    help: 'sgd: SGD with momentum, weight decay as an L2 penalty; adamw: AdamW (torch.optim.AdamW), weight decay decoupled (for the ViT)',
+    default: 'sgd',
+  }),
+  lr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'base learning rate (the schedule scales it)', defaultHelp: byOptimizer('lr') }),
   schedule: setting({ parse: oneOf(SCHEDULE_KINDS), help: `learning-rate schedule: ${SCHEDULE_KINDS.join(' | ')}`, default: 'cosine' }),
   warmupEpochs: setting({ parse: NON_NEGATIVE_NUMBER, help: 'linear warm-up epochs (may be fractional), at most --epochs', default: '0' }),
   milestones: setting({
@@ -82,9 +102,19 @@ export const TRAIN_SETTINGS = {
   }),
   gamma: setting({ parse: numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1), placeholder: 'FACTOR', help: 'step schedule: rate multiplier at each milestone', default: '0.1' }),
   minLr: setting({ parse: NON_NEGATIVE_NUMBER, placeholder: 'RATE', help: 'cosine schedule: final rate', default: '0' }),
-  momentum: setting({ parse: below1, placeholder: 'M', help: 'SGD momentum', default: '0.9' }),
-  weightDecay: setting({ parse: NON_NEGATIVE_NUMBER, placeholder: 'WD', help: 'L2 penalty on kernels', default: '5e-4' }),
-  nesterov: toggle({ help: 'Nesterov momentum' }),
+  momentum: setting({ parse: below1, placeholder: 'M', help: 'sgd: momentum', default: '0.9' }),
+  weightDecay: setting({
+    parse: NON_NEGATIVE_NUMBER,
+    placeholder: 'WD',
+    help:
+      'weight decay of the kernels of Dense, convolution and attention projection layers (not biases, batch/layer-norm gamma and beta, ' +
+      'position embeddings or class tokens); sgd: an L2 penalty WD/2 ||w||^2 in the loss; adamw: decoupled, w <- w - lr WD w every step, lr as scheduled',
+    defaultHelp: byOptimizer('weightDecay'),
+  }),
+  nesterov: toggle({ help: 'sgd: Nesterov momentum' }),
+  beta1: setting({ parse: below1, placeholder: 'B1', help: "adamw: the first moment's decay", default: String(ADAMW_DEFAULTS.beta1) }),
+  beta2: setting({ parse: below1, placeholder: 'B2', help: "adamw: the second moment's decay", default: String(ADAMW_DEFAULTS.beta2) }),
+  epsilon: setting({ parse: POSITIVE_NUMBER, placeholder: 'EPS', help: 'adamw: added to sqrt(v_hat) in the denominator', default: String(ADAMW_DEFAULTS.epsilon) }),
   labelSmoothing: setting({ parse: below1, placeholder: 'S', help: 'label smoothing in [0, 1)', default: '0' }),
   augment: toggle({ help: 'pad-crop-flip augmentation (--no-augment: none; only images are ever augmented)', default: true }),
   seed: setting({ parse: NON_NEGATIVE_INTEGER, help: 'seed of the initial weights, shuffling and augmentation', default: '0' }),
@@ -104,12 +134,12 @@ export const TRAIN_SETTINGS = {
 type TrainOptions = ValuesOf<typeof TRAIN_SETTINGS> & { out: string };
 
 export function trainCommand(): Command {
-  return addSettings(new Command('train').description('train a zoo model with SGD: per-epoch evaluation and checkpoints, resumable'), TRAIN_SETTINGS).action(
+  return addSettings(new Command('train').description('train a zoo model with SGD or AdamW: per-epoch evaluation and checkpoints, resumable'), TRAIN_SETTINGS).action(
     async (_options: unknown, command: Command) => {
       const settings = commandSettings(command, TRAIN_SETTINGS);
       const options = { ...settings.values, out: asUsage(() => required(settings, 'out')) };
       const explicit = new Set(RUN_FLAGS.filter((flag) => ['flag', 'file'].includes(settings.origin(flag).kind)));
-      const run = options.resume ? await prepareResume(options, explicit) : await prepareFresh(options);
+      const run = options.resume ? await prepareResume(options, explicit) : await prepareFresh(options, explicit);
       await runTraining(run, options, resolveProcesses(options.processes, run.checkpoint), effectiveConfig(settings));
     },
   );
@@ -130,22 +160,34 @@ interface PreparedRun {
   stopAfterEpochs?: number;
 }
 
-function parseConfig(options: TrainOptions, epochs: number): TrainConfig {
+/** The message refusing a flag of the other optimizer, or undefined when `flag` may be given with `kind`. */
+function foreignOptimizerFlag(kind: OptimizerKind, flag: RunFlag): string | undefined {
+  const owner = OPTIMIZER_KINDS.find((other) => OPTIMIZER_FLAGS[other].includes(flag));
+  return owner === undefined || owner === kind ? undefined : `--${kebab(flag)} is a setting of --optimizer ${owner}, not ${kind}`;
+}
+
+function parseConfig(options: TrainOptions, epochs: number, explicit: ReadonlySet<RunFlag>): TrainConfig {
   const kind = options.schedule;
   if (options.milestones !== undefined && kind !== 'step') throw new UsageError('--milestones needs --schedule step');
   if (options.warmupEpochs > epochs) throw new UsageError(`--warmup-epochs must be a number in [0, ${epochs}] (the epochs), got '${options.warmupEpochs}'`);
+  const optimizer = options.optimizer;
+  for (const flag of explicit) {
+    const refusal = foreignOptimizerFlag(optimizer, flag);
+    if (refusal !== undefined) throw new UsageError(refusal);
+  }
+  const learningRate = options.lr ?? OPTIMIZER_DEFAULTS[optimizer].lr;
+  const weightDecay = options.weightDecay ?? OPTIMIZER_DEFAULTS[optimizer].weightDecay;
+  const labelSmoothing = options.labelSmoothing;
   const config: TrainConfig = {
     epochs,
     batchSize: options.batch,
     seed: options.seed,
     augment: options.augment,
-    sgd: {
-      learningRate: options.lr,
-      momentum: options.momentum,
-      nesterov: options.nesterov,
-      weightDecay: options.weightDecay,
-      labelSmoothing: options.labelSmoothing,
-    },
+    sgd:
+      optimizer === 'sgd'
+        ? { learningRate, momentum: options.momentum, nesterov: options.nesterov, weightDecay, labelSmoothing }
+        : { learningRate, weightDecay, labelSmoothing },
+    ...(optimizer === 'adamw' ? { optimizer: { kind: 'adamw', beta1: options.beta1, beta2: options.beta2, epsilon: options.epsilon } } : {}),
     schedule: {
       kind,
       warmupEpochs: options.warmupEpochs,
@@ -192,10 +234,10 @@ function classifierFor(options: TrainOptions, train: LabeledDataset): { output: 
   return { output, numClasses: binary ? 1 : train.numClasses };
 }
 
-async function prepareFresh(options: TrainOptions): Promise<PreparedRun> {
+async function prepareFresh(options: TrainOptions, explicit: ReadonlySet<RunFlag>): Promise<PreparedRun> {
   if (options.arch === undefined) throw new UsageError('--arch is required (unless --resume)');
   if (options.epochs === undefined) throw new UsageError('--epochs is required (unless --resume)');
-  const config = parseConfig(options, options.epochs);
+  const config = parseConfig(options, options.epochs, explicit);
   const stopAfterEpochs = options.stopAfterEpoch;
   const widthMultiplier = options.widthMultiplier;
   await checkOutputDir(options.out);
@@ -232,6 +274,8 @@ async function prepareResume(options: TrainOptions, explicit: ReadonlySet<RunFla
   const { state } = checkpoint;
   const recorded = recordedFlags(checkpoint);
   for (const flag of explicit) {
+    const refusal = foreignOptimizerFlag(optimizerKindOf(state.config), flag);
+    if (refusal !== undefined) throw new UsageError(`--resume: ${refusal} (the optimizer of the run in ${options.out})`);
     const given = givenFlag(options, flag, state.config.epochs);
     if (given !== recorded[flag]) {
       throw new UsageError(`--resume: --${kebab(flag)} ${given} differs from the run in ${options.out} (${recorded[flag]}); omit it to continue that run`);
@@ -265,11 +309,13 @@ function kebab(flag: string): string {
   return flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
-/** The checkpoint's settings, written as the flags that would have produced them. */
+/** The checkpoint's settings, written as the flags that would have produced them ('' for the other optimizer's). */
 function recordedFlags(checkpoint: Checkpoint): Record<RunFlag, string> {
   const { config, model, data } = checkpoint.state;
   const { schedule, sgd } = config;
+  const adamw = config.optimizer;
   return {
+    optimizer: optimizerKindOf(config),
     arch: String(model['arch'] ?? ''),
     widthMultiplier: model['widthMultiplier'] === undefined ? '' : String(model['widthMultiplier']),
     data: data.train,
@@ -286,6 +332,9 @@ function recordedFlags(checkpoint: Checkpoint): Record<RunFlag, string> {
     momentum: String(sgd.momentum ?? 0.9),
     weightDecay: String(sgd.weightDecay ?? 0),
     nesterov: String(sgd.nesterov === true),
+    beta1: adamw === undefined ? '' : String(adamw.beta1),
+    beta2: adamw === undefined ? '' : String(adamw.beta2),
+    epsilon: adamw === undefined ? '' : String(adamw.epsilon),
     labelSmoothing: String(sgd.labelSmoothing ?? 0),
     augment: String(config.augment),
     seed: String(config.seed),
@@ -360,6 +409,7 @@ async function runTraining(run: PreparedRun, options: TrainOptions, processes: n
     model: run.modelInfo,
     data: { train: run.train.description, eval: run.evaluation.description },
     output: run.output,
+    optimizer: optimizerOf(run.config),
     config: run.config,
     epochsDone: result.epochsDone,
     steps: result.step,
