@@ -18,6 +18,11 @@ export function pinOf(answer: PoolFingerprintOutput): RunPin {
   return { fingerprint, numericPath: { fingerprint, backend, threads, tfjs } };
 }
 
+/** The numeric path as one line, e.g. `tensorflow, 1 intra-op thread, tfjs 4.22.0, kernel fingerprint 1f0c...` (all 16 digits). */
+export function numericPathText(path: RunNumericPath): string {
+  return `${path.backend}, ${path.threads} intra-op thread${path.threads === 1 ? '' : 's'}, tfjs ${path.tfjs}, kernel fingerprint ${path.fingerprint}`;
+}
+
 /**
  * The activities with every compute call pinned to `fingerprint`: the executor dispatches them
  * only to workers whose kernel fingerprint is the run's, so that the whole run computes on one
