@@ -3,12 +3,23 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { initRuntime, kernelFingerprint } from '@ippro/runtime';
+import { numericPathText } from '@ippro/workflow-core';
+import type { RunNumericPath } from '@ippro/workflow-core';
 import { runCli, sharedDir } from './testing/run-cli';
 
 const fixture = join(sharedDir(), 'fixtures', 'proscore-mlp');
 const fixtureData = `json:${join(fixture, 'data.json')}`;
 const scratch = mkdtempSync(join(tmpdir(), 'ippro-cli-compare-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
+/** The numeric path of `--backend cpu`, as this process computes its kernel fingerprint (the CLI's is in another process). */
+async function cpuNumericPath(): Promise<RunNumericPath> {
+  const runtime = await initRuntime({ backend: 'cpu' });
+  const { fingerprint, backend, threads, tfjs } = kernelFingerprint({ backend: runtime.backend, threads: runtime.threads });
+  assert.deepEqual([backend, threads], ['cpu', 1]);
+  return { fingerprint, backend, threads, tfjs };
+}
 
 interface SummaryRow {
   criterion: string;
@@ -17,7 +28,7 @@ interface SummaryRow {
   top1Pruned: { mean: number; std?: number };
 }
 
-test('compare --local writes the tables and the report, and prints the same result', () => {
+test('compare --local writes the tables and the report, and prints the same result', async () => {
   const out = join(scratch, 'compare');
   const result = runCli([
     'compare', '--local', '--model', fixture, '--data', fixtureData, '--criteria', 'proscore,l2,taylor,random',
@@ -25,8 +36,15 @@ test('compare --local writes the tables and the report, and prints the same resu
   ]);
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(readdirSync(out).sort(), ['compare.csv', 'compare.json', 'compare.md', 'report.html', 'report.json']);
-  const document = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { summary: SummaryRow[]; result: { scoring: { passes: number }; rows: unknown[] } };
+  const document = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as {
+    numericPath: RunNumericPath;
+    summary: SummaryRow[];
+    result: { scoring: { passes: number }; rows: unknown[]; numericPath: RunNumericPath };
+  };
   assert.deepEqual(JSON.parse(result.stdout), document.result);
+  const path = await cpuNumericPath();
+  assert.deepEqual(document.numericPath, path, 'compare.json names the numeric path the comparison computed on');
+  assert.deepEqual(document.result.numericPath, path);
   assert.equal(document.result.scoring.passes, 1, 'without --scoring-samples every run scores all of --data: one pass');
   assert.equal(document.result.rows.length, 4 * 3 * 2, 'every criterion three times (--seeds 3), at two targets');
   assert.deepEqual(document.summary.map((row) => `${row.criterion}@${row.target}x${row.runs}`), [
@@ -37,8 +55,12 @@ test('compare --local writes the tables and the report, and prints the same resu
   const markdown = readFileSync(join(out, 'compare.md'), 'utf8');
   assert.match(markdown, /\| random \| 40\.00% \| 3 \|/);
   assert.match(markdown, /- command: `ippro compare --local/);
+  assert.ok(markdown.includes(`\nnumeric path: ${numericPathText(path)}\n`), markdown);
+  const facts = Object.fromEntries((JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { facts: [string, string][] }).facts);
+  assert.equal(facts['numeric path'], `cpu, 1 intra-op thread, tfjs ${path.tfjs}, kernel fingerprint ${path.fingerprint}`);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /Chart\.js v4/, 'Chart.js is inline');
+  assert.ok(html.includes(path.fingerprint), 'the page names the kernel fingerprint');
   assert.doesNotMatch(html, /<script[^>]+src=/, 'no external script');
 
   const again = join(scratch, 'again.html');
@@ -48,14 +70,24 @@ test('compare --local writes the tables and the report, and prints the same resu
   assert.equal(readFileSync(again, 'utf8'), html, 'the record renders the same report again');
 });
 
-test('prune --local writes report.html and report.json next to summary.json', () => {
+test('prune --local writes report.html and report.json next to summary.json, each naming the numeric path the run computed on', async () => {
   const out = join(scratch, 'pruned');
   const result = runCli([
     'prune', '--local', '--model', fixture, '--data', fixtureData, '--target-params', '0.3', '--rounds', '2', '--batch-size', '8', '--backend', 'cpu', '--out', out,
   ]);
   assert.equal(result.status, 0, result.stderr);
-  const record = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { kind: string; table: { rows: string[][] }; scoring: { round: number; groups: { scores: Record<string, number> }[] } };
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { history: { round: number; top1: number }[] };
+  const record = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    kind: string;
+    facts: [string, string][];
+    table: { rows: string[][] };
+    scoring: { round: number; groups: { scores: Record<string, number> }[] };
+  };
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { history: { round: number; top1: number }[]; numericPath: RunNumericPath };
+  const path = await cpuNumericPath();
+  assert.deepEqual(summary.numericPath, path);
+  assert.match(summary.numericPath.fingerprint, /^[0-9a-f]{16}$/);
+  assert.equal(Object.fromEntries(record.facts)['numeric path'], numericPathText(path));
+  assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes(numericPathText(path)), 'report.html shows the numeric path');
   assert.equal(record.kind, 'prune');
   assert.equal(record.table.rows.length, 1 + summary.history.length);
   assert.equal(record.scoring.round, summary.history.at(-1)?.round, 'the last round\'s scoring pass');

@@ -11,6 +11,7 @@ import type {
   ScoreTrajectoryCall,
   ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
+import type { PoolFingerprintOutput } from '@ippro/workflow-core';
 
 /**
  * Where the activities' compute calls (@ippro/compute-core's typed calls) run: in this process
@@ -30,9 +31,10 @@ export interface ComputeExecutor {
   computeTrajectoryScores(call: ScoreTrajectoryCall, options?: ComputeCallOptions): Promise<ScoreTrajectoryCallResult>;
   /**
    * The kernel fingerprint (@ippro/runtime) a new run pins its calls to: this process's, or the
-   * one most of the worker pool's slots report.
+   * one most of the worker pool's slots report; with the backend, threads and tfjs version it
+   * stands for (the run's results record them).
    */
-  poolFingerprint(options?: Pick<ComputeCallOptions, 'signal'>): Promise<string>;
+  poolFingerprint(options?: Pick<ComputeCallOptions, 'signal'>): Promise<PoolFingerprintOutput>;
 }
 
 /** A compute call's progress, and the worker reporting it (executors that dispatch to workers name it). */

@@ -16,6 +16,7 @@ import {
 } from '@ippro/compute';
 import type { LongCallOptions, WorkerClient } from '@ippro/compute';
 import { ComputeInputError } from '@ippro/compute-core';
+import type { PoolFingerprintOutput } from '@ippro/workflow-core';
 import type {
   BatchNormStatisticsCall,
   BatchNormStatisticsCallResult,
@@ -104,15 +105,16 @@ export class GrpcExecutor implements ComputeExecutor {
   }
 
   /**
-   * The kernel fingerprint most of the healthy workers' slots report: what a new run pins. Waits
-   * up to `waitForWorkerMs` for a healthy worker, then fails (retryable) naming the pool's state.
+   * The kernel fingerprint most of the healthy workers' slots report, and the numeric path its
+   * workers name: what a new run pins. Waits up to `waitForWorkerMs` for a healthy worker, then
+   * fails (retryable) naming the pool's state.
    */
-  async poolFingerprint(options: Pick<ComputeCallOptions, 'signal'> = {}): Promise<string> {
+  async poolFingerprint(options: Pick<ComputeCallOptions, 'signal'> = {}): Promise<PoolFingerprintOutput> {
     const started = Date.now();
     await this.pool.refresh(true);
     for (;;) {
       const fingerprint = this.pool.majorityFingerprint();
-      if (fingerprint !== undefined) return fingerprint;
+      if (fingerprint !== undefined) return this.pool.numericPathOf(fingerprint);
       if (Date.now() - started >= (this.options.waitForWorkerMs ?? 60_000)) {
         throw new Error(`no healthy worker in the pool reports a kernel fingerprint (${this.pool.describeFingerprints() || 'no workers found'})`);
       }

@@ -16,6 +16,8 @@ import type {
   ScoreTrajectoryCallResult,
 } from '@ippro/compute-core';
 import { activeRuntime, kernelFingerprint } from '@ippro/runtime';
+import type { KernelFingerprint } from '@ippro/runtime';
+import type { PoolFingerprintOutput } from '@ippro/workflow-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ComputeCallOptions, ComputeExecutor } from './compute-executor';
 
@@ -26,10 +28,14 @@ export interface InProcessExecutorOptions {
   cifar10Dir?: string;
 }
 
-/** This process's kernel fingerprint: the backend it computes with now, and its threads. */
-function ownFingerprint(): string {
+/** This process's kernel fingerprint: the backend it computes with now, its threads and tfjs version. */
+function ownNumericPath(): KernelFingerprint {
   const runtime = activeRuntime();
-  return kernelFingerprint({ backend: runtime?.backend ?? tf.getBackend(), threads: runtime?.threads ?? 1 }).fingerprint;
+  return kernelFingerprint({ backend: runtime?.backend ?? tf.getBackend(), threads: runtime?.threads ?? 1 });
+}
+
+function ownFingerprint(): string {
+  return ownNumericPath().fingerprint;
 }
 
 /**
@@ -92,7 +98,8 @@ export class InProcessExecutor implements ComputeExecutor {
     return computeTrajectoryScores(call, this.deps, contextOf(options));
   }
 
-  poolFingerprint(): Promise<string> {
-    return Promise.resolve(ownFingerprint());
+  poolFingerprint(): Promise<PoolFingerprintOutput> {
+    const { fingerprint, backend, threads, tfjs } = ownNumericPath();
+    return Promise.resolve({ fingerprint, backend, threads, tfjs });
   }
 }

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactStore } from '@ippro/artifact-store';
 import { startArtifactServer } from '@ippro/protocol';
 import type { ArtifactServer } from '@ippro/protocol';
@@ -96,16 +97,21 @@ test("a pinned run's calls go only to the worker with the run's fingerprint, on 
   }
 });
 
-test('the pool fingerprint a new run pins is one the pool has (the most slots, ties to the smaller)', async () => {
+test('the pool fingerprint a new run pins is one the pool has (the most slots, ties to the smaller), with the path its workers report', async () => {
+  const paths = new Map([
+    [cpu.kernelFingerprint, { backend: 'cpu', threads: 1, tfjs: tf.version_core }],
+    [wasm.fingerprint, { backend: 'wasm', threads: 1, tfjs: tf.version_core }],
+  ]);
   const executor = new GrpcExecutor({ workers: `${cpu.address},${wasm.address}` });
   try {
-    assert.equal(await executor.poolFingerprint(), [cpu.kernelFingerprint, wasm.fingerprint].sort()[0]);
+    const pinned = [cpu.kernelFingerprint, wasm.fingerprint].sort()[0] as string;
+    assert.deepEqual(await executor.poolFingerprint(), { fingerprint: pinned, ...paths.get(pinned) });
   } finally {
     executor.close();
   }
   const cpuOnly = new GrpcExecutor({ workers: cpu.address });
   try {
-    assert.equal(await cpuOnly.poolFingerprint(), cpu.kernelFingerprint);
+    assert.deepEqual(await cpuOnly.poolFingerprint(), { fingerprint: cpu.kernelFingerprint, backend: 'cpu', threads: 1, tfjs: tf.version_core });
   } finally {
     cpuOnly.close();
   }

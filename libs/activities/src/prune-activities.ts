@@ -464,7 +464,7 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
   /** What a new run pins its compute calls to; the workflow records the answer and passes it on. */
   async function poolFingerprint(): Promise<PoolFingerprintOutput> {
     const signal = activityContext()?.cancellationSignal;
-    return { fingerprint: await executor.poolFingerprint(signal === undefined ? {} : { signal }) };
+    return executor.poolFingerprint(signal === undefined ? {} : { signal });
   }
 
   async function checkArtifacts(input: ArtifactCheckInput): Promise<ArtifactCheckOutput> {

@@ -3,7 +3,7 @@ import { runComparison } from '@ippro/compare';
 import type { CompareInput, CompareProgress, CompareResult } from '@ippro/compare';
 import type { ComputeExecutor } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
-import { pinnedToFingerprint } from '@ippro/workflow-core';
+import { pinOf, pinnedToFingerprint } from '@ippro/workflow-core';
 import { createPruneActivities } from './prune-activities';
 
 export interface InProcessCompareOptions {
@@ -26,10 +26,11 @@ export async function runCompareInProcess(input: CompareInput, options: InProces
   const executor = options.executor ?? new InProcessExecutor({ store: options.store, ...cifar });
   const activities = createPruneActivities({ store: options.store, executor, ...cifar });
   // As the workflow: the run's compute calls stay on the numeric path the pool computes with when it starts.
-  const { fingerprint } = await activities.poolFingerprint({});
+  const pin = pinOf(await activities.poolFingerprint({}));
   return runComparison(input, {
-    activities: pinnedToFingerprint(activities, fingerprint),
+    activities: pinnedToFingerprint(activities, pin.fingerprint),
     jobPrefix: options.runId ?? 'local',
     report: (progress) => options.onProgress?.(progress),
+    ...(pin.numericPath === undefined ? {} : { numericPath: pin.numericPath }),
   });
 }

@@ -1,5 +1,5 @@
 import type { ArtifactStorage } from '@ippro/artifact-store';
-import { RunProgress, pinnedToFingerprint, runPruneRounds } from '@ippro/workflow-core';
+import { RunProgress, pinOf, pinnedToFingerprint, runPruneRounds } from '@ippro/workflow-core';
 import type { PruneCarry, PrunePhase, PruneProgress, PruneWorkflowInput, PruneWorkflowResult, RunningWork } from '@ippro/workflow-core';
 import type { ComputeExecutor } from './compute-executor';
 import { InProcessExecutor } from './in-process-executor';
@@ -52,10 +52,10 @@ export function startPruneInProcess(input: PruneWorkflowInput, options: InProces
   });
   const progress = new RunProgress(input);
   // As the workflow: the run's compute calls stay on the numeric path the pool computes with when it starts.
-  const result = activities.poolFingerprint({}).then(({ fingerprint }) => runPruneRounds(
+  const result = activities.poolFingerprint({}).then(pinOf).then((pin) => runPruneRounds(
     input,
     {
-      activities: pinnedToFingerprint(activities, fingerprint),
+      activities: pinnedToFingerprint(activities, pin.fingerprint),
       jobPrefix: options.runId ?? 'local',
       roundStarted: (clock) => progress.roundStarted(clock),
       report: (phase, done, total) => {
@@ -67,6 +67,7 @@ export function startPruneInProcess(input: PruneWorkflowInput, options: InProces
       progress.atBoundary(carry);
       return options.atBoundary === undefined ? 'continue' : options.atBoundary(carry);
     },
+    pin,
   )).then((finished) => {
     progress.finished(finished);
     return finished;

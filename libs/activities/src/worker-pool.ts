@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadProtocol, channelCredentials, tlsChannelOptions } from '@ippro/protocol';
 import type { ClientTlsOptions } from '@ippro/protocol';
 import { WORKER_SERVICE_NAME, WorkerClient } from '@ippro/compute';
+import type { PoolFingerprintOutput } from '@ippro/workflow-core';
 
 /**
  * Where the workers are: a list of `host:port`, or `dns:NAME:PORT` (every address NAME resolves
@@ -59,10 +60,12 @@ export interface PooledWorker {
   slots: number;
   /** Calls this executor has in flight on it. */
   inFlight: number;
-  /** Its kernel fingerprint, backend and threads (GetCapabilities), once checked: the numeric path it computes on. */
+  /** Its kernel fingerprint, backend, threads and tfjs-core version (GetCapabilities), once checked: the numeric path it computes on. */
   kernelFingerprint?: string;
   backend?: string;
   threads?: number;
+  /** Absent for workers of older versions, which do not report it. */
+  tfjs?: string;
   /** Why it was last marked unhealthy. */
   lastError?: string;
 }
@@ -152,6 +155,8 @@ export class WorkerPool {
       else worker.kernelFingerprint = capabilities.kernelFingerprint;
       worker.backend = capabilities.backend;
       worker.threads = capabilities.threads;
+      if (capabilities.tfjsVersion === '') delete worker.tfjs;
+      else worker.tfjs = capabilities.tfjsVersion;
       delete worker.lastError;
       this.setHealth(worker, true);
     } catch (error) {
@@ -242,6 +247,22 @@ export class WorkerPool {
       slots.set(worker.kernelFingerprint, (slots.get(worker.kernelFingerprint) ?? 0) + worker.slots);
     }
     return [...slots].sort(([a, x], [b, y]) => y - x || a.localeCompare(b))[0]?.[0];
+  }
+
+  /**
+   * The numeric path of `fingerprint` as its healthy workers report it (the fingerprint covers
+   * backend, threads and tfjs version, so they agree): the first in address order that names it
+   * in full, else the fingerprint alone with what the first names.
+   */
+  numericPathOf(fingerprint: string): PoolFingerprintOutput {
+    const workers = this.healthy(fingerprint).sort((a, b) => a.address.localeCompare(b.address));
+    const worker = workers.find((candidate) => candidate.tfjs !== undefined) ?? workers[0];
+    return {
+      fingerprint,
+      ...(worker?.backend === undefined ? {} : { backend: worker.backend }),
+      ...(worker?.threads === undefined ? {} : { threads: worker.threads }),
+      ...(worker?.tfjs === undefined ? {} : { tfjs: worker.tfjs }),
+    };
   }
 
   /** Every worker and what it computes with, e.g. `10.0.0.5:7071 -> 1f0c... (wasm, 1 thread)`, or why it is out. */

@@ -6,6 +6,7 @@ import type {
   PlanConfig,
   ProscoreConfig,
   RecalibrationConfig,
+  RunNumericPath,
   ScoringConfig,
   ShardConfig,
   TargetMetricName,
@@ -138,6 +139,8 @@ export interface CompareResult {
   scores: CriterionScores[];
   /** Criteria in input order (each run in order; legacy random: seed by seed), each at every target in input order. */
   rows: CompareRow[];
+  /** The numeric path every compute call of the comparison ran on; absent in results of older runs. */
+  numericPath?: RunNumericPath;
 }
 
 export type ComparePhase = 'baseline' | 'scoring' | 'merging' | 'pruning' | 'done';

@@ -1,5 +1,5 @@
 import { mapBounded, outputOf, recalibrateBatchNorm, roundDecay, teacherOf } from '@ippro/workflow-core';
-import type { BatchRangeRef, EvaluationConfig, MergeAndScoreOutput, PruneActivities, ScoringConfig } from '@ippro/workflow-core';
+import type { BatchRangeRef, EvaluationConfig, MergeAndScoreOutput, PruneActivities, RunNumericPath, ScoringConfig } from '@ippro/workflow-core';
 import { criterionVariants, resolveCompareSettings } from './compare-settings';
 import type { CompareSettings } from './compare-settings';
 import type { CompareInput, CompareProgress, CompareResult, CompareRow, CriterionScores, Evaluation, ModelMeasure } from './compare-types';
@@ -15,6 +15,8 @@ export interface CompareHost {
   /** Prefix of the job ids given to compute calls (the workflow id); logs only. */
   jobPrefix: string;
   report(progress: CompareProgress): void;
+  /** The numeric path the activities are pinned to (recorded in the result); absent: not known in full. */
+  numericPath?: RunNumericPath;
 }
 
 /** The evaluation shards of one data set. */
@@ -305,5 +307,6 @@ export async function runComparison(input: CompareInput, host: CompareHost): Pro
     ...(firstPass === undefined ? {} : { scoring: { passes: passes.size, statsArtifactIds: firstPass, ...(meanLoss === undefined ? {} : { meanLoss }) } }),
     scores: scored.map((entry) => entry.scores),
     rows,
+    ...(host.numericPath === undefined ? {} : { numericPath: host.numericPath }),
   };
 }

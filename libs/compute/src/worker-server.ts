@@ -197,7 +197,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.log ? { report: options.log } : {}),
   });
-  const { fingerprint } = kernelFingerprint({ backend: runtime.backend, threads: runtime.threads });
+  const { fingerprint, tfjs } = kernelFingerprint({ backend: runtime.backend, threads: runtime.threads });
 
   const { storage, local, ownStore } = await openWorkerStorage(options, cacheBytes, maxMessageBytes);
   const artifacts = new MeteredStorage(storage, workerMetrics.artifactBytes);
@@ -220,6 +220,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerHa
     backend: runtime.backend,
     threads: runtime.threads,
     kernelFingerprint: fingerprint,
+    tfjsVersion: tfjs,
     slots,
     maxBatchSize,
     maxMessageBytes,

@@ -95,6 +95,8 @@ describe('capabilities, health and results', () => {
     assert.match(capabilities.kernelFingerprint, /^[0-9a-f]{16}$/);
     assert.equal(capabilities.kernelFingerprint, kernelFingerprint({ backend: 'cpu', threads: 1 }).fingerprint);
     assert.equal(capabilities.kernelFingerprint, cluster.worker.kernelFingerprint);
+    assert.equal(capabilities.tfjsVersion, kernelFingerprint({ backend: 'cpu', threads: 1 }).tfjs);
+    assert.match(capabilities.tfjsVersion, /^\d+\.\d+\.\d+/);
     for (const service of ['', 'ippro.v1.WorkerService']) assert.equal(await healthStatus(cluster.worker.address, service), 'SERVING');
   });
 

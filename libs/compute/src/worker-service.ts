@@ -34,6 +34,8 @@ export interface WorkerServiceOptions {
   threads?: number;
   /** The kernel fingerprint of the worker's numeric path (@ippro/runtime's kernelFingerprint). */
   kernelFingerprint?: string;
+  /** The tfjs-core version the worker computes with (part of its numeric path). */
+  tfjsVersion?: string;
   /** Built models kept between calls (see ModelPool); default 4, 0 builds one per call. */
   idleModels?: number;
   /** One line per finished or failed call, with the call's method and job id as fields. */
@@ -96,6 +98,7 @@ export class WorkerService {
       artifactCacheBytes: options.artifactCacheBytes,
       threads: options.threads ?? 1,
       kernelFingerprint: options.kernelFingerprint ?? '',
+      tfjsVersion: options.tfjsVersion ?? '',
     };
   }
 

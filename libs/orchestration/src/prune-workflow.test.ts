@@ -9,6 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { getJson, runPruneInProcess } from '@ippro/activities';
+import { kernelFingerprint } from '@ippro/runtime';
 import { putTinyModel, tinyInput } from '@ippro/activities/testing';
 import { ArtifactStore } from '@ippro/artifact-store';
 import { startDevServer } from '@ippro/temporal-server';
@@ -81,6 +82,9 @@ describe('pruneModel through a real Temporal dev server', () => {
     assert.notEqual(viaTemporal.modelArtifactId, modelId, 'the model changed');
     // Each round's timing is the one field in which two runs of the same input differ.
     assert.deepEqual(resultWithoutTiming(viaTemporal), resultWithoutTiming(inProcess), 'same result, metrics and artifact ids');
+    // Both name the numeric path they computed on: this process's cpu backend, as the run recorded it when it started.
+    const { fingerprint, tfjs } = kernelFingerprint({ backend: 'cpu', threads: 1 });
+    assert.deepEqual(viaTemporal.numericPath, { fingerprint, backend: 'cpu', threads: 1, tfjs });
     for (const result of [viaTemporal, inProcess]) {
       assert.ok([result.baseline, ...result.history].every((round) => round.timing !== undefined && round.timing.seconds > 0), 'every round is timed');
     }

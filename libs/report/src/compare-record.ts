@@ -3,7 +3,7 @@ import type { CompareInput, CompareResult } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { statsReading } from '@ippro/pruning';
 import { accuracyName } from '@ippro/workflow-core';
-import { datasetText, fineTuneText, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
+import { datasetText, fineTuneText, numericPathFact, outputText, percent, readingText, recalibrationText, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { AccuracySeries, ReadArtifact, RunConfig, RunRecord, WidthChart } from './run-record';
@@ -66,6 +66,7 @@ export async function buildCompareRecord(result: CompareResult, context: Compare
     ['fine-tuning', fineTuneText(input.fineTune === undefined ? undefined : { ...input.fineTune, steps: result.fineTuneSteps }, 'per pruned model')],
     result.seeds === undefined ? ['random criterion', `${result.randomSeeds} run(s)`] : ['runs', `${result.seeds} per criterion (seeds ${input.seed} to ${input.seed + result.seeds - 1})`],
     ['scoring passes', String(result.scoring?.passes ?? 0)],
+    ...numericPathFact(result.numericPath),
   ]);
   const scoring = await scoringRecord(context.read, {
     modelArtifactId: result.baseline.modelArtifactId,

@@ -1,5 +1,5 @@
-import { phaseImagesPerSecond } from '@ippro/workflow-core';
-import type { DatasetRef, DistillationConfig, FineTuneConfig, ModelOutputKind, ProscoreConfig, RecalibrationConfig, RoundMetrics, WorkPhase } from '@ippro/workflow-core';
+import { numericPathText, phaseImagesPerSecond } from '@ippro/workflow-core';
+import type { DatasetRef, DistillationConfig, FineTuneConfig, ModelOutputKind, ProscoreConfig, RecalibrationConfig, RoundMetrics, RunNumericPath, WorkPhase } from '@ippro/workflow-core';
 
 /** 0.7305 -> "73.05%". */
 export function percent(fraction: number): string {
@@ -38,6 +38,11 @@ function distillationText(distillation: DistillationConfig | undefined): string 
 export function fineTuneText(tune: Pick<FineTuneConfig, 'steps' | 'dataset' | 'learningRateSchedule' | 'distillation'> | undefined, per: string): string {
   if (tune === undefined || tune.steps === 0) return 'none';
   return `${tune.steps} SGD steps ${per} on ${datasetText(tune.dataset)}, ${tune.learningRateSchedule ?? 'constant'} rate${distillationText(tune.distillation)}`;
+}
+
+/** The run's numeric path as a fact; none for a run that did not record one. */
+export function numericPathFact(path: RunNumericPath | undefined): [string, string][] {
+  return path === undefined ? [] : [['numeric path', numericPathText(path)]];
 }
 
 /** The caller's facts first; a fact of the run the caller already stated (by name) is left out. */

@@ -2,7 +2,7 @@ import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { statsReading } from '@ippro/pruning';
 import { accuracyName } from '@ippro/workflow-core';
 import type { ModelOutputKind, PruneWorkflowInput, PruneWorkflowResult, RoundMetrics } from '@ippro/workflow-core';
-import { ROUND_TIMING_HEADERS, datasetText, fineTuneText, lossText, outputText, percent, readingText, recalibrationText, roundTimingCells, withCallerFacts } from './format';
+import { ROUND_TIMING_HEADERS, datasetText, fineTuneText, lossText, numericPathFact, outputText, percent, readingText, recalibrationText, roundTimingCells, withCallerFacts } from './format';
 import { scoringRecord } from './group-scores';
 import { widthChart } from './layer-widths';
 import type { ReadArtifact, RecordTable, RunConfig, RunRecord, ScoringRecord } from './run-record';
@@ -73,6 +73,7 @@ export async function buildPruneRecord(result: PruneWorkflowResult, context: Pru
     ['fine-tuning', fineTuneText(input.fineTune, `per replica and repetition (${input.fineTune?.replicas ?? 1} x ${input.fineTune?.repetitions ?? 1} per round)`)],
     ['stopped because', result.stoppedBecause + (result.reason === undefined ? '' : ` (${result.reason})`)],
     ['result', `round ${result.resultRound}`],
+    ...numericPathFact(result.numericPath),
   ]);
   const rounds = [result.baseline, ...result.history];
   const scoring = await lastScoringPass(result, context);

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { comparisonCsv, comparisonDocument, comparisonMarkdown } from '@ippro/compare';
 import type { CompareResult } from '@ippro/compare';
+import { numericPathText } from '@ippro/workflow-core';
 import { renderReportHtml } from './render-report';
 import type { RunConfig, RunRecord } from './run-record';
 
@@ -19,11 +20,22 @@ export function reportFiles(record: RunRecord): Record<string, string> {
   };
 }
 
-/** File name -> content of a comparison: markdown, CSV and JSON tables; the JSON carries the run's configuration when given. */
+/**
+ * File name -> content of a comparison: markdown, CSV and JSON tables; the JSON carries the run's
+ * configuration when given, and its numeric path at the top (where a prune run's summary.json has
+ * it), as the markdown does under its heading.
+ */
 export function comparisonFiles(result: CompareResult, heading: string, config?: RunConfig, warnings: readonly string[] = []): Record<string, string> {
-  const document = { ...comparisonDocument(result), ...(config === undefined ? {} : { config }), ...(warnings.length === 0 ? {} : { warnings }) };
+  const { numericPath } = result;
+  const document = {
+    ...(numericPath === undefined ? {} : { numericPath }),
+    ...comparisonDocument(result),
+    ...(config === undefined ? {} : { config }),
+    ...(warnings.length === 0 ? {} : { warnings }),
+  };
+  const path = numericPath === undefined ? '' : `numeric path: ${numericPathText(numericPath)}\n\n`;
   return {
-    [COMPARISON_FILES.markdown]: `# ${heading}\n\n${comparisonMarkdown(result)}`,
+    [COMPARISON_FILES.markdown]: `# ${heading}\n\n${path}${comparisonMarkdown(result)}`,
     [COMPARISON_FILES.csv]: comparisonCsv(result),
     [COMPARISON_FILES.json]: `${JSON.stringify(document, null, 2)}\n`,
   };

@@ -16,6 +16,8 @@ export interface KernelFingerprint {
   outputSha256: string;
   backend: string;
   threads: number;
+  /** The tfjs-core version the fixed computation ran with. */
+  tfjs: string;
 }
 
 /** Deterministic float32 values in [-0.5, 0.5): no random generator, so every process makes the same ones. */
@@ -60,5 +62,5 @@ export function kernelFingerprint(path: NumericPath): KernelFingerprint {
     .update(`ippro kernel fingerprint v1\nbackend ${path.backend}\nthreads ${path.threads}\ntfjs ${tf.version_core}\noutputs ${outputSha256}\n`)
     .digest('hex')
     .slice(0, 16);
-  return { fingerprint, outputSha256, backend: path.backend, threads: path.threads };
+  return { fingerprint, outputSha256, backend: path.backend, threads: path.threads, tfjs: tf.version_core };
 }

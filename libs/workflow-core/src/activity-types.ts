@@ -248,6 +248,31 @@ export interface PoolFingerprintOutput {
    * pool's slots report (@ippro/runtime's kernelFingerprint names a numeric path).
    */
   fingerprint: string;
+  /**
+   * What the workers with that fingerprint compute with: backend, intra-op threads and tfjs-core
+   * version. Absent in answers recorded by older versions, and `tfjs` from workers that do not
+   * report it.
+   */
+  backend?: string;
+  threads?: number;
+  tfjs?: string;
+}
+
+/**
+ * The numeric path a run computed on, as its results record it: two runs of the same input on
+ * the same numeric path give the same bytes. The fingerprint stands for the other three and for
+ * the bytes the backend's kernels compute (two paths of the same names may still differ there,
+ * e.g. on other CPU instruction sets or GPU kernels).
+ */
+export interface RunNumericPath {
+  /** The kernel fingerprint every compute call of the run was pinned to. */
+  fingerprint: string;
+  /** The backend: "tensorflow-gpu", "tensorflow", "wasm" or "cpu". */
+  backend: string;
+  /** Intra-op threads of the backend (1 for wasm and cpu). */
+  threads: number;
+  /** The tfjs-core version. */
+  tfjs: string;
 }
 
 /** An artifact a step cannot do without, and what it is to the run (for the error message). */

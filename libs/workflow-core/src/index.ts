@@ -15,7 +15,7 @@ export {
 export type { WorkflowInputLimit } from './input-checks';
 export { contiguousSplit, type IndexRange } from './contiguous-split';
 export { mapBounded } from './map-bounded';
-export { pinnedToFingerprint } from './run-fingerprint';
+export { numericPathText, pinOf, pinnedToFingerprint, type RunPin } from './run-fingerprint';
 export { LOST_ARTIFACT_FAILURES, MAX_RECOMPUTATIONS, lostArtifactOf, recomputingLostArtifacts, stepInputs } from './lost-artifacts';
 export {
   DEFAULT_MAX_PARALLEL,

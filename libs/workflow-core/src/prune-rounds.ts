@@ -14,6 +14,7 @@ import type {
   RoundMetrics,
   StopReason,
 } from './prune-types';
+import type { RunPin } from './run-fingerprint';
 import { RoundClock, samplesIn } from './run-timing';
 
 /**
@@ -117,7 +118,8 @@ export async function measureBaseline(input: PruneWorkflowInput, host: RoundHost
   });
 }
 
-export function initialCarry(input: PruneWorkflowInput, baseline: RoundMetrics): PruneCarry {
+/** The carry before round 1; `pin` is what the baseline and every round compute on (absent: unpinned). */
+export function initialCarry(input: PruneWorkflowInput, baseline: RoundMetrics, pin: RunPin = {}): PruneCarry {
   return {
     round: 1,
     modelArtifactId: input.modelArtifactId,
@@ -126,6 +128,8 @@ export function initialCarry(input: PruneWorkflowInput, baseline: RoundMetrics):
     history: [],
     paused: false,
     cancelRequested: false,
+    ...(pin.fingerprint === undefined ? {} : { fingerprint: pin.fingerprint }),
+    ...(pin.numericPath === undefined ? {} : { numericPath: pin.numericPath }),
   };
 }
 
@@ -399,6 +403,7 @@ export function resultOf(input: PruneWorkflowInput, carry: PruneCarry, stoppedBe
     history: carry.history,
     ...(carry.removedArtifactId === undefined ? {} : { removedArtifactId: carry.removedArtifactId }),
     removedTotal: carry.removedTotal,
+    ...(carry.numericPath === undefined ? {} : { numericPath: carry.numericPath }),
   };
 }
 
@@ -439,14 +444,16 @@ export function afterRound(
 /**
  * The whole run in one loop, with a hook at every round boundary (pause, cancel): what
  * `ippro prune --local` runs. The workflow runs the same steps, one round per run (continue-as-new).
+ * `pin` is what the host's activities are pinned to; the result records its numeric path.
  */
 export async function runPruneRounds(
   input: PruneWorkflowInput,
   host: RoundHost,
   atBoundary?: (carry: PruneCarry) => Promise<'continue' | 'cancel'>,
+  pin: RunPin = {},
 ): Promise<PruneWorkflowResult> {
   resolveSettings(input);
-  let carry = input.carry ?? initialCarry(input, await measureBaseline(input, host));
+  let carry = input.carry ?? initialCarry(input, await measureBaseline(input, host), pin);
   for (;;) {
     if (atBoundary !== undefined && (await atBoundary(carry)) === 'cancel') {
       return resultOf(input, carry, 'cancelled', 'cancelled at a round boundary');

@@ -4,7 +4,7 @@
  * group lists travel as artifacts named by sha256, never through Temporal.
  */
 
-import type { MergeEvaluationsOutput } from './activity-types';
+import type { MergeEvaluationsOutput, RunNumericPath } from './activity-types';
 import type { PhaseWork, RoundTiming, TimedPhase } from './run-timing';
 
 /**
@@ -262,6 +262,8 @@ export interface PruneCarry {
   cancelRequested: boolean;
   /** The kernel fingerprint the run's compute calls are pinned to, from its first round on (absent in carries of older runs). */
   fingerprint?: string;
+  /** The numeric path the run computes on from its baseline on (absent in carries of runs that did not record it from the start). */
+  numericPath?: RunNumericPath;
 }
 
 export interface PruneWorkflowResult {
@@ -279,6 +281,11 @@ export interface PruneWorkflowResult {
   /** JSON artifact of the group ids removed to obtain the result (absent when none were). */
   removedArtifactId?: string;
   removedTotal: number;
+  /**
+   * The numeric path every compute call of the run ran on, from the baseline on; absent for runs
+   * started before it was recorded (or whose pool did not name it in full).
+   */
+  numericPath?: RunNumericPath;
 }
 
 export type PrunePhase =

@@ -11,7 +11,7 @@ import type {
   PlanRoundInput,
 } from '@ippro/workflow-core';
 import { compareCriteria, compareProgressQuery } from './index';
-import { SAMPLES_PER_SHARD, StubRun } from './testing/stub-activities';
+import { SAMPLES_PER_SHARD, STUB_FINGERPRINT, STUB_NUMERIC_PATH, StubRun } from './testing/stub-activities';
 import { startWorkflowTestBench } from './testing/workflow-worker';
 import type { WorkflowTestBench } from './testing/workflow-worker';
 
@@ -78,6 +78,8 @@ describe('compareCriteria on stub activities', () => {
       assert.equal(row.pruned.evaluated, 2 * SAMPLES_PER_SHARD);
     }
     assert.equal(result.baseline.top1, 0.9);
+    assert.deepEqual(result.numericPath, STUB_NUMERIC_PATH, 'the result names the numeric path the pool answered with');
+    assert.ok(evaluations.every((call) => call.fingerprint === STUB_FINGERPRINT), 'every evaluation is pinned to it');
     assert.deepEqual(result.scoring?.statsArtifactIds, merges[1]?.statsArtifactIds);
 
     const progress = await handle.query(compareProgressQuery);

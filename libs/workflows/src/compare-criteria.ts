@@ -22,12 +22,14 @@ export async function compareCriteria(input: CompareInput): Promise<CompareResul
     throw ApplicationFailure.nonRetryable(error instanceof Error ? error.message : String(error), 'InvalidArgument');
   }
   const activities = activitiesFor(input);
+  const pin = await runFingerprint(activities, undefined);
   const host: CompareHost = {
-    activities: pinnedToFingerprint(activities, await runFingerprint(activities, undefined)),
+    activities: pinnedToFingerprint(activities, pin.fingerprint),
     jobPrefix: workflowInfo().workflowId,
     report(next) {
       progress = next;
     },
+    ...(pin.numericPath === undefined ? {} : { numericPath: pin.numericPath }),
   };
   return runComparison(input, host);
 }

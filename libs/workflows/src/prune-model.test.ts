@@ -12,7 +12,7 @@ import type {
   PruneWorkflowInput,
 } from '@ippro/workflow-core';
 import { cancelSignal, pauseSignal, progressQuery, pruneModel, resumeSignal } from './index';
-import { STUB_FINGERPRINT, StubRun } from './testing/stub-activities';
+import { STUB_FINGERPRINT, STUB_NUMERIC_PATH, StubRun } from './testing/stub-activities';
 import type { ActivityName, StubRunOptions } from './testing/stub-activities';
 import { startWorkflowTestBench } from './testing/workflow-worker';
 import type { WorkflowTestBench } from './testing/workflow-worker';
@@ -107,6 +107,18 @@ describe('pruneModel on stub activities', () => {
     assert.equal(result.modelArtifactId, round2Model);
     assert.deepEqual(result.history.map((round) => [round.round, round.top1, round.removedTotal]), [[1, 0.88, 2], [2, 0.87, 4]]);
     assert.equal(result.baseline.top1, 0.9);
+    // The numeric path the pool named when the run started, carried through continue-as-new into the result.
+    assert.deepEqual(result.numericPath, STUB_NUMERIC_PATH);
+  });
+
+  it('records no numeric path when the pool names the fingerprint alone, as older versions recorded it, yet stays pinned', async () => {
+    const run = stubRun('fingerprint-only', { top1ByRound: [0.9, 0.88, 0.87], goalRound: 2, fingerprintOnly: true });
+    const result = await (await start('fingerprint-only', input())).result();
+
+    assert.equal(result.history.length, 2, 'both rounds ran (through continue-as-new)');
+    assert.equal('numericPath' in result, false, 'no numeric path is made up from the fingerprint alone');
+    const fingerprints = run.callsOf<EvaluateShardInput>('evaluateShard').map((call) => call.fingerprint);
+    assert.deepEqual(fingerprints, [STUB_FINGERPRINT, STUB_FINGERPRINT, STUB_FINGERPRINT]);
   });
 
   it('stops when top-1 falls out of the accuracy budget; the result is the last round within it', async () => {

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import { RunProgress, afterRound, initialCarry, measureBaseline, pinnedToFingerprint, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
+import { RunProgress, afterRound, initialCarry, measureBaseline, pinOf, pinnedToFingerprint, resolveSettings, resultOf, runRound } from '@ippro/workflow-core';
 import type {
   PruneActivities,
   PruneCarry,
@@ -19,6 +19,7 @@ import type {
   PruneWorkflowInput,
   PruneWorkflowResult,
   RoundHost,
+  RunPin,
 } from '@ippro/workflow-core';
 
 /** The run's phase, round, fan-out counters, the work phase's totals and finished work, per-round metrics and timings, and current model id. */
@@ -78,15 +79,18 @@ export function activitiesFor(input: Pick<PruneWorkflowInput, 'activity'>): Prun
 export const RUN_FINGERPRINT_PATCH = 'run-kernel-fingerprint';
 
 /**
- * The kernel fingerprint the run's compute calls are pinned to: the one it carries, else (a new
- * run) the one the pool computes with now, recorded in the history by the poolFingerprint
- * activity, so that a restarted orchestrator replays the same value and sends the run's calls
- * to the same kind of worker. Undefined when replaying a run started before fingerprints.
+ * The kernel fingerprint the run's compute calls are pinned to, and the numeric path it stands
+ * for: the ones it carries, else (a new run) the pool's now, recorded in the history by the
+ * poolFingerprint activity, so that a restarted orchestrator replays the same values and sends
+ * the run's calls to the same kind of worker. Empty when replaying a run started before
+ * fingerprints; without `numericPath` when the recorded answer named the fingerprint alone.
  */
-export async function runFingerprint(activities: PruneActivities, carried: string | undefined): Promise<string | undefined> {
-  if (carried !== undefined) return carried;
-  if (!patched(RUN_FINGERPRINT_PATCH)) return undefined;
-  return (await activities.poolFingerprint({})).fingerprint;
+export async function runFingerprint(activities: PruneActivities, carried: RunPin | undefined): Promise<RunPin> {
+  if (carried?.fingerprint !== undefined) {
+    return { fingerprint: carried.fingerprint, ...(carried.numericPath === undefined ? {} : { numericPath: carried.numericPath }) };
+  }
+  if (!patched(RUN_FINGERPRINT_PATCH)) return {};
+  return pinOf(await activities.poolFingerprint({}));
 }
 
 /**
@@ -117,7 +121,8 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
   }
 
   const activities = activitiesFor(input);
-  const fingerprint = await runFingerprint(activities, input.carry?.fingerprint);
+  const pin = await runFingerprint(activities, input.carry);
+  const { fingerprint } = pin;
   const host: RoundHost = {
     activities: pinnedToFingerprint(activities, fingerprint),
     jobPrefix: workflowInfo().workflowId,
@@ -130,7 +135,8 @@ export async function pruneModel(input: PruneWorkflowInput): Promise<PruneWorkfl
     return result;
   };
 
-  const carry: PruneCarry = input.carry ?? initialCarry(input, await measureBaseline(input, host));
+  // A run carried from before fingerprints and pinned from now on records no numeric path: its first rounds ran on any.
+  const carry: PruneCarry = input.carry ?? initialCarry(input, await measureBaseline(input, host), pin);
 
   // Round boundary: pause and cancel take effect here.
   progress.atBoundary(carry, paused && !cancelRequested ? 'paused' : 'starting');

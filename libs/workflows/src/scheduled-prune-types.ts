@@ -1,4 +1,4 @@
-import type { ModelOutputKind, PruneWorkflowInput, StopReason } from '@ippro/workflow-core';
+import type { ModelOutputKind, PruneWorkflowInput, RunNumericPath, StopReason } from '@ippro/workflow-core';
 
 /**
  * One firing of a compression schedule: prune the model found at `modelPath` now, and keep the
@@ -38,6 +38,8 @@ export interface ScheduledPruneResult {
   /** The result's FLOPs and parameters over the input model's. */
   flopsKept: number;
   paramsKept: number;
+  /** The numeric path the pruneModel run computed on (its result's); absent when that run recorded none. */
+  numericPath?: RunNumericPath;
   /** Where the kept model was written; absent when it was not kept. */
   keptDir?: string;
 }

@@ -45,6 +45,7 @@ export async function scheduledPrune(input: ScheduledPruneInput): Promise<Schedu
     resultTop1: decision.result.top1,
     flopsKept: decision.result.flops / result.baseline.flops,
     paramsKept: decision.result.params / result.baseline.params,
+    ...(result.numericPath === undefined ? {} : { numericPath: result.numericPath }),
   };
   if (!decision.kept) return summary;
   const { dir } = await activities.keepScheduledResult({ outDir: input.outDir, name: keptDirName(workflowId), modelArtifactId: result.modelArtifactId, summary });

@@ -10,7 +10,9 @@ import type {
   MergeEvaluationsInput,
   PlanRoundInput,
   PlanScoringShardsInput,
+  PoolFingerprintOutput,
   PruneActivities,
+  RunNumericPath,
 } from '@ippro/workflow-core';
 
 export type ActivityName = keyof PruneActivities;
@@ -30,6 +32,8 @@ export interface StubRunOptions {
   goalRound?: number;
   /** planRound of these rounds waits for release(round) once it is called. */
   holdPlanRounds?: readonly number[];
+  /** The pool answers with the fingerprint alone, as versions before numeric paths did. */
+  fingerprintOnly?: boolean;
 }
 
 /** A point an activity waits at until the test opens it; the test can wait for the activity to get there. */
@@ -68,6 +72,11 @@ export class StubRun {
   ) {
     this.roundOfModel.set(inputModelArtifactId, 0);
     for (const round of options.holdPlanRounds ?? []) this.gates.set(round, new Gate());
+  }
+
+  /** What the stub pool answers poolFingerprint with. */
+  poolAnswer(): PoolFingerprintOutput {
+    return this.options.fingerprintOnly === true ? { fingerprint: STUB_FINGERPRINT } : { ...STUB_NUMERIC_PATH };
   }
 
   /** The calls of one activity, in order. */
@@ -157,6 +166,9 @@ export class StubRun {
 /** The kernel fingerprint the stub pool reports: every compute call of a stub run carries it. */
 export const STUB_FINGERPRINT = 'stub0fingerprint';
 
+/** The numeric path the stub pool reports with its fingerprint. */
+export const STUB_NUMERIC_PATH: RunNumericPath = { fingerprint: STUB_FINGERPRINT, backend: 'cpu', threads: 1, tfjs: '0.0.0-stub' };
+
 /**
  * The pruneModel and compareCriteria activities, answered by the StubRun of the calling
  * workflow (by workflow id), so one Worker serves every test of a file.
@@ -233,8 +245,7 @@ export function createStubActivities(runs: ReadonlyMap<string, StubRun>): PruneA
       return { checked: input.artifacts.length };
     },
     async poolFingerprint(input) {
-      current('poolFingerprint', input);
-      return { fingerprint: STUB_FINGERPRINT };
+      return current('poolFingerprint', input).poolAnswer();
     },
   };
 }

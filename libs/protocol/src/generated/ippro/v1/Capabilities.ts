@@ -52,6 +52,11 @@ export interface Capabilities {
    * the run's fingerprint.
    */
   'kernelFingerprint'?: (string);
+  /**
+   * The tfjs-core version the worker computes with (part of the kernel fingerprint): with the
+   * backend and the thread count it names the numeric path a run records in its results.
+   */
+  'tfjsVersion'?: (string);
 }
 
 export interface Capabilities__Output {
@@ -103,4 +108,9 @@ export interface Capabilities__Output {
    * the run's fingerprint.
    */
   'kernelFingerprint': (string);
+  /**
+   * The tfjs-core version the worker computes with (part of the kernel fingerprint): with the
+   * backend and the thread count it names the numeric path a run records in its results.
+   */
+  'tfjsVersion': (string);
 }
