@@ -10,7 +10,7 @@
 // Knobs (environment), each overriding demo.yaml through a flag when set: DEMO_SCORE_SAMPLES
 // (scoring data, the first N training images; the file: 2560), DEMO_EVAL_SAMPLES (the first N test
 // images; the file: all 10000), DEMO_FINETUNE_STEPS (SGD steps per replica between two weight
-// averages; the file: 100), DEMO_REPETITIONS (averages per round; the file: 4), DEMO_FINETUNE_LR
+// averages; the file: 100), DEMO_REPETITIONS (averages per round; the file: 2), DEMO_FINETUNE_LR
 // (the file: 0.05, decayed to 0 over each round), DEMO_MODEL (a model directory instead of the
 // file's models/resnet20-cifar10, or models/small-cifar10 when that is missing), DEMO_BACKEND
 // (default auto). And DEMO_WORKERS (default: one per core), DEMO_STATE_DIR (default .ippro/demo).
