@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WORKER_SETTINGS } from '@ippro/compute';
-import { intraOpThreadsGiven } from '@ippro/runtime';
+import { intraOpThreadsPerProcess } from '@ippro/runtime';
 import { commandLineFor } from '@ippro/settings';
 
 /** The `ippro` executable: the dev stack's workers are `ippro worker` processes (libs/compute's worker entry). */
@@ -55,14 +54,9 @@ const BACKOFF_MS = { first: 1000, max: 30_000 };
 const STABLE_MS = 60_000;
 const START_TIMEOUT_MS = 60_000;
 
-/**
- * The native backend's intra-op threads per local worker: the cores shared out, because N
- * workers each taking every core oversubscribe them and run slower together than apart.
- */
+/** The native backend's intra-op threads per local worker: the cores shared out among them. */
 function workerThreadEnv(workers: number): Record<string, string> {
-  // What the user gave, not what this process set for itself on loading a native backend.
-  const threads = intraOpThreadsGiven() ?? Math.max(1, Math.floor(availableParallelism() / workers));
-  return { TF_NUM_INTRAOP_THREADS: String(threads) };
+  return { TF_NUM_INTRAOP_THREADS: String(intraOpThreadsPerProcess(workers)) };
 }
 
 function describeExit(exit: WorkerExit): string {

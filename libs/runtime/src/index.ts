@@ -8,7 +8,7 @@ export {
 } from './backends/backend-names';
 export type { BackendName, BackendRequest } from './backends/backend-names';
 export type { BackendLoader, BackendLoaders, LoadOutcome } from './backends/backend-loaders';
-export { intraOpThreadsGiven } from './backends/backend-loaders';
+export { intraOpThreadsGiven, intraOpThreadsPerProcess } from './backends/backend-loaders';
 export { registerWasmTrainingKernels } from './wasm/register-training-kernels';
 export { registerNativeTrainingKernels, nativeTrainingKernels } from './native/register-native-training-kernels';
 export { BACKEND_SETTINGS } from './backend-setting';

@@ -16,7 +16,7 @@ import type { TrainEvent } from './epoch-trainer';
 import type { TrainConfig } from './train-config';
 import { batchPartOf } from './data-parallel/batch-split';
 import { weightedAverage } from './data-parallel/weighted-average';
-import { defaultProcessCount, threadsPerProcess } from './data-parallel/process-count';
+import { defaultProcessCount } from './data-parallel/process-count';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ippro-parallel-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -69,11 +69,10 @@ test('batch parts are contiguous, in rank order, and cover the batch', () => {
   assert.throws(() => batchPartOf(8, 2, 2), /rank 2 is outside 0\.\.1/);
 });
 
-test('two processes by default on wasm and tensorflow with 2+ cores; the cores split between them', () => {
+test('two processes by default on wasm and tensorflow with 2+ cores', () => {
   const backends: BackendName[] = ['wasm', 'tensorflow', 'tensorflow-gpu', 'cpu'];
   assert.deepEqual(backends.map((backend) => defaultProcessCount(backend, 2)), [2, 2, 1, 1]);
   assert.equal(defaultProcessCount('wasm', 1), 1);
-  assert.deepEqual([threadsPerProcess(2, 2), threadsPerProcess(2, 8), threadsPerProcess(3, 2)], [1, 4, 1]);
 });
 
 test('the weighted average counts each part by its samples and skips empty parts', () => {

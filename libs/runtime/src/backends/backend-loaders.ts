@@ -45,6 +45,16 @@ export function intraOpThreadsGiven(): number | undefined {
   return threadCountIn(INTRA_OP_THREADS_AT_START);
 }
 
+/**
+ * The intra-op threads each of `processes` native-backend processes started by this one should
+ * get: the count the user gave this process, else this machine's cores split evenly (at least
+ * one each), because processes that each take every core oversubscribe them and run slower
+ * together than apart. Never the count this process fixed for itself when it loaded a backend.
+ */
+export function intraOpThreadsPerProcess(processes: number, cores: number = availableParallelism()): number {
+  return intraOpThreadsGiven() ?? Math.max(1, Math.floor(cores / processes));
+}
+
 /** A TF_NUM_INTRAOP_THREADS value as a thread count, if it is a positive integer. */
 export function threadCountIn(value: string | undefined): number | undefined {
   const count = value === undefined || value.trim() === '' ? NaN : Number(value);

@@ -11,8 +11,3 @@ export function defaultProcessCount(backend: BackendName, cores: number): number
   const shares = backend === 'wasm' || backend === 'tensorflow';
   return shares && cores >= 2 ? 2 : 1;
 }
-
-/** TensorFlow threads per process when `processes` share `cores` cores: the cores split evenly. */
-export function threadsPerProcess(processes: number, cores: number): number {
-  return Math.max(1, Math.floor(cores / processes));
-}

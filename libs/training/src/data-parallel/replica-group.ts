@@ -1,17 +1,17 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { disposeOptimizerState } from '@ippro/models';
 import type { SgdTrainer } from '@ippro/models';
+import { intraOpThreadsPerProcess } from '@ippro/runtime';
 import type { BackendName } from '@ippro/runtime';
 import { writeCheckpoint } from '../checkpoint';
 import type { CheckpointState } from '../checkpoint';
 import { weightsDigest } from './flat-tensors';
 import type { FromReplica, TrainDataSource, ToReplica } from './messages';
-import { threadsPerProcess } from './process-count';
 import { adoptState } from './replica';
 import { weightedAverage } from './weighted-average';
 
@@ -153,10 +153,11 @@ class ReplicaProcess {
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      // The processes, not TensorFlow's thread pools, share the cores (one thread each on 2 cores).
+      // The processes, not TensorFlow's thread pools, share the cores (one thread each on 2 cores);
+      // this process's own TF_NUM_INTRAOP_THREADS is the count it fixed for itself (every core).
       env: {
         ...process.env,
-        TF_NUM_INTRAOP_THREADS: process.env['TF_NUM_INTRAOP_THREADS'] ?? String(threadsPerProcess(processes, availableParallelism())),
+        TF_NUM_INTRAOP_THREADS: String(intraOpThreadsPerProcess(processes)),
         TF_NUM_INTEROP_THREADS: process.env['TF_NUM_INTEROP_THREADS'] ?? '1',
       },
     });
