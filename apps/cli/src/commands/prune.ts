@@ -242,7 +242,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     }
     say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})${ui === undefined ? '' : `\n  Temporal UI: ${ui}`}`);
     process.once('SIGINT', () => {
-      say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId}' follows it, 'ippro cancel ${workflowId}' stops it`);
+      say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId} --out ${options.out as string}' follows it and writes its result, 'ippro cancel ${workflowId}' stops it`);
       process.exit(130);
     });
     const result = await followRun(
