@@ -6,6 +6,7 @@ import type { ClassifierOutput } from '@ippro/models';
 import type { DatasetRef } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { asBadInput, checkModelFits, openDataset, specWithNormalize } from './cli-inputs';
+import { refText } from './run-submission';
 
 /** What a run's datasets are checked against and how they are opened. */
 export interface RunDataOptions {
@@ -85,7 +86,7 @@ export function runDatasets(options: RunDataOptions, artifacts: Uint8Array[]): R
     },
     specOf(ref) {
       for (const [given, made] of refs) if (made.spec === ref.spec && made.artifactId === ref.artifactId) return given;
-      return ref.spec === '' ? `dataset artifact ${ref.artifactId ?? ''}` : ref.spec;
+      return refText(ref);
     },
   };
 }

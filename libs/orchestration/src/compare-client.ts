@@ -3,18 +3,20 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CompareInput, CompareProgress } from '@ippro/compare';
 import { compareCriteria, compareProgressQuery } from '@ippro/workflows';
 import { RunIdTakenError } from './prune-client';
+import type { StartRunOptions } from './prune-client';
 import { DEFAULT_TASK_QUEUE } from './temporal-connection';
 
 export type CompareHandle = WorkflowHandle<typeof compareCriteria>;
 
 /** Starts a compareCriteria run. Run ids are never reused: a taken one throws RunIdTakenError. */
-export async function startCompare(client: Client, input: CompareInput, options: { workflowId: string; taskQueue?: string }): Promise<CompareHandle> {
+export async function startCompare(client: Client, input: CompareInput, options: StartRunOptions): Promise<CompareHandle> {
   try {
     return await client.workflow.start(compareCriteria, {
       args: [input],
       workflowId: options.workflowId,
       taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...(options.memo === undefined ? {} : { memo: options.memo }),
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -41,7 +41,9 @@ export {
   resumePrune,
   startPrune,
   type PruneHandle,
+  type StartRunOptions,
 } from './prune-client';
+export { compareRunInputOf, pruneRunInputOf, startInputOf } from './run-input';
 export { compareHandle, queryCompareProgress, startCompare, type CompareHandle } from './compare-client';
 export { eventPayloadBytes, measureWorkflowHistories, type HistorySizeReport } from './payload-sizes';
 export { runOrchestratorProcess, type OrchestratorDefaults, type OrchestratorProcessOptions } from './orchestrator-process';

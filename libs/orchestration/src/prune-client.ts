@@ -58,12 +58,23 @@ export async function checkRunIdFree(client: Client, workflowId: string): Promis
   }
 }
 
+/** How a run is started: its id, its task queue, and what its starter records beside its input. */
+export interface StartRunOptions {
+  workflowId: string;
+  taskQueue?: string;
+  /**
+   * Temporal's memo of the run: facts its starter keeps with it that the workflow never reads
+   * (shown in the Temporal UI, read back by describe()). Continue-as-new carries it to every run of the chain.
+   */
+  memo?: Record<string, unknown>;
+}
+
 /**
  * Starts a pruneModel run; the handle follows it across continue-as-new. A run id names one run
  * for good: starting another run under it throws RunIdTakenError, and the existing run is
  * untouched. An input above MAX_RUN_INPUT_BYTES throws RunInputTooLargeError before anything is sent.
  */
-export async function startPrune(client: Client, input: PruneWorkflowInput, options: { workflowId: string; taskQueue?: string }): Promise<PruneHandle> {
+export async function startPrune(client: Client, input: PruneWorkflowInput, options: StartRunOptions): Promise<PruneHandle> {
   checkInputSize(input);
   try {
     return await client.workflow.start(pruneModel, {
@@ -71,6 +82,7 @@ export async function startPrune(client: Client, input: PruneWorkflowInput, opti
       workflowId: options.workflowId,
       taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...(options.memo === undefined ? {} : { memo: options.memo }),
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -50,6 +50,8 @@ export interface CreatePruneScheduleOptions {
   timing: ScheduleTiming;
   input: ScheduledPruneInput;
   taskQueue?: string;
+  /** The memo each firing starts with (what the schedule's author recorded for the firings' results). */
+  runMemo?: Record<string, unknown>;
 }
 
 /**
@@ -69,7 +71,14 @@ export async function createPruneSchedule(client: Client, options: CreatePruneSc
     const handle = await client.schedule.create({
       scheduleId: options.scheduleId,
       spec: specOf(options.timing),
-      action: { type: 'startWorkflow', workflowType: scheduledPrune, args: [options.input], taskQueue, workflowId: `${SCHEDULED_RUN_PREFIX}${options.scheduleId}` },
+      action: {
+        type: 'startWorkflow',
+        workflowType: scheduledPrune,
+        args: [options.input],
+        taskQueue,
+        workflowId: `${SCHEDULED_RUN_PREFIX}${options.scheduleId}`,
+        ...(options.runMemo === undefined ? {} : { memo: options.runMemo }),
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       memo: { [MEMO_KEY]: memo },
     });

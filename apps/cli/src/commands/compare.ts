@@ -1,21 +1,20 @@
 import { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runCompareInProcess } from '@ippro/activities';
-import { ArtifactStore, publishDirectory } from '@ippro/artifact-store';
+import { ArtifactStore } from '@ippro/artifact-store';
 import { comparisonTableText, criterionVariants, needsScoringData, resolveCompareSettings, variantReading } from '@ippro/compare';
 import type { CompareInput, CompareResult } from '@ippro/compare';
 import { RunIdTakenError, checkRunIdFree, startCompare } from '@ippro/orchestration';
-import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@ippro/report';
 import type { ReadArtifact } from '@ippro/report';
 import { required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved, ValuesOf } from '@ippro/settings';
 import type { TargetMetricName } from '@ippro/workflow-core';
 import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIfAsked } from '../command-settings';
-import { datasetFacts } from '../dataset-refs';
+import { wallSeconds, writeCompareOutput } from '../compare-output';
 import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
 import { ProgressView, compareProgressLines, viewOptions } from '../progress-view';
@@ -27,6 +26,8 @@ import type { CompareSettingsSet } from '../run-settings';
 import { textTable } from '../text-table';
 import { printWarnings } from '../model-warnings';
 import { checkScoringSamples, checkTrajectorySteps, prepareRunInputs, proscoreOf, runConfigOf } from '../run-inputs';
+import { commandLine, givenDatasets, submissionMemo } from '../run-submission';
+import type { RunSubmission } from '../run-submission';
 
 type CompareValues = ValuesOf<CompareSettingsSet>;
 
@@ -45,10 +46,10 @@ export function compareCommand(): Command {
     if (await printConfigIfAsked(self, settings, 'ippro compare', config)) return;
     const prepared = await prepareInput(settings);
     const options = settings.values;
-    const started = Date.now();
-    const { result, read, finish } = options.local ? await runLocal(prepared, options) : await runDistributed(prepared, settings);
+    const submission = submissionOf(prepared, settings, config);
+    const { result, read, seconds, finish } = options.local ? await runLocal(prepared, options) : await runDistributed(prepared, settings, submission);
     try {
-      await writeOutputs(prepared, result, read, (Date.now() - started) / 1000, config);
+      await writeCompareOutput(resolve(prepared.given.out), { input: prepared.input, result, read, submission, seconds });
     } finally {
       await finish();
     }
@@ -65,6 +66,19 @@ interface PreparedInput {
   warnings: string[];
   /** The spec each dataset of the input was given as. */
   specOf: RunInputs['specOf'];
+}
+
+/** What a comparison's files show of the settings it was submitted with; kept with a run on a stack as its memo. */
+function submissionOf(prepared: PreparedInput, settings: Resolved<CompareSettingsSet>, config: EffectiveConfig): RunSubmission {
+  const { model, testData } = prepared.given;
+  return {
+    config,
+    warnings: prepared.warnings,
+    model,
+    datasets: givenDatasets(prepared.input, prepared.specOf),
+    command: commandLine(process.argv.slice(2), settings.set),
+    ...(testData === undefined ? {} : { testData }),
+  };
 }
 
 function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetricName; targets: number[] } {
@@ -133,11 +147,14 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
 interface Finished {
   result: CompareResult;
   read: ReadArtifact;
+  /** How long the comparison took: in this process, or on the stack from its start to its close. */
+  seconds: number;
   /** Releases what `read` needs (a temporary store, a connection). */
   finish: () => Promise<void>;
 }
 
 async function runLocal(prepared: PreparedInput, options: CompareValues): Promise<Finished> {
+  const started = Date.now();
   const root = await mkdtemp(join(tmpdir(), 'ippro-compare-'));
   const finish = (): Promise<void> => rm(root, { recursive: true, force: true });
   try {
@@ -151,14 +168,14 @@ async function runLocal(prepared: PreparedInput, options: CompareValues): Promis
       onProgress: (progress) => view.show(compareProgressLines(progress, [], options.verbose)),
     });
     view.done();
-    return { result, read: (id) => store.get(id), finish };
+    return { result, read: (id) => store.get(id), seconds: (Date.now() - started) / 1000, finish };
   } catch (error) {
     await finish();
     throw error;
   }
 }
 
-async function runDistributed(prepared: PreparedInput, settings: Resolved<CompareSettingsSet>): Promise<Finished> {
+async function runDistributed(prepared: PreparedInput, settings: Resolved<CompareSettingsSet>, submission: RunSubmission): Promise<Finished> {
   const options = settings.values;
   const target = await resolveTarget(settings);
   const artifacts = await openRunArtifacts(storeFromSettings(settings), target.artifacts);
@@ -176,12 +193,14 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
     await asBadInput(artifacts.description, async () => {
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
-    await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue, memo: submissionMemo(submission) }));
     printWarnings(prepared.warnings);
     const ui = runLink(target, workflowId);
     process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n${ui === undefined ? '' : `  Temporal UI: ${ui}\n`}`);
     const result = await followComparison(client, workflowId, viewOptions(options));
-    return { result, read: (id) => artifacts.get(id), finish };
+    // The run's own wall time, which `ippro watch --out` reads back the same.
+    const seconds = wallSeconds(await client.workflow.getHandle(workflowId).describe());
+    return { result, read: (id) => artifacts.get(id), seconds, finish };
   } catch (error) {
     await finish();
     throw error;
@@ -196,31 +215,6 @@ async function runIdIsFree<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof RunIdTakenError) throw new UsageError(`--run-id: ${error.message}`);
     throw error;
   }
-}
-
-function commandLine(): string {
-  const quote = (arg: string): string => (/^[\w@%+=:,./[\]-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-  return ['ippro', ...process.argv.slice(2)].map(quote).join(' ');
-}
-
-/** Tables and the report, written to a staging directory next to --out and renamed when complete. */
-async function writeOutputs(prepared: PreparedInput, result: CompareResult, read: ReadArtifact, seconds: number, config: EffectiveConfig): Promise<void> {
-  const { input, given: options, specOf } = prepared;
-  const out = resolve(options.out);
-  const facts: [string, string][] = [
-    ['model', options.model],
-    ...datasetFacts(input, specOf),
-    ...(options.testData === undefined ? [] : [['test data', options.testData] as [string, string]]),
-    ['command', commandLine()],
-    ['wall time', `${seconds.toFixed(1)} s`],
-  ];
-  const record = await buildCompareRecord(result, { input, read, facts, title: `ippro compare: ${basename(options.model)}`, config, notes: prepared.warnings });
-  const tested = options.testData === undefined ? '' : ` (choices), tested on ${options.testData} (test columns)`;
-  const heading = `ippro compare: ${options.model}, evaluated on ${specOf(input.evaluation.dataset)}${tested}`;
-  const intro = facts.map(([name, value]) => `- ${name}: \`${value}\``).join('\n');
-  const files = comparisonFiles(result, heading, config, prepared.warnings);
-  files['compare.md'] = (files['compare.md'] ?? '').replace(/\n\n/, `\n\n${intro}\n\n`);
-  await publishDirectory(out, (dir) => writeFiles(dir, { ...files, ...reportFiles(record) }));
 }
 
 export function screenTable(result: CompareResult): string {

@@ -1,11 +1,10 @@
 import { Command } from 'commander';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startPruneInProcess } from '@ippro/activities';
-import { ArtifactStore, OutputTakenError, publishDirectory } from '@ippro/artifact-store';
-import { writeModelArtifactToDir } from '@ippro/model-artifact';
+import { ArtifactStore, OutputTakenError } from '@ippro/artifact-store';
 import { RunIdTakenError, RunInputTooLargeError, checkRunIdFree, pruneRunProgressOf, startPrune } from '@ippro/orchestration';
 import type { PruneRunProgress } from '@ippro/orchestration';
 import { validateTarget } from '@ippro/planner';
@@ -23,10 +22,12 @@ import { connectTarget, resolveTarget, runLink } from '../remote';
 import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
 import { PRUNE_SETTINGS } from '../run-settings';
 import type { ACCURACY_BUDGET_SETTINGS, PRUNE_INPUT_SETTINGS, PruneSettingsSet, RUN_INPUT_SETTINGS } from '../run-settings';
-import { pruneReportFiles } from '../prune-report';
+import { keptOnStack, writePruneOutput } from '../prune-output';
 import { checkScoringSamples, checkTrajectorySteps, prepareRunInputs, proscoreOf, runConfigOf } from '../run-inputs';
 import { printWarnings } from '../model-warnings';
 import { followRun, renderResult } from '../run-view';
+import { commandLine, givenDatasets, submissionMemo } from '../run-submission';
+import type { RunSubmission } from '../run-submission';
 
 /** The settings a prune run's input is made of (`prune` and `schedule create` take them). */
 export type PruneInputValues = ValuesOf<typeof RUN_INPUT_SETTINGS & typeof PRUNE_INPUT_SETTINGS>;
@@ -48,7 +49,7 @@ export function pruneCommand(): Command {
     const { local, out, wait, json } = settings.values;
     if (out === undefined && (local || wait)) throw new UsageError('--out <dir> is required (unless --no-wait)');
     const prepared = await prepareInput(settings, { local, quiet: json, ...(out === undefined ? {} : { out }) });
-    const run: RunSettings = { values: settings.values, config };
+    const run: RunSettings = { values: settings.values, config, submission: submissionOf(prepared, settings, config) };
     if (local) {
       printWarnings(prepared.warnings);
       const result = await runLocal(prepared, run);
@@ -59,10 +60,11 @@ export function pruneCommand(): Command {
   });
 }
 
-/** What a run needs from its settings beyond its input: where results go, how they show, and its effective configuration. */
+/** What a run needs from its settings beyond its input: where results go, how they show, its effective configuration, and what its files show of its settings. */
 interface RunSettings {
   values: ValuesOf<PruneSettingsSet>;
   config: EffectiveConfig;
+  submission: RunSubmission;
 }
 
 /**
@@ -94,6 +96,24 @@ function runConfig(settings: Resolved<PruneSettingsSet>, points: number | undefi
   const config = runConfigOf(settings);
   if (points !== undefined) config['accuracy-budget'] = points;
   return config;
+}
+
+/**
+ * What a prune run's output files show of the settings it was submitted with; kept with a run on a
+ * stack as its memo. `settings` names the command (prune, schedule create) whose flags it records.
+ */
+export function submissionOf(
+  prepared: PreparedInput,
+  settings: Resolved<typeof RUN_INPUT_SETTINGS & typeof PRUNE_INPUT_SETTINGS>,
+  config: EffectiveConfig,
+): RunSubmission {
+  return {
+    config,
+    warnings: prepared.warnings,
+    model: settings.values.model ?? '',
+    datasets: givenDatasets(prepared.input, prepared.specOf),
+    command: commandLine(process.argv.slice(2), settings.set),
+  };
 }
 
 export interface PreparedInput {
@@ -182,9 +202,9 @@ async function runLocal(prepared: PreparedInput, run: RunSettings): Promise<Prun
       return { progress, live: liveProgress(progress, local.running(), Date.now()) };
     };
     const result = await followRun({ name: 'local', result: local.result, read }, viewOptions(options), process.stderr);
-    const report = await pruneReportFiles(prepared, result, (id) => store.get(id), run);
     const kept = `the run's store, kept at ${root} (the file objects/${result.modelArtifactId.slice(0, 2)}/${result.modelArtifactId})`;
-    await writeResult(resolve(options.out as string), await store.get(result.modelArtifactId), summaryOf(prepared, result, run), report, kept).catch((error: unknown) => {
+    const finished = { input: prepared.input, result, read: (id: string) => store.get(id), submission: run.submission };
+    await writePruneOutput(resolve(options.out as string), finished, kept).catch((error: unknown) => {
       keepStore = !(error instanceof Error && error.cause instanceof OutputTakenError);
       throw error;
     });
@@ -212,7 +232,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     await asBadInput(artifacts.description, async () => {
       for (const bytes of prepared.artifacts) await artifacts.put(bytes);
     });
-    const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue }));
+    const handle = await asBadRunInput(() => startPrune(client, prepared.input, { workflowId, taskQueue: target.taskQueue, memo: submissionMemo(run.submission) }));
     printWarnings(prepared.warnings);
     const ui = runLink(target, workflowId);
     if (!options.wait) {
@@ -222,7 +242,7 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     }
     say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})${ui === undefined ? '' : `\n  Temporal UI: ${ui}`}`);
     process.once('SIGINT', () => {
-      say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId}' follows it, 'ippro cancel ${workflowId}' stops it`);
+      say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId} --out ${options.out as string}' follows it and writes its result, 'ippro cancel ${workflowId}' stops it`);
       process.exit(130);
     });
     const result = await followRun(
@@ -230,10 +250,8 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
       viewOptions(options),
       options.json ? process.stderr : process.stdout,
     );
-    const bytes = await artifacts.get(result.modelArtifactId);
-    const report = await pruneReportFiles(prepared, result, (id) => artifacts.get(id), run);
-    const kept = `${artifacts.description}, where it stays ('ippro status ${workflowId} --json' names it as progress.currentModelArtifactId)`;
-    await writeResult(resolve(options.out as string), bytes, summaryOf(prepared, result, run), report, kept);
+    const finished = { input: prepared.input, result, read: (id: string) => artifacts.get(id), submission: run.submission };
+    await writePruneOutput(resolve(options.out as string), finished, keptOnStack(artifacts.description, workflowId));
     process.stdout.write(
       options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }), ...result, config: run.config }, null, 2)}\n` : `run ${workflowId}\n${renderResult(result)}`,
     );
@@ -269,34 +287,4 @@ function targetOf(settings: Resolved<typeof PRUNE_INPUT_SETTINGS>): PruningTarge
   const target = { metric, fraction };
   validateTarget(target);
   return target;
-}
-
-/** What summary.json holds: the run's result, its effective configuration, and what looked wrong with its model. */
-type RunSummary = PruneWorkflowResult & { config: EffectiveConfig; warnings?: string[] };
-
-function summaryOf(prepared: PreparedInput, result: PruneWorkflowResult, run: RunSettings): RunSummary {
-  return { ...result, config: run.config, ...(prepared.warnings.length === 0 ? {} : { warnings: prepared.warnings }) };
-}
-
-/**
- * Staged next to --out, fsynced and renamed into place (or moved into an empty --out, summary.json
- * last): --out never holds a half-written result and is never deleted. When that fails, the error
- * says where the result is: the staging directory when it is complete, else the run's store
- * (`kept`), which keeps the pruned model under its id.
- */
-async function writeResult(out: string, modelBytes: Uint8Array, summary: RunSummary, report: Record<string, string>, kept: string): Promise<void> {
-  try {
-    await publishDirectory(
-      out,
-      async (dir) => {
-        writeModelArtifactToDir(modelBytes, dir);
-        await writeFile(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-        for (const [name, content] of Object.entries(report)) await writeFile(join(dir, name), content);
-      },
-      { last: ['summary.json'] },
-    );
-  } catch (error) {
-    if (error instanceof OutputTakenError) throw new Error(`cannot publish the result to --out: ${error.message}`, { cause: error });
-    throw new Error(`cannot write the result to --out ${out}: ${(error as Error).message}; the pruned model is artifact ${summary.modelArtifactId} in ${kept}`, { cause: error });
-  }
 }

@@ -1,12 +1,11 @@
 import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/client';
-import type { Client } from '@temporalio/client';
-import type { CompareInput, CompareResult } from '@ippro/compare';
+import type { CompareResult } from '@ippro/compare';
+import { RunNotFoundError, compareRunInputOf, pruneRunInputOf } from '@ippro/orchestration';
 import { buildCompareRecord, buildPruneRecord, readRunRecord, writeReportHtml } from '@ippro/report';
 import type { ReadArtifact, RunRecord } from '@ippro/report';
-import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
+import type { PruneWorkflowResult } from '@ippro/workflow-core';
 import { asBadInput, startBackend } from '../cli-inputs';
 import { UsageError } from '../exit-codes';
 import { addSettingOptions } from '@ippro/settings';
@@ -39,12 +38,14 @@ export function reportCommand(): Command {
   });
 }
 
-/** The input a run started with: the first payload of its (latest run's) start event. */
-async function startInput(client: Client, runId: string): Promise<unknown> {
-  const history = await client.workflow.getHandle(runId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (payload === undefined || payload === null) throw new UsageError(`run ${runId}: its history holds no input`);
-  return defaultPayloadConverter.fromPayload(payload);
+/** A run whose history holds no input is bad input. */
+async function historyInput<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof RunNotFoundError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function recordOfRun(runId: string, options: ReportOptions): Promise<RunRecord> {
@@ -64,9 +65,9 @@ async function recordOfRun(runId: string, options: ReportOptions): Promise<RunRe
     const facts: [string, string][] = [['run', runId]];
     switch (description.type) {
       case 'pruneModel':
-        return await buildPruneRecord((await handle.result()) as PruneWorkflowResult, { input: (await startInput(client, runId)) as PruneWorkflowInput, read, facts });
+        return await buildPruneRecord((await handle.result()) as PruneWorkflowResult, { input: await historyInput(() => pruneRunInputOf(client, runId)), read, facts });
       case 'compareCriteria':
-        return await buildCompareRecord((await handle.result()) as CompareResult, { input: (await startInput(client, runId)) as CompareInput, read, facts });
+        return await buildCompareRecord((await handle.result()) as CompareResult, { input: await historyInput(() => compareRunInputOf(client, runId)), read, facts });
       default:
         throw new UsageError(`run ${runId} is a '${description.type}' workflow; reports cover pruneModel and compareCriteria runs`);
     }

@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
+import { STORE_SETTINGS } from '@ippro/artifact-store';
 import {
   RunControlError,
   RunNotFoundError,
@@ -14,10 +16,10 @@ import {
   scheduledRunResult,
 } from '@ippro/orchestration';
 import type { CompareRunProgress, PruneRunProgress, RunAction, RunDescription, RunListing } from '@ippro/orchestration';
-import { addSettingOptions, combineSets, resolveSettings, toggle } from '@ippro/settings';
+import { TEXT, addSettingOptions, combineSets, resolveSettings, setting, toggle } from '@ippro/settings';
 import type { GivenFlags, Resolved, SettingSet } from '@ippro/settings';
 import type { PruneWorkflowResult } from '@ippro/workflow-core';
-import { isPositiveInteger, parseNumberFlag } from '../cli-inputs';
+import { checkOutputDir, isPositiveInteger, parseNumberFlag } from '../cli-inputs';
 import { asUsage } from '../command-settings';
 import { UsageError } from '../exit-codes';
 import { PROGRESS_SETTINGS, compareProgressLines, pruneProgressLines } from '../progress-view';
@@ -25,6 +27,9 @@ import type { ProgressViewOptions } from '../progress-view';
 import { REMOTE_SETTINGS, connectTarget, resolveTarget, runLink } from '../remote';
 import type { RemoteTarget } from '../remote';
 import { followComparison, followRun, renderResult, roundsTable } from '../run-view';
+import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
+import { endedWithoutResult, prepareWatchOutput, writeWatchedComparison, writeWatchedPrune } from '../watch-output';
+import type { WatchOutput } from '../watch-output';
 import { textTable } from '../text-table';
 import { screenTable } from './compare';
 import { describeScheduledResult } from './schedule';
@@ -32,12 +37,22 @@ import { describeScheduledResult } from './schedule';
 const JSON_SETTINGS = { json: toggle({ help: 'print the answer as JSON on stdout' }) };
 const CONTROL_SETTINGS = combineSets(REMOTE_SETTINGS, JSON_SETTINGS);
 const STATUS_SETTINGS = combineSets(CONTROL_SETTINGS, { verbose: PROGRESS_SETTINGS.verbose });
-const WATCH_SETTINGS = combineSets(CONTROL_SETTINGS, PROGRESS_SETTINGS);
+const RUN_SETTINGS = combineSets(CONTROL_SETTINGS, PROGRESS_SETTINGS);
+/** `watch --out`: where the result goes, the store it is read from, and the backend of the report's scores. */
+const WATCH_OUT_SETTINGS = combineSets(STORE_SETTINGS, {
+  out: setting({
+    parse: TEXT,
+    placeholder: 'DIR',
+    help: "new directory that receives the run's result when it completes, as the submitting 'ippro prune' or 'ippro compare' writes its --out (a scheduled firing: its prune run's)",
+  }),
+  backend: setting({ parse: TEXT, placeholder: 'NAME', help: "with --out: the tfjs backend of this process, for the report's scores", defaultHelp: "the submitting command's, else auto" }),
+});
+const WATCH_SETTINGS = combineSets(RUN_SETTINGS, WATCH_OUT_SETTINGS);
 type Flags = GivenFlags;
 
 /** Every setting a run command may take, resolved from the ones it was given (the others take their defaults). */
-function settingsOf(flags: Flags): Resolved<typeof WATCH_SETTINGS> {
-  return asUsage(() => resolveSettings(WATCH_SETTINGS, { flags, env: process.env }));
+function settingsOf(flags: Flags): Resolved<typeof RUN_SETTINGS> {
+  return asUsage(() => resolveSettings(RUN_SETTINGS, { flags, env: process.env }));
 }
 
 /** Connects to the stack named by the flags, runs `use`, closes the connection. */
@@ -146,30 +161,73 @@ async function followPrune(client: Client, pruneRunId: string, options: Progress
 }
 
 export function watchCommand(): Command {
-  return runCommand('watch', 'follow a run (prune, compare or scheduled) live: progress with rate and ETA, each finished round, then the result', WATCH_SETTINGS)
+  return runCommand(
+    'watch',
+    'follow a run (prune, compare or scheduled) live: progress with rate and ETA, each finished round, then the result; ' +
+      "with --out DIR, also write the result directory the submitting command writes to --out (at once for a finished run)",
+    WATCH_SETTINGS,
+  )
     .argument('<run>', 'run id (workflow id)')
     .action(async (runId: string, flags: Flags) => {
-      const { values } = settingsOf(flags);
+      const settings = asUsage(() => resolveSettings(WATCH_SETTINGS, { flags, env: process.env }));
+      const { values } = settings;
       const options: ProgressViewOptions = { intervalSeconds: values.progressInterval, verbose: values.verbose };
       const json = values.json;
-      await withClient(flags, async (client, target) => {
-        const run = await asRunInput(() => describeRun(client, runId));
-        process.stderr.write(`watching run ${runId} (${run.kind})\n${linkLine(target, runId).map((line) => `${line}\n`).join('')}`);
-        const rounds = json ? process.stderr : process.stdout;
-        if (run.kind === 'compare') {
-          const result = await followComparison(client, runId, options);
-          print(json, { runId, kind: run.kind, ...result }, screenTable(result));
-          return;
+      // Refused before anything else, as prune and compare refuse theirs: nothing is waited for in vain.
+      if (values.out !== undefined) await checkOutputDir(values.out);
+      const target = await resolveTarget(settings);
+      const artifacts = values.out === undefined ? undefined : await openRunArtifacts(storeFromSettings(settings), target.artifacts);
+      try {
+        const client = await connectTarget(target);
+        try {
+          const run = await asRunInput(() => describeRun(client, runId));
+          const output =
+            values.out === undefined || artifacts === undefined
+              ? undefined
+              : await prepareWatchOutput(client, run, { out: resolve(values.out), artifacts, backend: values.backend, quiet: json });
+          process.stderr.write(`watching run ${runId} (${run.kind})\n${linkLine(target, runId).map((line) => `${line}\n`).join('')}`);
+          await watchRun(client, run, options, json, output);
+        } finally {
+          await client.connection.close();
         }
-        const result = await followPrune(client, pruneRunIdOf(run) as string, options, rounds, run.kind === 'scheduled' ? runId : undefined);
-        if (run.kind === 'prune') {
-          print(json, { runId, kind: run.kind, ...result }, renderResult(result));
-          return;
-        }
-        const scheduled = await scheduledRunResult(client, runId);
-        print(json, { runId, kind: run.kind, ...scheduled }, `${renderResult(result)}${describeScheduledResult(scheduled)}${scheduled.keptDir === undefined ? '' : ` -> ${scheduled.keptDir}`}\n  ${scheduled.reason}`);
-      });
+      } finally {
+        artifacts?.close();
+      }
     });
+}
+
+/** Follows `run` to its end, writes its result directory when `output` is given, and prints its result. */
+async function watchRun(client: Client, run: RunDescription, options: ProgressViewOptions, json: boolean, output: WatchOutput | undefined): Promise<void> {
+  const { runId, kind } = run;
+  const written = output === undefined ? {} : { out: output.out };
+  const follow = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw output === undefined ? error : await endedWithoutResult(client, runId, output.out, error);
+    }
+  };
+  const say = (): void => {
+    if (output !== undefined) process.stderr.write(`result written to ${output.out}\n`);
+  };
+  if (kind === 'compare') {
+    const result = await follow(() => followComparison(client, runId, options));
+    if (output !== undefined) await writeWatchedComparison(client, output, runId, result);
+    say();
+    print(json, { runId, kind, ...written, ...result }, screenTable(result));
+    return;
+  }
+  const pruneRunId = pruneRunIdOf(run) as string;
+  const rounds = json ? process.stderr : process.stdout;
+  const result = await follow(() => followPrune(client, pruneRunId, options, rounds, kind === 'scheduled' ? runId : undefined));
+  if (output !== undefined) await writeWatchedPrune(client, output, { runId, pruneRunId }, result);
+  say();
+  if (kind === 'prune') {
+    print(json, { runId, kind, ...written, ...result }, renderResult(result));
+    return;
+  }
+  const scheduled = await scheduledRunResult(client, runId);
+  print(json, { runId, kind, ...written, ...scheduled }, `${renderResult(result)}${describeScheduledResult(scheduled)}${scheduled.keptDir === undefined ? '' : ` -> ${scheduled.keptDir}`}\n  ${scheduled.reason}`);
 }
 
 const CONTROL_SAYS: Readonly<Record<RunAction, string>> = {

@@ -21,7 +21,9 @@ import { TARGET_SETTINGS, openRunArtifacts, storeFromSettings } from '../run-art
 import type { RemoteFlags, RemoteSettingsSet, RemoteTarget } from '../remote';
 import { PRUNE_INPUT_SETTINGS, RUN_INPUT_SETTINGS } from '../run-settings';
 import { formatPercent, textTable } from '../text-table';
-import { prepareInput, warnOldBudgetFlag } from './prune';
+import { prepareInput, submissionOf, warnOldBudgetFlag } from './prune';
+import { runConfigOf } from '../run-inputs';
+import { submissionMemo } from '../run-submission';
 import { printWarnings } from '../model-warnings';
 import { parseTiming } from './schedule-timing';
 
@@ -87,6 +89,8 @@ function createCommand(): Command {
     // A run stops at the first round over the budget, unless the old --max-accuracy-drop sets its own stop.
     if (options.maxAccuracyDrop !== undefined) warnOldBudgetFlag(options.maxAccuracyDrop);
     const prepared = await prepareInput(settings, { local: false, quiet: true });
+    // Each firing carries what a prune run's files show of these settings: `ippro watch FIRING --out DIR` writes them.
+    const runMemo = submissionMemo(submissionOf(prepared, settings, runConfigOf(settings)));
     // The model was checked here; the id each firing prunes is that of the model found then.
     // The output kind as given: 'auto' is read again from the model found at each firing.
     const prune: ScheduledPruneInput['prune'] = { ...prepared.input, output: options.output };
@@ -105,7 +109,7 @@ function createCommand(): Command {
       if (datasets.length > 0) await uploadDatasets(settings, target, datasets);
       let created;
       try {
-        created = await createPruneSchedule(client, { scheduleId, timing, input, taskQueue: target.taskQueue });
+        created = await createPruneSchedule(client, { scheduleId, timing, input, taskQueue: target.taskQueue, runMemo });
       } catch (error) {
         if (!(error instanceof PruneScheduleError)) throw error;
         throw new UsageError(error.problem === 'refused' ? `${timing.kind === 'cron' ? '--cron/--timezone' : '--every'}: ${error.message}` : error.message);
