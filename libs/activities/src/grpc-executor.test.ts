@@ -11,7 +11,7 @@ import type { WorkerHandle } from '@ippro/compute';
 import { ComputeInputError } from '@ippro/compute-core';
 import { GrpcExecutor } from './grpc-executor';
 import { InProcessExecutor } from './in-process-executor';
-import { WorkerPoolSpecError, parseWorkerPool } from './worker-pool';
+import { WorkerPool, WorkerPoolSpecError, parseWorkerPool } from './worker-pool';
 import { EVALUATION_SPEC, TUNING_SPEC, putTinyModel } from './testing/tiny-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'ippro-grpc-executor-'));
@@ -43,6 +43,30 @@ test('parseWorkerPool: lists, dns names, and an empty pool', () => {
   assert.throws(() => parseWorkerPool(' , '), WorkerPoolSpecError);
   assert.throws(() => parseWorkerPool('a:port'), /not a port/);
   assert.throws(() => parseWorkerPool('dns:name'), /dns:NAME:PORT/);
+});
+
+test('a health check that times out leaves a worker computing calls in the pool, and takes an idle one out', async () => {
+  const options = { checkTimeoutMs: 3000 };
+  const pool = new WorkerPool({ kind: 'list', addresses: [workers[0]?.address ?? ''] }, options);
+  try {
+    await pool.refresh(true);
+    const [worker] = pool.list();
+    assert.ok(worker !== undefined);
+    assert.equal(worker.healthy, true);
+    // A deadline already past: the check fails with DEADLINE_EXCEEDED, as behind a step that outlasts it.
+    options.checkTimeoutMs = 0;
+    worker.inFlight = 1;
+    await pool.refresh(true);
+    assert.equal(worker.healthy, true, 'busy, not gone');
+    assert.equal(pool.healthyCount(), 1);
+    assert.match(worker.lastError ?? '', /unanswered within 0 ms while computing 1 call/);
+    worker.inFlight = 0;
+    await pool.refresh(true);
+    assert.equal(worker.healthy, false, 'idle and unanswering');
+    assert.match(worker.lastError ?? '', /Deadline exceeded/);
+  } finally {
+    pool.close();
+  }
 });
 
 test('calls over gRPC equal the in-process executor, spread over the least-loaded workers', async () => {

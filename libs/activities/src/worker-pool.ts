@@ -84,6 +84,11 @@ export interface WorkerPoolOptions {
   onHealthChange?: (worker: PooledWorker, pool: WorkerPool) => void;
 }
 
+/** A check that timed out on a healthy worker with calls of this executor in flight: busy, not gone. */
+function isBusyTimeout(worker: PooledWorker, error: unknown): boolean {
+  return worker.healthy && worker.inFlight > 0 && (error as { code?: unknown }).code === grpc.status.DEADLINE_EXCEEDED;
+}
+
 /**
  * Worker state for the executor: health (grpc.health.v1 Check of ippro.v1.WorkerService), slots
  * (GetCapabilities), in-flight calls. Refreshed at most every `refreshMs`, and at once after a failure.
@@ -160,6 +165,14 @@ export class WorkerPool {
       delete worker.lastError;
       this.setHealth(worker, true);
     } catch (error) {
+      if (isBusyTimeout(worker, error)) {
+        // A worker answers checks between the steps of its calls, so a long step (a large model, or
+        // cores shared with other work) outlasts the check; its calls' own progress tells whether
+        // it is alive (a silent call marks it unhealthy), and marking it unhealthy here would leave
+        // the run's other activities waiting for a worker that is merely busy until they fail.
+        worker.lastError = `health check unanswered within ${timeoutMs} ms while computing ${worker.inFlight} call(s)`;
+        return;
+      }
       this.markUnhealthy(worker, error);
     }
   }
