@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { artifactKeyOf } from '@ippro/artifact-store';
 import { saveLayersModelToDir } from '@ippro/graph';
@@ -15,6 +14,7 @@ import { initRuntime } from '@ippro/runtime';
 import { startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';
 import { scheduleCommand } from './commands/schedule';
+import { runCliAsync } from './testing/run-cli';
 import type { CliResult } from './testing/run-cli';
 
 /**
@@ -23,7 +23,6 @@ import type { CliResult } from './testing/run-cli';
  */
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const BIN = resolve(__dirname, '../bin/ippro.js');
 const TASK_QUEUE = 'schedule-test';
 const scratch = mkdtempSync(join(tmpdir(), 'ippro-schedule-'));
 const modelDir = join(scratch, 'model');
@@ -34,16 +33,7 @@ let orchestrator: OrchestratorHandle;
 let remote: string[];
 
 /** The real executable, asynchronously: the orchestrator in this process must keep running meanwhile. */
-function ippro(args: readonly string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const ippro = runCliAsync;
 
 /** Runs CLI calls two at a time: more at once on two cores can starve a call past its 5 s connect timeout. */
 async function twoAtATime(calls: readonly (readonly string[])[]): Promise<CliResult[]> {

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { saveLayersModelToDir } from '@ippro/graph';
@@ -14,7 +13,7 @@ import { initRuntime } from '@ippro/runtime';
 import { connectTemporalClient } from '@ippro/temporal-connection';
 import { startDevServer } from '@ippro/temporal-server';
 import type { DevServer } from '@ippro/temporal-server';
-import type { CliResult } from './testing/run-cli';
+import { runCliAsync } from './testing/run-cli';
 import { splitRun } from './testing/run-cli';
 
 /**
@@ -24,7 +23,6 @@ import { splitRun } from './testing/run-cli';
  */
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const BIN = resolve(__dirname, '../bin/ippro.js');
 const TASK_QUEUE = 'watch-out-test';
 const scratch = mkdtempSync(join(tmpdir(), 'ippro-watch-out-'));
 const modelDir = join(scratch, 'model');
@@ -38,16 +36,7 @@ let temporal: string[];
 let remote: string[];
 
 /** The real executable, asynchronously: the orchestrator in this process must keep running meanwhile. */
-function ippro(args: readonly string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const ippro = runCliAsync;
 
 function files(dir: string): Record<string, Buffer> {
   return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ROUND_TIMING_HEADERS } from '@ippro/report';
@@ -31,6 +31,18 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** runCli without blocking: a test whose orchestrator or workers run in its own process must keep them running meanwhile. */
+export function runCliAsync(args: readonly string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
 
 /** The workspace root (where nx.json is). */
