@@ -159,12 +159,12 @@ export const PRUNE_INPUT_SETTINGS = {
   ...ACCURACY_BUDGET_SETTINGS,
 };
 
-export const PRUNE_SETTINGS = combineSets(
-  combineSets(RUN_INPUT_SETTINGS, PRUNE_INPUT_SETTINGS),
-  RUN_OUTPUT_SETTINGS,
-  { wait: toggle({ help: 'wait for the run (--no-wait: submit it, print its id and return; distributed only)', default: true }) },
-  TARGET_SETTINGS,
-);
+/** Whether a command that starts a run on a stack follows it to its end (prune and compare alike). */
+export const WAIT_SETTINGS = {
+  wait: toggle({ help: "wait for the run (--no-wait: submit it, print its id and return, 'ippro watch ID --out DIR' collects it; distributed only)", default: true }),
+};
+
+export const PRUNE_SETTINGS = combineSets(combineSets(RUN_INPUT_SETTINGS, PRUNE_INPUT_SETTINGS), RUN_OUTPUT_SETTINGS, WAIT_SETTINGS, TARGET_SETTINGS);
 export type PruneSettingsSet = typeof PRUNE_SETTINGS;
 
 /** A @ippro/compare list parser, its messages without the name it puts first (the setting's own name comes first). */
@@ -194,5 +194,5 @@ export const COMPARE_INPUT_SETTINGS = {
   testData: spec('test data, reported in columns of its own and never chosen on (--eval-data is where choices are made)'),
 };
 
-export const COMPARE_SETTINGS = combineSets(RUN_INPUT_SETTINGS, COMPARE_INPUT_SETTINGS, RUN_OUTPUT_SETTINGS, TARGET_SETTINGS);
+export const COMPARE_SETTINGS = combineSets(combineSets(RUN_INPUT_SETTINGS, COMPARE_INPUT_SETTINGS), RUN_OUTPUT_SETTINGS, WAIT_SETTINGS, TARGET_SETTINGS);
 export type CompareSettingsSet = typeof COMPARE_SETTINGS;

@@ -116,11 +116,22 @@ describe('ippro watch --out', () => {
     assert.match(taken.stderr, new RegExp(`^ippro: --out ${watchedOut} is not empty`, 'm'));
   });
 
-  it('writes a comparison as ippro compare does, byte for byte', async () => {
+  it('writes a comparison as ippro compare does, byte for byte; compare --no-wait submits one to collect later', async () => {
+    const compareFlags = ['--model', modelDir, '--data', 'synthetic:cifar?n=16&seed=1&classes=10', '--criteria', 'l1,l2', '--target-channels', '0.3',
+      '--batch-size', '8', '--eval-batch-size', '8', '--backend', 'cpu', ...remote];
+    const unwaited = await ippro(['compare', ...compareFlags]);
+    assert.equal(unwaited.status, 2, unwaited.stderr);
+    assert.match(unwaited.stderr, /^ippro: --out <dir> is required \(unless --no-wait\)/m);
+    const detached = await ippro(['compare', ...compareFlags, '--no-wait', '--run-id', 'compared-detached']);
+    assert.equal(detached.status, 0, detached.stderr);
+    assert.equal(detached.stdout.trim(), 'compared-detached');
     const comparedOut = join(scratch, 'compared');
-    const compared = await ippro(['compare', '--model', modelDir, '--data', 'synthetic:cifar?n=16&seed=1&classes=10', '--criteria', 'l1,l2', '--target-channels', '0.3',
-      '--batch-size', '8', '--eval-batch-size', '8', '--backend', 'cpu', ...remote, '--out', comparedOut, '--run-id', 'compared']);
+    const compared = await ippro(['compare', ...compareFlags, '--out', comparedOut, '--run-id', 'compared']);
     assert.equal(compared.status, 0, compared.stderr);
+    const detachedOut = join(scratch, 'compared-detached');
+    const collected = await ippro(['watch', 'compared-detached', '--out', detachedOut, ...remote]);
+    assert.equal(collected.status, 0, collected.stderr);
+    assert.equal(String(files(detachedOut)['compare.csv']), String(files(comparedOut)['compare.csv']), 'the detached comparison measured otherwise');
     const watchedOut = join(scratch, 'compared-watched');
     const watched = await ippro(['watch', 'compared', '--out', watchedOut, '--json', ...remote]);
     assert.equal(watched.status, 0, watched.stderr);

@@ -47,9 +47,11 @@ export function compareCommand(): Command {
     const prepared = await prepareInput(settings);
     const options = settings.values;
     const submission = submissionOf(prepared, settings, config);
-    const { result, read, seconds, finish } = options.local ? await runLocal(prepared, options) : await runDistributed(prepared, settings, submission);
+    const finished = options.local ? await runLocal(prepared, options) : await runDistributed(prepared, settings, submission);
+    if (finished === undefined) return;
+    const { result, read, seconds, finish } = finished;
     try {
-      await writeCompareOutput(resolve(prepared.given.out), { input: prepared.input, result, read, submission, seconds });
+      await writeCompareOutput(resolve(prepared.given.out as string), { input: prepared.input, result, read, submission, seconds });
     } finally {
       await finish();
     }
@@ -60,8 +62,8 @@ export function compareCommand(): Command {
 interface PreparedInput {
   input: CompareInput;
   artifacts: Uint8Array[];
-  /** The settings as given, for the report's facts. */
-  given: { out: string; model: string; testData?: string };
+  /** The settings as given, for the report's facts; no `out` when the run is submitted without waiting. */
+  given: { out?: string; model: string; testData?: string };
   /** What looks wrong with the model (printed on stderr, recorded in compare.json and the report). */
   warnings: string[];
   /** The spec each dataset of the input was given as. */
@@ -92,9 +94,11 @@ function targetsOf(settings: Resolved<CompareSettingsSet>): { metric: TargetMetr
 /** Checks the settings, the model and the datasets; nothing is written or started before this succeeds. */
 async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<PreparedInput> {
   const values = settings.values;
-  const [modelDir, , out] = asUsage(() => [required(settings, 'model'), required(settings, 'data'), required(settings, 'out')]);
+  const [modelDir] = asUsage(() => [required(settings, 'model'), required(settings, 'data')]);
+  const { out } = values;
+  if (out === undefined && (values.local || values.wait)) throw new UsageError('--out <dir> is required (unless --no-wait)');
   const { metric, targets } = targetsOf(settings);
-  await checkOutputDir(out);
+  if (out !== undefined) await checkOutputDir(out);
   await startBackend(values.backend, values.json);
   // Each pruned model is tuned once: the whole budget is its own.
   const { modelArtifactId, output, warnings, data, evaluation, test, fineTune, recalibration, dataSize, artifacts, specOf } = await prepareRunInputs(settings, {
@@ -140,7 +144,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const given = { out, model: modelDir, ...(values.testData === undefined ? {} : { testData: values.testData }) };
+  const given = { model: modelDir, ...(out === undefined ? {} : { out }), ...(values.testData === undefined ? {} : { testData: values.testData }) };
   return { input, artifacts, given, warnings, specOf };
 }
 
@@ -175,7 +179,8 @@ async function runLocal(prepared: PreparedInput, options: CompareValues): Promis
   }
 }
 
-async function runDistributed(prepared: PreparedInput, settings: Resolved<CompareSettingsSet>, submission: RunSubmission): Promise<Finished> {
+/** Runs the comparison on the stack and follows it; with --no-wait, returns once it has started (nothing to write). */
+async function runDistributed(prepared: PreparedInput, settings: Resolved<CompareSettingsSet>, submission: RunSubmission): Promise<Finished | undefined> {
   const options = settings.values;
   const target = await resolveTarget(settings);
   const artifacts = await openRunArtifacts(storeFromSettings(settings), target.artifacts);
@@ -196,7 +201,19 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
     await runIdIsFree(() => startCompare(client, prepared.input, { workflowId, taskQueue: target.taskQueue, memo: submissionMemo(submission) }));
     printWarnings(prepared.warnings);
     const ui = runLink(target, workflowId);
+    if (!options.wait) {
+      if (ui !== undefined && !options.json) process.stderr.write(`Temporal UI: ${ui}\n`);
+      process.stdout.write(options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }) })}\n` : `${workflowId}\n`);
+      await finish();
+      return undefined;
+    }
     process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n${ui === undefined ? '' : `  Temporal UI: ${ui}\n`}`);
+    process.once('SIGINT', () => {
+      process.stderr.write(
+        `\ndetached from comparison ${workflowId}; it keeps running: 'ippro watch ${workflowId} --out ${prepared.given.out as string}' follows it and writes its result, 'ippro cancel ${workflowId}' stops it\n`,
+      );
+      process.exit(130);
+    });
     const result = await followComparison(client, workflowId, viewOptions(options));
     // The run's own wall time, which `ippro watch --out` reads back the same.
     const seconds = wallSeconds(await client.workflow.getHandle(workflowId).describe());
