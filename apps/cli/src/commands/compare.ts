@@ -17,6 +17,7 @@ import { PRINT_CONFIG_HELP, addSettings, asUsage, commandSettings, printConfigIf
 import { wallSeconds, writeCompareOutput } from '../compare-output';
 import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
+import { detachOnInterrupt, printSubmitted, requireOutUnlessDetached } from '../detached-runs';
 import { ProgressView, compareProgressLines, viewOptions } from '../progress-view';
 import { connectTarget, resolveTarget, runLink } from '../remote';
 import { followComparison } from '../run-view';
@@ -96,7 +97,7 @@ async function prepareInput(settings: Resolved<CompareSettingsSet>): Promise<Pre
   const values = settings.values;
   const [modelDir] = asUsage(() => [required(settings, 'model'), required(settings, 'data')]);
   const { out } = values;
-  if (out === undefined && (values.local || values.wait)) throw new UsageError('--out <dir> is required (unless --no-wait)');
+  requireOutUnlessDetached(out, values);
   const { metric, targets } = targetsOf(settings);
   if (out !== undefined) await checkOutputDir(out);
   await startBackend(values.backend, values.json);
@@ -202,18 +203,12 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<Compar
     printWarnings(prepared.warnings);
     const ui = runLink(target, workflowId);
     if (!options.wait) {
-      if (ui !== undefined && !options.json) process.stderr.write(`Temporal UI: ${ui}\n`);
-      process.stdout.write(options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }) })}\n` : `${workflowId}\n`);
+      printSubmitted(workflowId, ui, options.json);
       await finish();
       return undefined;
     }
     process.stderr.write(`comparison ${workflowId} started on ${target.address} (task queue ${target.taskQueue})\n${ui === undefined ? '' : `  Temporal UI: ${ui}\n`}`);
-    process.once('SIGINT', () => {
-      process.stderr.write(
-        `\ndetached from comparison ${workflowId}; it keeps running: 'ippro watch ${workflowId} --out ${prepared.given.out as string}' follows it and writes its result, 'ippro cancel ${workflowId}' stops it\n`,
-      );
-      process.exit(130);
-    });
+    detachOnInterrupt('comparison', workflowId, prepared.given.out as string);
     const result = await followComparison(client, workflowId, viewOptions(options));
     // The run's own wall time, which `ippro watch --out` reads back the same.
     const seconds = wallSeconds(await client.workflow.getHandle(workflowId).describe());

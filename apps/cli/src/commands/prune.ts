@@ -17,6 +17,7 @@ import { asBadInput, checkOutputDir, startBackend } from '../cli-inputs';
 import { addSettings, commandSettings, printConfigIfAsked, PRINT_CONFIG_HELP } from '../command-settings';
 import type { RunInputs } from '../run-inputs';
 import { UsageError } from '../exit-codes';
+import { detachOnInterrupt, printSubmitted, requireOutUnlessDetached } from '../detached-runs';
 import { viewOptions } from '../progress-view';
 import { connectTarget, resolveTarget, runLink } from '../remote';
 import { openRunArtifacts, storeFromSettings } from '../run-artifacts';
@@ -47,7 +48,7 @@ export function pruneCommand(): Command {
     const config = runConfig(settings, points);
     if (await printConfigIfAsked(self, settings, 'ippro prune', config)) return;
     const { local, out, wait, json } = settings.values;
-    if (out === undefined && (local || wait)) throw new UsageError('--out <dir> is required (unless --no-wait)');
+    requireOutUnlessDetached(out, { local, wait });
     const prepared = await prepareInput(settings, { local, quiet: json, ...(out === undefined ? {} : { out }) });
     const run: RunSettings = { values: settings.values, config, submission: submissionOf(prepared, settings, config) };
     if (local) {
@@ -236,15 +237,11 @@ async function runDistributed(prepared: PreparedInput, settings: Resolved<PruneS
     printWarnings(prepared.warnings);
     const ui = runLink(target, workflowId);
     if (!options.wait) {
-      if (ui !== undefined && !options.json) say(`Temporal UI: ${ui}`);
-      process.stdout.write(options.json ? `${JSON.stringify({ runId: workflowId, ...(ui === undefined ? {} : { ui }) })}\n` : `${workflowId}\n`);
+      printSubmitted(workflowId, ui, options.json);
       return;
     }
     say(`run ${workflowId} started on ${target.address} (task queue ${target.taskQueue})${ui === undefined ? '' : `\n  Temporal UI: ${ui}`}`);
-    process.once('SIGINT', () => {
-      say(`\ndetached from run ${workflowId}; it keeps running: 'ippro watch ${workflowId} --out ${options.out as string}' follows it and writes its result, 'ippro cancel ${workflowId}' stops it`);
-      process.exit(130);
-    });
+    detachOnInterrupt('run', workflowId, options.out as string);
     const result = await followRun(
       { name: workflowId, result: handle.result(), read: () => pruneRunProgressOf(client, workflowId) },
       viewOptions(options),
