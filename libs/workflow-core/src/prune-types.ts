@@ -47,7 +47,7 @@ export interface ProscoreConfig {
   trajectory?: TrajectoryConfig;
 }
 
-/** The weight decay of fine-tuning's objective (kernels only), and of `proscore:wd` in a comparison. */
+/** SGD fine-tuning's default weight decay (an L2 penalty on kernels only), and that of `proscore:wd` in a comparison. */
 export const FINE_TUNE_WEIGHT_DECAY = 5e-4;
 
 export type TargetMetricName = 'params' | 'flops' | 'channels';
