@@ -41,6 +41,7 @@ test('prune fine-tunes by default, for the default epochs with a cosine rate, an
   assert.equal(summary.config['finetune-epochs'], 3);
   assert.equal(summary.config['finetune-schedule'], 'cosine');
   assert.equal(summary.config['finetune-steps'], undefined);
+  assert.deepEqual([summary.config['finetune-optimizer'], summary.config['finetune-lr'], summary.config['finetune-weight-decay']], ['sgd', 0.01, 5e-4]);
   assert.ok(summary.history.every((round) => typeof round.fineTuneLoss === 'number'), 'every round fine-tuned');
   // 32 samples in batches of 8: 4 batches an epoch, 3 epochs over 2 rounds = 6 steps a round.
   const record = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { facts: [string, string][] };
@@ -62,6 +63,20 @@ test('distillation at weight 0 is no distillation, byte for byte; above 0 it cha
   assert.notDeepEqual(recalibrated, plain);
   const facts = new Map((JSON.parse(readFileSync(join(outs[3] as string, 'report.json'), 'utf8')) as { facts: [string, string][] }).facts);
   assert.match(facts.get('batch-norm recalibration') ?? '', /^after surgery: 3 batches of 8 from /);
+});
+
+test('prune fine-tunes with AdamW at its own defaults, records them, and tunes otherwise than SGD at the same rate and decay', () => {
+  const [adamw, sgd] = ['adamw', 'sgd-at-adamw-rates'].map((name) => join(scratch, name)) as [string, string];
+  const tuned = ['--finetune-steps', '2'];
+  const result = runCli(['prune', '--local', ...RUN, ...tuned, '--finetune-optimizer', 'adamw', '--out', adamw]);
+  assert.equal(result.status, 0, result.stderr);
+  const { config } = summaryOf(adamw);
+  assert.deepEqual([config['finetune-optimizer'], config['finetune-lr'], config['finetune-weight-decay']], ['adamw', 1e-4, 0.05]);
+  const record = JSON.parse(readFileSync(join(adamw, 'report.json'), 'utf8')) as { facts: [string, string][] };
+  assert.match(new Map(record.facts).get('fine-tuning') ?? '', /^2 AdamW steps per replica and repetition/);
+  const withSgd = runCli(['prune', '--local', ...RUN, ...tuned, '--finetune-lr', '1e-4', '--finetune-weight-decay', '0.05', '--out', sgd]);
+  assert.equal(withSgd.status, 0, withSgd.stderr);
+  assert.notDeepEqual(modelBytes(adamw), modelBytes(sgd));
 });
 
 test('a model that looks untrained: one warning line on stderr, and a note in summary.json and the report', () => {
@@ -131,6 +146,8 @@ test('bad recovery and reading settings: exit 2 with one clear line, before any 
   assertBadInput([...prune, '--finetune-steps', '2', '--finetune-epochs', '1'], /--finetune-steps and --finetune-epochs both set the fine-tuning budget; give one/);
   assertBadInput([...prune, '--finetune-steps', '0', '--distill-weight', '0.5'], /--distill-weight distils while fine-tuning, but this run does not fine-tune/);
   assertBadInput([...prune, '--distill-weight', '1.5'], /--distill-weight must be a weight in \[0, 1\], got '1\.5'/);
+  assertBadInput([...prune, '--finetune-optimizer', 'bogus'], /--finetune-optimizer must be one of sgd, adamw, got 'bogus'/);
+  assertBadInput([...prune, '--finetune-weight-decay', '-1'], /--finetune-weight-decay must be a non-negative number, got '-1'/);
   assertBadInput([...prune, '--proscore-reading', 'trajectory', '--score-shards', '2'], /proscore\.reading 'trajectory' .* cannot be sharded: shards\.batchShards must be 1, got 2/);
   assertBadInput([...prune, '--trajectory-steps', '2'], /--trajectory-steps sets the trajectory reading, which this run does not read/);
   assertBadInput([...prune, '--proscore-reading', 'trajectory', '--trajectory-steps', '9'], /--trajectory-steps 9: the trajectory takes one scoring batch per step, and the scoring data has 4 batches of 8/);

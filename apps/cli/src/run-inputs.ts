@@ -1,11 +1,11 @@
 import { artifactKeyOf } from '@ippro/artifact-store';
 import { modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
-import { SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
+import { ADAMW_DEFAULTS, SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { ClassifierOutput } from '@ippro/models';
 import { effectiveConfig, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved } from '@ippro/settings';
-import { FINE_TUNE_WEIGHT_DECAY, stepsForEpochs } from '@ippro/workflow-core';
+import { stepsForEpochs } from '@ippro/workflow-core';
 import type { DatasetRef, DistillationConfig, FineTuneConfig, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
 import { asBadInput, loadModel, loadModelGraph, resolveOutput } from './cli-inputs';
 import { asUsage } from './command-settings';
@@ -13,7 +13,7 @@ import { runDatasets } from './dataset-refs';
 import type { RunDatasets } from './dataset-refs';
 import { UsageError } from './exit-codes';
 import { modelWarnings } from './model-warnings';
-import { DEFAULT_DISTILLATION_TEMPERATURE, DEFAULT_FINETUNE_EPOCHS } from './run-settings';
+import { DEFAULT_DISTILLATION_TEMPERATURE, DEFAULT_FINETUNE_EPOCHS, FINETUNE_DEFAULTS } from './run-settings';
 import type { PROSCORE_SETTINGS, RUN_INPUT_SETTINGS } from './run-settings';
 
 /** The parts of a run's input that `prune` and `compare` make alike from their shared settings. */
@@ -81,16 +81,26 @@ export function fineTuneBudget(settings: RunInputSettings): FineTuneBudget {
   return finetuneSteps !== undefined ? { steps: finetuneSteps } : { epochs: finetuneEpochs ?? DEFAULT_FINETUNE_EPOCHS };
 }
 
+/** Fine-tuning's rate and weight decay: as given, else FINETUNE_DEFAULTS of its optimizer. */
+function fineTuneRates(settings: RunInputSettings): { learningRate: number; weightDecay: number } {
+  const { finetuneOptimizer, finetuneLr, finetuneWeightDecay } = settings.values;
+  const defaults = FINETUNE_DEFAULTS[finetuneOptimizer];
+  return { learningRate: finetuneLr ?? defaults.lr, weightDecay: finetuneWeightDecay ?? defaults.weightDecay };
+}
+
 /**
  * The effective configuration with what the run used where a setting was left to its default that
- * depends on others: the fine-tuning epochs, and distillation's temperature.
+ * depends on others: the fine-tuning epochs, its rate and weight decay, and distillation's temperature.
  */
 export function runConfigOf(settings: RunInputSettings): EffectiveConfig {
   const budget = fineTuneBudget(settings);
   const { distillWeight, temperature } = settings.values;
+  const { learningRate, weightDecay } = fineTuneRates(settings);
   return {
     ...effectiveConfig(settings),
     ...(budget.epochs === undefined ? {} : { 'finetune-epochs': budget.epochs }),
+    'finetune-lr': learningRate,
+    'finetune-weight-decay': weightDecay,
     ...(distillWeight > 0 && temperature === undefined ? { temperature: DEFAULT_DISTILLATION_TEMPERATURE } : {}),
   };
 }
@@ -113,13 +123,13 @@ export async function fineTuneSteps(
 export function fineTuneOf(settings: RunInputSettings, dataset: DatasetRef, steps: number, output: ClassifierOutput): Omit<FineTuneConfig, 'replicas' | 'repetitions'> | undefined {
   const distillation = distillationOf(settings, steps > 0, output);
   if (steps === 0) return undefined;
-  const { batchSize, finetuneLr, finetuneSchedule } = settings.values;
+  const { batchSize, finetuneOptimizer, finetuneSchedule } = settings.values;
   return {
     dataset,
     batchSize,
     steps,
-    learningRate: finetuneLr,
-    weightDecay: FINE_TUNE_WEIGHT_DECAY,
+    ...fineTuneRates(settings),
+    ...(finetuneOptimizer === 'adamw' ? { optimizer: { kind: 'adamw', ...ADAMW_DEFAULTS } } : {}),
     ...(finetuneSchedule === 'constant' ? {} : { learningRateSchedule: finetuneSchedule }),
     ...(distillation === undefined ? {} : { distillation }),
   };

@@ -1,6 +1,7 @@
 import { parseCriteriaList, parseFractionList } from '@ippro/compare';
 import { DEFAULT_LAMBDA } from '@ippro/importance';
 import { CRITERIA, parseCriterion } from '@ippro/pruning';
+import { ADAMW_DEFAULTS, OPTIMIZER_KINDS } from '@ippro/models';
 import { GROUP_KINDS, MODEL_LIMIT_SETTINGS } from '@ippro/graph';
 import { BACKEND_SETTINGS } from '@ippro/runtime';
 import {
@@ -18,10 +19,12 @@ import {
   setting,
   toggle,
 } from '@ippro/settings';
-import { FINE_TUNE_SCHEDULES, PROSCORE_READINGS, REMOVAL_ORDERS } from '@ippro/workflow-core';
+import { FINE_TUNE_SCHEDULES, FINE_TUNE_WEIGHT_DECAY, PROSCORE_READINGS, REMOVAL_ORDERS } from '@ippro/workflow-core';
 import type { FineTuneSchedule } from '@ippro/workflow-core';
 import { LAYER_SETTINGS } from './cli-inputs';
 import { MODEL_DATA_SETTINGS } from './model-data-settings';
+import { TRAINING_DEFAULTS, byOptimizer } from './optimizer-defaults';
+import type { OptimizerDefaults } from './optimizer-defaults';
 import { PROGRESS_SETTINGS } from './progress-view';
 import { TARGET_SETTINGS } from './run-artifacts';
 
@@ -37,6 +40,16 @@ export const DEFAULT_FINETUNE_EPOCHS = 3;
 export const DEFAULT_FINETUNE_SCHEDULE: FineTuneSchedule = 'cosine';
 export const DEFAULT_RANKING: 'global' | 'uniform' = 'global';
 export const DEFAULT_DISTILLATION_TEMPERATURE = 4;
+
+/**
+ * Fine-tuning's rate and weight decay by its optimizer. SGD's are the ones fine-tuning has always
+ * had. AdamW's are for a model trained with AdamW (the ViT): its training weight decay, at a tenth
+ * of its training peak rate, since fine-tuning only repairs trained weights that pruning disturbed.
+ */
+export const FINETUNE_DEFAULTS: OptimizerDefaults = {
+  sgd: { lr: 0.01, weightDecay: FINE_TUNE_WEIGHT_DECAY },
+  adamw: { lr: TRAINING_DEFAULTS.adamw.lr / 10, weightDecay: TRAINING_DEFAULTS.adamw.weightDecay },
+};
 
 /** How PROscore is read (docs/ippro.md section 3): `score`, `prune` and `compare` take them. */
 export const PROSCORE_SETTINGS = {
@@ -98,9 +111,28 @@ export const RUN_INPUT_SETTINGS = {
   }),
   finetuneSteps: setting({
     parse: NON_NEGATIVE_INTEGER,
-    help: 'SGD steps per replica per repetition after each round (compare: after pruning, per pruned model), instead of --finetune-epochs; 0: none',
+    help: 'optimizer steps per replica per repetition after each round (compare: after pruning, per pruned model), instead of --finetune-epochs; 0: none',
   }),
-  finetuneLr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'fine-tuning learning rate', default: '0.01' }),
+  finetuneOptimizer: setting({
+    parse: oneOf(OPTIMIZER_KINDS),
+    help:
+      'sgd: SGD with momentum 0.9, weight decay as an L2 penalty | adamw: AdamW (torch.optim.AdamW, betas ' +
+      `${ADAMW_DEFAULTS.beta1} and ${ADAMW_DEFAULTS.beta2}, epsilon ${ADAMW_DEFAULTS.epsilon}), weight decay decoupled: for a model trained with AdamW, such as the ViT. ` +
+      "Each replica's fine-tuning starts the optimizer afresh: no momentum or moments carry over between repetitions or rounds",
+    default: 'sgd',
+  }),
+  finetuneLr: setting({
+    parse: POSITIVE_NUMBER,
+    placeholder: 'RATE',
+    help: "fine-tuning learning rate; adamw's default is a tenth of ippro train's with --optimizer adamw (the ViT's peak rate), as fine-tuning repairs trained weights rather than training anew",
+    defaultHelp: byOptimizer(FINETUNE_DEFAULTS, 'lr'),
+  }),
+  finetuneWeightDecay: setting({
+    parse: NON_NEGATIVE_NUMBER,
+    placeholder: 'WD',
+    help: "fine-tuning's weight decay of the kernels (not biases, normalisation parameters, position embeddings or class tokens); sgd: an L2 penalty WD/2 ||w||^2 in the loss; adamw: decoupled, w <- w - lr WD w every step",
+    defaultHelp: byOptimizer(FINETUNE_DEFAULTS, 'weightDecay'),
+  }),
   finetuneSchedule: setting({
     parse: oneOf(FINE_TUNE_SCHEDULES),
     help: "constant | cosine: each round's rate (compare: each pruned model's) decays to 0 over its steps",
@@ -184,7 +216,7 @@ const fractions = (what: string) => setting({ parse: listParser(parseFractionLis
 export const COMPARE_INPUT_SETTINGS = {
   criteria: setting({
     parse: listParser(parseCriteriaList),
-    help: `comma-separated, of ${CRITERIA.join(', ')}; PROscore's readings as variants: proscore:MODIFIER[+MODIFIER], modifiers pooled, per-batch, trajectory, ascending, descending, wd (fine-tuning's weight decay), wd=NUMBER`,
+    help: `comma-separated, of ${CRITERIA.join(', ')}; PROscore's readings as variants: proscore:MODIFIER[+MODIFIER], modifiers pooled, per-batch, trajectory, ascending, descending, wd (SGD fine-tuning's default weight decay, ${FINE_TUNE_WEIGHT_DECAY}), wd=NUMBER`,
     default: 'proscore,l2,l1,taylor,bn,random',
   }),
   targetFlops: { ...fractions('FLOPs'), defaultHelp: '0.3,0.5,0.7 unless another target is given' },

@@ -389,7 +389,8 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
 
   async function fineTuneReplica(input: FineTuneReplicaInput): Promise<FineTuneReplicaOutput> {
     const tune = input.fineTune;
-    const { distillation } = tune;
+    // Each call starts the optimizer afresh (FineTuneConfig.optimizer): only its settings travel.
+    const { distillation, optimizer: adamw } = tune;
     if (distillation !== undefined && input.teacherModelArtifactId === undefined) throw new ComputeInputError('fineTune.distillation needs the teacher: set teacherModelArtifactId');
     let augment = tune.augment;
     if (augment === undefined) {
@@ -410,8 +411,9 @@ export function createPruneActivities(deps: PruneActivityDeps): PruneActivities 
           firstStep: input.firstStep,
           optimizer: {
             learningRate: tune.learningRate,
-            momentum: tune.momentum ?? 0.9,
-            nesterov: tune.nesterov ?? false,
+            ...(adamw === undefined
+              ? { momentum: tune.momentum ?? 0.9, nesterov: tune.nesterov ?? false }
+              : { momentum: 0, nesterov: false, adamw: { beta1: adamw.beta1, beta2: adamw.beta2, epsilon: adamw.epsilon } }),
             weightDecay: tune.weightDecay ?? 0,
             labelSmoothing: tune.labelSmoothing ?? 0,
             ...(input.cosineDecay === undefined ? {} : { cosineDecay: input.cosineDecay }),

@@ -8,7 +8,7 @@ import type { CriterionName, ProscoreConfig } from '@ippro/workflow-core';
  *   modifier = "pooled" | "per-batch" | "trajectory"     the reading
  *            | "ascending" | "descending"                the end removed first
  *            | "wd" | "wd=" number                       weight decay in the scoring loss:
- *                                                         fine-tuning's (5e-4), or the number
+ *                                                         SGD fine-tuning's default (5e-4), or the number
  *
  * `proscore:per-batch+descending` is the per-batch reading, highest score removed first. Only
  * proscore takes modifiers; each kind at most once. A modifier overrides the run's own setting

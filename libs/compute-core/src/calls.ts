@@ -1,5 +1,5 @@
 import type { BatchNormMode, RemovalOrder } from '@ippro/importance';
-import type { CosineDecay, OutputSetting } from '@ippro/models';
+import type { AdamWSettings, CosineDecay, OutputSetting } from '@ippro/models';
 import type {
   BatchNormStatisticsOutput,
   BatchRangeRef,
@@ -37,12 +37,16 @@ export type GradStatsCallResult = ComputeGradStatsOutput;
 
 export interface SgdCallSettings {
   learningRate: number;
+  /** SGD only: 0 with AdamW. */
   momentum: number;
+  /** SGD only: false with AdamW. */
   nesterov: boolean;
   weightDecay: number;
   labelSmoothing: number;
   /** Absent: the rate stays learningRate. */
   cosineDecay?: CosineDecay;
+  /** AdamW instead of SGD with momentum, its moments starting at zero in every call (as SGD's momentum does); absent: SGD. */
+  adamw?: Omit<AdamWSettings, 'kind'>;
 }
 
 /** Replica `index` of `count`: the `index`-th of `count` contiguous shares of the dataset's batches. */

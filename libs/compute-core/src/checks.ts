@@ -5,6 +5,7 @@ import type { ChannelGraph } from '@ippro/graph';
 import { modelDataMismatch, OUTPUT_SETTINGS, resolveOutputKind, SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { OutputSetting, SgdSettings } from '@ippro/models';
 import { batchShards } from '@ippro/pruning';
+import { adamwFault } from '@ippro/workflow-core';
 import type { BatchRangeRef } from '@ippro/workflow-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { DistillationCall, ReplicaRef, ScoreTrajectoryCall, SgdCallSettings } from './calls';
@@ -100,15 +101,22 @@ export function checkSteps(steps: number): number {
   return steps;
 }
 
-/** SGD settings within their ranges, as @ippro/models' SgdTrainer takes them. */
+/** SGD or AdamW settings within their ranges, as @ippro/models' SgdTrainer takes them. */
 export function checkSgd(settings: SgdCallSettings): SgdSettings {
-  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing, cosineDecay } = settings;
+  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing, cosineDecay, adamw } = settings;
   if (!Number.isFinite(learningRate) || learningRate <= 0) throw invalid(`optimizer.learning_rate must be a positive number, got ${learningRate}`);
   if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw invalid(`optimizer.momentum must be in [0, 1), got ${momentum}`);
   if (!Number.isFinite(weightDecay) || weightDecay < 0) throw invalid(`optimizer.weight_decay must be a non-negative number, got ${weightDecay}`);
   if (!Number.isFinite(labelSmoothing) || labelSmoothing < 0 || labelSmoothing >= 1) throw invalid(`optimizer.label_smoothing must be in [0, 1), got ${labelSmoothing}`);
   if (cosineDecay !== undefined && cosineDecay.steps < 1) throw invalid(`optimizer.cosine_decay.steps must be at least 1, got ${cosineDecay.steps}`);
-  return { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...(cosineDecay === undefined ? {} : { cosineDecay }) };
+  const schedule = cosineDecay === undefined ? {} : { cosineDecay };
+  if (adamw === undefined) return { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...schedule };
+  const optimizer = { kind: 'adamw' as const, ...adamw };
+  const fault = adamwFault(optimizer);
+  if (fault !== undefined) throw invalid(`optimizer.adamw.${fault.field} must be ${fault.expected}, got ${optimizer[fault.field]}`);
+  // Momentum would be ignored by AdamW: a caller that sets it has not asked for what it would get.
+  if (momentum !== 0 || nesterov) throw invalid(`optimizer.momentum and optimizer.nesterov are SGD's: with optimizer.adamw they must be 0 and false, got ${momentum} and ${nesterov}`);
+  return { learningRate, weightDecay, labelSmoothing, ...schedule, optimizer };
 }
 
 /** Augmentation pads, crops and flips images: samples of shape [height, width, channels]. */

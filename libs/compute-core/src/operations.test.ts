@@ -10,7 +10,7 @@ import { DrawnSamples, resolveDataset } from '@ippro/data';
 import { buildChannelGraph } from '@ippro/graph';
 import { deserializeGradStats, serializeGradStats } from '@ippro/importance';
 import { datasetToArtifact, modelToArtifact } from '@ippro/model-artifact';
-import { buildSmallCnn, evaluateDataset } from '@ippro/models';
+import { ADAMW_DEFAULTS, buildSmallCnn, evaluateDataset } from '@ippro/models';
 import {
   batchNormStatistics as batchNormStatisticsInProcess,
   computeShard,
@@ -30,6 +30,7 @@ import { getScores } from './scores-document';
 
 const SPEC = 'synthetic:cifar?n=20&seed=3&classes=4';
 const SGD = { learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4, labelSmoothing: 0.1 };
+const ADAMW = { learningRate: 1e-3, momentum: 0, nesterov: false, weightDecay: 0.05, labelSmoothing: 0.1, adamw: ADAMW_DEFAULTS };
 
 let dir: string;
 let store: ArtifactStore;
@@ -282,6 +283,8 @@ describe('bad input: a ComputeInputError naming the field', () => {
     ['more replicas than batches', () => fineTune(tuning({ replica: { index: 5, count: 6 } }), deps, recorder()), /^replica 5 of 6: dataset .* has only 5 batches of 4; use at most 5 replicas/],
     ['no steps', () => fineTune(tuning({ steps: 0 }), deps, recorder()), /^steps must be at least 1, got 0/],
     ['a momentum of 1', () => fineTune(tuning({ optimizer: { ...SGD, momentum: 1 } }), deps, recorder()), /^optimizer.momentum must be in \[0, 1\), got 1/],
+    ['an AdamW beta1 of 1', () => fineTune(tuning({ optimizer: { ...ADAMW, adamw: { ...ADAMW_DEFAULTS, beta1: 1 } } }), deps, recorder()), /^optimizer.adamw.beta1 must be in \[0, 1\), got 1/],
+    ['SGD momentum beside AdamW', () => fineTune(tuning({ optimizer: { ...ADAMW, momentum: 0.9 } }), deps, recorder()), /^optimizer.momentum and optimizer.nesterov are SGD's: with optimizer.adamw they must be 0 and false, got 0.9 and false/],
     ['a model that does not fit the data', () => evaluate(evaluation({ dataset: { spec: 'synthetic:cifar?n=20&seed=3&classes=10' } }), deps, recorder()), /^model [0-9a-f]{64} does not fit dataset .* has 10 classes/],
     ['a draw larger than the data', () => evaluate(evaluation({ dataset: { spec: SPEC, draw: { size: 21, seed: 0 } } }), deps, recorder()), /^dataset.draw.size must be 1 to 20 \(the samples of dataset\), got 21/],
     ['a distillation weight of 0', () => fineTune(tuning({ distillation: { teacherModelArtifactId: modelId, weight: 0, temperature: 2 } }), deps, recorder()), /^distillation.weight must be in \(0, 1\], got 0/],

@@ -137,7 +137,7 @@ function fineTuneShardOf(request: protocol.FineTuneRequest__Output): FineTuneSha
 }
 
 export function fineTuneCallOf(request: protocol.FineTuneRequest__Output): FineTuneCall {
-  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing, cosineDecay } = required(request.optimizer, 'optimizer');
+  const { learningRate, momentum, nesterov, weightDecay, labelSmoothing, cosineDecay, adamw } = required(request.optimizer, 'optimizer');
   return {
     ...fineTuneShardOf(request),
     jobId: request.jobId,
@@ -146,7 +146,7 @@ export function fineTuneCallOf(request: protocol.FineTuneRequest__Output): FineT
     batchSize: request.batchSize,
     steps: request.steps,
     firstStep: request.firstStep,
-    optimizer: { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...(cosineDecay == null ? {} : { cosineDecay }) },
+    optimizer: { learningRate, momentum, nesterov, weightDecay, labelSmoothing, ...(cosineDecay == null ? {} : { cosineDecay }), ...(adamw == null ? {} : { adamw }) },
     seed: request.seed,
     augment: request.augment,
     output: outputOf(request.output),

@@ -242,6 +242,20 @@ describe('Evaluate and FineTune parity', () => {
     assert.notEqual(result.modelArtifactId, constant.modelArtifactId, 'the decay changed nothing');
   });
 
+  it('FineTune with AdamW equals in-process fineTune with the same AdamW settings, and differs from SGD', async () => {
+    const adamw = { learningRate: 1e-3, weightDecay: 0.05, labelSmoothing: 0.1, cosineDecay: { startStep: 2, steps: 4 } };
+    const betas = { beta1: 0.85, beta2: 0.99, epsilon: 1e-7 };
+    const request = { startModelArtifactId: modelId, dataset: { spec }, replica: { index: 0, count: 1 }, batchSize: 8, steps: 4, firstStep: 2, seed: 3, augment: true };
+    const result = await cluster.client.fineTune({ ...request, optimizer: { ...adamw, momentum: 0, nesterov: false, adamw: betas } });
+    const withSgd = await cluster.client.fineTune({ ...request, optimizer: { ...sgd, cosineDecay: adamw.cosineDecay } });
+    const model = await modelFromArtifact(startBytes);
+    fineTune(model, dataset, { ...adamw, optimizer: { kind: 'adamw', ...betas }, steps: 4, batchSize: 8, seed: 3, firstStep: 2, augment: true });
+    const expected = modelToArtifact(model);
+    model.dispose();
+    assert.ok((await cluster.artifacts.getArtifact(result.modelArtifactId)).equals(expected), 'the AdamW-tuned model differs from the in-process one');
+    assert.notEqual(result.modelArtifactId, withSgd.modelArtifactId, 'AdamW changed nothing');
+  });
+
   it('FineTune of replica 1 of 2 equals in-process fineTune on that replica\'s samples', async () => {
     const result = await cluster.client.fineTune({
       startModelArtifactId: modelId,

@@ -34,10 +34,11 @@ function distillationText(distillation: DistillationConfig | undefined): string 
   return distillation === undefined ? '' : `, distilling from the input model (weight ${distillation.weight}, temperature ${distillation.temperature})`;
 }
 
-/** The fine-tuning facts: steps (per round or per pruned model), schedule, distillation. */
-export function fineTuneText(tune: Pick<FineTuneConfig, 'steps' | 'dataset' | 'learningRateSchedule' | 'distillation'> | undefined, per: string): string {
+/** The fine-tuning facts: steps of its optimizer (per round or per pruned model), schedule, distillation. */
+export function fineTuneText(tune: Pick<FineTuneConfig, 'steps' | 'dataset' | 'learningRateSchedule' | 'distillation' | 'optimizer'> | undefined, per: string): string {
   if (tune === undefined || tune.steps === 0) return 'none';
-  return `${tune.steps} SGD steps ${per} on ${datasetText(tune.dataset)}, ${tune.learningRateSchedule ?? 'constant'} rate${distillationText(tune.distillation)}`;
+  const optimizer = tune.optimizer === undefined ? 'SGD' : 'AdamW';
+  return `${tune.steps} ${optimizer} steps ${per} on ${datasetText(tune.dataset)}, ${tune.learningRateSchedule ?? 'constant'} rate${distillationText(tune.distillation)}`;
 }
 
 /** The run's numeric path as a fact; none for a run that did not record one. */

@@ -1,5 +1,6 @@
 export * from './prune-types';
 export * from './activity-types';
+export * from './optimizer-settings';
 export {
   PruneInputError,
   WORKFLOW_INPUT_LIMITS,

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WORKFLOW_INPUT_LIMITS, checkPruneInput } from './input-checks';
+import { ADAMW_DEFAULTS } from './optimizer-settings';
 import type { PruneWorkflowInput } from './prune-types';
 
 const MODEL = 'b'.repeat(64);
+const ADAMW = { kind: 'adamw', ...ADAMW_DEFAULTS } as const;
+const tuneWith = (fields: object) => ({ fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 1e-4, ...fields } });
 
 function input(overrides: Partial<PruneWorkflowInput> = {}): PruneWorkflowInput {
   return {
@@ -31,6 +34,7 @@ describe('checkPruneInput', () => {
         }),
       ),
     );
+    assert.doesNotThrow(() => checkPruneInput(input(tuneWith({ optimizer: ADAMW, weightDecay: 0.05 }))));
   });
 
   const refusals: [string, Partial<PruneWorkflowInput>, RegExp][] = [
@@ -53,6 +57,10 @@ describe('checkPruneInput', () => {
     ['a zero batch size', { scoring: { dataset: { spec: 'synthetic:cifar' }, batchSize: 0 } }, /^scoring\.batchSize must be a positive integer, got 0$/],
     ['a non-finite learning rate', { fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: Number.POSITIVE_INFINITY } }, /^fineTune\.learningRate must be a positive number/],
     ['a momentum of 1', { fineTune: { dataset: { spec: 'synthetic:cifar' }, batchSize: 8, steps: 1, learningRate: 0.1, momentum: 1 } }, /^fineTune\.momentum must be in \[0, 1\), got 1$/],
+    ['an AdamW beta1 of 1', tuneWith({ optimizer: { ...ADAMW, beta1: 1 } }), /^fineTune\.optimizer\.beta1 must be in \[0, 1\), got 1$/],
+    ['an AdamW epsilon of 0', tuneWith({ optimizer: { ...ADAMW, epsilon: 0 } }), /^fineTune\.optimizer\.epsilon must be a positive number, got 0$/],
+    ['an unknown optimizer kind', tuneWith({ optimizer: { ...ADAMW, kind: 'adam' } }), /^fineTune\.optimizer\.kind must be adamw, got 'adam'$/],
+    ['SGD momentum beside AdamW', tuneWith({ optimizer: ADAMW, momentum: 0.9 }), /^fineTune\.momentum is a setting of SGD, not of fineTune\.optimizer adamw/],
     ['a zero heartbeat timeout', { activity: { heartbeatSeconds: 0 } }, /^activity\.heartbeatSeconds must be a positive integer, got 0$/],
     ['the trajectory over batch shards', { proscore: { reading: 'trajectory' }, shards: { batchShards: 2 } }, /^proscore\.reading 'trajectory' takes its optimizer steps over the scoring batches in order, one after the other, so it cannot be sharded: shards\.batchShards must be 1, got 2$/],
     ['the trajectory over layer shards', { proscore: { reading: 'trajectory' }, shards: { layerShards: 3 } }, /cannot be sharded: shards\.layerShards must be 1, got 3$/],

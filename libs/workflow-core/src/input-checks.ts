@@ -1,5 +1,6 @@
 import type { ActivityConfig, DatasetRef, FineTuneConfig, ModelOutputKind, ProscoreConfig, PruneWorkflowInput, RecalibrationConfig, ShardConfig } from './prune-types';
 import { CRITERION_NAMES, FINE_TUNE_SCHEDULES, GRADIENT_CRITERION_NAMES, MODEL_OUTPUT_KINDS, PROSCORE_READINGS, REMOVAL_ORDERS } from './prune-types';
+import { adamwFault } from './optimizer-settings';
 
 /** A workflow input field that cannot be used; the message names the field and the value. */
 export class PruneInputError extends Error {
@@ -123,11 +124,24 @@ export function checkFineTune(tune: FineTuneConfig | undefined): void {
   checkNumber('fineTune.labelSmoothing', tune.labelSmoothing, (n) => n >= 0 && n < 1, 'in [0, 1)');
   const schedule = tune.learningRateSchedule;
   if (schedule !== undefined && !FINE_TUNE_SCHEDULES.includes(schedule)) fail('fineTune.learningRateSchedule', `one of ${FINE_TUNE_SCHEDULES.join(', ')}`, schedule);
+  checkFineTuneOptimizer(tune);
   const distillation = tune.distillation;
   if (distillation !== undefined) {
     checkNumber('fineTune.distillation.weight', distillation.weight, (n) => n > 0 && n <= 1, 'a weight in (0, 1]', false);
     checkNumber('fineTune.distillation.temperature', distillation.temperature, (n) => n > 0, 'a positive number', false);
   }
+}
+
+/** AdamW's settings in range, and none of SGD's beside them (they would be ignored). */
+function checkFineTuneOptimizer(tune: FineTuneConfig): void {
+  const optimizer: unknown = tune.optimizer;
+  if (optimizer === undefined) return;
+  if (typeof optimizer !== 'object' || optimizer === null) fail('fineTune.optimizer', "AdamW's settings { kind: 'adamw', beta1, beta2, epsilon }", optimizer);
+  const adamw = optimizer as NonNullable<FineTuneConfig['optimizer']>;
+  const fault = adamwFault(adamw);
+  if (fault !== undefined) fail(`fineTune.optimizer.${fault.field}`, fault.expected, adamw[fault.field]);
+  const sgdOnly = (['momentum', 'nesterov'] as const).find((name) => tune[name] !== undefined);
+  if (sgdOnly !== undefined) throw new PruneInputError(`fineTune.${sgdOnly} is a setting of SGD, not of fineTune.optimizer adamw (which has beta1 and beta2)`);
 }
 
 /** Batch-norm recalibration settings. */

@@ -5,6 +5,7 @@
  */
 
 import type { MergeEvaluationsOutput, RunNumericPath } from './activity-types';
+import type { AdamWSettings } from './optimizer-settings';
 import type { PhaseWork, RoundTiming, TimedPhase } from './run-timing';
 
 /**
@@ -46,7 +47,7 @@ export interface ProscoreConfig {
   trajectory?: TrajectoryConfig;
 }
 
-/** The weight decay of fine-tuning's objective (kernels only), and of `proscore:wd` in a comparison. */
+/** SGD fine-tuning's default weight decay (an L2 penalty on kernels only), and that of `proscore:wd` in a comparison. */
 export const FINE_TUNE_WEIGHT_DECAY = 5e-4;
 
 export type TargetMetricName = 'params' | 'flops' | 'channels';
@@ -100,7 +101,7 @@ export interface ScoringConfig {
 }
 
 /**
- * Fine-tuning by local SGD: `replicas` replicas each train K = `steps` SGD steps from the same
+ * Fine-tuning by local SGD: `replicas` replicas each train K = `steps` optimizer steps from the same
  * start model on their contiguous share of the data; their weights are averaged by sample count;
  * that is repeated M = `repetitions` times per round. The replica count is configuration, not the
  * number of machines: any executor runs any replica and gives the same bytes.
@@ -108,17 +109,26 @@ export interface ScoringConfig {
 export interface FineTuneConfig {
   dataset: DatasetRef;
   batchSize: number;
-  /** K: SGD steps per replica per repetition. 0 disables fine-tuning. */
+  /** K: optimizer steps per replica per repetition. 0 disables fine-tuning. */
   steps: number;
   /** M: local-SGD repetitions per round. Default 1. */
   repetitions?: number;
   /** Replicas per repetition. Default 1. */
   replicas?: number;
   learningRate: number;
-  /** Default 0.9 (as @ippro/models' SgdTrainer). */
+  /** Default 0.9 (as @ippro/models' SgdTrainer). SGD only. */
   momentum?: number;
+  /** SGD only. */
   nesterov?: boolean;
+  /** Of the kernels; SGD: an L2 penalty in the objective; AdamW: decoupled, scaled by the rate. */
   weightDecay?: number;
+  /**
+   * AdamW instead of SGD with momentum; absent: SGD. Every fine-tuning call (one replica's K steps)
+   * starts its optimizer afresh, zero moments at step 1, as SGD's momentum starts at zero: the
+   * replicas' weights are averaged after each repetition, and moments of the weights before
+   * averaging (or before surgery, between rounds) would not belong to the weights after it.
+   */
+  optimizer?: AdamWSettings;
   labelSmoothing?: number;
   /** Pad-crop-flip augmentation; default on for images (samples of rank 3). */
   augment?: boolean;

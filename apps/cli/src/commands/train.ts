@@ -43,6 +43,7 @@ import { UsageError } from '../exit-codes';
 import { ProgressBar } from '../progress-bar';
 import { formatPercent, textTable } from '../text-table';
 import { MODEL_DATA_SETTINGS } from '../model-data-settings';
+import { TRAINING_DEFAULTS, byOptimizer } from '../optimizer-defaults';
 import { defaultSplit } from './dataset-flags';
 import { accuracyName } from '@ippro/workflow-core';
 
@@ -66,13 +67,6 @@ type RunFlag = (typeof RUN_FLAGS)[number];
 /** The flags of one optimizer: given with the other, they would do nothing, so they are refused. */
 const OPTIMIZER_FLAGS: Readonly<Record<OptimizerKind, readonly RunFlag[]>> = { sgd: ['momentum', 'nesterov'], adamw: ['beta1', 'beta2', 'epsilon'] };
 
-/** Defaults that depend on the optimizer: AdamW's usual rate and weight decay are far from SGD's. */
-const OPTIMIZER_DEFAULTS: Readonly<Record<OptimizerKind, { lr: number; weightDecay: number }>> = {
-  sgd: { lr: 0.1, weightDecay: 5e-4 },
-  adamw: { lr: 1e-3, weightDecay: 0.05 },
-};
-const byOptimizer = (key: 'lr' | 'weightDecay') => OPTIMIZER_KINDS.map((kind) => `${OPTIMIZER_DEFAULTS[kind][key]} with ${kind}`).join(', ');
-
 const positive = (help: string, fallback: string, placeholder = 'N') => setting({ parse: POSITIVE_INTEGER, placeholder, help, default: fallback });
 const below1 = numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1);
 
@@ -91,7 +85,7 @@ export const TRAIN_SETTINGS = {
     help: 'sgd: SGD with momentum, weight decay as an L2 penalty; adamw: AdamW (torch.optim.AdamW), weight decay decoupled (for the ViT)',
     default: 'sgd',
   }),
-  lr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'base learning rate (the schedule scales it)', defaultHelp: byOptimizer('lr') }),
+  lr: setting({ parse: POSITIVE_NUMBER, placeholder: 'RATE', help: 'base learning rate (the schedule scales it)', defaultHelp: byOptimizer(TRAINING_DEFAULTS, 'lr') }),
   schedule: setting({ parse: oneOf(SCHEDULE_KINDS), help: `learning-rate schedule: ${SCHEDULE_KINDS.join(' | ')}`, default: 'cosine' }),
   warmupEpochs: setting({ parse: NON_NEGATIVE_NUMBER, help: 'linear warm-up epochs (may be fractional), at most --epochs', default: '0' }),
   milestones: setting({
@@ -109,7 +103,7 @@ export const TRAIN_SETTINGS = {
     help:
       'weight decay of the kernels of Dense, convolution and attention projection layers (not biases, batch/layer-norm gamma and beta, ' +
       'position embeddings or class tokens); sgd: an L2 penalty WD/2 ||w||^2 in the loss; adamw: decoupled, w <- w - lr WD w every step, lr as scheduled',
-    defaultHelp: byOptimizer('weightDecay'),
+    defaultHelp: byOptimizer(TRAINING_DEFAULTS, 'weightDecay'),
   }),
   nesterov: toggle({ help: 'sgd: Nesterov momentum' }),
   beta1: setting({ parse: below1, placeholder: 'B1', help: "adamw: the first moment's decay", default: String(ADAMW_DEFAULTS.beta1) }),
@@ -175,8 +169,8 @@ function parseConfig(options: TrainOptions, epochs: number, explicit: ReadonlySe
     const refusal = foreignOptimizerFlag(optimizer, flag);
     if (refusal !== undefined) throw new UsageError(refusal);
   }
-  const learningRate = options.lr ?? OPTIMIZER_DEFAULTS[optimizer].lr;
-  const weightDecay = options.weightDecay ?? OPTIMIZER_DEFAULTS[optimizer].weightDecay;
+  const learningRate = options.lr ?? TRAINING_DEFAULTS[optimizer].lr;
+  const weightDecay = options.weightDecay ?? TRAINING_DEFAULTS[optimizer].weightDecay;
   const labelSmoothing = options.labelSmoothing;
   const config: TrainConfig = {
     epochs,

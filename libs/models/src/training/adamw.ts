@@ -1,34 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { adamwFault } from '@ippro/workflow-core';
+import type { AdamWSettings } from '@ippro/workflow-core';
 import { buffersInWeightOrder, namedBuffers } from './optimizer-state';
 import type { SgdState } from './optimizer-state';
 
-/** The optimizers of SgdTrainer: SGD with momentum (the default), or AdamW. */
-export const OPTIMIZER_KINDS = ['sgd', 'adamw'] as const;
-export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
-
-/** AdamW's own settings; the rate, the weight decay and label smoothing are SgdSettings'. */
-export interface AdamWSettings {
-  kind: 'adamw';
-  /** Decay of the first moment, in [0, 1). */
-  beta1: number;
-  /** Decay of the second moment, in [0, 1). */
-  beta2: number;
-  /** Added to sqrt(v_hat) in the denominator, > 0. */
-  epsilon: number;
-}
-
-/** torch.optim.AdamW's and Keras' defaults. */
-export const ADAMW_DEFAULTS: Readonly<Omit<AdamWSettings, 'kind'>> = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+// Declared where the workflows can read them (they check a run's fine-tuning without TensorFlow.js).
+export { ADAMW_DEFAULTS, OPTIMIZER_KINDS } from '@ippro/workflow-core';
+export type { AdamWSettings, OptimizerKind } from '@ippro/workflow-core';
 
 /** Throws an Error naming the field when AdamW cannot run with these settings. */
 export function validateAdamW(settings: AdamWSettings): void {
-  if (settings.kind !== 'adamw') throw new Error(`optimizer kind must be adamw, got '${String(settings.kind)}'`);
-  for (const name of ['beta1', 'beta2'] as const) {
-    const value = settings[name];
-    if (!(value >= 0 && value < 1)) throw new Error(`${name} must be in [0, 1), got ${value}`);
-  }
-  if (!(settings.epsilon > 0) || !Number.isFinite(settings.epsilon)) throw new Error(`epsilon must be a positive number, got ${settings.epsilon}`);
+  const fault = adamwFault(settings);
+  if (fault === undefined) return;
+  const value: unknown = settings[fault.field];
+  throw new Error(`${fault.field} must be ${fault.expected}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
 }
 
 /**

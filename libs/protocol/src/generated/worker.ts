@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AdamWSettings as _ippro_v1_AdamWSettings, AdamWSettings__Output as _ippro_v1_AdamWSettings__Output } from './ippro/v1/AdamWSettings';
 import type { BatchRange as _ippro_v1_BatchRange, BatchRange__Output as _ippro_v1_BatchRange__Output } from './ippro/v1/BatchRange';
 import type { Capabilities as _ippro_v1_Capabilities, Capabilities__Output as _ippro_v1_Capabilities__Output } from './ippro/v1/Capabilities';
 import type { ComputeBatchNormStatisticsRequest as _ippro_v1_ComputeBatchNormStatisticsRequest, ComputeBatchNormStatisticsRequest__Output as _ippro_v1_ComputeBatchNormStatisticsRequest__Output } from './ippro/v1/ComputeBatchNormStatisticsRequest';
@@ -39,6 +40,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   ippro: {
     v1: {
+      AdamWSettings: MessageTypeDefinition<_ippro_v1_AdamWSettings, _ippro_v1_AdamWSettings__Output>
       BatchNormMode: EnumTypeDefinition
       BatchRange: MessageTypeDefinition<_ippro_v1_BatchRange, _ippro_v1_BatchRange__Output>
       Capabilities: MessageTypeDefinition<_ippro_v1_Capabilities, _ippro_v1_Capabilities__Output>

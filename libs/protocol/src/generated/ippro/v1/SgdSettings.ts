@@ -2,17 +2,25 @@
 // Original file: proto/ippro/v1/worker.proto
 
 import type { CosineDecay as _ippro_v1_CosineDecay, CosineDecay__Output as _ippro_v1_CosineDecay__Output } from '../../ippro/v1/CosineDecay';
+import type { AdamWSettings as _ippro_v1_AdamWSettings, AdamWSettings__Output as _ippro_v1_AdamWSettings__Output } from '../../ippro/v1/AdamWSettings';
 
 /**
- * SGD with momentum. Every field is used as given (a zero momentum means plain SGD); the
- * caller fills defaults.
+ * SGD with momentum, or AdamW when `adamw` is set. Every field is used as given (a zero momentum
+ * means plain SGD); the caller fills defaults.
  */
 export interface SgdSettings {
   'learningRate'?: (number | string);
+  /**
+   * SGD only: 0 with AdamW.
+   */
   'momentum'?: (number | string);
+  /**
+   * SGD only: false with AdamW.
+   */
   'nesterov'?: (boolean);
   /**
-   * L2 penalty on kernels (not biases or batch-norm parameters).
+   * Of the kernels (not biases or normalisation parameters). SGD: an L2 penalty in the loss;
+   * AdamW: decoupled, w <- w (1 - lr weight_decay) each step.
    */
   'weightDecay'?: (number | string);
   'labelSmoothing'?: (number | string);
@@ -20,18 +28,29 @@ export interface SgdSettings {
    * Absent: the rate stays learning_rate.
    */
   'cosineDecay'?: (_ippro_v1_CosineDecay | null);
+  /**
+   * Absent: SGD with momentum. Present: AdamW (torch.optim.AdamW's update) instead.
+   */
+  'adamw'?: (_ippro_v1_AdamWSettings | null);
 }
 
 /**
- * SGD with momentum. Every field is used as given (a zero momentum means plain SGD); the
- * caller fills defaults.
+ * SGD with momentum, or AdamW when `adamw` is set. Every field is used as given (a zero momentum
+ * means plain SGD); the caller fills defaults.
  */
 export interface SgdSettings__Output {
   'learningRate': (number);
+  /**
+   * SGD only: 0 with AdamW.
+   */
   'momentum': (number);
+  /**
+   * SGD only: false with AdamW.
+   */
   'nesterov': (boolean);
   /**
-   * L2 penalty on kernels (not biases or batch-norm parameters).
+   * Of the kernels (not biases or normalisation parameters). SGD: an L2 penalty in the loss;
+   * AdamW: decoupled, w <- w (1 - lr weight_decay) each step.
    */
   'weightDecay': (number);
   'labelSmoothing': (number);
@@ -39,4 +58,8 @@ export interface SgdSettings__Output {
    * Absent: the rate stays learning_rate.
    */
   'cosineDecay': (_ippro_v1_CosineDecay__Output | null);
+  /**
+   * Absent: SGD with momentum. Present: AdamW (torch.optim.AdamW's update) instead.
+   */
+  'adamw': (_ippro_v1_AdamWSettings__Output | null);
 }
