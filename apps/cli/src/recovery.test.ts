@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { buildSmallCnn } from '@ippro/models';
 import { initRuntime } from '@ippro/runtime';
-import { runCli, sharedDir } from './testing/run-cli';
+import { runCli, sharedDir, workspaceRoot } from './testing/run-cli';
 
 /** The recovery settings (fine-tuning by epochs, distillation, recalibration), the PROscore readings and the multi-seed protocol, through the real bin. */
 const fixture = join(sharedDir(), 'fixtures', 'proscore-mlp');
@@ -47,6 +47,26 @@ test('prune fine-tunes by default, for the default epochs with a cosine rate, an
   const record = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { facts: [string, string][] };
   assert.match(new Map(record.facts).get('fine-tuning') ?? '', /^6 SGD steps per replica and repetition \(1 x 1 per round\) on .*, cosine rate$/);
   assert.equal(summary.warnings, undefined, 'the fixture is a trained model');
+});
+
+test('a model without batch norm is not recalibrated, in prune and compare: a warning and the report say why', () => {
+  const vit = join(workspaceRoot(), 'libs', 'importance', 'test-data', 'tiny-transformer');
+  const common = ['--local', '--model', vit, '--data', `json:${join(vit, 'data.json')}`, '--target-flops', '0.2', '--batch-size', '4', '--backend', 'cpu', '--bn-recalibration-batches', '5'];
+  const skipped = 'none (the model has no BatchNormalization layer)';
+  const asked = join(scratch, 'vit-asked');
+  const warned = runCli(['prune', ...common, '--finetune-steps', '1', '--out', asked]);
+  assert.equal(warned.status, 0, warned.stderr);
+  const why = /^ippro: warning: --bn-recalibration-batches: model .*tiny-transformer has no BatchNormalization layer, so nothing is recalibrated$/m;
+  assert.match(warned.stderr, why);
+  assert.match(`ippro: warning: ${summaryOf(asked).warnings?.[0] ?? ''}`, why);
+  const facts = new Map((JSON.parse(readFileSync(join(asked, 'report.json'), 'utf8')) as { facts: [string, string][] }).facts);
+  assert.equal(facts.get('batch-norm recalibration'), skipped);
+  const compared = join(scratch, 'vit-compare');
+  const comparison = runCli(['compare', ...common, '--criteria', 'l2', '--finetune-steps', '0', '--out', compared]);
+  assert.equal(comparison.status, 0, comparison.stderr);
+  const table = readFileSync(join(compared, 'compare.md'), 'utf8');
+  assert.ok(table.includes(`- batch-norm recalibration: \`${skipped}\``), table);
+  assert.doesNotMatch(table, /recalibrated/, 'no recalibrated column');
 });
 
 test('distillation at weight 0 is no distillation, byte for byte; above 0 it changes the model; recalibration too', () => {

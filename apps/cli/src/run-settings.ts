@@ -146,7 +146,7 @@ export const RUN_INPUT_SETTINGS = {
   temperature: setting({ parse: POSITIVE_NUMBER, placeholder: 'T', help: "distillation's softmax temperature", defaultHelp: String(DEFAULT_DISTILLATION_TEMPERATURE) }),
   bnRecalibrationBatches: setting({
     parse: NON_NEGATIVE_INTEGER,
-    help: "after every surgery, re-estimate each batch norm's moving mean and variance on N batches in training mode (no weight update, no augmentation), before fine-tuning; 0: none",
+    help: "after every surgery, re-estimate each batch norm's moving mean and variance on N batches in training mode (no weight update, no augmentation), before fine-tuning; a model without batch norm skips it; 0: none",
     default: '0',
   }),
   bnRecalibrationData: { ...spec('batch-norm recalibration data'), defaultHelp: 'the --finetune-data spec' },
