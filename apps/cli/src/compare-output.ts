@@ -5,6 +5,7 @@ import { buildCompareRecord, comparisonFiles, reportFiles, writeFiles } from '@i
 import type { ReadArtifact } from '@ippro/report';
 import type { DatasetRef } from '@ippro/workflow-core';
 import { datasetFacts } from './dataset-refs';
+import { skippedRecalibrationFacts } from './run-inputs';
 import { specOfGiven } from './run-submission';
 import type { RunSubmission } from './run-submission';
 
@@ -43,6 +44,7 @@ function comparisonFacts(run: FinishedComparison, specOf: (ref: DatasetRef) => s
   return [
     ...(submission === undefined ? [] : [['model', submission.model] as [string, string]]),
     ...datasetFacts(input, specOf),
+    ...skippedRecalibrationFacts(input, submission?.config),
     ...(testData === undefined ? [] : [['test data', testData] as [string, string]]),
     ...(submission === undefined ? [] : [['command', submission.command] as [string, string]]),
     ['wall time', `${run.seconds.toFixed(1)} s`],

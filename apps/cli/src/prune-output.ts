@@ -7,6 +7,7 @@ import type { ReadArtifact } from '@ippro/report';
 import type { EffectiveConfig } from '@ippro/settings';
 import type { PruneWorkflowInput, PruneWorkflowResult } from '@ippro/workflow-core';
 import { datasetFacts } from './dataset-refs';
+import { skippedRecalibrationFacts } from './run-inputs';
 import { specOfGiven } from './run-submission';
 import type { RunSubmission } from './run-submission';
 
@@ -42,7 +43,11 @@ export function pruneSummary(run: Pick<FinishedPrune, 'result' | 'submission'>):
 export async function pruneReportFiles(run: FinishedPrune): Promise<Record<string, string>> {
   const { input, result, read, submission } = run;
   try {
-    const facts: [string, string][] = [...(submission === undefined ? [] : [['model', submission.model] as [string, string]]), ...datasetFacts(input, specOfGiven(submission?.datasets))];
+    const facts: [string, string][] = [
+      ...(submission === undefined ? [] : [['model', submission.model] as [string, string]]),
+      ...datasetFacts(input, specOfGiven(submission?.datasets)),
+      ...skippedRecalibrationFacts(input, submission?.config),
+    ];
     return reportFiles(
       await buildPruneRecord(result, {
         input,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { saveLayersModelToDir } from '@ippro/graph';
 import { buildSmallCnn } from '@ippro/models';
 import { initRuntime } from '@ippro/runtime';
-import { runCli, sharedDir } from './testing/run-cli';
+import { runCli, sharedDir, workspaceRoot } from './testing/run-cli';
 
 /** The recovery settings (fine-tuning by epochs, distillation, recalibration), the PROscore readings and the multi-seed protocol, through the real bin. */
 const fixture = join(sharedDir(), 'fixtures', 'proscore-mlp');
@@ -47,12 +47,42 @@ test('prune fine-tunes by default, for the default epochs with a cosine rate, an
   const record = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { facts: [string, string][] };
   assert.match(new Map(record.facts).get('fine-tuning') ?? '', /^6 SGD steps per replica and repetition \(1 x 1 per round\) on .*, cosine rate$/);
   assert.equal(summary.warnings, undefined, 'the fixture is a trained model');
+  assert.equal(summary.config['bn-recalibration-batches'], 20);
+  assert.match(new Map(record.facts).get('batch-norm recalibration') ?? '', /^after surgery: 20 batches of 8 from /);
+});
+
+test('a model without batch norm skips the default recalibration in prune and compare, and warns when the run asks for it', () => {
+  const vit = join(workspaceRoot(), 'libs', 'importance', 'test-data', 'tiny-transformer');
+  const common = ['--local', '--model', vit, '--data', `json:${join(vit, 'data.json')}`, '--target-flops', '0.2', '--batch-size', '4', '--backend', 'cpu'];
+  const run = ['prune', ...common, '--finetune-steps', '1'];
+  const skipped = 'none (the model has no BatchNormalization layer)';
+  const [byDefault, asked] = ['vit-default', 'vit-asked'].map((name) => join(scratch, name)) as [string, string];
+  const quiet = runCli([...run, '--out', byDefault]);
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.doesNotMatch(quiet.stderr, /warning/);
+  assert.equal(summaryOf(byDefault).warnings, undefined);
+  const facts = (dir: string) => new Map((JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { facts: [string, string][] }).facts);
+  assert.equal(facts(byDefault).get('batch-norm recalibration'), skipped);
+  const warned = runCli([...run, '--bn-recalibration-batches', '5', '--out', asked]);
+  assert.equal(warned.status, 0, warned.stderr);
+  const why = /^ippro: warning: --bn-recalibration-batches: model .*tiny-transformer has no BatchNormalization layer, so nothing is recalibrated$/m;
+  assert.match(warned.stderr, why);
+  assert.match(`ippro: warning: ${summaryOf(asked).warnings?.[0] ?? ''}`, why);
+  assert.equal(facts(asked).get('batch-norm recalibration'), skipped);
+  assert.deepEqual(modelBytes(asked), modelBytes(byDefault));
+  const compared = join(scratch, 'vit-compare');
+  const comparison = runCli(['compare', ...common, '--criteria', 'l2', '--finetune-steps', '0', '--out', compared]);
+  assert.equal(comparison.status, 0, comparison.stderr);
+  const table = readFileSync(join(compared, 'compare.md'), 'utf8');
+  assert.ok(table.includes(`- batch-norm recalibration: \`${skipped}\``), table);
+  assert.doesNotMatch(table, /recalibrated/, 'no recalibrated column');
 });
 
 test('distillation at weight 0 is no distillation, byte for byte; above 0 it changes the model; recalibration too', () => {
   const tuned = ['--finetune-steps', '3', '--rounds', '1'];
   const outs = ['plain', 'weight-0', 'weight-half', 'recalibrated'].map((name) => join(scratch, `distil-${name}`));
-  const runs = [[], ['--distill-weight', '0'], ['--distill-weight', '0.5', '--temperature', '2'], ['--bn-recalibration-batches', '3']];
+  const off = ['--bn-recalibration-batches', '0'];
+  const runs = [off, [...off, '--distill-weight', '0'], [...off, '--distill-weight', '0.5', '--temperature', '2'], ['--bn-recalibration-batches', '3']];
   runs.forEach((flags, index) => {
     const result = runCli(['prune', '--local', ...RUN, ...tuned, ...flags, '--out', outs[index] as string]);
     assert.equal(result.status, 0, result.stderr);
@@ -153,7 +183,7 @@ test('bad recovery and reading settings: exit 2 with one clear line, before any 
   assertBadInput([...prune, '--proscore-reading', 'trajectory', '--trajectory-steps', '9'], /--trajectory-steps 9: the trajectory takes one scoring batch per step, and the scoring data has 4 batches of 8/);
   assertBadInput([...prune, '--proscore-weight-decay', '5e-4', '--include-bias'], /--proscore-weight-decay: the training objective decays kernels only, but --include-bias puts biases in F/);
   assertBadInput([...prune, '--criterion', 'l2', '--proscore-order', 'descending'], /read PROscore; --criterion is l2/);
-  assertBadInput([...prune, '--bn-recalibration-batch-size', '4'], /--bn-recalibration-batch-size sets batch-norm recalibration, which is off/);
+  assertBadInput([...prune, '--bn-recalibration-batches', '0', '--bn-recalibration-batch-size', '4'], /--bn-recalibration-batch-size sets batch-norm recalibration, which is off/);
   assertBadInput([...prune, '--scoring-samples', '40'], /--scoring-samples 40 is more than the 32 samples of --data/);
   assertBadInput([...prune, '--criterion', 'l2', '--scoring-samples', '16'], /--scoring-samples draws the scoring data, which no criterion of this run reads/);
   const compare = ['compare', '--local', '--model', fixture, '--data', fixtureData, '--backend', 'cpu'];

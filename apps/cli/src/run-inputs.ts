@@ -3,7 +3,7 @@ import { modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { ADAMW_DEFAULTS, SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { ClassifierOutput } from '@ippro/models';
-import { effectiveConfig, required } from '@ippro/settings';
+import { effectiveConfig, flagOf, required } from '@ippro/settings';
 import type { EffectiveConfig, Resolved } from '@ippro/settings';
 import { stepsForEpochs } from '@ippro/workflow-core';
 import type { DatasetRef, DistillationConfig, FineTuneConfig, ProscoreConfig, RecalibrationConfig } from '@ippro/workflow-core';
@@ -150,16 +150,49 @@ function distillationOf(settings: RunInputSettings, fineTuning: boolean, output:
   return { weight: distillWeight, temperature: temperature ?? DEFAULT_DISTILLATION_TEMPERATURE };
 }
 
-/** Batch-norm recalibration after surgery; undefined for 0 batches. Its data defaults to the fine-tuning data. */
-export async function recalibrationOf(settings: RunInputSettings, datasets: RunDatasets, tuning: { spec: string; flag: string }): Promise<RecalibrationConfig | undefined> {
+const RECALIBRATION_SETTINGS = ['bnRecalibrationBatches', 'bnRecalibrationData', 'bnRecalibrationBatchSize'] as const;
+
+/**
+ * Batch-norm recalibration after surgery, its data defaulting to the fine-tuning data; none for 0
+ * batches, and none for a model without a BatchNormalization layer (`model.batchNorm` false),
+ * which has nothing to recalibrate: with a warning when the run's settings ask for it.
+ *
+ * A model without batch norm is skipped here, not in the workflows: every input made from settings
+ * (flags, config files, schedules), with the default's recalibration, comes through this function,
+ * where the model is loaded, and the run's recorded input then has none. A workflow input names
+ * its recalibration itself; the workflows see artifact ids, not layers, and would need another
+ * activity call to look, while such an input on a model without batch norm stays correct:
+ * batchNormStatistics finds no layer and runs no forward pass.
+ */
+export async function recalibrationOf(
+  settings: RunInputSettings,
+  datasets: RunDatasets,
+  tuning: { spec: string; flag: string },
+  model: { name: string; batchNorm: boolean },
+): Promise<{ recalibration?: RecalibrationConfig; warning?: string }> {
   const { bnRecalibrationBatches, bnRecalibrationData, bnRecalibrationBatchSize, batchSize } = settings.values;
   if (bnRecalibrationBatches === 0) {
     const stray = (['bnRecalibrationData', 'bnRecalibrationBatchSize'] as const).find((name) => settings.given(name));
     if (stray !== undefined) throw new UsageError(`${settings.where(stray)} sets batch-norm recalibration, which is off; set --bn-recalibration-batches`);
-    return undefined;
+    return {};
+  }
+  if (!model.batchNorm) {
+    const asked = RECALIBRATION_SETTINGS.find((name) => settings.given(name));
+    return asked === undefined ? {} : { warning: `${settings.where(asked)}: ${model.name} has no BatchNormalization layer, so nothing is recalibrated` };
   }
   const dataset = bnRecalibrationData === undefined ? await datasets.ref(tuning.spec, tuning.flag) : await datasets.ref(bnRecalibrationData, settings.where('bnRecalibrationData'));
-  return { dataset, batchSize: bnRecalibrationBatchSize ?? batchSize, batches: bnRecalibrationBatches };
+  return { recalibration: { dataset, batchSize: bnRecalibrationBatchSize ?? batchSize, batches: bnRecalibrationBatches } };
+}
+
+/**
+ * The report's recalibration fact when the run's configuration asked for batch-norm recalibration
+ * and its input has none: the model had no batch norm (recalibrationOf). Empty otherwise, where
+ * the report's own fact reads right.
+ */
+export function skippedRecalibrationFacts(input: { recalibration?: RecalibrationConfig }, config: EffectiveConfig | undefined): [string, string][] {
+  const batches = config?.[flagOf('bnRecalibrationBatches')];
+  if (input.recalibration !== undefined || typeof batches !== 'number' || batches === 0) return [];
+  return [['batch-norm recalibration', 'none (the model has no BatchNormalization layer)']];
 }
 
 /** A run's model and data, checked against each other, and the recovery settings made from them, ready for its input. */
@@ -230,13 +263,14 @@ export async function prepareRunInputs(settings: RunInputSettings, run: RunShape
     const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
     const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, run.shares);
     const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps, output);
-    const recalibration = await recalibrationOf(settings, datasets, tuning);
+    const batchNorm = model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
+    const { recalibration, warning } = await recalibrationOf(settings, datasets, tuning, { name: `model ${modelDir}`, batchNorm });
     // --data was opened (or sized from its spec) above: its size needs the model no more.
     const dataSize = (): Promise<number> => datasets.size(dataSpec, settings.where('data'));
     return {
       modelArtifactId: artifactKeyOf(modelBytes),
       output,
-      warnings,
+      warnings: warning === undefined ? warnings : [...warnings, warning],
       data,
       evaluation,
       ...(test === undefined ? {} : { test }),

@@ -40,6 +40,8 @@ export const DEFAULT_FINETUNE_EPOCHS = 3;
 export const DEFAULT_FINETUNE_SCHEDULE: FineTuneSchedule = 'cosine';
 export const DEFAULT_RANKING: 'global' | 'uniform' = 'global';
 export const DEFAULT_DISTILLATION_TEMPERATURE = 4;
+/** Batch-norm recalibration's batches: set from a measurement (docs/ippro.md section 11). */
+export const DEFAULT_BN_RECALIBRATION_BATCHES = 20;
 
 /**
  * Fine-tuning's rate and weight decay by its optimizer. SGD's are the ones fine-tuning has always
@@ -146,8 +148,10 @@ export const RUN_INPUT_SETTINGS = {
   temperature: setting({ parse: POSITIVE_NUMBER, placeholder: 'T', help: "distillation's softmax temperature", defaultHelp: String(DEFAULT_DISTILLATION_TEMPERATURE) }),
   bnRecalibrationBatches: setting({
     parse: NON_NEGATIVE_INTEGER,
-    help: "after every surgery, re-estimate each batch norm's moving mean and variance on N batches in training mode (no weight update, no augmentation), before fine-tuning; 0: none",
-    default: '0',
+    help:
+      "after every surgery, re-estimate each batch norm's moving mean and variance on N batches in training mode (no weight update, no augmentation), before fine-tuning; " +
+      'on by default: it costs N forward passes and raised one-shot top-1 in the measurements of docs/results; a model without batch norm skips it; 0: none',
+    default: String(DEFAULT_BN_RECALIBRATION_BATCHES),
   }),
   bnRecalibrationData: { ...spec('batch-norm recalibration data'), defaultHelp: 'the --finetune-data spec' },
   bnRecalibrationBatchSize: setting({ parse: POSITIVE_INTEGER, help: 'batch-norm recalibration batch size', defaultHelp: 'the --batch-size value' }),
