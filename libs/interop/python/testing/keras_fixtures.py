@@ -40,6 +40,14 @@ def _train_a_few_steps(model, library, seed):
     model.fit(images, labels, batch_size=16, epochs=1, verbose=0)
 
 
+def _seed(library, seed):
+    """Initial weights and training steps from a fixed seed, so a fixture is the same model on every build (the docs quote its numbers)."""
+    import tensorflow as tf
+
+    library.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
 def _randomize_batch_norm(model, seed):
     """Spread every batch normalization's scale, shift and statistics, so a deep untrained model's outputs differ per input."""
     rng = np.random.RandomState(seed)
@@ -196,7 +204,9 @@ def build(directory, *names):
     listing = []
     for name in names or MODELS:
         builder, library, file_name = MODELS[name]
-        model = builder(importlib.import_module(library))
+        module = importlib.import_module(library)
+        _seed(module, sorted(MODELS).index(name))
+        model = builder(module)
         path = os.path.join(directory, file_name)
         model.save(path)
         expected = os.path.join(directory, f"{name}.keras-outputs.f32")
