@@ -1,5 +1,5 @@
 import { artifactKeyOf } from '@ippro/artifact-store';
-import { modelLimitsOf, setModelLimits } from '@ippro/graph';
+import { batchNormalizationLayers, modelLimitsOf, setModelLimits } from '@ippro/graph';
 import { modelToArtifact } from '@ippro/model-artifact';
 import { ADAMW_DEFAULTS, SIGMOID_DISTILLATION_REFUSAL } from '@ippro/models';
 import type { ClassifierOutput } from '@ippro/models';
@@ -263,7 +263,7 @@ export async function prepareRunInputs(settings: RunInputSettings, run: RunShape
     const tuning = { spec: values.finetuneData ?? dataSpec, flag: settings.where(values.finetuneData === undefined ? 'data' : 'finetuneData') };
     const steps = await fineTuneSteps(fineTuneBudget(settings), () => datasets.size(tuning.spec, tuning.flag), values.batchSize, run.shares);
     const fineTune = fineTuneOf(settings, steps === 0 ? data : await datasets.ref(tuning.spec, tuning.flag), steps, output);
-    const batchNorm = model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
+    const batchNorm = batchNormalizationLayers(model).length > 0;
     const { recalibration, warning } = await recalibrationOf(settings, datasets, tuning, { name: `model ${modelDir}`, batchNorm });
     // --data was opened (or sized from its spec) above: its size needs the model no more.
     const dataSize = (): Promise<number> => datasets.size(dataSpec, settings.where('data'));

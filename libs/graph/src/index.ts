@@ -37,3 +37,4 @@ export {
 } from './model-size-estimate';
 export type { LayerEstimate, ModelLimits, ModelSizeEstimate } from './model-size-estimate';
 export { untrainedModelReason } from './untrained-model';
+export { batchNormalizationLayers, isBatchNormalization } from './batch-norm-layers';

@@ -1,4 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormalizationLayers } from './batch-norm-layers';
 
 /**
  * Why a model looks untrained, or undefined when nothing cheap says so. The test: every
@@ -7,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
  * never passes it; a model without batch normalisation is never flagged.
  */
 export function untrainedModelReason(model: tfl.LayersModel): string | undefined {
-  const batchNorms = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization');
+  const batchNorms = batchNormalizationLayers(model);
   if (batchNorms.length === 0) return undefined;
   const initial = batchNorms.every((layer) =>
     layer.weights.every((weight) => {

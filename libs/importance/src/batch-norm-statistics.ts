@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { batchNormalizationLayers } from '@ippro/graph';
 import { optionalLayerWeight } from './layer-weights';
 
 const MOVING_STATISTICS = ['moving_mean', 'moving_variance'];
@@ -11,7 +12,7 @@ const MOVING_STATISTICS = ['moving_mean', 'moving_variance'];
  */
 export function preserveBatchNormStatistics(model: LayersModel): () => void {
   const saved: Array<[tf.Variable, tf.Tensor]> = [];
-  for (const layer of model.layers.filter((candidate) => candidate.getClassName() === 'BatchNormalization')) {
+  for (const layer of batchNormalizationLayers(model)) {
     for (const name of MOVING_STATISTICS) {
       const variable = optionalLayerWeight(layer, name);
       if (variable !== undefined) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchAt, batchCount } from '@ippro/data';
 import type { LabeledDataset, TensorBatch } from '@ippro/data';
-import { applyWithTaps } from '@ippro/graph';
+import { applyWithTaps, batchNormalizationLayers, isBatchNormalization } from '@ippro/graph';
 import type { LayerTap } from '@ippro/graph';
 import { findLayerWeight, preserveBatchNormStatistics } from '@ippro/importance';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -41,9 +41,7 @@ interface Site {
 }
 
 function sitesOf(model: LayersModel): Site[] {
-  return model.layers
-    .filter((layer) => layer.getClassName() === 'BatchNormalization')
-    .map((layer) => {
+  return batchNormalizationLayers(model).map((layer) => {
       const nodes = layer.inboundNodes;
       if (nodes.length !== 1) throw new Error(`BatchNormalization layer '${layer.name}' is called ${nodes.length} times; recalibration needs one call per layer`);
       const node = nodes[0] as (typeof nodes)[number];
@@ -64,7 +62,7 @@ function momentsOf(input: tf.Tensor, site: Site): [tf.Tensor, tf.Tensor] {
 }
 
 /** Batch normalisation in training mode (batch statistics); every other layer, dropout included, as at inference. */
-const batchNormTraining = (layer: { getClassName(): string }): boolean => layer.getClassName() === 'BatchNormalization';
+const batchNormTraining = isBatchNormalization;
 
 /**
  * The batch statistics of every BatchNormalization layer over `batches` (model inputs, one batch
